@@ -1,0 +1,94 @@
+"""The on-disk cache: root filesystems, wheelhouses, measured facts; with file locks.
+
+Locks make concurrent runs and pytest-xdist workers safe: whoever takes a key's lock first
+builds, the others wait and then find the finished entry. Entries appear atomically
+(built in a temporary directory, then renamed), so a crashed build leaves no half entry.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+
+def default_cache_dir() -> Path:
+    configured = os.environ.get("MANYLINUX_HARNESS_CACHE")
+    if configured:
+        return Path(configured)
+    xdg = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(xdg) / "manylinux-harness"
+
+
+def tree_hash(root: Path, ignore: tuple[str, ...] = ("__pycache__", ".git", "build", "dist")) -> str:
+    """Content hash of a directory: relative paths, modes and bytes of every file."""
+    digest = hashlib.sha256()
+    for path in sorted(root.rglob("*")):
+        relative = path.relative_to(root)
+        if any(part in ignore or part.endswith(".egg-info") for part in relative.parts):
+            continue
+        if path.is_file():
+            digest.update(str(relative).encode() + b"\0")
+            digest.update(oct(path.stat().st_mode & 0o777).encode() + b"\0")
+            digest.update(hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()
+
+
+def key_of(*parts: Any) -> str:
+    text = json.dumps(parts, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class Cache:
+    root: Path
+
+    def path(self, *parts: str) -> Path:
+        return self.root.joinpath(*parts)
+
+    @contextmanager
+    def lock(self, name: str) -> Iterator[None]:
+        lock_dir = self.path("locks")
+        lock_dir.mkdir(parents=True, exist_ok=True)
+        with open(lock_dir / f"{name}.lock", "w") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+    @contextmanager
+    def new_entry(self, final: Path) -> Iterator[Path]:
+        """A scratch directory that becomes `final` only if the block succeeds."""
+        final.parent.mkdir(parents=True, exist_ok=True)
+        scratch = Path(tempfile.mkdtemp(prefix=f".{final.name}.", dir=final.parent))
+        try:
+            yield scratch
+            if final.exists():
+                shutil.rmtree(final)
+            scratch.rename(final)
+        finally:
+            if scratch.exists():
+                shutil.rmtree(scratch, ignore_errors=True)
+
+    def read_json(self, *parts: str) -> Any | None:
+        path = self.path(*parts)
+        try:
+            return json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+
+    def write_json(self, data: Any, *parts: str) -> None:
+        path = self.path(*parts)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(path.suffix + f".{os.getpid()}.tmp")
+        tmp.write_text(json.dumps(data, indent=2, sort_keys=True), encoding="utf-8")
+        tmp.replace(path)

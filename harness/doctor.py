@@ -1,0 +1,272 @@
+"""Host checks (`doctor`) and the idempotent set-up that fixes them (`doctor --fix`).
+
+Each problem is one line naming the thing and the exact fix. --fix on a Debian/Ubuntu host
+installs what is missing (docker.io, qemu-user-static, binfmt-support, mmdebstrap), enables
+binfmt handlers and starts dockerd (without systemd when there is none); whatever is already
+in place is left alone.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from harness.architecture import Arch, get_arch, host_machine
+from harness.cache import default_cache_dir
+from harness.container import Engine
+from harness.errors import EngineUnavailable
+from harness.trust import host_ca_bundle
+
+BINFMT_DIR = Path("/proc/sys/fs/binfmt_misc")
+DOCKER_SOCKET = Path("/var/run/docker.sock")
+DOCKERD_LOG = Path("/var/log/dockerd.log")
+MIN_FREE_GIB = 20
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    ok: bool
+    detail: str
+    fix: str = ""
+    warning: bool = False  # a problem that does not stop a run
+
+    def line(self) -> str:
+        if self.ok:
+            return f"ok       {self.name}: {self.detail}"
+        level = "warning" if self.warning else "PROBLEM"
+        return f"{level:8} {self.name}: {self.detail} -> fix: {self.fix}"
+
+
+# -- binfmt (pure parts) ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BinfmtHandler:
+    enabled: bool
+    flags: str
+    interpreter: str
+
+    @property
+    def usable_in_containers(self) -> bool:
+        # F: the kernel opens the interpreter at registration, so it works inside any
+        # container's mount namespace without a qemu binary in the image.
+        return self.enabled and "F" in self.flags
+
+
+def parse_binfmt(text: str) -> BinfmtHandler:
+    enabled = text.splitlines()[0].strip() == "enabled" if text.strip() else False
+    flags = ""
+    interpreter = ""
+    for line in text.splitlines():
+        if line.startswith("flags:"):
+            flags = line.split(":", 1)[1].strip()
+        elif line.startswith("interpreter"):
+            interpreter = line.split(None, 1)[1].strip()
+    return BinfmtHandler(enabled=enabled, flags=flags, interpreter=interpreter)
+
+
+def read_binfmt(arch: Arch, root: Path = BINFMT_DIR) -> BinfmtHandler | None:
+    try:
+        return parse_binfmt((root / arch.binfmt).read_text())
+    except OSError:
+        return None
+
+
+def emulation_line(arch: Arch, machine: str, handler: BinfmtHandler | None) -> Check:
+    if arch.is_native_on(machine):
+        return Check(f"arch {arch.name}", True, f"native on this {machine} host")
+    if handler is None:
+        return Check(
+            f"arch {arch.name}", False, f"no binfmt handler {arch.binfmt}: {arch.name} cannot run here",
+            fix="manylinux-harness doctor --fix (installs qemu-user-static, binfmt-support)",
+        )
+    if not handler.usable_in_containers:
+        return Check(
+            f"arch {arch.name}", False,
+            f"binfmt {arch.binfmt} is {'enabled' if handler.enabled else 'disabled'} with flags "
+            f"{handler.flags or 'none'}: containers need the F flag",
+            fix="update-binfmts --enable (qemu-user-static registers with F)",
+        )
+    return Check(f"arch {arch.name}", True, f"emulated through {arch.binfmt} (flags {handler.flags})")
+
+
+# -- checks -----------------------------------------------------------------------------------
+
+
+def check_engine() -> tuple[Check, Engine | None]:
+    try:
+        engine = Engine.connect()
+    except EngineUnavailable as exc:
+        return Check("docker engine", False, str(exc).split(":")[0], fix="manylinux-harness doctor --fix"), None
+    version = engine.version()
+    return Check(
+        "docker engine", True, f"{version.get('Version')} (API {version.get('ApiVersion')}) at {engine.base_url}"
+    ), engine
+
+
+def check_containers_run(engine: Engine, arch: Arch) -> Check | None:
+    """Whether a container of `arch` really runs (only when an image of it is at hand)."""
+    for info in engine.images():
+        if info.matches(arch):
+            try:
+                with engine.container(info.id, arch=arch, role="doctor", name_hint=f"doctor-{arch.name}") as c:
+                    result = c.exec(["uname", "-m"], timeout=120, step="uname")
+            except Exception as exc:  # report, do not crash the doctor
+                return Check(f"run {arch.name}", False, f"a container of {info.reference} failed: {exc}",
+                             fix="check binfmt (update-binfmts --enable) and the engine log")
+            machine = result.stdout.strip()
+            ok = result.ok and machine in arch.machines
+            return Check(
+                f"run {arch.name}", ok, f"uname -m in {info.reference}: {machine or result.tail(1)}",
+                fix="" if ok else "the engine ran the image under a wrong arch: rebuild it",
+            )
+    return None
+
+
+def run_checks(arches: Sequence[Arch], *, local_profile: bool = True) -> list[Check]:
+    checks: list[Check] = []
+    engine_check, engine = check_engine()
+    checks.append(engine_check)
+    checks.append(
+        Check("docker CLI", True, shutil.which("docker") or "")
+        if shutil.which("docker")
+        else Check("docker CLI", False, "not on PATH (cibuildwheel drives it)", fix="apt-get install docker.io")
+    )
+    if local_profile:
+        checks.append(
+            Check("mmdebstrap", True, shutil.which("mmdebstrap") or "")
+            if shutil.which("mmdebstrap")
+            else Check("mmdebstrap", False, "not installed (the local profile builds images with it)",
+                       fix="apt-get install mmdebstrap")
+        )
+    machine = host_machine()
+    binfmt_mounted = (BINFMT_DIR / "status").exists()
+    for arch in arches:
+        if not arch.is_native_on(machine) and not binfmt_mounted:
+            checks.append(Check(f"arch {arch.name}", False, "binfmt_misc is not mounted",
+                                fix="mount -t binfmt_misc binfmt_misc /proc/sys/fs/binfmt_misc"))
+            continue
+        checks.append(emulation_line(arch, machine, read_binfmt(arch)))
+        if engine is not None:
+            ran = check_containers_run(engine, arch)
+            if ran is not None:
+                checks.append(ran)
+    cache = default_cache_dir()
+    probe_dir = cache if cache.exists() else Path.home()
+    free_gib = shutil.disk_usage(probe_dir).free / 2**30
+    checks.append(
+        Check("disk", free_gib >= MIN_FREE_GIB, f"{free_gib:.0f} GiB free for {cache}",
+              fix=f"free space or set MANYLINUX_HARNESS_CACHE to a disk with >= {MIN_FREE_GIB} GiB",
+              warning=True)
+    )
+    bundle = host_ca_bundle(os.environ)
+    checks.append(
+        Check("trust store", True, f"{bundle} (passed to containers that need the network)")
+        if bundle
+        else Check("trust store", False, "no host CA bundle found", warning=True,
+                   fix="set MANYLINUX_HARNESS_CA_BUNDLE=/path/to/ca-bundle.pem")
+    )
+    if engine is not None:
+        engine.close()
+    return checks
+
+
+def problems(checks: Iterable[Check]) -> list[Check]:
+    return [c for c in checks if not c.ok and not c.warning]
+
+
+# -- fixing -----------------------------------------------------------------------------------
+
+
+def packages_to_install(
+    arches: Sequence[Arch], machine: str, have: set[str], local_profile: bool = True
+) -> list[str]:
+    """Debian packages --fix installs (pure: `have` is what the host already has)."""
+    wanted = []
+    if "dockerd" not in have or "docker" not in have:
+        wanted.append("docker.io")
+    if any(not a.is_native_on(machine) for a in arches):
+        if "qemu-user-static" not in have:
+            wanted.append("qemu-user-static")
+        if "update-binfmts" not in have:
+            wanted.append("binfmt-support")
+    if local_profile and "mmdebstrap" not in have:
+        wanted.append("mmdebstrap")
+    return wanted
+
+
+def _have() -> set[str]:
+    have = {tool for tool in ("dockerd", "docker", "mmdebstrap", "update-binfmts") if shutil.which(tool)}
+    if any(Path("/usr/bin").glob("qemu-*-static")) or any(Path("/usr/libexec/qemu-binfmt").glob("*")):
+        have.add("qemu-user-static")
+    return have
+
+
+def _run(command: list[str], say) -> None:  # noqa: ANN001
+    say("$ " + " ".join(command))
+    subprocess.run(command, check=True, env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"})
+
+
+def fix(arches: Sequence[Arch], say, *, local_profile: bool = True) -> None:  # noqa: ANN001
+    """Install and start what is missing; leave what is there alone."""
+    if os.geteuid() != 0:
+        say("doctor --fix needs root (it installs packages and starts dockerd); run it with sudo")
+        raise SystemExit(2)
+    machine = host_machine()
+    missing = packages_to_install(arches, machine, _have(), local_profile)
+    if missing:
+        if not shutil.which("apt-get"):
+            say(f"cannot install {', '.join(missing)}: this host has no apt-get; install them by hand")
+            raise SystemExit(2)
+        _run(["apt-get", "update", "-qq"], say)
+        _run(["apt-get", "install", "-y", "-qq", "--no-install-recommends", *missing], say)
+    else:
+        say("packages: all present")
+    if any(not a.is_native_on(machine) for a in arches):
+        if not (BINFMT_DIR / "status").exists():
+            _run(["mount", "-t", "binfmt_misc", "binfmt_misc", str(BINFMT_DIR)], say)
+        handlers = [read_binfmt(a) for a in arches if not a.is_native_on(machine)]
+        if any(h is None or not h.usable_in_containers for h in handlers) and shutil.which("update-binfmts"):
+            _run(["update-binfmts", "--enable"], say)
+        else:
+            say("binfmt: handlers present")
+    start_engine(say)
+
+
+def start_engine(say, timeout: float = 90.0) -> None:  # noqa: ANN001
+    try:
+        Engine.connect().close()
+        say("docker engine: already running")
+        return
+    except EngineUnavailable:
+        pass
+    if Path("/run/systemd/system").is_dir() and shutil.which("systemctl"):
+        _run(["systemctl", "start", "docker"], say)
+    else:
+        say(f"$ dockerd (detached, log: {DOCKERD_LOG})")
+        DOCKERD_LOG.parent.mkdir(parents=True, exist_ok=True)
+        with open(DOCKERD_LOG, "ab") as log:
+            subprocess.Popen(
+                ["dockerd"], stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                start_new_session=True, close_fds=True,
+            )
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            Engine.connect().close()
+            say("docker engine: started")
+            return
+        except EngineUnavailable:
+            time.sleep(1)
+    say(f"dockerd did not come up within {int(timeout)} s: see {DOCKERD_LOG}")
+    raise SystemExit(3)
+
+
+def arches_from_names(names: Sequence[str]) -> list[Arch]:
+    return [get_arch(n) for n in names]

@@ -1,0 +1,72 @@
+"""Facts measured inside a running container (never trusted from the catalog)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+def version_tuple(text: str | None) -> tuple[int, ...]:
+    if not text:
+        return ()
+    parts = []
+    for piece in text.split("."):
+        digits = "".join(ch for ch in piece if ch.isdigit())
+        if not digits:
+            break
+        parts.append(int(digits))
+    return tuple(parts)
+
+
+@dataclass(frozen=True)
+class DistroFacts:
+    os_name: str  # PRETTY_NAME from os-release
+    machine: str  # uname -m
+    python_version: str
+    python_platform: str  # sysconfig.get_platform(), e.g. linux-i686 in a 32-bit userland
+    glibc: str | None
+    glibcxx_max: str | None  # newest GLIBCXX_ version libstdc++.so.6 provides
+    pip_version: str
+    packaging_version: str
+    sonames: tuple[str, ...] = ()  # libraries the dynamic loader knows
+    # The platform tags packaging computes for this interpreter, best first. Kept out of the
+    # results file (thousands of entries); used for expectations.
+    supported_tags: tuple[str, ...] = field(default=(), compare=False, repr=False)
+
+    @property
+    def glibc_tuple(self) -> tuple[int, ...]:
+        return version_tuple(self.glibc)
+
+    def has_library(self, soname: str) -> bool:
+        return soname in self.sonames
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> DistroFacts:
+        return cls(
+            os_name=str(data.get("os_name", "")),
+            machine=str(data.get("machine", "")),
+            python_version=str(data.get("python_version", "")),
+            python_platform=str(data.get("python_platform", "")),
+            glibc=data.get("glibc"),
+            glibcxx_max=data.get("glibcxx_max"),
+            pip_version=str(data.get("pip_version", "")),
+            packaging_version=str(data.get("packaging_version", "")),
+            sonames=tuple(data.get("sonames", ())),
+            supported_tags=tuple(data.get("supported_tags", ())),
+        )
+
+    def to_json(self, with_tags: bool = False) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "os_name": self.os_name,
+            "machine": self.machine,
+            "python_version": self.python_version,
+            "python_platform": self.python_platform,
+            "glibc": self.glibc,
+            "glibcxx_max": self.glibcxx_max,
+            "pip_version": self.pip_version,
+            "packaging_version": self.packaging_version,
+            "sonames": list(self.sonames),
+        }
+        if with_tags:
+            data["supported_tags"] = list(self.supported_tags)
+        return data

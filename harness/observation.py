@@ -1,0 +1,93 @@
+"""What the probe saw in a distro container, as plain data (parsed from the agent's JSON)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+# Install decisions
+ACCEPTED = "accepted"
+REFUSED = "refused"  # pip said the wheel does not fit this system
+FAILED = "failed"  # pip failed for another reason: the harness could not tell
+
+# Run statuses
+PASSED = "passed"
+IMPORT_FAILED = "import-failed"
+CHECK_FAILED = "check-failed"
+CRASHED = "crashed"
+TIMEOUT = "timeout"
+RUN_ERROR = "error"  # the runner itself failed (not the sample)
+
+
+@dataclass(frozen=True)
+class InstallObservation:
+    decision: str
+    pip_version: str
+    exit_code: int
+    reason: str  # pip's own words, one line
+    output: str  # tail of pip's output
+    seconds: float
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> InstallObservation:
+        return cls(
+            decision=str(data["decision"]),
+            pip_version=str(data.get("pip_version", "")),
+            exit_code=int(data.get("exit_code", -1)),
+            reason=str(data.get("reason", "")),
+            output=str(data.get("output", "")),
+            seconds=float(data.get("seconds", 0.0)),
+        )
+
+
+@dataclass(frozen=True)
+class RunObservation:
+    """Import and check in a fresh process."""
+
+    status: str
+    exit_code: int | None
+    signal: str | None  # e.g. "SIGSEGV" when the process was killed by a signal
+    stage: str  # the last stage the process reached, e.g. "import c_plain", "check c_plain"
+    output: str
+    seconds: float
+
+    @property
+    def passed(self) -> bool:
+        return self.status == PASSED
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any] | None) -> RunObservation | None:
+        if data is None:
+            return None
+        return cls(
+            status=str(data["status"]),
+            exit_code=None if data.get("exit_code") is None else int(data["exit_code"]),
+            signal=data.get("signal"),
+            stage=str(data.get("stage", "")),
+            output=str(data.get("output", "")),
+            seconds=float(data.get("seconds", 0.0)),
+        )
+
+
+@dataclass(frozen=True)
+class Observation:
+    install: InstallObservation | None
+    load: RunObservation | None = None  # after an accepted install
+    forced: RunObservation | None = None  # after a refusal: unpacked and imported anyway
+    error: str | None = None  # the harness could not observe (container, agent, timeout)
+    seconds: float = 0.0
+
+    @classmethod
+    def failure(cls, message: str, seconds: float = 0.0) -> Observation:
+        return cls(install=None, error=message, seconds=seconds)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Observation:
+        install = data.get("install")
+        return cls(
+            install=InstallObservation.from_json(install) if install else None,
+            load=RunObservation.from_json(data.get("load")),
+            forced=RunObservation.from_json(data.get("forced")),
+            error=data.get("error"),
+            seconds=float(data.get("seconds", 0.0)),
+        )

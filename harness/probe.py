@@ -1,0 +1,213 @@
+"""The probe: one long-lived container per distro, in which wheels are installed and run.
+
+The container has no network. Wheels come from the wheel cache, mounted read-only (or copied
+in, on a remote engine); the agent script, the packaging library (for the interpreter's
+supported tags) and the samples' checks are copied in once.
+"""
+
+from __future__ import annotations
+
+import json
+import posixpath
+import time
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import packaging
+
+from harness import diagnostics
+from harness import observation as obs
+from harness.catalog import Distro
+from harness.container import Container, Engine, Mount
+from harness.errors import ContainerError, ExecTimeout, HarnessError
+from harness.facts import DistroFacts
+from harness.settings import Settings
+
+AGENT_DIR = "/opt/manylinux-harness"
+AGENT = f"{AGENT_DIR}/agent.py"
+LIBDIR = f"{AGENT_DIR}/lib"
+CHECKS_DIR = f"{AGENT_DIR}/checks"
+TEMPLATE = f"{AGENT_DIR}/venv-template"
+WHEELHOUSE = "/wheelhouse"
+_AGENT_SOURCE = Path(__file__).with_name("probe_agent.py")
+_MARKER = "@@MANYLINUX-HARNESS@@"
+
+INSTALL_TIMEOUT = 180.0
+RUN_TIMEOUT = 120.0
+
+
+@dataclass(frozen=True)
+class ProbeRequest:
+    """One cell's work: install these wheels together, import, run the checks."""
+
+    cell_id: str
+    wheels: tuple[Path, ...]  # host paths inside the wheel root
+    imports: tuple[str, ...]
+    checks: tuple[tuple[str, Path], ...]  # (label, host path of the check script)
+    dlopen: str = "default"  # or "global": RTLD_GLOBAL, as some frameworks set it
+    find_links: tuple[Path, ...] = field(default=())
+
+
+def parse_agent_output(text: str) -> dict[str, Any]:
+    for line in reversed(text.splitlines()):
+        if line.startswith(_MARKER):
+            return json.loads(line[len(_MARKER):])
+    raise HarnessError("the probe agent printed no result: " + (text.strip().splitlines() or ["no output"])[-1][:200])
+
+
+def classify(raw: dict[str, Any]) -> obs.Observation:
+    """The agent's raw result as an Observation (pip's decision read from pip's words)."""
+    install = raw["install"]
+    output = install["output"]
+    if install["timed_out"]:
+        return obs.Observation.failure(
+            f"pip install did not finish within {install['seconds']:.0f} s", raw.get("seconds", 0.0)
+        )
+    if install["exit_code"] == 0:
+        decision = obs.ACCEPTED
+    elif diagnostics.pip_refused(output):
+        decision = obs.REFUSED
+    else:
+        decision = obs.FAILED
+    return obs.Observation(
+        install=obs.InstallObservation(
+            decision=decision,
+            pip_version=str(raw.get("pip_version", "")),
+            exit_code=int(install["exit_code"]),
+            reason=diagnostics.pip_reason(output),
+            output=output[-3000:],
+            seconds=float(install["seconds"]),
+        ),
+        load=obs.RunObservation.from_json(raw.get("load")),
+        forced=obs.RunObservation.from_json(raw.get("forced")),
+        seconds=float(raw.get("seconds", 0.0)),
+    )
+
+
+class DistroProbe:
+    """Owns one distro container for as long as cells run in it."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        distro: Distro,
+        image: str,
+        wheel_root: Path,
+        settings: Settings,
+    ) -> None:
+        self.engine = engine
+        self.distro = distro
+        self.image = image
+        self.wheel_root = wheel_root
+        self.settings = settings
+        self.facts: DistroFacts | None = None
+        self._stack = ExitStack()
+        self._container: Container | None = None
+        self._copied: set[str] = set()
+        self._mounted = engine.is_local
+
+    def __enter__(self) -> DistroProbe:
+        try:
+            self.start()
+        except BaseException:
+            self.close()
+            raise
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def start(self) -> DistroFacts:
+        mounts = [Mount(self.wheel_root, WHEELHOUSE)] if self._mounted else []
+        self.wheel_root.mkdir(parents=True, exist_ok=True)
+        self._container = self._stack.enter_context(
+            self.engine.container(
+                self.image,
+                arch=self.distro.arch,
+                role="probe",
+                name_hint=f"probe-{self.distro.key}",
+                mounts=mounts,
+                network=False,
+            )
+        )
+        container = self._container
+        container.copy_into(_AGENT_SOURCE, AGENT_DIR, arcname="agent.py")
+        container.copy_into(Path(packaging.__file__).parent, LIBDIR, arcname="packaging")
+        result = container.exec(
+            ["python3", AGENT, "facts", TEMPLATE, LIBDIR],
+            timeout=self.settings.scaled(600, self.distro.arch),
+            step=f"measuring facts in {self.distro.key}",
+        )
+        if not result.ok:
+            raise HarnessError(
+                f"the probe agent failed in {self.distro.key} (exit {result.exit_code}): "
+                f"{result.tail(3)}"
+            )
+        raw = parse_agent_output(result.stdout)
+        problems = raw.pop("problems", [])
+        self.facts = DistroFacts.from_json(raw)
+        if problems:
+            raise HarnessError(f"{self.distro.key} cannot be probed: {'; '.join(problems)}")
+        return self.facts
+
+    def close(self) -> None:
+        self._stack.close()
+        self._container = None
+
+    def _container_path(self, host_path: Path) -> str:
+        relative = host_path.resolve().relative_to(self.wheel_root.resolve())
+        target = posixpath.join(WHEELHOUSE, *relative.parts)
+        if not self._mounted and target not in self._copied:
+            assert self._container is not None
+            self._container.copy_into(host_path, posixpath.dirname(target))
+            self._copied.add(target)
+        return target
+
+    def _check_path(self, label: str, host_path: Path) -> str:
+        target = posixpath.join(CHECKS_DIR, label, host_path.name)
+        if target not in self._copied:
+            assert self._container is not None
+            self._container.copy_into(host_path, posixpath.dirname(target))
+            self._copied.add(target)
+        return target
+
+    def probe(self, request: ProbeRequest) -> obs.Observation:
+        """Never raises for the cell's own failures; infrastructure trouble becomes an
+        Observation with `error` set (the harness could not tell)."""
+        started = time.monotonic()
+        if self._container is None or self.facts is None:
+            return obs.Observation.failure(f"{self.distro.key} container is not running")
+        container = self._container
+        arch = self.distro.arch
+        try:
+            spec = {
+                "workdir": f"/tmp/mh-cells/{request.cell_id}",
+                "template": TEMPLATE,
+                "wheels": [self._container_path(w) for w in request.wheels],
+                "find_links": [self._container_path(d) for d in request.find_links],
+                "imports": list(request.imports),
+                "checks": [[label, self._check_path(label, path)] for label, path in request.checks],
+                "dlopen": request.dlopen,
+                "timeouts": {
+                    "install": self.settings.scaled(INSTALL_TIMEOUT, arch),
+                    "run": self.settings.scaled(RUN_TIMEOUT, arch),
+                },
+            }
+            spec_path = f"{AGENT_DIR}/specs/{request.cell_id}.json"
+            container.write_file(spec_path, json.dumps(spec))
+            result = container.exec(
+                ["python3", AGENT, "cell", spec_path],
+                # The agent enforces its own limits per step; this one is the backstop.
+                timeout=spec["timeouts"]["install"] + 2 * spec["timeouts"]["run"] + 60,
+                step=f"cell {request.cell_id}",
+            )
+            raw = parse_agent_output(result.stdout)
+        except ExecTimeout as exc:
+            return obs.Observation.failure(f"{exc.step} hung: {exc}", time.monotonic() - started)
+        except (ContainerError, HarnessError, ValueError) as exc:
+            return obs.Observation.failure(str(exc), time.monotonic() - started)
+        raw["pip_version"] = self.facts.pip_version
+        return classify(raw)
+

@@ -1,0 +1,282 @@
+"""The probe agent: runs *inside* distro containers, with the distro's own Python.
+
+Standard library only, and written for old interpreters too (Python 3.6: no dataclasses,
+no capture_output, no walrus), because it runs on whatever Python a distro ships.
+It measures facts and carries out cells; it does not judge. Every result is one JSON line
+after a marker, so stray output from pip or the loader cannot corrupt it.
+
+    python3 agent.py facts TEMPLATE_VENV LIBDIR
+    python3 agent.py cell SPEC.json
+"""
+
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import zipfile
+
+MARKER = "@@MANYLINUX-HARNESS@@"
+TAIL = 8000
+
+RUNNER = r'''
+import importlib, json, os, runpy, sys
+stage_file, spec_file = sys.argv[1], sys.argv[2]
+with open(spec_file) as handle:
+    spec = json.load(handle)
+def stage(text):
+    with open(stage_file, "w") as handle:
+        handle.write(text)
+        handle.flush()
+        os.fsync(handle.fileno())
+if spec.get("dlopen") == "global":
+    sys.setdlopenflags(sys.getdlopenflags() | os.RTLD_GLOBAL)
+for module in spec["imports"]:
+    stage("import " + module)
+    importlib.import_module(module)
+for name, path in spec["checks"]:
+    stage("check " + name)
+    runpy.run_path(path, run_name="__main__")
+stage("done")
+'''
+
+
+def emit(data):
+    sys.stdout.write(MARKER + json.dumps(data) + "\n")
+    sys.stdout.flush()
+
+
+def run(command, timeout, env=None, cwd=None):
+    """Run a command in its own session; on timeout kill the whole group."""
+    started = time.time()
+    full_env = dict(os.environ)
+    full_env.update(env or {})
+    proc = subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=full_env, cwd=cwd,
+        start_new_session=True,
+    )
+    timed_out = False
+    try:
+        out, _ = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        timed_out = True
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except OSError:
+            pass
+        out, _ = proc.communicate()
+    text = out.decode("utf-8", "replace")
+    return {
+        "exit_code": proc.returncode,
+        "timed_out": timed_out,
+        "output": text[-TAIL:],
+        "seconds": round(time.time() - started, 3),
+    }
+
+
+# -- facts ----------------------------------------------------------------------------------
+
+
+def ldconfig_entries():
+    for ldconfig in ("/sbin/ldconfig", "/usr/sbin/ldconfig", "ldconfig"):
+        try:
+            out = subprocess.check_output([ldconfig, "-p"], stderr=subprocess.DEVNULL)
+        except (OSError, subprocess.CalledProcessError):
+            continue
+        entries = {}
+        for line in out.decode("utf-8", "replace").splitlines()[1:]:
+            match = re.match(r"\s*(\S+) \(([^)]*)\) => (\S+)", line)
+            if match:
+                entries.setdefault(match.group(1), match.group(3))
+        return entries
+    return {}
+
+
+def glibcxx_max(path):
+    if not path:
+        return None
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read()
+    except OSError:
+        return None
+    versions = set(re.findall(rb"GLIBCXX_(\d+\.\d+(?:\.\d+)*)\b", data))
+    if not versions:
+        return None
+    best = max(versions, key=lambda v: tuple(int(x) for x in v.split(b".")))
+    return best.decode()
+
+
+def os_name():
+    for path in ("/etc/os-release", "/usr/lib/os-release"):
+        try:
+            with open(path) as handle:
+                for line in handle:
+                    if line.startswith("PRETTY_NAME="):
+                        return line.split("=", 1)[1].strip().strip('"')
+        except OSError:
+            continue
+    return ""
+
+
+def facts(template, libdir):
+    import platform
+    import sysconfig
+
+    result = {
+        "os_name": os_name(),
+        "machine": platform.machine(),
+        "python_version": platform.python_version(),
+        "python_platform": sysconfig.get_platform(),
+        "glibc": None,
+        "glibcxx_max": None,
+        "pip_version": "",
+        "packaging_version": "",
+        "supported_tags": [],
+        "sonames": [],
+        "problems": [],
+    }
+    try:
+        libc = os.confstr("CS_GNU_LIBC_VERSION") or ""
+        if libc.startswith("glibc "):
+            result["glibc"] = libc.split()[1]
+    except (ValueError, OSError):
+        pass
+    entries = ldconfig_entries()
+    result["sonames"] = sorted(entries)
+    result["glibcxx_max"] = glibcxx_max(entries.get("libstdc++.so.6"))
+
+    sys.path.insert(0, libdir)
+    try:
+        import packaging
+        from packaging import tags
+
+        result["packaging_version"] = getattr(packaging, "__version__", "")
+        result["supported_tags"] = [str(tag) for tag in tags.sys_tags()]
+    except Exception as exc:  # an interpreter too old for the mounted packaging
+        result["problems"].append("packaging: %s: %s" % (type(exc).__name__, exc))
+
+    if not os.path.exists(os.path.join(template, "bin", "python")):
+        made = run([sys.executable, "-m", "venv", template], timeout=600)
+        if made["exit_code"] != 0:
+            result["problems"].append("venv: " + made["output"].strip().splitlines()[-1:][0]
+                                      if made["output"].strip() else "venv: failed")
+    pip = run([os.path.join(template, "bin", "python"), "-m", "pip", "--version"], timeout=300)
+    match = re.match(r"pip (\S+)", pip["output"])
+    if match:
+        result["pip_version"] = match.group(1)
+    else:
+        result["problems"].append("pip: " + pip["output"].strip()[-300:])
+    emit(result)
+
+
+# -- cells ----------------------------------------------------------------------------------
+
+
+def run_checks(python, workdir, spec, label, extra_env):
+    """Import and check in a fresh process; report how far it got and how it ended."""
+    runner = os.path.join(workdir, "runner.py")
+    with open(runner, "w") as handle:
+        handle.write(RUNNER)
+    stage_file = os.path.join(workdir, "stage-" + label)
+    spec_file = os.path.join(workdir, "spec-" + label + ".json")
+    with open(spec_file, "w") as handle:
+        json.dump({"imports": spec["imports"], "checks": spec["checks"],
+                   "dlopen": spec.get("dlopen", "default")}, handle)
+    env = {"PYTHONDONTWRITEBYTECODE": "1", "PYTHONFAULTHANDLER": "1"}
+    env.update(extra_env)
+    # Run from an empty directory so nothing but the installed wheel can be imported.
+    rundir = os.path.join(workdir, "cwd-" + label)
+    os.makedirs(rundir)
+    result = run([python, runner, stage_file, spec_file], spec["timeouts"]["run"], env=env, cwd=rundir)
+    try:
+        with open(stage_file) as handle:
+            stage = handle.read().strip()
+    except OSError:
+        stage = "start"
+    code = result["exit_code"]
+    sig = None
+    if result["timed_out"]:
+        status = "timeout"
+    elif code == 0 and stage == "done":
+        status = "passed"
+    elif code is not None and code < 0:
+        status = "crashed"
+        try:
+            sig = signal.Signals(-code).name
+        except ValueError:
+            sig = "signal %d" % -code
+    elif code in (128 + signal.SIGSEGV, 128 + signal.SIGABRT, 128 + signal.SIGBUS):
+        # qemu-user reports a guest's fatal signal as an exit status
+        status = "crashed"
+        sig = signal.Signals(code - 128).name
+    elif stage.startswith("import"):
+        status = "import-failed"
+    elif stage.startswith("check"):
+        status = "check-failed"
+    else:
+        status = "error"
+    return {
+        "status": status,
+        "exit_code": code,
+        "signal": sig,
+        "stage": stage,
+        "output": result["output"],
+        "seconds": result["seconds"],
+    }
+
+
+def cell(spec_path):
+    started = time.time()
+    with open(spec_path) as handle:
+        spec = json.load(handle)
+    workdir = spec["workdir"]
+    shutil.rmtree(workdir, ignore_errors=True)
+    os.makedirs(workdir)
+    venv = os.path.join(workdir, "venv")
+    try:
+        # A copy of the template venv: a fresh environment without paying for ensurepip.
+        shutil.copytree(spec["template"], venv, symlinks=True)
+        python = os.path.join(venv, "bin", "python")
+        command = [python, "-m", "pip", "install", "--no-index", "--no-cache-dir",
+                   "--disable-pip-version-check", "--no-compile"]
+        for directory in spec.get("find_links", []):
+            command += ["--find-links", directory]
+        command += spec["wheels"]
+        installed = run(command, spec["timeouts"]["install"],
+                        env={"PIP_NO_INPUT": "1", "PIP_ROOT_USER_ACTION": "ignore"})
+        result = {"install": installed, "load": None, "forced": None}
+        if installed["timed_out"]:
+            pass
+        elif installed["exit_code"] == 0:
+            result["load"] = run_checks(python, workdir, spec, "load", {})
+        elif spec.get("force", True):
+            forced_dir = os.path.join(workdir, "forced")
+            for wheel in spec["wheels"]:
+                with zipfile.ZipFile(wheel) as archive:
+                    archive.extractall(forced_dir)
+            result["forced"] = run_checks(python, workdir, spec, "forced",
+                                          {"PYTHONPATH": forced_dir})
+        result["seconds"] = round(time.time() - started, 3)
+        emit(result)
+    finally:
+        if not spec.get("keep"):
+            shutil.rmtree(workdir, ignore_errors=True)
+
+
+def main(argv):
+    if len(argv) >= 3 and argv[0] == "facts":
+        facts(argv[1], argv[2])
+    elif len(argv) == 2 and argv[0] == "cell":
+        cell(argv[1])
+    else:
+        sys.stderr.write(__doc__)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

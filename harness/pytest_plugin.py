@@ -1,0 +1,198 @@
+"""pytest plugin: the matrix as tests, one per cell, so that -k, -x, xdist and JUnit work.
+
+Matrix mode is on when --profile is given. The controller (or the only process, without
+xdist) prepares images and wheels at session start, with visible progress; workers then
+probe the cells of the distros they are given (cells are grouped by distro, so each distro
+container lives on one worker). Each cell's record is appended to the results the moment it
+is measured; results.json and the Markdown report are assembled when the session ends.
+
+Outcomes map onto pytest's: a cell that holds its claim (or the declared verdict) passes; a
+broken claim fails; a cell the harness could not tell is an ERROR, never a pass or a failure.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from harness import report, results
+from harness.catalog import PROFILES
+from harness.container import install_termination_handlers
+from harness.errors import HarnessError
+from harness.matrix import Selection
+from harness.progress import Progress
+from harness.session import Session
+from harness.settings import DEFAULT_EMULATION_FACTOR, Settings, parse_engine_option
+from harness.verdict import Verdict
+
+_SESSION = pytest.StashKey[Session]()
+_RECORD = pytest.StashKey[results.RunRecord]()
+
+
+class CellNotTold(Exception):
+    """The harness could not tell this cell's outcome (infrastructure): reported as ERROR."""
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("manylinux-harness", "manylinux-harness matrix")
+    group.addoption("--profile", choices=PROFILES, default=None,
+                    help="run the matrix of this catalog profile (matrix mode)")
+    group.addoption("--arch", action="append", default=[], help="architecture (repeatable)")
+    group.addoption("--policy", action="append", default=[],
+                    help="build image policy, e.g. manylinux_2_31 or 2014 (repeatable)")
+    group.addoption("--distro", action="append", default=[], help="distro name (repeatable)")
+    group.addoption("--sample", action="append", default=[], help="sample name (repeatable)")
+    group.addoption("--results-dir", default="results", help="where results go (default: results)")
+    group.addoption("--cache-dir", default=None, help="cache for images' rootfs, wheels, logs")
+    group.addoption("--samples-dir", default=None, help="directory of sample projects")
+    group.addoption("--engine", action="append", default=[],
+                    help="ARCH=URL: run this arch on another Docker engine (repeatable)")
+    group.addoption("--emulation-factor", type=float, default=DEFAULT_EMULATION_FACTOR,
+                    help="timeout multiplier for emulated arches")
+    group.addoption("--prepare-jobs", type=int, default=2,
+                    help="images and wheels prepared in parallel")
+
+
+def matrix_mode(config: pytest.Config) -> bool:
+    return config.getoption("profile", default=None) is not None
+
+
+def is_worker(config: pytest.Config) -> bool:
+    return hasattr(config, "workerinput")
+
+
+def worker_id(config: pytest.Config) -> str:
+    return getattr(config, "workerinput", {}).get("workerid", "main")
+
+
+def harness_session(config: pytest.Config) -> Session:
+    if _SESSION not in config.stash:
+        settings = Settings(
+            engines=parse_engine_option(config.getoption("engine")),
+            emulation_factor=config.getoption("emulation_factor"),
+            **({"cache_dir": Path(config.getoption("cache_dir"))} if config.getoption("cache_dir") else {}),
+        )
+        selection = Selection(
+            profile=config.getoption("profile"),
+            arches=tuple(config.getoption("arch")),
+            policies=tuple(config.getoption("policy")),
+            distros=tuple(config.getoption("distro")),
+            samples=tuple(config.getoption("sample")),
+        )
+        samples_dir = config.getoption("samples_dir")
+        config.stash[_SESSION] = Session(
+            settings,
+            selection,
+            Path(config.getoption("results_dir")).resolve(),
+            Path(samples_dir) if samples_dir else None,
+        )
+    return config.stash[_SESSION]
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if not matrix_mode(config):
+        return
+    install_termination_handlers()
+    try:
+        harness_session(config)
+    except HarnessError as exc:
+        raise pytest.UsageError(str(exc)) from None
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_sessionstart(session: pytest.Session) -> None:
+    config = session.config
+    if not matrix_mode(config) or is_worker(config):
+        return
+    harness = harness_session(config)
+    terminal = config.pluginmanager.get_plugin("terminalreporter")
+    progress = Progress(write=terminal.write_line if terminal else None)
+    plan = harness.plan
+    progress.line(
+        f"matrix ({plan.selection.profile}): {len(plan.cells)} cells from {len(plan.builds)} wheel "
+        f"builds, {len(plan.build_images)} build images, {len(plan.distros)} distros"
+    )
+    try:
+        harness.prepare(progress, jobs=config.getoption("prepare_jobs"))
+    except HarnessError as exc:
+        pytest.exit(f"manylinux-harness: {exc}", returncode=3)
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "cell" not in metafunc.fixturenames:
+        return
+    if not matrix_mode(metafunc.config):
+        raise pytest.UsageError("the harness matrix needs --profile (local or official)")
+    plan = harness_session(metafunc.config).plan
+    metafunc.parametrize(
+        "cell",
+        [pytest.param(c, id=c.test_id, marks=pytest.mark.xdist_group(c.group)) for c in plan.cells],
+    )
+
+
+@pytest.fixture(scope="session")
+def harness(request: pytest.FixtureRequest):  # -> Iterator[Session]
+    session = harness_session(request.config)
+    yield session
+    session.close()  # the distro containers of this worker
+
+
+@pytest.fixture
+def cell_record(cell, harness: Session, request: pytest.FixtureRequest) -> results.CellRecord:  # noqa: ANN001
+    record = harness.run_cell(cell, worker_id(request.config))
+    request.node.user_properties += [
+        ("cell", record.key),
+        ("verdict", record.verdict.value),
+        ("explanation", record.explanation),
+    ]
+    if record.diagnosis:
+        request.node.user_properties.append(("diagnosis", record.diagnosis))
+    if record.verdict is Verdict.ERROR:
+        raise CellNotTold(f"could not tell {record.key}: {record.explanation}")
+    return record
+
+
+def pytest_report_teststatus(report: pytest.TestReport, config: pytest.Config) -> Any:
+    if report.when != "call":
+        return None
+    verdict = dict(report.user_properties).get("verdict")
+    if verdict is None:
+        return None
+    if report.passed:
+        return "passed", ".", (verdict.upper(), {"green": True})
+    if report.failed:
+        return "failed", "F", (verdict.upper(), {"red": True})
+    return None
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    config = session.config
+    if not matrix_mode(config) or is_worker(config):
+        return
+    harness = harness_session(config)
+    record = harness.run_record(interrupted=exitstatus == pytest.ExitCode.INTERRUPTED)
+    results.save(record, harness.results_dir)
+    markdown = report.render_markdown(record)
+    (harness.results_dir / "results.md").write_text(markdown, encoding="utf-8")
+    summary_file = os.environ.get("GITHUB_STEP_SUMMARY")
+    if summary_file:
+        with open(summary_file, "a", encoding="utf-8") as handle:
+            handle.write(markdown + "\n")
+    config.stash[_RECORD] = record
+
+
+def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
+    if _RECORD not in config.stash:
+        return
+    record = config.stash[_RECORD]
+    results_dir = harness_session(config).results_dir
+    terminalreporter.section("manylinux-harness matrix")
+    for line in report.render_markdown(record).splitlines():
+        terminalreporter.write_line(line)
+    terminalreporter.write_line("")
+    terminalreporter.write_line(f"results: {results_dir / 'results.json'}")
+    terminalreporter.write_line(f"report:  {results_dir / 'results.md'}")

@@ -1,0 +1,416 @@
+"""A run: prepare images and wheels (once, with visible progress), then probe cells.
+
+The same Session serves the CLI and the pytest plugin (in the controller, which prepares,
+and in every xdist worker, which reads what was prepared and probes its distros).
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import dataclasses
+import importlib.metadata
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from harness import interrupt, results
+from harness.build import FAILED, BuildOutcome, BuildRequest, WheelBuilder
+from harness.cache import Cache
+from harness.catalog import Catalog, Distro, ImageSpec, default_catalog
+from harness.container import Engine
+from harness.diagnostics import diagnose_run
+from harness.errors import HarnessError
+from harness.expectation import CellContext, WheelClaim, declared_rule, expect_install
+from harness.facts import DistroFacts
+from harness.images import ImageProvider, ResolvedImage, describe_failure
+from harness.matrix import Cell, Plan, Selection, make_plan
+from harness.observation import Observation
+from harness.probe import DistroProbe, ProbeRequest
+from harness.progress import Progress
+from harness.samples import Sample, default_samples_dir, discover
+from harness.settings import Settings
+from harness.verdict import Decision, Verdict, decide
+
+PREPARED = "prepared"
+DISTRO_PREFIX = "distro-"
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """What the preparation phase produced, shared with workers through the results dir."""
+
+    images: dict[str, dict[str, Any]]  # spec key -> ResolvedImage fields, or {"error": ...}
+    builds: dict[str, dict[str, Any]]  # build request key -> BuildOutcome fields
+
+    def image_error(self, spec: ImageSpec) -> str | None:
+        entry = self.images.get(spec.key)
+        if entry is None:
+            return f"image {spec.key} was not prepared"
+        return entry.get("error")
+
+    def image_reference(self, spec: ImageSpec) -> str:
+        return str(self.images[spec.key]["reference"])
+
+    def build(self, request: BuildRequest) -> dict[str, Any] | None:
+        return self.builds.get(request.key)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"images": self.images, "builds": self.builds}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Prepared:
+        return cls(images=dict(data.get("images", {})), builds=dict(data.get("builds", {})))
+
+
+def _outcome_json(outcome: BuildOutcome) -> dict[str, Any]:
+    data = dataclasses.asdict(outcome)
+    data["wheels"] = [str(w) for w in outcome.wheels]
+    data["log"] = str(outcome.log) if outcome.log else None
+    return data
+
+
+class Session:
+    def __init__(
+        self,
+        settings: Settings,
+        selection: Selection,
+        results_dir: Path,
+        samples_dir: Path | None = None,
+        catalog: Catalog | None = None,
+    ) -> None:
+        self.settings = settings
+        self.selection = selection
+        self.results_dir = results_dir
+        self.catalog = catalog or default_catalog()
+        self.samples: list[Sample] = discover(samples_dir or default_samples_dir(), selection.samples)
+        self.plan: Plan = make_plan(selection, self.catalog, self.samples)
+        self.cache = Cache(settings.cache_dir)
+        self._engines: dict[str, Engine] = {}
+        self._engines_lock = threading.Lock()
+        self._probes: dict[str, DistroProbe] = {}
+        self._probe_failures: dict[str, str] = {}
+        self._prepared: Prepared | None = None
+
+    # -- engines ----------------------------------------------------------------------------
+
+    def engine(self, arch_name: str) -> Engine:
+        from harness.architecture import get_arch
+
+        url = self.settings.engine_url(get_arch(arch_name)) or ""
+        with self._engines_lock:
+            if url not in self._engines:
+                self._engines[url] = Engine.connect(url or None)
+            return self._engines[url]
+
+    def close(self) -> None:
+        for probe in list(self._probes.values()):
+            probe.close()
+        self._probes.clear()
+        for engine in self._engines.values():
+            engine.close()
+        self._engines.clear()
+
+    # -- preparation (controller) ------------------------------------------------------------
+
+    def prepare(self, progress: Progress, jobs: int = 2) -> Prepared:
+        """Images, then wheels. Failures are recorded per item and never stop the others."""
+        results.reset(self.results_dir)
+        arches = sorted({d.arch.name for d in self.plan.distros} | {b.arch.name for b in self.plan.build_images})
+        for arch in arches:
+            reaped = self.engine(arch).reap_leftovers()
+            if reaped:
+                progress.line(f"removed {len(reaped)} container(s) left by an earlier run: {', '.join(reaped)}")
+
+        specs: list[ImageSpec] = [b.image for b in self.plan.build_images] + [
+            d.image for d in self.plan.distros
+        ]
+        images: dict[str, dict[str, Any]] = {}
+        phase = progress.phase("images", len(specs))
+
+        def ensure(spec: ImageSpec) -> tuple[ImageSpec, ResolvedImage | None, str]:
+            provider = ImageProvider(self.engine(spec.arch.name), self.cache, self.settings)
+            try:
+                return spec, provider.ensure(spec, phase), ""
+            except HarnessError as exc:
+                return spec, None, describe_failure(exc)
+
+        for spec, resolved, error in _parallel(ensure, specs, jobs):
+            item = f"{spec.role} {spec.name} {spec.arch.name}"
+            if resolved is None:
+                images[spec.key] = {"reference": spec.tag, "error": error}
+                phase.finish(item, f"FAILED: {error}")
+            else:
+                images[spec.key] = dataclasses.asdict(resolved)
+                how = f"built in {resolved.seconds:.0f} s" if resolved.built else "cached"
+                phase.finish(item, f"{how} ({resolved.reference})")
+
+        builds: dict[str, dict[str, Any]] = {}
+        phase = progress.phase("wheels", len(self.plan.builds))
+
+        def build(request: BuildRequest) -> tuple[BuildRequest, BuildOutcome]:
+            spec = request.build_image.image
+            entry = images[spec.key]
+            if "error" in entry:
+                return request, BuildOutcome(
+                    request.key, FAILED, (), None, 0.0, error=f"build image unavailable: {entry['error']}"
+                )
+            resolved = ResolvedImage(**entry)
+            builder = WheelBuilder(self.engine(spec.arch.name), self.cache, self.settings)
+            return request, builder.build(request, resolved, phase)
+
+        for request, outcome in _parallel(build, list(self.plan.builds), jobs):
+            builds[request.key] = _outcome_json(outcome)
+            if outcome.ok:
+                names = ", ".join(w.name for w in outcome.wheels)
+                how = "cached" if outcome.status == "cached" else f"built in {outcome.seconds:.0f} s"
+                phase.finish(request.key, f"{how}: {names}")
+            else:
+                phase.finish(request.key, f"FAILED: {outcome.error}")
+
+        self._prepared = Prepared(images=images, builds=builds)
+        results.write_state(self.results_dir, PREPARED, self._prepared.to_json())
+        return self._prepared
+
+    def prepared(self) -> Prepared:
+        if self._prepared is None:
+            data = results.read_state(self.results_dir, PREPARED)
+            if data is None:
+                raise HarnessError(
+                    f"nothing was prepared in {self.results_dir}: run the matrix through "
+                    "`manylinux-harness run` or pytest with --profile"
+                )
+            self._prepared = Prepared.from_json(data)
+        return self._prepared
+
+    # -- cells (workers) ---------------------------------------------------------------------
+
+    def _probe(self, distro: Distro) -> DistroProbe:
+        if distro.key in self._probe_failures:
+            raise HarnessError(self._probe_failures[distro.key])
+        probe = self._probes.get(distro.key)
+        if probe is not None:
+            return probe
+        prepared = self.prepared()
+        error = prepared.image_error(distro.image)
+        if error:
+            self._probe_failures[distro.key] = f"distro image unavailable: {error}"
+            raise HarnessError(self._probe_failures[distro.key])
+        probe = DistroProbe(
+            self.engine(distro.arch.name),
+            distro,
+            prepared.image_reference(distro.image),
+            self.cache.path("wheels"),
+            self.settings,
+        )
+        try:
+            probe.start()
+        except HarnessError as exc:
+            probe.close()
+            self._probe_failures[distro.key] = f"cannot probe {distro.key}: {exc}"
+            raise HarnessError(self._probe_failures[distro.key]) from exc
+        except BaseException:
+            probe.close()
+            raise
+        self._probes[distro.key] = probe
+        assert probe.facts is not None
+        results.write_state(
+            self.results_dir,
+            f"{DISTRO_PREFIX}{distro.key}",
+            {
+                "name": distro.name,
+                "arch": distro.arch.name,
+                "image": probe.image,
+                "eol": distro.eol,
+                "description": distro.description,
+                "emulated": self.settings.emulated(distro.arch),
+                "facts": probe.facts.to_json(),
+            },
+        )
+        return probe
+
+    def run_cell(self, cell: Cell, worker: str = "main") -> results.CellRecord:
+        """Probe one cell and append its record to the results; never raises for the cell's
+        own trouble (that is an `error` record)."""
+        prepared = self.prepared()
+        wheels: list[Path] = []
+        missing: list[str] = []
+        members = []
+        for member in cell.members:
+            build = prepared.build(member.request) or {"status": FAILED, "wheels": [], "error": "not built"}
+            member_wheels = [Path(w) for w in build.get("wheels", [])]
+            if not member_wheels:
+                missing.append(f"{member.label}: {build.get('error') or 'no wheel'}")
+            wheels += member_wheels
+            members.append(
+                results.MemberRecord(
+                    sample=member.sample.name,
+                    flavour=member.flavour.name,
+                    kind=member.sample.kind,
+                    build_image=member.build_image.key,
+                    policy=member.build_image.policy,
+                    wheels=tuple(w.name for w in member_wheels),
+                    build_status=str(build.get("status")),
+                )
+            )
+        facts: DistroFacts | None = None
+        expected: dict[str, Any] = {}
+        if missing:
+            observation = Observation.failure("build failed: " + "; ".join(missing))
+            decision = decide(False, observation)
+        else:
+            try:
+                probe = self._probe(cell.distro)
+                facts = probe.facts
+                assert facts is not None
+                claims = [WheelClaim.from_filename(w.name) for w in wheels]
+                expectation = expect_install(claims, facts, facts.pip_version)
+                expected = {
+                    "installable": expectation.installable,
+                    "reason": expectation.reason,
+                    "matching_tags": list(expectation.matching_tags),
+                }
+                observation = probe.probe(
+                    ProbeRequest(
+                        cell_id=_safe_id(cell.test_id),
+                        wheels=tuple(wheels),
+                        imports=tuple(i for m in cell.members for i in m.sample.imports),
+                        checks=tuple((m.sample.name, m.sample.check_path) for m in cell.members),
+                        dlopen=cell.dlopen,
+                    )
+                )
+                decision = decide(expectation.installable, observation)
+            except HarnessError as exc:
+                observation = Observation.failure(str(exc))
+                decision = decide(False, observation)
+        declared = self._declared(cell, facts)
+        if declared is not None:
+            expected["declared"] = declared.verdict.value
+            expected["declared_reason"] = declared.reason
+        as_expected = (
+            decision.verdict == declared.verdict if declared is not None else decision.verdict.claim_held
+        )
+        record = results.CellRecord(
+            key=cell.key,
+            test_id=cell.test_id,
+            row=cell.row,
+            arch=cell.arch,
+            distro=cell.distro.name,
+            installer=cell.installer,
+            dlopen=cell.dlopen,
+            members=tuple(members),
+            pip_version=facts.pip_version if facts else "",
+            emulated=self.settings.emulated(cell.distro.arch),
+            expected=expected,
+            observed=dataclasses.asdict(observation),
+            verdict=decision.verdict,
+            explanation=decision.explanation,
+            diagnosis=_diagnosis(decision, observation),
+            as_expected=as_expected,
+            timings=_timings(observation),
+        )
+        results.append_cell(self.results_dir, worker, record)
+        return record
+
+    def _declared(self, cell: Cell, facts: DistroFacts | None):  # -> ExpectRule | None
+        if facts is None or len(cell.members) != 1:
+            return None
+        member = cell.members[0]
+        ctx = CellContext(
+            flavour=member.flavour.name,
+            arch=cell.arch,
+            distro=cell.distro.name,
+            build_policy=member.build_image.policy,
+            build_glibc=member.build_image.glibc,
+            facts=facts,
+        )
+        return declared_rule(member.sample.expect, ctx)
+
+    # -- assembling the record ---------------------------------------------------------------
+
+    def run_record(self, interrupted: bool = False) -> results.RunRecord:
+        prepared = self._prepared or Prepared.from_json(
+            results.read_state(self.results_dir, PREPARED) or {}
+        )
+        return results.RunRecord(
+            schema=results.SCHEMA_VERSION,
+            harness_version=_version("manylinux-harness"),
+            created=results.now_iso(),
+            profile=self.selection.profile,
+            selection=dataclasses.asdict(self.selection),
+            host=self.host_facts(),
+            images=prepared.images,
+            builds=prepared.builds,
+            distros=results.read_state_dir(self.results_dir, DISTRO_PREFIX),
+            cells=tuple(results.read_cells(self.results_dir)),
+            interrupted=interrupted,
+        )
+
+    def host_facts(self) -> dict[str, Any]:
+        facts: dict[str, Any] = {
+            "machine": self.settings.host,
+            "cibuildwheel": _version("cibuildwheel"),
+            "auditwheel": _version("auditwheel"),
+            "packaging": _version("packaging"),
+            "engines": {},
+        }
+        for url, engine in self._engines.items():
+            try:
+                version = engine.version()
+                facts["engines"][url or "default"] = {
+                    "version": version.get("Version"),
+                    "api": version.get("ApiVersion"),
+                }
+            except Exception:  # facts for the record only
+                continue
+        return facts
+
+
+def _version(distribution: str) -> str:
+    try:
+        return importlib.metadata.version(distribution)
+    except importlib.metadata.PackageNotFoundError:
+        return ""
+
+
+def _safe_id(text: str) -> str:
+    return "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in text)[:150]
+
+
+def _diagnosis(decision: Decision, observation: Observation) -> str:
+    if decision.verdict == Verdict.ERROR:
+        return observation.error or decision.explanation
+    if observation.load is not None and not observation.load.passed:
+        return diagnose_run(observation.load).summary
+    if observation.forced is not None and not observation.forced.passed:
+        return diagnose_run(observation.forced).summary
+    return ""
+
+
+def _timings(observation: Observation) -> dict[str, float]:
+    timings = {"total": round(observation.seconds, 2)}
+    if observation.install is not None:
+        timings["install"] = round(observation.install.seconds, 2)
+    if observation.load is not None:
+        timings["load"] = round(observation.load.seconds, 2)
+    if observation.forced is not None:
+        timings["forced"] = round(observation.forced.seconds, 2)
+    return timings
+
+
+def _parallel(function: Callable[[Any], Any], items: list[Any], jobs: int):  # -> Iterator
+    """Run `function` over items on a few threads, yielding results as they finish."""
+    if not items:
+        return
+    with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+        futures = [pool.submit(function, item) for item in items]
+        try:
+            for future in concurrent.futures.as_completed(futures):
+                yield future.result()
+        except BaseException:
+            # Ctrl-C: tell the threads' child processes to stop, so the pool can wind down.
+            interrupt.STOP.set()
+            for future in futures:
+                future.cancel()
+            raise

@@ -1,0 +1,52 @@
+"""Run-wide settings: where things go, which engine serves which arch, how long to wait."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from harness.architecture import Arch, host_machine
+from harness.cache import default_cache_dir
+from harness.errors import UsageError
+
+# Emulated builds and installs run roughly ten times slower (PyTables#1337: 10,977 s).
+DEFAULT_EMULATION_FACTOR = 10.0
+
+
+@dataclass(frozen=True)
+class Settings:
+    cache_dir: Path = field(default_factory=default_cache_dir)
+    engines: Mapping[str, str] = field(default_factory=dict)  # arch name -> engine URL
+    emulation_factor: float = DEFAULT_EMULATION_FACTOR
+    host: str = field(default_factory=host_machine)
+    environ: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
+
+    def engine_url(self, arch: Arch) -> str | None:
+        return self.engines.get(arch.name)
+
+    def emulated(self, arch: Arch) -> bool:
+        """Whether containers of `arch` run through qemu on the engine that serves them."""
+        if self.engine_url(arch):
+            # A dedicated engine for an arch is there to run it natively.
+            return False
+        return not arch.is_native_on(self.host)
+
+    def scaled(self, seconds: float, arch: Arch) -> float:
+        return seconds * (self.emulation_factor if self.emulated(arch) else 1.0)
+
+
+def parse_engine_option(values: list[str]) -> dict[str, str]:
+    """`--engine aarch64=ssh://user@host` (repeatable) -> {"aarch64": "ssh://user@host"}."""
+    from harness.architecture import get_arch
+
+    engines: dict[str, str] = {}
+    for value in values:
+        arch_name, sep, url = value.partition("=")
+        if not sep or not url:
+            raise UsageError(
+                f"--engine {value!r} is not ARCH=URL: write e.g. --engine aarch64=ssh://user@host"
+            )
+        engines[get_arch(arch_name).name] = url
+    return engines
