@@ -80,7 +80,7 @@ def mmdebstrap_command(
         f"--architectures={arch.debian}",
         f"--include={','.join(sorted(packages))}" if packages else "--include=",
         # A stored mirror's Release files expire (testing suites carry Valid-Until).
-        "--aptopt=Acquire::Check-Valid-Until \"false\"",
+        '--aptopt=Acquire::Check-Valid-Until "false"',
         # Smaller images: no documentation or man pages.
         "--dpkgopt=path-exclude=/usr/share/doc/*",
         "--dpkgopt=path-exclude=/usr/share/man/*",

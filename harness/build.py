@@ -21,7 +21,7 @@ from pathlib import Path
 
 from harness.cache import Cache, key_of
 from harness.catalog import BuildImage
-from harness.container import LABEL, LABEL_OWNER, LABEL_ROLE, Engine, owner_token
+from harness.container import Engine, harness_labels
 from harness.images import ResolvedImage
 from harness.interrupt import stop_process, wait_process
 from harness.progress import Phase
@@ -94,12 +94,8 @@ def cibuildwheel_env(
 ) -> dict[str, str]:
     """The CIBW_* environment for one build (pure: unit-tested)."""
     arch = request.build_image.arch.name
-    create_args = [
-        f"--label={LABEL}=1",
-        f"--label={LABEL_OWNER}={owner_token()}",
-        f"--label={LABEL_ROLE}=build",
-        f"--label={JOB_LABEL}={job}",
-    ]
+    labels = {**harness_labels("build"), JOB_LABEL: job}
+    create_args = [f"--label={key}={value}" for key, value in labels.items()]
     frontend = "build"
     if network:
         create_args += passthrough(environ).docker_create_args()
@@ -133,7 +129,9 @@ def cibuildwheel_env(
 
 
 class WheelBuilder:
-    def __init__(self, engine: Engine, cache: Cache, settings: Settings, network: bool = False) -> None:
+    def __init__(
+        self, engine: Engine, cache: Cache, settings: Settings, network: bool = False
+    ) -> None:
         self.engine = engine
         self.cache = cache
         self.settings = settings
@@ -142,7 +140,9 @@ class WheelBuilder:
 
     def entry_dir(self, request: BuildRequest, key: str) -> Path:
         bi = request.build_image
-        name = f"{request.sample.name}-{request.flavour.name}-{bi.display_policy}-{bi.arch.name}-{key}"
+        name = (
+            f"{request.sample.name}-{request.flavour.name}-{bi.display_policy}-{bi.arch.name}-{key}"
+        )
         return self.cache.path("wheels", name)
 
     def lookup(self, request: BuildRequest, image: ResolvedImage) -> BuildOutcome | None:
@@ -202,7 +202,9 @@ class WheelBuilder:
                 cache_key=key,
             )
 
-    def _run(self, request: BuildRequest, image: ResolvedImage, out_dir: Path, log_path: Path) -> str:
+    def _run(
+        self, request: BuildRequest, image: ResolvedImage, out_dir: Path, log_path: Path
+    ) -> str:
         """Run cibuildwheel; returns "" on success, else one line saying what went wrong."""
         job = uuid.uuid4().hex
         env = {

@@ -28,7 +28,9 @@ def default_cache_dir() -> Path:
     return Path(xdg) / "manylinux-harness"
 
 
-def tree_hash(root: Path, ignore: tuple[str, ...] = ("__pycache__", ".git", "build", "dist")) -> str:
+def tree_hash(
+    root: Path, ignore: tuple[str, ...] = ("__pycache__", ".git", "build", "dist")
+) -> str:
     """Content hash of a directory: relative paths, modes and bytes of every file."""
     digest = hashlib.sha256()
     for path in sorted(root.rglob("*")):

@@ -195,7 +195,9 @@ class Catalog:
         try:
             return self.recipes[name]
         except KeyError:
-            raise UsageError(f"catalog names unknown recipe {name!r}: add [recipes.{name}]") from None
+            raise UsageError(
+                f"catalog names unknown recipe {name!r}: add [recipes.{name}]"
+            ) from None
 
     def _row_arches(self, row: Mapping[str, Any]) -> tuple[str, ...]:
         if "arches" in row:
@@ -206,7 +208,12 @@ class Catalog:
         return ()
 
     def _image_spec(
-        self, role: Role, name: str, profile: str, arch: Arch, row: Mapping[str, Any],
+        self,
+        role: Role,
+        name: str,
+        profile: str,
+        arch: Arch,
+        row: Mapping[str, Any],
         values: Mapping[str, str],
     ) -> ImageSpec:
         recipe = self._recipe(row["recipe"])

@@ -21,12 +21,20 @@ EXIT_INTERRUPTED = 130
 def _add_selection(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--profile", choices=("local", "official"), default="local")
     parser.add_argument("--arch", action="append", default=[], help="architecture (repeatable)")
-    parser.add_argument("--policy", action="append", default=[],
-                        help="build image policy, e.g. manylinux_2_31, 2014 (repeatable)")
+    parser.add_argument(
+        "--policy",
+        action="append",
+        default=[],
+        help="build image policy, e.g. manylinux_2_31, 2014 (repeatable)",
+    )
     parser.add_argument("--distro", action="append", default=[], help="distro name (repeatable)")
     parser.add_argument("--sample", action="append", default=[], help="sample name (repeatable)")
-    parser.add_argument("--engine", action="append", default=[],
-                        help="ARCH=URL: run that arch on another Docker engine (repeatable)")
+    parser.add_argument(
+        "--engine",
+        action="append",
+        default=[],
+        help="ARCH=URL: run that arch on another Docker engine (repeatable)",
+    )
     parser.add_argument("--cache-dir", type=Path, default=None)
     parser.add_argument("--samples-dir", type=Path, default=None)
 
@@ -41,18 +49,31 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     doctor = sub.add_parser("doctor", help="check (and with --fix, set up) this host")
-    doctor.add_argument("--arch", action="append", default=[],
-                        help="architectures to check (default: x86_64 and aarch64)")
+    doctor.add_argument(
+        "--arch",
+        action="append",
+        default=[],
+        help="architectures to check (default: x86_64 and aarch64)",
+    )
     doctor.add_argument("--fix", action="store_true", help="install and start what is missing")
     doctor.add_argument("--profile", choices=("local", "official"), default="local")
 
     run = sub.add_parser("run", help="run the matrix and write results.json, JUnit and Markdown")
     _add_selection(run)
     run.add_argument("--results-dir", type=Path, default=Path("results"))
-    run.add_argument("-j", "--jobs", type=int, default=2,
-                     help="parallel workers for probing (xdist) and for preparation (default 2)")
-    run.add_argument("--emulation-factor", type=float, default=None,
-                     help="timeout multiplier for emulated arches (default 10)")
+    run.add_argument(
+        "-j",
+        "--jobs",
+        type=int,
+        default=2,
+        help="parallel workers for probing (xdist) and for preparation (default 2)",
+    )
+    run.add_argument(
+        "--emulation-factor",
+        type=float,
+        default=None,
+        help="timeout multiplier for emulated arches (default 10)",
+    )
     run.add_argument("pytest_args", nargs="*", help="extra pytest arguments (after --)")
 
     report = sub.add_parser("report", help="render the report of a results.json")
@@ -101,7 +122,7 @@ def cmd_doctor(args: argparse.Namespace) -> int:
     return 1 if doctor.problems(checks) else 0
 
 
-def run_exit_status(record) -> int:  # noqa: ANN001 - harness.results.RunRecord
+def run_exit_status(record) -> int:
     from harness.verdict import Verdict
 
     if record.interrupted:
@@ -121,14 +142,22 @@ def pytest_arguments(args: argparse.Namespace) -> list[str]:
     results_dir: Path = args.results_dir.resolve()
     argv = [
         str(cells_file),
-        "--rootdir", str(cells_file.parent.parent),
-        "-p", "harness.pytest_plugin",
-        "-p", "no:cacheprovider",
-        "--profile", args.profile,
-        "--results-dir", str(results_dir),
-        "--prepare-jobs", str(max(1, args.jobs)),
-        "--junitxml", str(results_dir / "junit.xml"),
-        "-o", "junit_family=xunit1",  # keeps each cell's verdict as a JUnit property
+        "--rootdir",
+        str(cells_file.parent.parent),
+        "-p",
+        "harness.pytest_plugin",
+        "-p",
+        "no:cacheprovider",
+        "--profile",
+        args.profile,
+        "--results-dir",
+        str(results_dir),
+        "--prepare-jobs",
+        str(max(1, args.jobs)),
+        "--junitxml",
+        str(results_dir / "junit.xml"),
+        "-o",
+        "junit_family=xunit1",  # keeps each cell's verdict as a JUnit property
         "-rfE",
         "-v",
     ]

@@ -20,7 +20,7 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -35,6 +35,11 @@ from harness.errors import ContainerError, EngineUnavailable, ExecTimeout, Image
 LABEL = "org.manylinux-harness.managed"
 LABEL_OWNER = "org.manylinux-harness.owner"
 LABEL_ROLE = "org.manylinux-harness.role"
+# One id per run, inherited by its worker processes through the environment, so that the
+# process that started the run can sweep everything the run created however it ended
+# (xdist may tear a worker down before its fixtures are).
+LABEL_RUN = "org.manylinux-harness.run"
+RUN_ENV = "MANYLINUX_HARNESS_RUN"
 # Images carry their own label: containers created from them (by us, by cibuildwheel, by a
 # user) must not inherit a "managed" label with a stale owner and be reaped by mistake.
 IMAGE_LABEL = "org.manylinux-harness.image"
@@ -75,8 +80,20 @@ def owner_is_alive(token: str) -> bool:
     return _process_start_time(pid) == start and start != ""
 
 
+def run_id() -> str:
+    if not os.environ.get(RUN_ENV):
+        start_run()
+    return os.environ[RUN_ENV]
+
+
+def start_run() -> str:
+    """A fresh run id for this process and the processes it starts from now on."""
+    os.environ[RUN_ENV] = uuid.uuid4().hex[:12]
+    return os.environ[RUN_ENV]
+
+
 def harness_labels(role: str) -> dict[str, str]:
-    return {LABEL: "1", LABEL_OWNER: owner_token(), LABEL_ROLE: role}
+    return {LABEL: "1", LABEL_OWNER: owner_token(), LABEL_ROLE: role, LABEL_RUN: run_id()}
 
 
 @dataclass(frozen=True)
@@ -243,7 +260,9 @@ class Engine:
                     labels=dict(labels),
                 )
             except (docker.errors.BuildError, docker.errors.APIError) as exc:
-                raise ImageUnavailable(f"could not import {rootfs_tar.name} as {tag}: {_short(exc)}") from exc
+                raise ImageUnavailable(
+                    f"could not import {rootfs_tar.name} as {tag}: {_short(exc)}"
+                ) from exc
         info = self.image_info(tag)
         if info is None or not info.matches(arch):
             recorded = info.platform if info else "nothing"
@@ -258,10 +277,8 @@ class Engine:
         self.client.api.tag(source, repository, tag)
 
     def remove_image(self, reference: str) -> None:
-        try:
+        with suppress(docker.errors.APIError):
             self.client.api.remove_image(reference, force=True)
-        except docker.errors.APIError:
-            pass
 
     def images(self, label: str = IMAGE_LABEL) -> list[ImageInfo]:
         found = []
@@ -403,9 +420,15 @@ class Container:
     ) -> ExecResult:
         """Run a command; raises ExecTimeout naming `step` if it outlives `timeout` seconds."""
         limit = max(1, int(timeout))
-        wrapped = [*self._timeout_tool, str(limit), *command] if self._timeout_tool else list(command)
+        wrapped = (
+            [*self._timeout_tool, str(limit), *command] if self._timeout_tool else list(command)
+        )
         result = self._exec_raw(wrapped, env=env, workdir=workdir)
-        if self._timeout_tool and result.exit_code in _TIMEOUT_EXIT_CODES and result.seconds >= limit - 1:
+        if (
+            self._timeout_tool
+            and result.exit_code in _TIMEOUT_EXIT_CODES
+            and result.seconds >= limit - 1
+        ):
             raise ExecTimeout(
                 f"{step} did not finish within {limit} s in {self.name} ({self.image})",
                 step=step,
@@ -481,7 +504,7 @@ class Container:
         repository, _, tag = reference.rpartition(":")
         changes = [f"ENV {key}={value}" for key, value in env.items()]
         # Neutralise the labels the container itself carries (see IMAGE_LABEL).
-        overrides = {LABEL: "0", LABEL_OWNER: "", LABEL_ROLE: ""}
+        overrides = {LABEL: "0", LABEL_OWNER: "", LABEL_ROLE: "", LABEL_RUN: ""}
         changes += [
             f"LABEL {key}={shlex.quote(value)}" for key, value in {**overrides, **labels}.items()
         ]
@@ -489,7 +512,9 @@ class Container:
         try:
             image = self.raw.commit(repository=repository, tag=tag, changes=changes)
         except docker.errors.APIError as exc:
-            raise ContainerError(f"commit of {self.name} as {reference} failed: {_short(exc)}") from exc
+            raise ContainerError(
+                f"commit of {self.name} as {reference} failed: {_short(exc)}"
+            ) from exc
         return str(image.id)
 
     def remove(self) -> None:

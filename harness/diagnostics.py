@@ -11,11 +11,11 @@ _MISSING_VERSION = re.compile(
     r"version [`'‘]?(?P<version>[A-Z][A-Z0-9_]*_[\d.]+)['’]? not found"
     r"(?: \(required by (?P<by>[^)]+)\))?"
 )
-_MISSING_LIBRARY = re.compile(
-    r"(?P<lib>[\w.+-]+\.so[\w.]*): cannot open shared object file"
-)
+_MISSING_LIBRARY = re.compile(r"(?P<lib>[\w.+-]+\.so[\w.]*): cannot open shared object file")
 _UNDEFINED_SYMBOL = re.compile(r"undefined symbol: (?P<symbol>\S+)")
-_WRONG_ELF = re.compile(r"wrong ELF class|cannot open shared object file: Exec format error|ELF load command")
+_WRONG_ELF = re.compile(
+    r"wrong ELF class|cannot open shared object file: Exec format error|ELF load command"
+)
 _EXCEPTION = re.compile(r"^(?P<type>[A-Za-z_][\w.]*(?:Error|Exception|Exit)):?\s*(?P<message>.*)$")
 
 
@@ -64,12 +64,18 @@ def last_exception(text: str) -> tuple[str, str] | None:
 def diagnose_run(run: obs.RunObservation) -> Diagnosis:
     """Why an import/check did not pass."""
     if run.status == obs.TIMEOUT:
-        return Diagnosis("timeout", run.stage, f"hung at {run.stage or 'start'} (killed after {run.seconds:.0f} s)")
+        return Diagnosis(
+            "timeout",
+            run.stage,
+            f"hung at {run.stage or 'start'} (killed after {run.seconds:.0f} s)",
+        )
     if run.status == obs.CRASHED:
         signal = run.signal or f"exit {run.exit_code}"
         loader = diagnose_text(run.output)
         extra = f"; {loader.summary}" if loader else ""
-        return Diagnosis("crash", signal, f"crashed with {signal} during {run.stage or 'start'}{extra}")
+        return Diagnosis(
+            "crash", signal, f"crashed with {signal} during {run.stage or 'start'}{extra}"
+        )
     loader = diagnose_text(run.output)
     if loader is not None:
         return loader

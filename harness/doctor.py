@@ -83,17 +83,22 @@ def emulation_line(arch: Arch, machine: str, handler: BinfmtHandler | None) -> C
         return Check(f"arch {arch.name}", True, f"native on this {machine} host")
     if handler is None:
         return Check(
-            f"arch {arch.name}", False, f"no binfmt handler {arch.binfmt}: {arch.name} cannot run here",
+            f"arch {arch.name}",
+            False,
+            f"no binfmt handler {arch.binfmt}: {arch.name} cannot run here",
             fix="manylinux-harness doctor --fix (installs qemu-user-static, binfmt-support)",
         )
     if not handler.usable_in_containers:
         return Check(
-            f"arch {arch.name}", False,
+            f"arch {arch.name}",
+            False,
             f"binfmt {arch.binfmt} is {'enabled' if handler.enabled else 'disabled'} with flags "
             f"{handler.flags or 'none'}: containers need the F flag",
             fix="update-binfmts --enable (qemu-user-static registers with F)",
         )
-    return Check(f"arch {arch.name}", True, f"emulated through {arch.binfmt} (flags {handler.flags})")
+    return Check(
+        f"arch {arch.name}", True, f"emulated through {arch.binfmt} (flags {handler.flags})"
+    )
 
 
 # -- checks -----------------------------------------------------------------------------------
@@ -103,10 +108,14 @@ def check_engine() -> tuple[Check, Engine | None]:
     try:
         engine = Engine.connect()
     except EngineUnavailable as exc:
-        return Check("docker engine", False, str(exc).split(":")[0], fix="manylinux-harness doctor --fix"), None
+        return Check(
+            "docker engine", False, str(exc).split(":")[0], fix="manylinux-harness doctor --fix"
+        ), None
     version = engine.version()
     return Check(
-        "docker engine", True, f"{version.get('Version')} (API {version.get('ApiVersion')}) at {engine.base_url}"
+        "docker engine",
+        True,
+        f"{version.get('Version')} (API {version.get('ApiVersion')}) at {engine.base_url}",
     ), engine
 
 
@@ -115,15 +124,23 @@ def check_containers_run(engine: Engine, arch: Arch) -> Check | None:
     for info in engine.images():
         if info.matches(arch):
             try:
-                with engine.container(info.id, arch=arch, role="doctor", name_hint=f"doctor-{arch.name}") as c:
+                with engine.container(
+                    info.id, arch=arch, role="doctor", name_hint=f"doctor-{arch.name}"
+                ) as c:
                     result = c.exec(["uname", "-m"], timeout=120, step="uname")
             except Exception as exc:  # report, do not crash the doctor
-                return Check(f"run {arch.name}", False, f"a container of {info.reference} failed: {exc}",
-                             fix="check binfmt (update-binfmts --enable) and the engine log")
+                return Check(
+                    f"run {arch.name}",
+                    False,
+                    f"a container of {info.reference} failed: {exc}",
+                    fix="check binfmt (update-binfmts --enable) and the engine log",
+                )
             machine = result.stdout.strip()
             ok = result.ok and machine in arch.machines
             return Check(
-                f"run {arch.name}", ok, f"uname -m in {info.reference}: {machine or result.tail(1)}",
+                f"run {arch.name}",
+                ok,
+                f"uname -m in {info.reference}: {machine or result.tail(1)}",
                 fix="" if ok else "the engine ran the image under a wrong arch: rebuild it",
             )
     return None
@@ -136,21 +153,36 @@ def run_checks(arches: Sequence[Arch], *, local_profile: bool = True) -> list[Ch
     checks.append(
         Check("docker CLI", True, shutil.which("docker") or "")
         if shutil.which("docker")
-        else Check("docker CLI", False, "not on PATH (cibuildwheel drives it)", fix="apt-get install docker.io")
+        else Check(
+            "docker CLI",
+            False,
+            "not on PATH (cibuildwheel drives it)",
+            fix="apt-get install docker.io",
+        )
     )
     if local_profile:
         checks.append(
             Check("mmdebstrap", True, shutil.which("mmdebstrap") or "")
             if shutil.which("mmdebstrap")
-            else Check("mmdebstrap", False, "not installed (the local profile builds images with it)",
-                       fix="apt-get install mmdebstrap")
+            else Check(
+                "mmdebstrap",
+                False,
+                "not installed (the local profile builds images with it)",
+                fix="apt-get install mmdebstrap",
+            )
         )
     machine = host_machine()
     binfmt_mounted = (BINFMT_DIR / "status").exists()
     for arch in arches:
         if not arch.is_native_on(machine) and not binfmt_mounted:
-            checks.append(Check(f"arch {arch.name}", False, "binfmt_misc is not mounted",
-                                fix="mount -t binfmt_misc binfmt_misc /proc/sys/fs/binfmt_misc"))
+            checks.append(
+                Check(
+                    f"arch {arch.name}",
+                    False,
+                    "binfmt_misc is not mounted",
+                    fix="mount -t binfmt_misc binfmt_misc /proc/sys/fs/binfmt_misc",
+                )
+            )
             continue
         checks.append(emulation_line(arch, machine, read_binfmt(arch)))
         if engine is not None:
@@ -161,16 +193,25 @@ def run_checks(arches: Sequence[Arch], *, local_profile: bool = True) -> list[Ch
     probe_dir = cache if cache.exists() else Path.home()
     free_gib = shutil.disk_usage(probe_dir).free / 2**30
     checks.append(
-        Check("disk", free_gib >= MIN_FREE_GIB, f"{free_gib:.0f} GiB free for {cache}",
-              fix=f"free space or set MANYLINUX_HARNESS_CACHE to a disk with >= {MIN_FREE_GIB} GiB",
-              warning=True)
+        Check(
+            "disk",
+            free_gib >= MIN_FREE_GIB,
+            f"{free_gib:.0f} GiB free for {cache}",
+            fix=f"free space or set MANYLINUX_HARNESS_CACHE to a disk with >= {MIN_FREE_GIB} GiB",
+            warning=True,
+        )
     )
     bundle = host_ca_bundle(os.environ)
     checks.append(
         Check("trust store", True, f"{bundle} (passed to containers that need the network)")
         if bundle
-        else Check("trust store", False, "no host CA bundle found", warning=True,
-                   fix="set MANYLINUX_HARNESS_CA_BUNDLE=/path/to/ca-bundle.pem")
+        else Check(
+            "trust store",
+            False,
+            "no host CA bundle found",
+            warning=True,
+            fix="set MANYLINUX_HARNESS_CA_BUNDLE=/path/to/ca-bundle.pem",
+        )
     )
     if engine is not None:
         engine.close()
@@ -202,18 +243,22 @@ def packages_to_install(
 
 
 def _have() -> set[str]:
-    have = {tool for tool in ("dockerd", "docker", "mmdebstrap", "update-binfmts") if shutil.which(tool)}
-    if any(Path("/usr/bin").glob("qemu-*-static")) or any(Path("/usr/libexec/qemu-binfmt").glob("*")):
+    have = {
+        tool for tool in ("dockerd", "docker", "mmdebstrap", "update-binfmts") if shutil.which(tool)
+    }
+    if any(Path("/usr/bin").glob("qemu-*-static")) or any(
+        Path("/usr/libexec/qemu-binfmt").glob("*")
+    ):
         have.add("qemu-user-static")
     return have
 
 
-def _run(command: list[str], say) -> None:  # noqa: ANN001
+def _run(command: list[str], say) -> None:
     say("$ " + " ".join(command))
     subprocess.run(command, check=True, env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"})
 
 
-def fix(arches: Sequence[Arch], say, *, local_profile: bool = True) -> None:  # noqa: ANN001
+def fix(arches: Sequence[Arch], say, *, local_profile: bool = True) -> None:
     """Install and start what is missing; leave what is there alone."""
     if os.geteuid() != 0:
         say("doctor --fix needs root (it installs packages and starts dockerd); run it with sudo")
@@ -222,7 +267,9 @@ def fix(arches: Sequence[Arch], say, *, local_profile: bool = True) -> None:  # 
     missing = packages_to_install(arches, machine, _have(), local_profile)
     if missing:
         if not shutil.which("apt-get"):
-            say(f"cannot install {', '.join(missing)}: this host has no apt-get; install them by hand")
+            say(
+                f"cannot install {', '.join(missing)}: this host has no apt-get; install them by hand"
+            )
             raise SystemExit(2)
         _run(["apt-get", "update", "-qq"], say)
         _run(["apt-get", "install", "-y", "-qq", "--no-install-recommends", *missing], say)
@@ -232,14 +279,16 @@ def fix(arches: Sequence[Arch], say, *, local_profile: bool = True) -> None:  # 
         if not (BINFMT_DIR / "status").exists():
             _run(["mount", "-t", "binfmt_misc", "binfmt_misc", str(BINFMT_DIR)], say)
         handlers = [read_binfmt(a) for a in arches if not a.is_native_on(machine)]
-        if any(h is None or not h.usable_in_containers for h in handlers) and shutil.which("update-binfmts"):
+        if any(h is None or not h.usable_in_containers for h in handlers) and shutil.which(
+            "update-binfmts"
+        ):
             _run(["update-binfmts", "--enable"], say)
         else:
             say("binfmt: handlers present")
     start_engine(say)
 
 
-def start_engine(say, timeout: float = 90.0) -> None:  # noqa: ANN001
+def start_engine(say, timeout: float = 90.0) -> None:
     try:
         Engine.connect().close()
         say("docker engine: already running")
@@ -253,8 +302,12 @@ def start_engine(say, timeout: float = 90.0) -> None:  # noqa: ANN001
         DOCKERD_LOG.parent.mkdir(parents=True, exist_ok=True)
         with open(DOCKERD_LOG, "ab") as log:
             subprocess.Popen(
-                ["dockerd"], stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                start_new_session=True, close_fds=True,
+                ["dockerd"],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+                close_fds=True,
             )
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

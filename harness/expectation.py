@@ -100,7 +100,9 @@ class WheelClaim:
             raise UsageError(f"{filename} is not a wheel file name ({exc})") from None
         ordered = sorted(str(tag) for tag in tags)
         platforms = sorted({tag.platform for tag in tags})
-        return cls(filename=filename, project=str(name), tags=tuple(ordered), platforms=tuple(platforms))
+        return cls(
+            filename=filename, project=str(name), tags=tuple(ordered), platforms=tuple(platforms)
+        )
 
     @property
     def glibc_floor(self) -> tuple[int, int] | None:
@@ -202,7 +204,9 @@ def _version_in(spec: str, version: tuple[int, ...]) -> bool:
     try:
         return SpecifierSet(spec).contains(Version(".".join(map(str, version))))
     except InvalidSpecifier:
-        raise UsageError(f"expect rule: {spec!r} is not a version specifier such as '>=2.34'") from None
+        raise UsageError(
+            f"expect rule: {spec!r} is not a version specifier such as '>=2.34'"
+        ) from None
 
 
 def rule_matches(conditions: Mapping[str, Any], ctx: CellContext) -> bool:

@@ -136,14 +136,17 @@ class ImageProvider:
         env.setdefault("PIP_DISABLE_PIP_VERSION_CHECK", "1")
         env.setdefault("PIP_ROOT_USER_ACTION", "ignore")
         _say(phase, spec, f"provisioning ({len(spec.steps)} steps)")
-        with open(log_path, "w", encoding="utf-8") as log, self.engine.container(
-            base.id,
-            arch=spec.arch,
-            role="provision",
-            name_hint=f"provision-{spec.name}-{spec.arch.name}",
-            mounts=mounts,
-            network=spec.network,
-        ) as container:
+        with (
+            open(log_path, "w", encoding="utf-8") as log,
+            self.engine.container(
+                base.id,
+                arch=spec.arch,
+                role="provision",
+                name_hint=f"provision-{spec.name}-{spec.arch.name}",
+                mounts=mounts,
+                network=spec.network,
+            ) as container,
+        ):
             shell = ["/bin/bash", "-euxc"] if _has_bash(container) else ["/bin/sh", "-euxc"]
             for number, step in enumerate(spec.steps, 1):
                 log.write(f"$ {step}\n")
@@ -154,7 +157,11 @@ class ImageProvider:
                     timeout=self.settings.scaled(1200, spec.arch),
                     step=f"provisioning step {number} of {spec.tag}",
                 )
-                log.write(result.stdout + result.stderr + f"\n[exit {result.exit_code}, {result.seconds:.1f} s]\n")
+                log.write(
+                    result.stdout
+                    + result.stderr
+                    + f"\n[exit {result.exit_code}, {result.seconds:.1f} s]\n"
+                )
                 log.flush()
                 if not result.ok:
                     raise ImageUnavailable(
@@ -181,7 +188,7 @@ class ImageProvider:
         return self.engine.image_info(spec.tag)
 
 
-def _has_bash(container) -> bool:  # noqa: ANN001 - a harness.container.Container
+def _has_bash(container) -> bool:
     return container.shell("command -v bash", timeout=30, step="look for bash").ok
 
 

@@ -86,8 +86,10 @@ class Plan:
 
 
 def _flavour_applies(flavour: Flavour, build_image: BuildImage) -> bool:
-    return not flavour.build_policies or build_image.policy in flavour.build_policies or (
-        build_image.display_policy in flavour.build_policies
+    return (
+        not flavour.build_policies
+        or build_image.policy in flavour.build_policies
+        or (build_image.display_policy in flavour.build_policies)
     )
 
 

@@ -53,8 +53,11 @@ class ProbeRequest:
 def parse_agent_output(text: str) -> dict[str, Any]:
     for line in reversed(text.splitlines()):
         if line.startswith(_MARKER):
-            return json.loads(line[len(_MARKER):])
-    raise HarnessError("the probe agent printed no result: " + (text.strip().splitlines() or ["no output"])[-1][:200])
+            return json.loads(line[len(_MARKER) :])
+    raise HarnessError(
+        "the probe agent printed no result: "
+        + (text.strip().splitlines() or ["no output"])[-1][:200]
+    )
 
 
 def classify(raw: dict[str, Any]) -> obs.Observation:
@@ -181,6 +184,8 @@ class DistroProbe:
             return obs.Observation.failure(f"{self.distro.key} container is not running")
         container = self._container
         arch = self.distro.arch
+        install_timeout = self.settings.scaled(INSTALL_TIMEOUT, arch)
+        run_timeout = self.settings.scaled(RUN_TIMEOUT, arch)
         try:
             spec = {
                 "workdir": f"/tmp/mh-cells/{request.cell_id}",
@@ -188,19 +193,18 @@ class DistroProbe:
                 "wheels": [self._container_path(w) for w in request.wheels],
                 "find_links": [self._container_path(d) for d in request.find_links],
                 "imports": list(request.imports),
-                "checks": [[label, self._check_path(label, path)] for label, path in request.checks],
+                "checks": [
+                    [label, self._check_path(label, path)] for label, path in request.checks
+                ],
                 "dlopen": request.dlopen,
-                "timeouts": {
-                    "install": self.settings.scaled(INSTALL_TIMEOUT, arch),
-                    "run": self.settings.scaled(RUN_TIMEOUT, arch),
-                },
+                "timeouts": {"install": install_timeout, "run": run_timeout},
             }
             spec_path = f"{AGENT_DIR}/specs/{request.cell_id}.json"
             container.write_file(spec_path, json.dumps(spec))
             result = container.exec(
                 ["python3", AGENT, "cell", spec_path],
                 # The agent enforces its own limits per step; this one is the backstop.
-                timeout=spec["timeouts"]["install"] + 2 * spec["timeouts"]["run"] + 60,
+                timeout=install_timeout + 2 * run_timeout + 60,
                 step=f"cell {request.cell_id}",
             )
             raw = parse_agent_output(result.stdout)
@@ -210,4 +214,3 @@ class DistroProbe:
             return obs.Observation.failure(str(exc), time.monotonic() - started)
         raw["pip_version"] = self.facts.pip_version
         return classify(raw)
-

@@ -22,7 +22,7 @@ import zipfile
 MARKER = "@@MANYLINUX-HARNESS@@"
 TAIL = 8000
 
-RUNNER = r'''
+RUNNER = r"""
 import importlib, json, os, runpy, sys
 stage_file, spec_file = sys.argv[1], sys.argv[2]
 with open(spec_file) as handle:
@@ -41,7 +41,7 @@ for name, path in spec["checks"]:
     stage("check " + name)
     runpy.run_path(path, run_name="__main__")
 stage("done")
-'''
+"""
 
 
 def emit(data):
@@ -55,7 +55,11 @@ def run(command, timeout, env=None, cwd=None):
     full_env = dict(os.environ)
     full_env.update(env or {})
     proc = subprocess.Popen(
-        command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=full_env, cwd=cwd,
+        command,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        env=full_env,
+        cwd=cwd,
         start_new_session=True,
     )
     timed_out = False
@@ -162,8 +166,11 @@ def facts(template, libdir):
     if not os.path.exists(os.path.join(template, "bin", "python")):
         made = run([sys.executable, "-m", "venv", template], timeout=600)
         if made["exit_code"] != 0:
-            result["problems"].append("venv: " + made["output"].strip().splitlines()[-1:][0]
-                                      if made["output"].strip() else "venv: failed")
+            result["problems"].append(
+                "venv: " + made["output"].strip().splitlines()[-1:][0]
+                if made["output"].strip()
+                else "venv: failed"
+            )
     pip = run([os.path.join(template, "bin", "python"), "-m", "pip", "--version"], timeout=300)
     match = re.match(r"pip (\S+)", pip["output"])
     if match:
@@ -184,14 +191,22 @@ def run_checks(python, workdir, spec, label, extra_env):
     stage_file = os.path.join(workdir, "stage-" + label)
     spec_file = os.path.join(workdir, "spec-" + label + ".json")
     with open(spec_file, "w") as handle:
-        json.dump({"imports": spec["imports"], "checks": spec["checks"],
-                   "dlopen": spec.get("dlopen", "default")}, handle)
+        json.dump(
+            {
+                "imports": spec["imports"],
+                "checks": spec["checks"],
+                "dlopen": spec.get("dlopen", "default"),
+            },
+            handle,
+        )
     env = {"PYTHONDONTWRITEBYTECODE": "1", "PYTHONFAULTHANDLER": "1"}
     env.update(extra_env)
     # Run from an empty directory so nothing but the installed wheel can be imported.
     rundir = os.path.join(workdir, "cwd-" + label)
     os.makedirs(rundir)
-    result = run([python, runner, stage_file, spec_file], spec["timeouts"]["run"], env=env, cwd=rundir)
+    result = run(
+        [python, runner, stage_file, spec_file], spec["timeouts"]["run"], env=env, cwd=rundir
+    )
     try:
         with open(stage_file) as handle:
             stage = handle.read().strip()
@@ -241,13 +256,24 @@ def cell(spec_path):
         # A copy of the template venv: a fresh environment without paying for ensurepip.
         shutil.copytree(spec["template"], venv, symlinks=True)
         python = os.path.join(venv, "bin", "python")
-        command = [python, "-m", "pip", "install", "--no-index", "--no-cache-dir",
-                   "--disable-pip-version-check", "--no-compile"]
+        command = [
+            python,
+            "-m",
+            "pip",
+            "install",
+            "--no-index",
+            "--no-cache-dir",
+            "--disable-pip-version-check",
+            "--no-compile",
+        ]
         for directory in spec.get("find_links", []):
             command += ["--find-links", directory]
         command += spec["wheels"]
-        installed = run(command, spec["timeouts"]["install"],
-                        env={"PIP_NO_INPUT": "1", "PIP_ROOT_USER_ACTION": "ignore"})
+        installed = run(
+            command,
+            spec["timeouts"]["install"],
+            env={"PIP_NO_INPUT": "1", "PIP_ROOT_USER_ACTION": "ignore"},
+        )
         result = {"install": installed, "load": None, "forced": None}
         if installed["timed_out"]:
             pass
@@ -258,8 +284,9 @@ def cell(spec_path):
             for wheel in spec["wheels"]:
                 with zipfile.ZipFile(wheel) as archive:
                     archive.extractall(forced_dir)
-            result["forced"] = run_checks(python, workdir, spec, "forced",
-                                          {"PYTHONPATH": forced_dir})
+            result["forced"] = run_checks(
+                python, workdir, spec, "forced", {"PYTHONPATH": forced_dir}
+            )
         result["seconds"] = round(time.time() - started, 3)
         emit(result)
     finally:

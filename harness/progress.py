@@ -45,7 +45,9 @@ class Phase:
         """A message about an item still in flight."""
         with self._lock:
             position = self._done + 1
-        self._progress.line(f"[{self.name} {min(position, self.total)}/{self.total}] {item}: {text}")
+        self._progress.line(
+            f"[{self.name} {min(position, self.total)}/{self.total}] {item}: {text}"
+        )
 
     def finish(self, item: str, text: str) -> None:
         with self._lock:

@@ -12,6 +12,7 @@ broken claim fails; a cell the harness could not tell is an ERROR, never a pass 
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from pathlib import Path
 from typing import Any
@@ -20,7 +21,7 @@ import pytest
 
 from harness import report, results
 from harness.catalog import PROFILES
-from harness.container import install_termination_handlers
+from harness.container import install_termination_handlers, start_run
 from harness.errors import HarnessError
 from harness.matrix import Selection
 from harness.progress import Progress
@@ -38,22 +39,39 @@ class CellNotTold(Exception):
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("manylinux-harness", "manylinux-harness matrix")
-    group.addoption("--profile", choices=PROFILES, default=None,
-                    help="run the matrix of this catalog profile (matrix mode)")
+    group.addoption(
+        "--profile",
+        choices=PROFILES,
+        default=None,
+        help="run the matrix of this catalog profile (matrix mode)",
+    )
     group.addoption("--arch", action="append", default=[], help="architecture (repeatable)")
-    group.addoption("--policy", action="append", default=[],
-                    help="build image policy, e.g. manylinux_2_31 or 2014 (repeatable)")
+    group.addoption(
+        "--policy",
+        action="append",
+        default=[],
+        help="build image policy, e.g. manylinux_2_31 or 2014 (repeatable)",
+    )
     group.addoption("--distro", action="append", default=[], help="distro name (repeatable)")
     group.addoption("--sample", action="append", default=[], help="sample name (repeatable)")
     group.addoption("--results-dir", default="results", help="where results go (default: results)")
     group.addoption("--cache-dir", default=None, help="cache for images' rootfs, wheels, logs")
     group.addoption("--samples-dir", default=None, help="directory of sample projects")
-    group.addoption("--engine", action="append", default=[],
-                    help="ARCH=URL: run this arch on another Docker engine (repeatable)")
-    group.addoption("--emulation-factor", type=float, default=DEFAULT_EMULATION_FACTOR,
-                    help="timeout multiplier for emulated arches")
-    group.addoption("--prepare-jobs", type=int, default=2,
-                    help="images and wheels prepared in parallel")
+    group.addoption(
+        "--engine",
+        action="append",
+        default=[],
+        help="ARCH=URL: run this arch on another Docker engine (repeatable)",
+    )
+    group.addoption(
+        "--emulation-factor",
+        type=float,
+        default=DEFAULT_EMULATION_FACTOR,
+        help="timeout multiplier for emulated arches",
+    )
+    group.addoption(
+        "--prepare-jobs", type=int, default=2, help="images and wheels prepared in parallel"
+    )
 
 
 def matrix_mode(config: pytest.Config) -> bool:
@@ -73,8 +91,9 @@ def harness_session(config: pytest.Config) -> Session:
         settings = Settings(
             engines=parse_engine_option(config.getoption("engine")),
             emulation_factor=config.getoption("emulation_factor"),
-            **({"cache_dir": Path(config.getoption("cache_dir"))} if config.getoption("cache_dir") else {}),
         )
+        if config.getoption("cache_dir"):
+            settings = dataclasses.replace(settings, cache_dir=Path(config.getoption("cache_dir")))
         selection = Selection(
             profile=config.getoption("profile"),
             arches=tuple(config.getoption("arch")),
@@ -96,6 +115,8 @@ def pytest_configure(config: pytest.Config) -> None:
     if not matrix_mode(config):
         return
     install_termination_handlers()
+    if not is_worker(config):
+        start_run()  # fixed before xdist starts workers, which inherit it
     try:
         harness_session(config)
     except HarnessError as exc:
@@ -141,7 +162,7 @@ def harness(request: pytest.FixtureRequest):  # -> Iterator[Session]
 
 
 @pytest.fixture
-def cell_record(cell, harness: Session, request: pytest.FixtureRequest) -> results.CellRecord:  # noqa: ANN001
+def cell_record(cell, harness: Session, request: pytest.FixtureRequest) -> results.CellRecord:
     record = harness.run_cell(cell, worker_id(request.config))
     request.node.user_properties += [
         ("cell", record.key),
@@ -158,8 +179,8 @@ def cell_record(cell, harness: Session, request: pytest.FixtureRequest) -> resul
 def pytest_report_teststatus(report: pytest.TestReport, config: pytest.Config) -> Any:
     if report.when != "call":
         return None
-    verdict = dict(report.user_properties).get("verdict")
-    if verdict is None:
+    verdict = str(dict(report.user_properties).get("verdict", ""))
+    if not verdict:
         return None
     if report.passed:
         return "passed", ".", (verdict.upper(), {"green": True})
@@ -174,6 +195,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if not matrix_mode(config) or is_worker(config):
         return
     harness = harness_session(config)
+    harness.sweep()
     record = harness.run_record(interrupted=exitstatus == pytest.ExitCode.INTERRUPTED)
     results.save(record, harness.results_dir)
     markdown = report.render_markdown(record)

@@ -58,7 +58,10 @@ def _summary_line(record: RunRecord) -> str:
 def render_markdown(record: RunRecord) -> str:
     lines = [f"## manylinux-harness: {record.profile} profile", ""]
     if record.interrupted:
-        lines += ["> **Interrupted**: the matrix below holds only the cells measured before the stop.", ""]
+        lines += [
+            "> **Interrupted**: the matrix below holds only the cells measured before the stop.",
+            "",
+        ]
     lines += [_summary_line(record), ""]
     by_arch: dict[str, list[CellRecord]] = defaultdict(list)
     for cell in record.cells:
@@ -86,9 +89,11 @@ def _arch_table(arch: str, cells: list[CellRecord], record: RunRecord) -> list[s
             lines += [f"pip: {installer}", ""]
         rows = sorted({c.row for c in subset})
         index = {(c.row, c.distro): c for c in subset}
-        header = "| wheel(s) @ build image | " + " | ".join(
-            _distro_header(d, arch, record) for d in distros
-        ) + " |"
+        header = (
+            "| wheel(s) @ build image | "
+            + " | ".join(_distro_header(d, arch, record) for d in distros)
+            + " |"
+        )
         lines += [header, "|" + "---|" * (len(distros) + 1)]
         for row in rows:
             texts = [cell_text(index[(row, d)]) if (row, d) in index else "·" for d in distros]
@@ -106,8 +111,10 @@ def _distro_order(name: str, arch: str, record: RunRecord) -> tuple:
 def _attention(cells: Iterable[CellRecord]) -> list[str]:
     """Violations, errors, over-restrictive cells and anything not as expected, one line each."""
     picked = [
-        c for c in cells
-        if not c.as_expected or c.verdict in (Verdict.VIOLATION, Verdict.ERROR, Verdict.OVER_RESTRICTIVE)
+        c
+        for c in cells
+        if not c.as_expected
+        or c.verdict in (Verdict.VIOLATION, Verdict.ERROR, Verdict.OVER_RESTRICTIVE)
         or (c.verdict == Verdict.REFUSED_AS_CLAIMED and c.diagnosis)
     ]
     if not picked:

@@ -15,7 +15,6 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from harness import __version__
 from harness.errors import UsageError
 from harness.verdict import Verdict
 
@@ -165,7 +164,9 @@ def load(path: Path) -> RunRecord:
     except FileNotFoundError:
         raise UsageError(f"{path} does not exist: pass the results.json of a run") from None
     except ValueError as exc:
-        raise UsageError(f"{path} is not valid JSON ({exc}): pass the results.json of a run") from None
+        raise UsageError(
+            f"{path} is not valid JSON ({exc}): pass the results.json of a run"
+        ) from None
     return RunRecord.from_json(data, source=str(path))
 
 

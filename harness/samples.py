@@ -22,7 +22,13 @@ from harness.verdict import Verdict
 SAMPLE_FILE = "sample.toml"
 KINDS = ("sample", "control")
 _RULE_CONDITIONS = (
-    "flavour", "arch", "distro", "build_policy", "build_glibc", "distro_glibc", "distro_lacks",
+    "flavour",
+    "arch",
+    "distro",
+    "build_policy",
+    "build_glibc",
+    "distro_glibc",
+    "distro_lacks",
 )
 
 
@@ -80,8 +86,7 @@ def _rule(data: Mapping[str, Any], where: str) -> ExpectRule:
     unknown = sorted(set(data) - {"verdict", "reason", *_RULE_CONDITIONS})
     if unknown:
         raise UsageError(
-            f"{where}: unknown expect condition {unknown[0]!r}; "
-            f"use {', '.join(_RULE_CONDITIONS)}"
+            f"{where}: unknown expect condition {unknown[0]!r}; use {', '.join(_RULE_CONDITIONS)}"
         )
     try:
         verdict = Verdict(data["verdict"])
@@ -98,7 +103,9 @@ def load_sample(project: Path) -> Sample:
     try:
         data = tomllib.loads(meta_path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise UsageError(f"{project} has no {SAMPLE_FILE}: add one (see sample_projects/c_plain)") from None
+        raise UsageError(
+            f"{project} has no {SAMPLE_FILE}: add one (see sample_projects/c_plain)"
+        ) from None
     except tomllib.TOMLDecodeError as exc:
         raise UsageError(f"{meta_path} is not valid TOML ({exc}): fix it") from None
     where = str(meta_path)

@@ -19,7 +19,7 @@ from harness import interrupt, results
 from harness.build import FAILED, BuildOutcome, BuildRequest, WheelBuilder
 from harness.cache import Cache
 from harness.catalog import Catalog, Distro, ImageSpec, default_catalog
-from harness.container import Engine
+from harness.container import LABEL_RUN, Engine, run_id
 from harness.diagnostics import diagnose_run
 from harness.errors import HarnessError
 from harness.expectation import CellContext, WheelClaim, declared_rule, expect_install
@@ -84,7 +84,9 @@ class Session:
         self.selection = selection
         self.results_dir = results_dir
         self.catalog = catalog or default_catalog()
-        self.samples: list[Sample] = discover(samples_dir or default_samples_dir(), selection.samples)
+        self.samples: list[Sample] = discover(
+            samples_dir or default_samples_dir(), selection.samples
+        )
         self.plan: Plan = make_plan(selection, self.catalog, self.samples)
         self.cache = Cache(settings.cache_dir)
         self._engines: dict[str, Engine] = {}
@@ -108,6 +110,14 @@ class Session:
         for probe in list(self._probes.values()):
             probe.close()
         self._probes.clear()
+
+    def sweep(self) -> list[str]:
+        """Remove every container this run created, in any of its processes (the run's
+        controller calls this when the run ends, however it ends)."""
+        removed: list[str] = []
+        for engine in self._engines.values():
+            removed += engine.remove_containers({LABEL_RUN: run_id()})
+        return removed
         for engine in self._engines.values():
             engine.close()
         self._engines.clear()
@@ -117,11 +127,15 @@ class Session:
     def prepare(self, progress: Progress, jobs: int = 2) -> Prepared:
         """Images, then wheels. Failures are recorded per item and never stop the others."""
         results.reset(self.results_dir)
-        arches = sorted({d.arch.name for d in self.plan.distros} | {b.arch.name for b in self.plan.build_images})
+        arches = sorted(
+            {d.arch.name for d in self.plan.distros} | {b.arch.name for b in self.plan.build_images}
+        )
         for arch in arches:
             reaped = self.engine(arch).reap_leftovers()
             if reaped:
-                progress.line(f"removed {len(reaped)} container(s) left by an earlier run: {', '.join(reaped)}")
+                progress.line(
+                    f"removed {len(reaped)} container(s) left by an earlier run: {', '.join(reaped)}"
+                )
 
         specs: list[ImageSpec] = [b.image for b in self.plan.build_images] + [
             d.image for d in self.plan.distros
@@ -154,7 +168,12 @@ class Session:
             entry = images[spec.key]
             if "error" in entry:
                 return request, BuildOutcome(
-                    request.key, FAILED, (), None, 0.0, error=f"build image unavailable: {entry['error']}"
+                    request.key,
+                    FAILED,
+                    (),
+                    None,
+                    0.0,
+                    error=f"build image unavailable: {entry['error']}",
                 )
             resolved = ResolvedImage(**entry)
             builder = WheelBuilder(self.engine(spec.arch.name), self.cache, self.settings)
@@ -164,7 +183,9 @@ class Session:
             builds[request.key] = _outcome_json(outcome)
             if outcome.ok:
                 names = ", ".join(w.name for w in outcome.wheels)
-                how = "cached" if outcome.status == "cached" else f"built in {outcome.seconds:.0f} s"
+                how = (
+                    "cached" if outcome.status == "cached" else f"built in {outcome.seconds:.0f} s"
+                )
                 phase.finish(request.key, f"{how}: {names}")
             else:
                 phase.finish(request.key, f"FAILED: {outcome.error}")
@@ -238,7 +259,11 @@ class Session:
         missing: list[str] = []
         members = []
         for member in cell.members:
-            build = prepared.build(member.request) or {"status": FAILED, "wheels": [], "error": "not built"}
+            build = prepared.build(member.request) or {
+                "status": FAILED,
+                "wheels": [],
+                "error": "not built",
+            }
             member_wheels = [Path(w) for w in build.get("wheels", [])]
             if not member_wheels:
                 missing.append(f"{member.label}: {build.get('error') or 'no wheel'}")
@@ -289,7 +314,9 @@ class Session:
             expected["declared"] = declared.verdict.value
             expected["declared_reason"] = declared.reason
         as_expected = (
-            decision.verdict == declared.verdict if declared is not None else decision.verdict.claim_held
+            decision.verdict == declared.verdict
+            if declared is not None
+            else decision.verdict.claim_held
         )
         record = results.CellRecord(
             key=cell.key,

@@ -41,7 +41,9 @@ def decide(installable: bool, observation: obs.Observation) -> Decision:
     if install is None:
         return Decision(Verdict.ERROR, "no install was attempted")
     if install.decision == obs.FAILED:
-        return Decision(Verdict.ERROR, f"pip failed for a reason other than the tags: {install.reason}")
+        return Decision(
+            Verdict.ERROR, f"pip failed for a reason other than the tags: {install.reason}"
+        )
 
     if install.decision == obs.ACCEPTED:
         load = observation.load

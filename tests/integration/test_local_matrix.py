@@ -1,0 +1,200 @@
+"""The whole loop on x86_64, through the real CLI: local images -> cibuildwheel -> distro
+probes -> verdicts. Then the same again with nothing changed (nothing may be built), then an
+interrupted run (no container may be left, measured cells kept) and a clean run after it.
+
+These run in order on one xdist worker: later tests use the caches the first one filled.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from harness.container import Engine
+from tests.integration.conftest import REPO, load_results, run_cli
+
+pytestmark = pytest.mark.xdist_group("local-matrix")
+
+DISTROS = ["debian-bullseye", "debian-bookworm", "debian-trixie", "debian-forky"]
+POLICIES = ["manylinux_2_31", "manylinux_2_36", "manylinux_2_41"]
+TIMINGS: dict[str, float] = {}
+
+
+def _cells(results: dict) -> dict[tuple[str, str], dict]:
+    return {(c["row"], c["distro"]): c for c in results["cells"]}
+
+
+@pytest.fixture(scope="module")
+def results_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("matrix")
+
+
+def test_local_x86_64_matrix(results_root: Path) -> None:
+    started = time.monotonic()
+    proc = run_cli(
+        "run",
+        "--profile",
+        "local",
+        "--arch",
+        "x86_64",
+        "--sample",
+        "c_plain",
+        "--sample",
+        "glibc_control",
+        "--results-dir",
+        str(results_root / "first"),
+    )
+    TIMINGS["first"] = time.monotonic() - started
+    assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-4000:]
+    results = load_results(results_root / "first")
+    cells = _cells(results)
+    assert len(cells) == 2 * 3 * 5
+
+    for policy in POLICIES:
+        for distro in [*DISTROS, "debian-trixie-nolibcrypt"]:
+            cell = cells[(f"c_plain@{policy}", distro)]
+            assert cell["verdict"] == "ok", cell
+            assert cell["observed"]["install"]["decision"] == "accepted"
+            assert cell["observed"]["load"]["status"] == "passed"
+
+    # The glibc control: built on glibc >= 2.34 it claims (and needs) manylinux_2_34.
+    for policy in ("manylinux_2_36", "manylinux_2_41"):
+        refused = cells[(f"glibc_control@{policy}", "debian-bullseye")]
+        assert refused["verdict"] == "refused-as-claimed", refused
+        assert refused["expected"]["installable"] is False
+        assert "needs glibc >= 2.34" in refused["expected"]["reason"]
+        assert "not a supported wheel" in refused["observed"]["install"]["reason"]
+        forced = refused["observed"]["forced"]
+        assert forced["status"] == "import-failed"
+        assert "GLIBC_2.34" in refused["diagnosis"]
+        for distro in DISTROS[1:]:
+            assert cells[(f"glibc_control@{policy}", distro)]["verdict"] == "ok"
+    for distro in DISTROS:
+        assert cells[("glibc_control@manylinux_2_31", distro)]["verdict"] == "ok"
+
+    # measured facts, not catalog facts
+    bullseye = results["distros"]["debian-bullseye-x86_64"]["facts"]
+    assert bullseye["glibc"] == "2.31" and bullseye["python_version"].startswith("3.9")
+    assert (
+        "libcrypt.so.1"
+        not in results["distros"]["debian-trixie-nolibcrypt-x86_64"]["facts"]["sonames"]
+    )
+    assert "libcrypt.so.1" in results["distros"]["debian-trixie-x86_64"]["facts"]["sonames"]
+    # the report is beside the JSON, and JUnit carries one test per cell
+    assert "| c_plain@manylinux_2_31 |" in (results_root / "first" / "results.md").read_text()
+    junit = (results_root / "first" / "junit.xml").read_text()
+    assert junit.count("<testcase") == 30 and 'name="verdict" value="refused-as-claimed"' in junit
+
+
+def test_second_run_builds_nothing(results_root: Path) -> None:
+    started = time.monotonic()
+    proc = run_cli(
+        "run",
+        "--profile",
+        "local",
+        "--arch",
+        "x86_64",
+        "--sample",
+        "c_plain",
+        "--sample",
+        "glibc_control",
+        "--results-dir",
+        str(results_root / "second"),
+    )
+    TIMINGS["second"] = time.monotonic() - started
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    results = load_results(results_root / "second")
+    assert all(not image["built"] for image in results["images"].values()), results["images"]
+    assert {b["status"] for b in results["builds"].values()} == {"cached"}
+    first = load_results(results_root / "first")
+    assert {c["key"]: c["verdict"] for c in results["cells"]} == {
+        c["key"]: c["verdict"] for c in first["cells"]
+    }
+    print(
+        f"\nwall time: first run {TIMINGS.get('first', 0):.0f} s, second run {TIMINGS['second']:.0f} s"
+    )
+
+
+def _measured(results_dir: Path) -> int:
+    cells_dir = results_dir / ".cells"
+    if not cells_dir.is_dir():
+        return 0
+    return sum(len(p.read_text().splitlines()) for p in cells_dir.glob("*.jsonl"))
+
+
+def test_interrupted_run_leaves_nothing_running(results_root: Path) -> None:
+    engine = Engine.connect()
+    out_dir = results_root / "interrupted"
+    argv = ["run", "--profile", "local", "--arch", "x86_64", "--sample", "c_plain"]
+    argv += ["--sample", "glibc_control", "--results-dir", str(out_dir)]
+    log_path = results_root / "interrupted.log"
+    with open(log_path, "w") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "harness", *argv],
+            cwd=REPO,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        )
+        try:
+            # wait until the matrix is mid-way: some cells measured, probe containers running
+            deadline = time.monotonic() + 600
+            while time.monotonic() < deadline:
+                if _measured(out_dir) >= 3 and engine.running_harness_containers():
+                    break
+                assert proc.poll() is None, log_path.read_text()[-3000:]
+                time.sleep(0.2)
+            else:
+                pytest.fail("the run never got mid-way")
+            os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C in a terminal does
+            code = proc.wait(timeout=180)
+        finally:
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGKILL)
+    tail = (results_root / "interrupted.log").read_text()[-3000:]
+    assert code == 130, tail
+    assert engine.running_harness_containers() == [], tail
+    results = load_results(out_dir)
+    assert results["interrupted"] is True
+    assert 3 <= len(results["cells"]) < 30  # measured cells were kept
+
+    # and the next run starts cleanly
+    proc2 = run_cli(
+        "run",
+        "--profile",
+        "local",
+        "--arch",
+        "x86_64",
+        "--sample",
+        "c_plain",
+        "--distro",
+        "debian-bookworm",
+        "--results-dir",
+        str(results_root / "after"),
+    )
+    assert proc2.returncode == 0, proc2.stdout[-3000:] + proc2.stderr[-3000:]
+    assert len(load_results(results_root / "after")["cells"]) == 3
+    engine.close()
+
+
+def test_bad_input_is_one_line(results_root: Path) -> None:
+    proc = run_cli(
+        "run",
+        "--profile",
+        "local",
+        "--arch",
+        "x86_64",
+        "--distro",
+        "debian-potato",
+        "--results-dir",
+        str(results_root / "bad"),
+    )
+    assert proc.returncode == 2
+    assert "unknown distro 'debian-potato'" in proc.stdout + proc.stderr

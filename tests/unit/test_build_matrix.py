@@ -1,0 +1,119 @@
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+from harness.build import BuildRequest, cache_key, cibuildwheel_env, environment_option
+from harness.catalog import default_catalog
+from harness.images import ResolvedImage
+from harness.matrix import Selection, make_plan
+from harness.samples import Flavour, default_samples_dir, discover
+
+SAMPLES = discover(default_samples_dir())
+
+
+def _request(flavour: Flavour | None = None) -> BuildRequest:
+    build_image = default_catalog().build_images("local", ["aarch64"], ["manylinux_2_36"])[0]
+    sample = next(s for s in SAMPLES if s.name == "c_plain")
+    return BuildRequest(sample, flavour or sample.flavours[0], build_image)
+
+
+IMAGE = ResolvedImage(
+    "build:manylinux_2_36:aarch64",
+    "manylinux-harness/build-manylinux_2_36:aarch64-abc",
+    "sha256:1",
+    "linux/arm64",
+    False,
+    0.0,
+)
+
+
+def test_offline_build_environment() -> None:
+    env = cibuildwheel_env(_request(), IMAGE, job="J", network=False, environ={}, engine_url=None)
+    assert env["CIBW_BUILD"] == "cp311-manylinux_aarch64"
+    assert env["CIBW_ARCHS_LINUX"] == "aarch64"
+    assert env["CIBW_MANYLINUX_AARCH64_IMAGE"] == IMAGE.reference
+    assert env["CIBW_BUILD_FRONTEND"] == "build; args: --no-isolation"
+    engine = env["CIBW_CONTAINER_ENGINE"]
+    assert engine.startswith("docker; create_args: ")
+    assert "--network=none" in engine and "--label=org.manylinux-harness.job=J" in engine
+    assert engine.endswith("disable_host_mount: true")
+    assert env["CIBW_AUDIT_COMMAND"] == ""
+    assert "DOCKER_HOST" not in env and "CIBW_REPAIR_WHEEL_COMMAND_LINUX" not in env
+
+
+def test_networked_build_gets_the_trust_store(tmp_path: Path) -> None:
+    bundle = tmp_path / "ca.pem"
+    bundle.write_text("x")
+    env = cibuildwheel_env(
+        _request(),
+        IMAGE,
+        job="J",
+        network=True,
+        environ={"SSL_CERT_FILE": str(bundle), "HTTPS_PROXY": "http://proxy:3128"},
+        engine_url="ssh://arm-box",
+    )
+    assert "--network=none" not in env["CIBW_CONTAINER_ENGINE"]
+    assert (
+        f"--volume={bundle}:/opt/manylinux-harness/ca-bundle.pem:ro" in env["CIBW_CONTAINER_ENGINE"]
+    )
+    assert "--env=HTTPS_PROXY=http://proxy:3128" in env["CIBW_CONTAINER_ENGINE"]
+    assert env["CIBW_BUILD_FRONTEND"] == "build"
+    assert env["DOCKER_HOST"] == "ssh://arm-box"
+
+
+def test_flavour_environment_and_repair() -> None:
+    flavour = Flavour(
+        "static",
+        {"LDFLAGS": "-static-libstdc++ -Wl,--as-needed", "CFLAGS": "-O1"},
+        repair="auditwheel repair --exclude libcrypt.so.1 -w {dest_dir} {wheel}",
+    )
+    env = cibuildwheel_env(
+        _request(flavour), IMAGE, job="J", network=False, environ={}, engine_url=None
+    )
+    assert env["CIBW_ENVIRONMENT_LINUX"] == "CFLAGS=-O1 LDFLAGS='-static-libstdc++ -Wl,--as-needed'"
+    assert env["CIBW_REPAIR_WHEEL_COMMAND_LINUX"].startswith(
+        "auditwheel repair --exclude libcrypt.so.1"
+    )
+    assert environment_option({}) == ""
+
+
+def test_cache_key_changes_with_each_input() -> None:
+    request = _request()
+    base = cache_key(request, IMAGE, "4.3.3")
+    assert base == cache_key(request, IMAGE, "4.3.3")
+    assert base != cache_key(request, IMAGE, "4.3.5")
+    assert base != cache_key(request, dataclasses.replace(IMAGE, id="sha256:2"), "4.3.3")
+    assert base != cache_key(_request(Flavour("default", {"CFLAGS": "-O0"})), IMAGE, "4.3.3")
+
+
+def test_plan_for_local_x86_64() -> None:
+    plan = make_plan(Selection("local", arches=("x86_64",)), default_catalog(), SAMPLES)
+    names = {s.name for s in SAMPLES}
+    assert len(plan.build_images) == 3 and len(plan.distros) == 5
+    flavours = sum(len(s.flavours) for s in SAMPLES)
+    assert len(plan.builds) == 3 * flavours
+    assert all(c.arch == "x86_64" for c in plan.cells)
+    keys = [c.key for c in plan.cells]
+    ids = [c.test_id for c in plan.cells]
+    assert len(set(keys)) == len(keys) and len(set(ids)) == len(ids)
+    cell = next(
+        c
+        for c in plan.cells
+        if c.members[0].sample.name == "c_plain"
+        and c.distro.name == "debian-bullseye"
+        and c.members[0].build_image.policy == "manylinux_2_31"
+    )
+    assert cell.key == "c_plain@manylinux_2_31 | x86_64 | debian-bullseye | pip=distro"
+    assert cell.test_id == "c_plain-manylinux_2_31-x86_64-debian-bullseye"
+    assert cell.group == "debian-bullseye-x86_64"
+    assert "c_plain" in names
+
+
+def test_plan_selection_narrows() -> None:
+    plan = make_plan(
+        Selection("local", arches=("x86_64",), policies=("2_36",), distros=("debian-forky",)),
+        default_catalog(),
+        [s for s in SAMPLES if s.name == "c_plain"],
+    )
+    assert [c.test_id for c in plan.cells] == ["c_plain-manylinux_2_36-x86_64-debian-forky"]

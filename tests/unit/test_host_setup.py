@@ -1,0 +1,104 @@
+"""Pure parts of host set-up: doctor's parsing and decisions, mirrors, trust store."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from harness import bootstrap, doctor
+from harness.architecture import get_arch
+from harness.trust import CONTAINER_CA_PATH, passthrough
+
+BINFMT_PF = "enabled\ninterpreter /usr/libexec/qemu-binfmt/aarch64-binfmt-P\nflags: PF\noffset 0\n"
+
+
+def test_binfmt_with_f_flag_is_usable_in_containers() -> None:
+    handler = doctor.parse_binfmt(BINFMT_PF)
+    assert handler.enabled and handler.flags == "PF" and handler.usable_in_containers
+    assert not doctor.parse_binfmt(BINFMT_PF.replace("PF", "P")).usable_in_containers
+    assert not doctor.parse_binfmt(BINFMT_PF.replace("enabled", "disabled")).usable_in_containers
+
+
+def test_emulation_lines() -> None:
+    aarch64 = get_arch("aarch64")
+    assert doctor.emulation_line(get_arch("i686"), "x86_64", None).detail.startswith("native")
+    ok = doctor.emulation_line(aarch64, "x86_64", doctor.parse_binfmt(BINFMT_PF))
+    assert ok.ok and "emulated through qemu-aarch64" in ok.detail
+    missing = doctor.emulation_line(aarch64, "x86_64", None)
+    assert not missing.ok and "doctor --fix" in missing.fix
+    assert (
+        "F flag"
+        in doctor.emulation_line(
+            aarch64, "x86_64", doctor.parse_binfmt("enabled\nflags: P\n")
+        ).detail
+    )
+
+
+def test_packages_to_install_is_idempotent() -> None:
+    arches = [get_arch("x86_64"), get_arch("aarch64")]
+    fresh = doctor.packages_to_install(arches, "x86_64", set())
+    assert fresh == ["docker.io", "qemu-user-static", "binfmt-support", "mmdebstrap"]
+    everything = {"dockerd", "docker", "qemu-user-static", "update-binfmts", "mmdebstrap"}
+    assert doctor.packages_to_install(arches, "x86_64", everything) == []
+    assert (
+        doctor.packages_to_install(
+            [get_arch("x86_64")], "x86_64", {"dockerd", "docker"}, local_profile=False
+        )
+        == []
+    )
+
+
+def test_check_lines_name_the_fix() -> None:
+    line = doctor.Check(
+        "mmdebstrap", False, "not installed", fix="apt-get install mmdebstrap"
+    ).line()
+    assert line == "PROBLEM  mmdebstrap: not installed -> fix: apt-get install mmdebstrap"
+
+
+DEB822 = """Types: deb
+URIs: http://mirror.example/debian
+Suites: bookworm bookworm-updates
+Components: main
+
+Types: deb
+URIs: http://mirror.example/debian-security
+Suites: bookworm-security
+Components: main
+"""
+
+
+def test_mirror_from_deb822_and_one_line_sources() -> None:
+    assert bootstrap.mirror_from_apt_sources([DEB822]) == "http://mirror.example/debian"
+    one_line = (
+        "deb http://security.debian.org/debian-security bookworm-security main\n"
+        "deb [arch=amd64] https://deb.example.org/debian/ bookworm main\n"
+    )
+    assert bootstrap.mirror_from_apt_sources([one_line]) == "https://deb.example.org/debian"
+    assert (
+        bootstrap.mirror_from_apt_sources(
+            ["deb https://packages.cloud.google.com/apt cloud-sdk main"]
+        )
+        is None
+    )
+
+
+def test_mmdebstrap_command_names_only_the_main_suite(tmp_path: Path) -> None:
+    command = bootstrap.mmdebstrap_command(
+        "forky", get_arch("armv7l"), ["python3", "gcc"], "http://m/debian", tmp_path / "o.tar"
+    )
+    assert "--architectures=armhf" in command
+    assert "--include=gcc,python3" in command
+    assert '--aptopt=Acquire::Check-Valid-Until "false"' in command
+    assert command[-3:] == ["forky", str(tmp_path / "o.tar"), "deb http://m/debian forky main"]
+
+
+def test_trust_passthrough(tmp_path: Path) -> None:
+    bundle = tmp_path / "corp.pem"
+    bundle.write_text("-----BEGIN CERTIFICATE-----")
+    result = passthrough(
+        {"SSL_CERT_FILE": str(bundle), "https_proxy": "http://p:3128", "NO_PROXY": "localhost"}
+    )
+    assert result.ca_bundle == bundle
+    assert result.env["PIP_CERT"] == CONTAINER_CA_PATH
+    assert result.env["https_proxy"] == "http://p:3128" and result.env["NO_PROXY"] == "localhost"
+    nothing = passthrough({}, exists=lambda path: False)
+    assert nothing.ca_bundle is None and nothing.env == {}

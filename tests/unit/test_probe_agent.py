@@ -1,0 +1,148 @@
+"""The in-container agent's runner, exercised with the host's Python (no container needed):
+how far a process got and how it ended must be told apart exactly."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+from harness import probe_agent
+from harness.probe import classify, parse_agent_output
+
+
+def _module(tmp_path: Path, name: str, body: str) -> Path:
+    site = tmp_path / "site"
+    site.mkdir(exist_ok=True)
+    (site / f"{name}.py").write_text(body)
+    return site
+
+
+def _run(
+    tmp_path: Path,
+    imports: list[str],
+    check_body: str,
+    module_bodies: dict[str, str],
+    timeout: float = 20,
+):
+    for name, body in module_bodies.items():
+        site = _module(tmp_path, name, body)
+    check = tmp_path / "check.py"
+    check.write_text(check_body)
+    workdir = tmp_path / "work"
+    workdir.mkdir()
+    spec = {"imports": imports, "checks": [["sample", str(check)]], "timeouts": {"run": timeout}}
+    return probe_agent.run_checks(
+        sys.executable, str(workdir), spec, "load", {"PYTHONPATH": str(site)}
+    )
+
+
+def test_passes(tmp_path: Path) -> None:
+    result = _run(
+        tmp_path, ["good"], "import good\nassert good.VALUE == 42\n", {"good": "VALUE = 42\n"}
+    )
+    assert (result["status"], result["stage"]) == ("passed", "done")
+
+
+def test_import_failure(tmp_path: Path) -> None:
+    result = _run(
+        tmp_path,
+        ["bad"],
+        "pass\n",
+        {"bad": "raise ImportError('libcrypt.so.1: cannot open shared object file')\n"},
+    )
+    assert result["status"] == "import-failed"
+    assert result["stage"] == "import bad"
+    assert "libcrypt.so.1" in result["output"]
+
+
+def test_wrong_answer(tmp_path: Path) -> None:
+    result = _run(
+        tmp_path,
+        ["m"],
+        "import m\nassert m.f() == 2, 'f() gave %d' % m.f()\n",
+        {"m": "def f(): return 3\n"},
+    )
+    assert result["status"] == "check-failed"
+    assert "f() gave 3" in result["output"]
+
+
+def test_crash_is_recorded_with_its_signal(tmp_path: Path) -> None:
+    result = _run(tmp_path, ["boom"], "pass\n", {"boom": "import ctypes\nctypes.string_at(0)\n"})
+    assert result["status"] == "crashed"
+    assert result["signal"] == "SIGSEGV"
+    assert result["stage"] == "import boom"
+
+
+def test_hang_becomes_timeout_with_the_stage(tmp_path: Path) -> None:
+    result = _run(tmp_path, ["m"], "import time\ntime.sleep(60)\n", {"m": ""}, timeout=2)
+    assert result["status"] == "timeout"
+    assert result["stage"] == "check sample"
+
+
+def test_global_dlopen_flag_is_applied(tmp_path: Path) -> None:
+    check = "import sys, os\nassert sys.getdlopenflags() & os.RTLD_GLOBAL\n"
+    site = _module(tmp_path, "m", "")
+    (tmp_path / "check.py").write_text(check)
+    workdir = tmp_path / "w"
+    workdir.mkdir()
+    spec = {
+        "imports": ["m"],
+        "checks": [["s", str(tmp_path / "check.py")]],
+        "timeouts": {"run": 20},
+        "dlopen": "global",
+    }
+    result = probe_agent.run_checks(
+        sys.executable, str(workdir), spec, "load", {"PYTHONPATH": str(site)}
+    )
+    assert result["status"] == "passed"
+
+
+def test_agent_result_parsing_ignores_noise() -> None:
+    text = "some pip noise\n" + probe_agent.MARKER + json.dumps({"a": 1}) + "\ntrailing\n"
+    assert parse_agent_output(text) == {"a": 1}
+
+
+def test_classify_reads_pips_decision() -> None:
+    def raw(code: int, output: str, **rest):
+        return {
+            "install": {"exit_code": code, "timed_out": False, "output": output, "seconds": 1.0},
+            "pip_version": "20.3.4",
+            **rest,
+        }
+
+    refused = classify(raw(1, "ERROR: x.whl is not a supported wheel on this platform."))
+    assert refused.install is not None and refused.install.decision == "refused"
+    assert refused.install.reason == "x.whl is not a supported wheel on this platform."
+    failed = classify(raw(1, "ERROR: Could not install packages due to an OSError"))
+    assert failed.install is not None and failed.install.decision == "failed"
+    accepted = classify(
+        raw(0, "Successfully installed x", load={"status": "passed", "stage": "done"})
+    )
+    assert accepted.install is not None and accepted.install.decision == "accepted"
+    assert accepted.load is not None and accepted.load.passed
+    hung = classify(
+        {"install": {"exit_code": -9, "timed_out": True, "output": "", "seconds": 180.0}}
+    )
+    assert hung.error is not None and "did not finish" in hung.error
+
+
+@pytest.mark.parametrize("template_exists", [False])
+def test_facts_on_the_host(
+    tmp_path: Path, template_exists: bool, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The facts command measures this very interpreter (packaging from the harness's own env)."""
+    import packaging
+
+    probe_agent.facts(str(tmp_path / "venv"), str(Path(packaging.__file__).parent.parent))
+    data = parse_agent_output(capsys.readouterr().out)
+    assert data["python_version"] == ".".join(map(str, sys.version_info[:3]))
+    assert data["glibc"] and data["glibc"].startswith("2.")
+    assert data["pip_version"]
+    assert any(
+        t.startswith(f"cp{sys.version_info[0]}{sys.version_info[1]}-")
+        for t in data["supported_tags"]
+    )
+    assert "libc.so.6" in data["sonames"]

@@ -1,0 +1,130 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from harness import report, results
+from harness.errors import UsageError
+from harness.verdict import Verdict
+
+
+def cell(
+    row: str,
+    distro: str,
+    verdict: Verdict,
+    as_expected: bool = True,
+    declared: str | None = None,
+    diagnosis: str = "",
+) -> results.CellRecord:
+    expected = {"installable": verdict is not Verdict.REFUSED_AS_CLAIMED, "reason": "r"}
+    if declared:
+        expected["declared"] = declared
+    return results.CellRecord(
+        key=f"{row} | x86_64 | {distro} | pip=distro",
+        test_id=f"{row}-{distro}",
+        row=row,
+        arch="x86_64",
+        distro=distro,
+        installer="distro",
+        dlopen="default",
+        members=(
+            results.MemberRecord(
+                "c_plain",
+                "default",
+                "sample",
+                "manylinux_2_31-x86_64",
+                "manylinux_2_31",
+                ("w.whl",),
+                "built",
+            ),
+        ),
+        pip_version="23.0.1",
+        emulated=False,
+        expected=expected,
+        observed={},
+        verdict=verdict,
+        explanation="because",
+        diagnosis=diagnosis,
+        as_expected=as_expected,
+    )
+
+
+def record(cells, interrupted: bool = False) -> results.RunRecord:
+    return results.RunRecord(
+        schema=results.SCHEMA_VERSION,
+        harness_version="0",
+        created="now",
+        profile="local",
+        selection={},
+        host={},
+        images={"build:x:x86_64": {"reference": "r", "error": "cannot pull r"}},
+        builds={"b": {"status": "failed", "error": "cibuildwheel exited with 1"}},
+        distros={
+            "debian-bullseye-x86_64": {
+                "facts": {"glibc": "2.31", "python_version": "3.9.2", "pip_version": "20.3.4"}
+            },
+            "debian-forky-x86_64": {
+                "facts": {"glibc": "2.43", "python_version": "3.14.0", "pip_version": "26.2"}
+            },
+        },
+        cells=tuple(cells),
+        interrupted=interrupted,
+    )
+
+
+def test_roundtrip_and_summary(tmp_path: Path) -> None:
+    rec = record(
+        [
+            cell("a@p", "debian-bullseye", Verdict.OK),
+            cell("a@p", "debian-forky", Verdict.ERROR, as_expected=False),
+        ]
+    )
+    results.save(rec, tmp_path)
+    loaded = results.load(tmp_path)
+    assert loaded.cells == rec.cells
+    summary = json.loads((tmp_path / "results.json").read_text())["summary"]
+    assert summary["ok"] == 1 and summary["error"] == 1 and summary["not_as_expected"] == 1
+
+
+def test_other_schema_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "results.json").write_text(json.dumps({"schema": 99}))
+    with pytest.raises(UsageError, match="schema 99"):
+        results.load(tmp_path)
+
+
+def test_cells_survive_a_crash_mid_line(tmp_path: Path) -> None:
+    results.append_cell(tmp_path, "gw0", cell("a@p", "debian-bullseye", Verdict.OK))
+    with open(tmp_path / results.CELLS_DIR / "gw0.jsonl", "a") as handle:
+        handle.write('{"key": "cut sh')
+    results.append_cell(tmp_path, "gw1", cell("a@p", "debian-forky", Verdict.OK))
+    assert [c.distro for c in results.read_cells(tmp_path)] == ["debian-bullseye", "debian-forky"]
+    results.reset(tmp_path)
+    assert results.read_cells(tmp_path) == []
+
+
+def test_markdown_matrix() -> None:
+    rec = record(
+        [
+            cell("c_plain@manylinux_2_31", "debian-forky", Verdict.OK, declared="ok"),
+            cell(
+                "c_plain@manylinux_2_31",
+                "debian-bullseye",
+                Verdict.VIOLATION,
+                as_expected=False,
+                diagnosis="needs GLIBC_2.34, which this system lacks",
+            ),
+        ],
+        interrupted=True,
+    )
+    text = report.render_markdown(rec)
+    # distros ordered by measured glibc, with their facts in the header
+    assert text.index("debian-bullseye<br>glibc 2.31 · py 3.9 · pip 20.3.4") < text.index(
+        "debian-forky<br>"
+    )
+    assert "| c_plain@manylinux_2_31 | **❌ violation** | ✅ ok (declared) |" in text
+    assert "not as expected**: needs GLIBC_2.34" in text
+    assert "**Interrupted**" in text
+    assert "image `build:x:x86_64`: cannot pull r" in text
+    assert "build `b`: cibuildwheel exited with 1" in text
