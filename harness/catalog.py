@@ -149,6 +149,9 @@ class Distro:
     description: str = ""
     expected_glibc: str = ""
     expected_python: str = ""
+    # Set when no interpreter the corpus can use exists there (e.g. CentOS 6: Python 2.6
+    # only, too old a glibc for a portable CPython): its cells are reported as skipped.
+    skip_reason: str = ""
 
     @property
     def key(self) -> str:
@@ -168,6 +171,20 @@ class Catalog:
     recipes: Mapping[str, Mapping[str, Any]]
     build_rows: tuple[Mapping[str, Any], ...]
     distro_rows: tuple[Mapping[str, Any], ...]
+
+    @classmethod
+    def from_files(cls, texts: list[Mapping[str, Any]]) -> Catalog:
+        """Several catalog files as one: tables merge, row lists concatenate."""
+        merged: dict[str, Any] = {"debian_suites": {}, "recipes": {}, "build_image": [], "distro": []}
+        for data in texts:
+            for table in ("debian_suites", "recipes"):
+                duplicates = set(merged[table]) & set(data.get(table, {}))
+                if duplicates:
+                    raise UsageError(f"catalog defines [{table}.{sorted(duplicates)[0]}] twice")
+                merged[table].update(data.get(table, {}))
+            for rows in ("build_image", "distro"):
+                merged[rows] += data.get(rows, [])
+        return cls.from_data(merged)
 
     @classmethod
     def from_data(cls, data: Mapping[str, Any]) -> Catalog:
@@ -222,7 +239,12 @@ class Catalog:
                 kind="debian", suite=row["debian_suite"], packages=tuple(recipe.get("packages", ()))
             )
         elif "image" in row:
-            base = BaseSource(kind="pull", reference=_format(row["image"], values))
+            reference = _format(row["image"], values)
+            # A digest pin per arch makes the reference immutable: repo@sha256:...
+            pin = row.get("pins", {}).get(arch.name)
+            if pin:
+                reference = f"{reference.split('@')[0]}@{pin}"
+            base = BaseSource(kind="pull", reference=reference)
         else:
             raise UsageError(f"catalog entry {name!r} needs either debian_suite or image")
         return ImageSpec(
@@ -319,6 +341,7 @@ class Catalog:
                         description=row.get("description", ""),
                         expected_glibc=row.get("glibc", suite.glibc if suite else ""),
                         expected_python=row.get("python", suite.python if suite else ""),
+                        skip_reason=row.get("skip_reason", ""),
                     )
                 )
         return found
@@ -335,6 +358,9 @@ def _arch_filter(arches: Iterable[str] | None) -> set[str] | None:
     return {get_arch(a).name for a in arches}
 
 
+CATALOG_FILES = ("catalog-local.toml", "catalog-official.toml")
+
+
 @functools.cache
 def default_catalog() -> Catalog:
-    return Catalog.from_data(load_toml("catalog.toml"))
+    return Catalog.from_files([load_toml(name) for name in CATALOG_FILES])

@@ -18,6 +18,7 @@ from auditwheel.policy import WheelPolicies
 from harness.errors import UsageError
 
 _PEP600 = re.compile(r"^manylinux_(\d+)_(\d+)$")
+_MUSL = re.compile(r"^musllinux_(\d+)_(\d+)$")
 _LEGACY = {"manylinux1": (2, 5), "manylinux2010": (2, 12), "manylinux2014": (2, 17)}
 
 
@@ -38,10 +39,12 @@ class PolicyInfo:
 
 
 def glibc_of(policy_name: str) -> tuple[int, int]:
-    """glibc floor of a policy name, PEP 600 or legacy ("manylinux2014" -> (2, 17))."""
+    """glibc floor of a policy name, PEP 600 or legacy ("manylinux2014" -> (2, 17));
+    (0, 0) for a musllinux policy, which has none."""
     name = canonical_name(policy_name)
     match = _PEP600.match(name)
-    assert match  # canonical_name guarantees the form
+    if match is None:
+        return (0, 0)
     return int(match.group(1)), int(match.group(2))
 
 
@@ -53,12 +56,16 @@ def canonical_name(policy_name: str) -> str:
     if name in _LEGACY:
         major, minor = _LEGACY[name]
         return f"manylinux_{major}_{minor}"
-    if _PEP600.match(name):
-        return name
+    if _PEP600.match(name) or _MUSL.match(policy_name.strip()):
+        return name if _PEP600.match(name) else policy_name.strip()
     raise UsageError(
-        f"unknown manylinux policy {policy_name!r}: use a PEP 600 name such as manylinux_2_28 "
-        "or one of manylinux1, manylinux2010, manylinux2014"
+        f"unknown manylinux policy {policy_name!r}: use a PEP 600 name such as manylinux_2_28, "
+        "one of manylinux1, manylinux2010, manylinux2014, or a musllinux_x_y name"
     )
+
+
+def is_musl(policy_name: str) -> bool:
+    return bool(_MUSL.match(policy_name.strip()))
 
 
 def legacy_alias(policy_name: str) -> str | None:

@@ -148,10 +148,13 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if not matrix_mode(metafunc.config):
         raise pytest.UsageError("the harness matrix needs --profile (local or official)")
     plan = harness_session(metafunc.config).plan
-    metafunc.parametrize(
-        "cell",
-        [pytest.param(c, id=c.test_id, marks=pytest.mark.xdist_group(c.group)) for c in plan.cells],
-    )
+    params = []
+    for cell in plan.cells:
+        marks = [pytest.mark.xdist_group(cell.group)]
+        if cell.distro.skip_reason:
+            marks.append(pytest.mark.skip(reason=f"{cell.distro.name}: {cell.distro.skip_reason}"))
+        params.append(pytest.param(cell, id=cell.test_id, marks=marks))
+    metafunc.parametrize("cell", params)
 
 
 @pytest.fixture(scope="session")

@@ -70,6 +70,9 @@ def render_markdown(record: RunRecord) -> str:
         lines += _arch_table(arch, by_arch[arch], record)
     lines += ["", LEGEND, ""]
     lines += _attention(record.cells)
+    if record.skipped:
+        lines += ["", "### Not probed", ""]
+        lines += [f"- `{key}`: {reason}" for key, reason in sorted(record.skipped.items())]
     failed_builds = {k: v for k, v in record.builds.items() if v.get("status") == "failed"}
     failed_images = {k: v for k, v in record.images.items() if "error" in v}
     if failed_images or failed_builds:

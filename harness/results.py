@@ -103,6 +103,7 @@ class RunRecord:
     distros: Mapping[str, Any]
     cells: tuple[CellRecord, ...]
     interrupted: bool = False
+    skipped: Mapping[str, str] = field(default_factory=dict)  # distro key -> why not probed
 
     def summary(self) -> dict[str, int]:
         counts = Counter(cell.verdict.value for cell in self.cells)
@@ -126,6 +127,7 @@ class RunRecord:
             "images": dict(self.images),
             "builds": dict(self.builds),
             "distros": dict(self.distros),
+            "skipped": dict(self.skipped),
             "cells": [c.to_json() for c in self.cells],
         }
 
@@ -149,6 +151,7 @@ class RunRecord:
             distros=data.get("distros", {}),
             cells=tuple(CellRecord.from_json(c) for c in data.get("cells", ())),
             interrupted=bool(data.get("interrupted", False)),
+            skipped=data.get("skipped", {}),
         )
 
 

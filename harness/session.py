@@ -138,7 +138,7 @@ class Session:
                 )
 
         specs: list[ImageSpec] = [b.image for b in self.plan.build_images] + [
-            d.image for d in self.plan.distros
+            d.image for d in self.plan.distros if not d.skip_reason
         ]
         images: dict[str, dict[str, Any]] = {}
         phase = progress.phase("images", len(specs))
@@ -372,6 +372,7 @@ class Session:
             distros=results.read_state_dir(self.results_dir, DISTRO_PREFIX),
             cells=tuple(results.read_cells(self.results_dir)),
             interrupted=interrupted,
+            skipped={d.key: d.skip_reason for d in self.plan.distros if d.skip_reason},
         )
 
     def host_facts(self) -> dict[str, Any]:
