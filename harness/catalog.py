@@ -175,7 +175,12 @@ class Catalog:
     @classmethod
     def from_files(cls, texts: list[Mapping[str, Any]]) -> Catalog:
         """Several catalog files as one: tables merge, row lists concatenate."""
-        merged: dict[str, Any] = {"debian_suites": {}, "recipes": {}, "build_image": [], "distro": []}
+        merged: dict[str, Any] = {
+            "debian_suites": {},
+            "recipes": {},
+            "build_image": [],
+            "distro": [],
+        }
         for data in texts:
             for table in ("debian_suites", "recipes"):
                 duplicates = set(merged[table]) & set(data.get(table, {}))

@@ -54,6 +54,7 @@ class CellRecord:
     as_expected: bool  # the verdict is the declared one, or (undeclared) the claim held
     timings: Mapping[str, float] = field(default_factory=dict)
     notes: tuple[str, ...] = ()
+    worker: str = ""  # the process that probed it (xdist worker id, or "main")
 
     @property
     def declared(self) -> str | None:
@@ -87,6 +88,7 @@ class CellRecord:
             as_expected=bool(data.get("as_expected", False)),
             timings=data.get("timings", {}),
             notes=tuple(data.get("notes", ())),
+            worker=data.get("worker", ""),
         )
 
 

@@ -336,6 +336,7 @@ class Session:
             diagnosis=_diagnosis(decision, observation),
             as_expected=as_expected,
             timings=_timings(observation),
+            worker=worker,
         )
         results.append_cell(self.results_dir, worker, record)
         return record

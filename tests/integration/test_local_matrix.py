@@ -78,6 +78,13 @@ def test_local_x86_64_matrix(results_root: Path) -> None:
     for distro in DISTROS:
         assert cells[("glibc_control@manylinux_2_31", distro)]["verdict"] == "ok"
 
+    # cells sharing a distro container ran on one worker (xdist loadgroup really groups)
+    workers: dict[str, set[str]] = {}
+    for c in results["cells"]:
+        workers.setdefault(c["distro"], set()).add(c["worker"])
+    assert all(len(w) == 1 for w in workers.values()), workers
+    assert len({w for ws in workers.values() for w in ws}) == 2  # and both workers were used
+
     # measured facts, not catalog facts
     bullseye = results["distros"]["debian-bullseye-x86_64"]["facts"]
     assert bullseye["glibc"] == "2.31" and bullseye["python_version"].startswith("3.9")
