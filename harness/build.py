@@ -83,6 +83,20 @@ def environment_option(values: Mapping[str, str]) -> str:
     return " ".join(f"{name}={shlex.quote(value)}" for name, value in sorted(values.items()))
 
 
+def build_environment(request: BuildRequest) -> dict[str, str]:
+    """What every build sees: the flavour's own variables, plus which flavour and build
+    image it is and the modules it must provide (samples whose wheels are loaded together
+    name their module and distribution after these)."""
+    sample, flavour, image = request.sample, request.flavour, request.build_image
+    return {
+        "MH_SAMPLE": sample.name,
+        "MH_FLAVOUR": flavour.name,
+        "MH_BUILD_POLICY": image.display_policy,
+        "MH_MODULES": " ".join(sample.module_names(flavour, image.display_policy)),
+        **flavour.environment,
+    }
+
+
 def cibuildwheel_env(
     request: BuildRequest,
     image: ResolvedImage,
@@ -107,7 +121,7 @@ def cibuildwheel_env(
         "CIBW_PLATFORM": "linux",
         "CIBW_ARCHS_LINUX": arch,
         "CIBW_BUILD": request.build_image.build_identifier,
-        f"CIBW_MANYLINUX_{arch.upper()}_IMAGE": image.reference,
+        f"CIBW_{request.build_image.libc.upper()}_{arch.upper()}_IMAGE": image.reference,
         "CIBW_CONTAINER_ENGINE": (
             f"docker; create_args: {' '.join(shlex.quote(a) for a in create_args)}; "
             "disable_host_mount: true"
@@ -119,8 +133,7 @@ def cibuildwheel_env(
         "CIBW_TEST_COMMAND": "",
         "CIBW_BUILD_VERBOSITY": "1",
     }
-    if request.flavour.environment:
-        env["CIBW_ENVIRONMENT_LINUX"] = environment_option(request.flavour.environment)
+    env["CIBW_ENVIRONMENT_LINUX"] = environment_option(build_environment(request))
     if request.flavour.repair is not None:
         env["CIBW_REPAIR_WHEEL_COMMAND_LINUX"] = request.flavour.repair
     if engine_url:

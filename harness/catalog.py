@@ -133,9 +133,20 @@ class BuildImage:
         return f"{self.display_policy}-{self.arch.name}"
 
     @property
+    def python_version(self) -> str:
+        """The build interpreter's version, e.g. "3.11" for cp311-cp311."""
+        digits = self.python_tag.split("-")[0].removeprefix("cp")
+        return f"{digits[0]}.{digits[1:]}" if digits else ""
+
+    @property
+    def libc(self) -> str:
+        """The platform family cibuildwheel builds for: "musllinux" or "manylinux"."""
+        return "musllinux" if policy_mod.is_musl(self.policy) else "manylinux"
+
+    @property
     def build_identifier(self) -> str:
         """cibuildwheel's build identifier, e.g. cp311-manylinux_x86_64."""
-        return f"{self.python_tag.split('-')[0]}-manylinux_{self.arch.name}"
+        return f"{self.python_tag.split('-')[0]}-{self.libc}_{self.arch.name}"
 
 
 @dataclass(frozen=True)
@@ -213,13 +224,25 @@ class Catalog:
 
     # -- resolution --------------------------------------------------------------------------
 
-    def _recipe(self, name: str) -> Mapping[str, Any]:
-        try:
-            return self.recipes[name]
-        except KeyError:
-            raise UsageError(
-                f"catalog names unknown recipe {name!r}: add [recipes.{name}]"
-            ) from None
+    def _recipe(self, names: str | list[str]) -> dict[str, Any]:
+        """One recipe, or several merged in order (e.g. a package manager's, then a
+        portable interpreter's): packages, steps and sonames concatenate, env merges (later
+        wins), and the network is needed if any of them needs it."""
+        merged: dict[str, Any] = {"packages": [], "steps": [], "env": {}, "remove_sonames": []}
+        merged["network"] = False
+        for name in [names] if isinstance(names, str) else names:
+            try:
+                recipe = self.recipes[name]
+            except KeyError:
+                raise UsageError(
+                    f"catalog names unknown recipe {name!r}: add [recipes.{name}]"
+                ) from None
+            merged["packages"] += recipe.get("packages", [])
+            merged["steps"] += recipe.get("steps", [])
+            merged["env"].update(recipe.get("env", {}))
+            merged["remove_sonames"] += recipe.get("remove_sonames", [])
+            merged["network"] = merged["network"] or bool(recipe.get("network"))
+        return merged
 
     def _row_arches(self, row: Mapping[str, Any]) -> tuple[str, ...]:
         if "arches" in row:

@@ -11,7 +11,7 @@ import fnmatch
 import functools
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
@@ -192,6 +192,21 @@ class CellContext:
     build_policy: str  # canonical, e.g. "manylinux_2_36"
     build_glibc: tuple[int, int]
     facts: DistroFacts
+    build_python: str = ""  # the build image's interpreter, e.g. "3.13"
+    # symbol-version family -> newest version the cell's wheels need from the system
+    wheel_needs: Mapping[str, str] = field(default_factory=dict)
+    wheel_external: tuple[str, ...] = ()  # sonames the cell's wheels leave to the system
+    order: str = "given"
+    dlopen: str = "default"
+
+    def beyond_distro(self) -> set[str]:
+        """Families in which the wheels need a newer version than this system provides."""
+        provided = self.facts.version_maxima
+        return {
+            family
+            for family, needed in self.wheel_needs.items()
+            if family in provided and version_tuple(needed) > version_tuple(provided[family])
+        }
 
 
 def _as_list(value: Any) -> list[str]:
@@ -224,6 +239,26 @@ def rule_matches(conditions: Mapping[str, Any], ctx: CellContext) -> bool:
         if key == "distro_glibc" and not _version_in(str(value), version_tuple(ctx.facts.glibc)):
             return False
         if key == "distro_lacks" and any(ctx.facts.has_library(lib) for lib in _as_list(value)):
+            return False
+        if key == "build_python" and not _version_in(str(value), version_tuple(ctx.build_python)):
+            return False
+        if key == "distro_python" and not _version_in(
+            str(value), version_tuple(ctx.facts.python_version)[:2]
+        ):
+            return False
+        if key == "distro_glibcxx" and not _version_in(
+            str(value), version_tuple(ctx.facts.glibcxx_max)
+        ):
+            return False
+        if key == "distro_lacks_needed" and bool(value) != any(
+            not ctx.facts.has_library(lib) for lib in ctx.wheel_external
+        ):
+            return False
+        if key == "requires_beyond_distro" and not set(_as_list(value)) & ctx.beyond_distro():
+            return False
+        if key == "order" and ctx.order not in _as_list(value):
+            return False
+        if key == "dlopen" and ctx.dlopen not in _as_list(value):
             return False
     return True
 

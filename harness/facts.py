@@ -29,6 +29,7 @@ class DistroFacts:
     pip_version: str
     packaging_version: str
     sonames: tuple[str, ...] = ()  # libraries the dynamic loader knows
+    cxxabi_max: str | None = None
     # The platform tags packaging computes for this interpreter, best first. Kept out of the
     # results file (thousands of entries); used for expectations.
     supported_tags: tuple[str, ...] = field(default=(), compare=False, repr=False)
@@ -39,6 +40,12 @@ class DistroFacts:
 
     def has_library(self, soname: str) -> bool:
         return soname in self.sonames
+
+    @property
+    def version_maxima(self) -> dict[str, str]:
+        """Symbol-version families this system provides, newest version of each."""
+        found = {"GLIBC": self.glibc, "GLIBCXX": self.glibcxx_max, "CXXABI": self.cxxabi_max}
+        return {family: version for family, version in found.items() if version}
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> DistroFacts:
@@ -52,6 +59,7 @@ class DistroFacts:
             pip_version=str(data.get("pip_version", "")),
             packaging_version=str(data.get("packaging_version", "")),
             sonames=tuple(data.get("sonames", ())),
+            cxxabi_max=data.get("cxxabi_max"),
             supported_tags=tuple(data.get("supported_tags", ())),
         )
 
@@ -63,6 +71,7 @@ class DistroFacts:
             "python_platform": self.python_platform,
             "glibc": self.glibc,
             "glibcxx_max": self.glibcxx_max,
+            "cxxabi_max": self.cxxabi_max,
             "pip_version": self.pip_version,
             "packaging_version": self.packaging_version,
             "sonames": list(self.sonames),

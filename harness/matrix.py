@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from harness.build import BuildRequest
 from harness.catalog import BuildImage, Catalog, Distro
-from harness.samples import Flavour, Sample
+from harness.samples import Combination, Flavour, Sample
 
 
 @dataclass(frozen=True)
@@ -37,6 +37,14 @@ class Member:
         flavour = "" if self.flavour.name == "default" else f"[{self.flavour.name}]"
         return f"{self.sample.name}{flavour}@{self.build_image.display_policy}"
 
+    @property
+    def imports(self) -> tuple[str, ...]:
+        return self.sample.module_names(self.flavour, self.build_image.display_policy)
+
+    @property
+    def kind(self) -> str:
+        return self.sample.kind_of(self.flavour)
+
 
 @dataclass(frozen=True)
 class Cell:
@@ -44,6 +52,8 @@ class Cell:
     distro: Distro
     dlopen: str = "default"
     installer: str = "distro"  # which pip: the distro's own
+    combination: Combination | None = None  # set for several wheels in one process
+    order: str = "given"  # or "reversed": the combination's members imported the other way
 
     @property
     def arch(self) -> str:
@@ -85,23 +95,63 @@ class Plan:
     cells: tuple[Cell, ...]
 
 
-def _flavour_applies(flavour: Flavour, build_image: BuildImage) -> bool:
-    return (
-        not flavour.build_policies
-        or build_image.policy in flavour.build_policies
-        or (build_image.display_policy in flavour.build_policies)
-    )
+def _built_in(flavour: Flavour, arch_images: Sequence[BuildImage]) -> list[BuildImage]:
+    """The build images (of one arch, oldest glibc first) a flavour is built in."""
+    if not arch_images:
+        return []
+    chosen = {
+        "all": list(arch_images),
+        "oldest": [arch_images[0]],
+        "newest": [arch_images[-1]],
+        "all-but-oldest": list(arch_images[1:]),
+    }
+    return chosen[flavour.builds]
+
+
+def _combination_cells(
+    sample: Sample,
+    combination: Combination,
+    arch_images: Sequence[BuildImage],
+    built: set[tuple[str, str, str]],
+    distros: Sequence[Distro],
+) -> list[Cell]:
+    if not arch_images:
+        return []
+    members = []
+    for wanted in combination.members:
+        image = arch_images[0] if wanted.build == "oldest" else arch_images[-1]
+        flavour = sample.flavour(wanted.flavour)
+        if (sample.name, flavour.name, image.key) not in built:
+            return []  # e.g. a single build image: no "other toolchain" to pair with
+        members.append(Member(sample, flavour, image))
+    if len({m.imports for m in members}) < len(members):
+        return []  # the same module twice (oldest == newest): not a combination
+    orders = [("given", tuple(members))]
+    if combination.orders == "both":
+        orders.append(("reversed", tuple(reversed(members))))
+    return [
+        Cell(members=ordered, distro=distro, dlopen=mode, combination=combination, order=order)
+        for order, ordered in orders
+        for mode in combination.dlopen
+        for distro in distros
+        if distro.arch == arch_images[0].arch
+    ]
 
 
 def make_plan(selection: Selection, catalog: Catalog, samples: Sequence[Sample]) -> Plan:
     build_images = catalog.build_images(selection.profile, selection.arches, selection.policies)
     distros = catalog.distros(selection.profile, selection.arches, selection.distros)
+    # "oldest" and "newest" are among images of one arch and one libc (glibc by version;
+    # musllinux images have no glibc and form their own group).
+    by_arch: dict[tuple[str, str], list[BuildImage]] = {}
+    for image in sorted(build_images, key=lambda b: b.glibc):
+        by_arch.setdefault((image.arch.name, image.libc), []).append(image)
     members = [
         Member(sample, flavour, build_image)
         for sample in samples
         for flavour in sample.flavours
-        for build_image in build_images
-        if _flavour_applies(flavour, build_image)
+        for arch_images in by_arch.values()
+        for build_image in _built_in(flavour, arch_images)
     ]
     cells = [
         Cell(members=(member,), distro=distro)
@@ -109,6 +159,11 @@ def make_plan(selection: Selection, catalog: Catalog, samples: Sequence[Sample])
         for distro in distros
         if distro.arch == member.build_image.arch
     ]
+    built = {(m.sample.name, m.flavour.name, m.build_image.key) for m in members}
+    for sample in samples:
+        for combination in sample.combinations:
+            for arch_images in by_arch.values():
+                cells += _combination_cells(sample, combination, arch_images, built, distros)
     return Plan(
         selection=selection,
         build_images=tuple(build_images),

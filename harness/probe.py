@@ -45,7 +45,9 @@ class ProbeRequest:
     cell_id: str
     wheels: tuple[Path, ...]  # host paths inside the wheel root
     imports: tuple[str, ...]
-    checks: tuple[tuple[str, Path], ...]  # (label, host path of the check script)
+    checks: tuple[
+        tuple[str, Path, tuple[str, ...]], ...
+    ]  # (label, host path of the script, its args)
     dlopen: str = "default"  # or "global": RTLD_GLOBAL, as some frameworks set it
     find_links: tuple[Path, ...] = field(default=())
 
@@ -168,8 +170,9 @@ class DistroProbe:
             self._copied.add(target)
         return target
 
-    def _check_path(self, label: str, host_path: Path) -> str:
-        target = posixpath.join(CHECKS_DIR, label, host_path.name)
+    def _check_path(self, host_path: Path) -> str:
+        # one directory per sample project
+        target = posixpath.join(CHECKS_DIR, host_path.parent.name, host_path.name)
         if target not in self._copied:
             assert self._container is not None
             self._container.copy_into(host_path, posixpath.dirname(target))
@@ -194,7 +197,8 @@ class DistroProbe:
                 "find_links": [self._container_path(d) for d in request.find_links],
                 "imports": list(request.imports),
                 "checks": [
-                    [label, self._check_path(label, path)] for label, path in request.checks
+                    [label, self._check_path(path), list(args)]
+                    for label, path, args in request.checks
                 ],
                 "dlopen": request.dlopen,
                 "timeouts": {"install": install_timeout, "run": run_timeout},

@@ -37,8 +37,9 @@ if spec.get("dlopen") == "global":
 for module in spec["imports"]:
     stage("import " + module)
     importlib.import_module(module)
-for name, path in spec["checks"]:
+for name, path, args in spec["checks"]:
     stage("check " + name)
+    sys.argv = [path] + list(args)  # the check learns which modules to check
     runpy.run_path(path, run_name="__main__")
 stage("done")
 """
@@ -99,7 +100,8 @@ def ldconfig_entries():
     return {}
 
 
-def glibcxx_max(path):
+def newest_version(path, family):
+    """The newest FAMILY_x.y[.z] version string a library defines (e.g. GLIBCXX, CXXABI)."""
     if not path:
         return None
     try:
@@ -107,7 +109,8 @@ def glibcxx_max(path):
             data = handle.read()
     except OSError:
         return None
-    versions = set(re.findall(rb"GLIBCXX_(\d+\.\d+(?:\.\d+)*)\b", data))
+    pattern = family.encode() + rb"_(\d+\.\d+(?:\.\d+)*)\b"
+    versions = set(re.findall(pattern, data))
     if not versions:
         return None
     best = max(versions, key=lambda v: tuple(int(x) for x in v.split(b".")))
@@ -137,6 +140,7 @@ def facts(template, libdir):
         "python_platform": sysconfig.get_platform(),
         "glibc": None,
         "glibcxx_max": None,
+        "cxxabi_max": None,
         "pip_version": "",
         "packaging_version": "",
         "supported_tags": [],
@@ -151,7 +155,8 @@ def facts(template, libdir):
         pass
     entries = ldconfig_entries()
     result["sonames"] = sorted(entries)
-    result["glibcxx_max"] = glibcxx_max(entries.get("libstdc++.so.6"))
+    result["glibcxx_max"] = newest_version(entries.get("libstdc++.so.6"), "GLIBCXX")
+    result["cxxabi_max"] = newest_version(entries.get("libstdc++.so.6"), "CXXABI")
 
     sys.path.insert(0, libdir)
     try:

@@ -55,6 +55,7 @@ class CellRecord:
     timings: Mapping[str, float] = field(default_factory=dict)
     notes: tuple[str, ...] = ()
     worker: str = ""  # the process that probed it (xdist worker id, or "main")
+    lint: Mapping[str, Any] = field(default_factory=dict)  # C++ runtime lint of its wheels
 
     @property
     def declared(self) -> str | None:
@@ -89,6 +90,7 @@ class CellRecord:
             timings=data.get("timings", {}),
             notes=tuple(data.get("notes", ())),
             worker=data.get("worker", ""),
+            lint=data.get("lint", {}),
         )
 
 
@@ -106,6 +108,7 @@ class RunRecord:
     cells: tuple[CellRecord, ...]
     interrupted: bool = False
     skipped: Mapping[str, str] = field(default_factory=dict)  # distro key -> why not probed
+    wheels: Mapping[str, Any] = field(default_factory=dict)  # wheel name -> static inspection
 
     def summary(self) -> dict[str, int]:
         counts = Counter(cell.verdict.value for cell in self.cells)
@@ -128,6 +131,7 @@ class RunRecord:
             "summary": self.summary(),
             "images": dict(self.images),
             "builds": dict(self.builds),
+            "wheels": dict(self.wheels),
             "distros": dict(self.distros),
             "skipped": dict(self.skipped),
             "cells": [c.to_json() for c in self.cells],
@@ -154,6 +158,7 @@ class RunRecord:
             cells=tuple(CellRecord.from_json(c) for c in data.get("cells", ())),
             interrupted=bool(data.get("interrupted", False)),
             skipped=data.get("skipped", {}),
+            wheels=data.get("wheels", {}),
         )
 
 

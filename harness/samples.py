@@ -21,14 +21,24 @@ from harness.verdict import Verdict
 
 SAMPLE_FILE = "sample.toml"
 KINDS = ("sample", "control")
+# Which of an arch's build images (ordered by glibc) a flavour is built in.
+BUILDS = ("all", "oldest", "newest", "all-but-oldest")
+DLOPEN_MODES = ("default", "global")
 _RULE_CONDITIONS = (
     "flavour",
     "arch",
     "distro",
     "build_policy",
     "build_glibc",
+    "build_python",
     "distro_glibc",
+    "distro_python",
+    "distro_glibcxx",
     "distro_lacks",
+    "distro_lacks_needed",
+    "requires_beyond_distro",
+    "order",
+    "dlopen",
 )
 
 
@@ -39,7 +49,11 @@ class Flavour:
     name: str
     environment: Mapping[str, str] = field(default_factory=dict)  # CIBW_ENVIRONMENT_LINUX
     repair: str | None = None  # CIBW_REPAIR_WHEEL_COMMAND_LINUX, None: cibuildwheel's default
-    build_policies: tuple[str, ...] = ()  # only these build images (empty: all)
+    builds: str = "all"  # one of BUILDS
+    # Module names, when they differ per flavour or build image; placeholders {flavour} and
+    # {policy} (the build image's policy). Wheels loaded into one process need distinct ones.
+    imports: tuple[str, ...] = ()
+    kind: str = ""  # overrides the sample's kind (a control flavour of a sample)
     description: str = ""
 
     def config(self) -> dict[str, Any]:
@@ -57,6 +71,25 @@ class ExpectRule:
 
 
 @dataclass(frozen=True)
+class CombinationMember:
+    flavour: str
+    build: str  # "oldest" or "newest" build image of the arch
+
+
+@dataclass(frozen=True)
+class Combination:
+    """Several wheels of one sample imported into one process (in each order, and with the
+    dlopen modes given), e.g. the same C++ code from two toolchains."""
+
+    name: str
+    members: tuple[CombinationMember, ...]
+    orders: str = "both"  # "given" or "both"
+    dlopen: tuple[str, ...] = ("default",)
+    expect: tuple[ExpectRule, ...] = ()
+    description: str = ""
+
+
+@dataclass(frozen=True)
 class Sample:
     name: str
     path: Path
@@ -66,6 +99,7 @@ class Sample:
     check: str  # path of the check script, relative to the project
     flavours: tuple[Flavour, ...]
     expect: tuple[ExpectRule, ...]
+    combinations: tuple[Combination, ...] = ()
 
     @property
     def check_path(self) -> Path:
@@ -80,6 +114,19 @@ class Sample:
             if flavour.name == name:
                 return flavour
         raise UsageError(f"sample {self.name} has no flavour {name!r}")
+
+    def kind_of(self, flavour: Flavour) -> str:
+        return flavour.kind or self.kind
+
+    def module_names(self, flavour: Flavour, build_policy: str) -> tuple[str, ...]:
+        """The modules a wheel of this flavour, built under `build_policy`, provides."""
+        values = {"flavour": flavour.name, "policy": policy_slug(build_policy)}
+        return tuple(name.format(**values) for name in (flavour.imports or self.imports))
+
+
+def policy_slug(policy: str) -> str:
+    """A build image's policy as it appears in module names: "manylinux_2_31", "manylinux2014"."""
+    return "".join(ch if ch.isalnum() else "_" for ch in policy)
 
 
 def _rule(data: Mapping[str, Any], where: str) -> ExpectRule:
@@ -98,6 +145,54 @@ def _rule(data: Mapping[str, Any], where: str) -> ExpectRule:
     return ExpectRule(verdict=verdict, conditions=conditions, reason=str(data.get("reason", "")))
 
 
+def _flavour(row: Mapping[str, Any], where: str) -> Flavour:
+    builds = str(row.get("builds", "all"))
+    if builds not in BUILDS:
+        raise UsageError(
+            f"{where}: flavour {row.get('name')!r} builds must be one of {', '.join(BUILDS)}"
+        )
+    kind = str(row.get("kind", ""))
+    if kind and kind not in KINDS:
+        raise UsageError(f"{where}: flavour kind must be one of {', '.join(KINDS)}, not {kind!r}")
+    return Flavour(
+        name=str(row["name"]),
+        environment={str(k): str(v) for k, v in row.get("environment", {}).items()},
+        repair=row.get("repair"),
+        builds=builds,
+        imports=tuple(row.get("imports", ())),
+        kind=kind,
+        description=str(row.get("description", "")),
+    )
+
+
+def _combination(row: Mapping[str, Any], flavours: list[str], where: str) -> Combination:
+    members = []
+    for member in row.get("members", ()):
+        if member.get("flavour") not in flavours:
+            raise UsageError(
+                f"{where}: combination {row.get('name')!r} names unknown flavour {member.get('flavour')!r}"
+            )
+        if member.get("build") not in ("oldest", "newest"):
+            raise UsageError(f'{where}: combination members need build = "oldest" or "newest"')
+        members.append(CombinationMember(flavour=member["flavour"], build=member["build"]))
+    if len(members) < 2:
+        raise UsageError(f"{where}: combination {row.get('name')!r} needs at least two members")
+    dlopen = tuple(row.get("dlopen", ["default"]))
+    if not set(dlopen) <= set(DLOPEN_MODES):
+        raise UsageError(f"{where}: dlopen modes are {', '.join(DLOPEN_MODES)}")
+    orders = str(row.get("orders", "both"))
+    if orders not in ("given", "both"):
+        raise UsageError(f'{where}: orders must be "given" or "both"')
+    return Combination(
+        name=str(row["name"]),
+        members=tuple(members),
+        orders=orders,
+        dlopen=dlopen,
+        expect=tuple(_rule(r, f"{where} combination {row['name']}") for r in row.get("expect", ())),
+        description=str(row.get("description", "")),
+    )
+
+
 def load_sample(project: Path) -> Sample:
     meta_path = project / SAMPLE_FILE
     try:
@@ -112,16 +207,10 @@ def load_sample(project: Path) -> Sample:
     kind = data.get("kind", "sample")
     if kind not in KINDS:
         raise UsageError(f"{where}: kind must be one of {', '.join(KINDS)}, not {kind!r}")
-    flavours = tuple(
-        Flavour(
-            name=str(row["name"]),
-            environment={str(k): str(v) for k, v in row.get("environment", {}).items()},
-            repair=row.get("repair"),
-            build_policies=tuple(row.get("build_policies", ())),
-            description=str(row.get("description", "")),
-        )
-        for row in data.get("flavour", [{"name": "default"}])
-    )
+    flavours = tuple(_flavour(row, where) for row in data.get("flavour", [{"name": "default"}]))
+    names = [f.name for f in flavours]
+    if len(set(names)) != len(names):
+        raise UsageError(f"{where}: flavour names must be unique, got {names}")
     sample = Sample(
         name=str(data.get("name", project.name)),
         path=project,
@@ -131,6 +220,7 @@ def load_sample(project: Path) -> Sample:
         check=str(data.get("check", "check.py")),
         flavours=flavours,
         expect=tuple(_rule(row, where) for row in data.get("expect", ())),
+        combinations=tuple(_combination(row, names, where) for row in data.get("combine", ())),
     )
     if not sample.check_path.is_file():
         raise UsageError(f"{where}: check script {sample.check} does not exist: add it")

@@ -23,6 +23,9 @@ from harness.container import LABEL_RUN, Engine, run_id
 from harness.diagnostics import diagnose_run
 from harness.errors import HarnessError
 from harness.expectation import CellContext, WheelClaim, declared_rule, expect_install
+from harness.facts import version_tuple
+from harness.lint import WARNING_KINDS, inspect_wheel
+from harness.samples import ExpectRule
 from harness.facts import DistroFacts
 from harness.images import ImageProvider, ResolvedImage, describe_failure
 from harness.matrix import Cell, Plan, Selection, make_plan
@@ -43,6 +46,9 @@ class Prepared:
 
     images: dict[str, dict[str, Any]]  # spec key -> ResolvedImage fields, or {"error": ...}
     builds: dict[str, dict[str, Any]]  # build request key -> BuildOutcome fields
+    wheels: dict[str, dict[str, Any]] = dataclasses.field(
+        default_factory=dict
+    )  # name -> inspection
 
     def image_error(self, spec: ImageSpec) -> str | None:
         entry = self.images.get(spec.key)
@@ -57,11 +63,15 @@ class Prepared:
         return self.builds.get(request.key)
 
     def to_json(self) -> dict[str, Any]:
-        return {"images": self.images, "builds": self.builds}
+        return {"images": self.images, "builds": self.builds, "wheels": self.wheels}
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Prepared:
-        return cls(images=dict(data.get("images", {})), builds=dict(data.get("builds", {})))
+        return cls(
+            images=dict(data.get("images", {})),
+            builds=dict(data.get("builds", {})),
+            wheels=dict(data.get("wheels", {})),
+        )
 
 
 def _outcome_json(outcome: BuildOutcome) -> dict[str, Any]:
@@ -190,7 +200,16 @@ class Session:
             else:
                 phase.finish(request.key, f"FAILED: {outcome.error}")
 
-        self._prepared = Prepared(images=images, builds=builds)
+        wheels: dict[str, dict[str, Any]] = {}
+        for request in self.plan.builds:
+            for path in builds[request.key].get("wheels", []):
+                try:
+                    wheels[Path(path).name] = inspect_wheel(
+                        Path(path), request.build_image.arch.name
+                    )
+                except Exception as exc:  # a wheel we cannot read is reported, not fatal
+                    wheels[Path(path).name] = {"error": f"cannot inspect: {exc}"}
+        self._prepared = Prepared(images=images, builds=builds, wheels=wheels)
         results.write_state(self.results_dir, PREPARED, self._prepared.to_json())
         return self._prepared
 
@@ -272,7 +291,7 @@ class Session:
                 results.MemberRecord(
                     sample=member.sample.name,
                     flavour=member.flavour.name,
-                    kind=member.sample.kind,
+                    kind=member.kind,
                     build_image=member.build_image.key,
                     policy=member.build_image.policy,
                     wheels=tuple(w.name for w in member_wheels),
@@ -295,13 +314,20 @@ class Session:
                     "installable": expectation.installable,
                     "reason": expectation.reason,
                     "matching_tags": list(expectation.matching_tags),
+                    "policy_problems": [
+                        p
+                        for w in wheels
+                        for p in prepared.wheels.get(w.name, {}).get("policy_problems", [])
+                    ],
                 }
                 observation = probe.probe(
                     ProbeRequest(
                         cell_id=_safe_id(cell.test_id),
                         wheels=tuple(wheels),
-                        imports=tuple(i for m in cell.members for i in m.sample.imports),
-                        checks=tuple((m.sample.name, m.sample.check_path) for m in cell.members),
+                        imports=tuple(i for m in cell.members for i in m.imports),
+                        checks=tuple(
+                            (m.label, m.sample.check_path, m.imports) for m in cell.members
+                        ),
                         dlopen=cell.dlopen,
                     )
                 )
@@ -309,7 +335,7 @@ class Session:
             except HarnessError as exc:
                 observation = Observation.failure(str(exc))
                 decision = decide(False, observation)
-        declared = self._declared(cell, facts)
+        declared = self._declared(cell, facts, prepared, wheels)
         if declared is not None:
             expected["declared"] = declared.verdict.value
             expected["declared_reason"] = declared.reason
@@ -337,23 +363,41 @@ class Session:
             as_expected=as_expected,
             timings=_timings(observation),
             worker=worker,
+            lint=_lint_of(cell, prepared),
         )
         results.append_cell(self.results_dir, worker, record)
         return record
 
-    def _declared(self, cell: Cell, facts: DistroFacts | None):  # -> ExpectRule | None
-        if facts is None or len(cell.members) != 1:
+    def _declared(
+        self, cell: Cell, facts: DistroFacts | None, prepared: Prepared, wheels: list[Path]
+    ) -> ExpectRule | None:
+        """The verdict the sample's data declares for this cell, if any."""
+        if facts is None:
             return None
-        member = cell.members[0]
+        first = cell.members[0]
+        needs: dict[str, str] = {}
+        external: set[str] = set()
+        for wheel in wheels:
+            inspection = prepared.wheels.get(wheel.name, {})
+            external.update(inspection.get("external", []))
+            for family, version in inspection.get("max_versions", {}).items():
+                if family not in needs or version_tuple(version) > version_tuple(needs[family]):
+                    needs[family] = version
         ctx = CellContext(
-            flavour=member.flavour.name,
+            flavour=first.flavour.name,
             arch=cell.arch,
             distro=cell.distro.name,
-            build_policy=member.build_image.policy,
-            build_glibc=member.build_image.glibc,
+            build_policy=first.build_image.policy,
+            build_glibc=first.build_image.glibc,
             facts=facts,
+            build_python=first.build_image.python_version,
+            wheel_needs=needs,
+            wheel_external=tuple(sorted(external)),
+            order=cell.order,
+            dlopen=cell.dlopen,
         )
-        return declared_rule(member.sample.expect, ctx)
+        rules = cell.combination.expect if cell.combination else first.sample.expect
+        return declared_rule(rules, ctx)
 
     # -- assembling the record ---------------------------------------------------------------
 
@@ -374,6 +418,7 @@ class Session:
             cells=tuple(results.read_cells(self.results_dir)),
             interrupted=interrupted,
             skipped={d.key: d.skip_reason for d in self.plan.distros if d.skip_reason},
+            wheels=prepared.wheels,
         )
 
     def host_facts(self) -> dict[str, Any]:
@@ -401,6 +446,19 @@ def _version(distribution: str) -> str:
         return importlib.metadata.version(distribution)
     except importlib.metadata.PackageNotFoundError:
         return ""
+
+
+def _lint_of(cell: Cell, prepared: Prepared) -> dict[str, Any]:
+    """The C++ runtime lint of the cell's wheels, to set beside what the cell did."""
+    members = {}
+    for member in cell.members:
+        build = prepared.build(member.request) or {}
+        for path in build.get("wheels", []):
+            inspection = prepared.wheels.get(Path(path).name, {})
+            members[member.label] = sorted(
+                {f["kind"] for f in inspection.get("lint", []) if f["kind"] in WARNING_KINDS}
+            )
+    return {"warned": any(members.values()), "members": members}
 
 
 def _safe_id(text: str) -> str:

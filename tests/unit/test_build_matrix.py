@@ -71,7 +71,10 @@ def test_flavour_environment_and_repair() -> None:
     env = cibuildwheel_env(
         _request(flavour), IMAGE, job="J", network=False, environ={}, engine_url=None
     )
-    assert env["CIBW_ENVIRONMENT_LINUX"] == "CFLAGS=-O1 LDFLAGS='-static-libstdc++ -Wl,--as-needed'"
+    assert env["CIBW_ENVIRONMENT_LINUX"] == (
+        "CFLAGS=-O1 LDFLAGS='-static-libstdc++ -Wl,--as-needed' MH_BUILD_POLICY=manylinux_2_36 "
+        "MH_FLAVOUR=static MH_MODULES=c_plain MH_SAMPLE=c_plain"
+    )
     assert env["CIBW_REPAIR_WHEEL_COMMAND_LINUX"].startswith(
         "auditwheel repair --exclude libcrypt.so.1"
     )
@@ -91,8 +94,8 @@ def test_plan_for_local_x86_64() -> None:
     plan = make_plan(Selection("local", arches=("x86_64",)), default_catalog(), SAMPLES)
     names = {s.name for s in SAMPLES}
     assert len(plan.build_images) == 3 and len(plan.distros) == 5
-    flavours = sum(len(s.flavours) for s in SAMPLES)
-    assert len(plan.builds) == 3 * flavours
+    per_flavour = {"all": 3, "all-but-oldest": 2, "oldest": 1, "newest": 1}
+    assert len(plan.builds) == sum(per_flavour[f.builds] for s in SAMPLES for f in s.flavours)
     assert all(c.arch == "x86_64" for c in plan.cells)
     keys = [c.key for c in plan.cells]
     ids = [c.test_id for c in plan.cells]
@@ -117,3 +120,56 @@ def test_plan_selection_narrows() -> None:
         [s for s in SAMPLES if s.name == "c_plain"],
     )
     assert [c.test_id for c in plan.cells] == ["c_plain-manylinux_2_36-x86_64-debian-forky"]
+
+
+def test_combination_cells_cover_orders_and_dlopen_modes() -> None:
+    cpp = [s for s in SAMPLES if s.name == "cpp_static_locals"]
+    plan = make_plan(
+        Selection("local", arches=("x86_64",), distros=("debian-bookworm",)), default_catalog(), cpp
+    )
+    combos = [c for c in plan.cells if len(c.members) > 1]
+    # two combinations x two orders x two dlopen modes, on one distro
+    assert len(combos) == 8
+    rows = {c.row for c in combos}
+    assert (
+        "cpp_static_locals[plain]@manylinux_2_31 + cpp_static_locals[static]@manylinux_2_31" in rows
+    )
+    assert (
+        "cpp_static_locals[static]@manylinux_2_31 + cpp_static_locals[plain]@manylinux_2_31 (RTLD_GLOBAL)"
+        in rows
+    )
+    assert (
+        "cpp_static_locals[plain]@manylinux_2_31 + cpp_static_locals[plain]@manylinux_2_41" in rows
+    )
+    imports = {c.row: [i for m in c.members for i in m.imports] for c in combos}
+    assert imports[
+        "cpp_static_locals[plain]@manylinux_2_31 + cpp_static_locals[static]@manylinux_2_31"
+    ] == [
+        "cpp_locals_plain_manylinux_2_31",
+        "cpp_locals_static_manylinux_2_31",
+    ]
+    assert {c.order for c in combos} == {"given", "reversed"} and {c.dlopen for c in combos} == {
+        "default",
+        "global",
+    }
+    assert len({c.key for c in combos}) == 8 and len({c.test_id for c in combos}) == 8
+
+
+def test_no_combination_with_a_single_build_image() -> None:
+    cpp = [s for s in SAMPLES if s.name == "cpp_static_locals"]
+    plan = make_plan(
+        Selection("local", arches=("x86_64",), policies=("2_36",)), default_catalog(), cpp
+    )
+    rows = {c.row for c in plan.cells if len(c.members) > 1}
+    # plain+static from the one image remain; "compilers" needs two different images
+    assert rows and all("static" in row for row in rows)
+
+
+def test_builds_see_which_modules_to_provide() -> None:
+    from harness.build import build_environment
+
+    cpp = next(s for s in SAMPLES if s.name == "cpp_static_locals")
+    image = default_catalog().build_images("local", ["x86_64"], ["2_41"])[0]
+    env = build_environment(BuildRequest(cpp, cpp.flavour("static"), image))
+    assert env["MH_MODULES"] == "cpp_locals_static_manylinux_2_41"
+    assert env["LDFLAGS"] == "-static-libstdc++ -static-libgcc"

@@ -33,7 +33,11 @@ def _run(
     check.write_text(check_body)
     workdir = tmp_path / "work"
     workdir.mkdir()
-    spec = {"imports": imports, "checks": [["sample", str(check)]], "timeouts": {"run": timeout}}
+    spec = {
+        "imports": imports,
+        "checks": [["sample", str(check), imports]],
+        "timeouts": {"run": timeout},
+    }
     return probe_agent.run_checks(
         sys.executable, str(workdir), spec, "load", {"PYTHONPATH": str(site)}
     )
@@ -90,7 +94,7 @@ def test_global_dlopen_flag_is_applied(tmp_path: Path) -> None:
     workdir.mkdir()
     spec = {
         "imports": ["m"],
-        "checks": [["s", str(tmp_path / "check.py")]],
+        "checks": [["s", str(tmp_path / "check.py"), []]],
         "timeouts": {"run": 20},
         "dlopen": "global",
     }
@@ -146,3 +150,13 @@ def test_facts_on_the_host(
         for t in data["supported_tags"]
     )
     assert "libc.so.6" in data["sonames"]
+
+
+def test_checks_learn_their_modules_from_argv(tmp_path: Path) -> None:
+    result = _run(
+        tmp_path,
+        ["mod_a"],
+        "import sys, importlib\nassert sys.argv[1:] == ['mod_a'], sys.argv\nimportlib.import_module(sys.argv[1])\n",
+        {"mod_a": ""},
+    )
+    assert result["status"] == "passed", result["output"]
