@@ -23,16 +23,14 @@ from harness.container import LABEL_RUN, Engine, run_id
 from harness.diagnostics import diagnose_run
 from harness.errors import HarnessError
 from harness.expectation import CellContext, WheelClaim, declared_rule, expect_install
-from harness.facts import version_tuple
-from harness.lint import WARNING_KINDS, inspect_wheel
-from harness.samples import ExpectRule
-from harness.facts import DistroFacts
+from harness.facts import DistroFacts, version_tuple
 from harness.images import ImageProvider, ResolvedImage, describe_failure
+from harness.lint import WARNING_KINDS, inspect_wheel
 from harness.matrix import Cell, Plan, Selection, make_plan
 from harness.observation import Observation
 from harness.probe import DistroProbe, ProbeRequest
 from harness.progress import Progress
-from harness.samples import Sample, default_samples_dir, discover
+from harness.samples import ExpectRule, Sample, default_samples_dir, discover
 from harness.settings import Settings
 from harness.verdict import Decision, Verdict, decide
 
