@@ -1,11 +1,14 @@
-"""The Markdown report: a matrix per arch (rows: wheels x build image, columns: distros),
-then the cells that need a look, with the diagnosis in one line. Pure: RunRecord in, text out.
-"""
+"""The Markdown report: per arch, a matrix of single wheels (rows: wheel x build image,
+columns: distros) and one of combinations (several wheels in one process) with the C++
+runtime lint beside what happened; then every cell worth a look explained in one line per
+row, the static findings per wheel, and what could not be prepared.
+Pure: RunRecord in, text out."""
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 from harness.results import CellRecord, RunRecord
 from harness.verdict import Verdict
@@ -23,6 +26,7 @@ LEGEND = (
     "❌ violation: the claim is broken · "
     "🔶 over-restrictive: refused, yet a forced load works · "
     "⚠️ error: the harness could not tell · "
+    "(declared): the verdict the sample's data declares · "
     "**bold**: not the declared/expected outcome"
 )
 
@@ -34,9 +38,12 @@ def cell_text(cell: CellRecord) -> str:
     return text if cell.as_expected else f"**{text}**"
 
 
+def _facts(record: RunRecord, distro: str, arch: str) -> Mapping[str, Any]:
+    return (record.distros.get(f"{distro}-{arch}", {}) or {}).get("facts") or {}
+
+
 def _distro_header(name: str, arch: str, record: RunRecord) -> str:
-    entry = record.distros.get(f"{name}-{arch}", {})
-    facts = entry.get("facts") or {}
+    facts = _facts(record, name, arch)
     bits = []
     if facts.get("glibc"):
         bits.append(f"glibc {facts['glibc']}")
@@ -47,7 +54,12 @@ def _distro_header(name: str, arch: str, record: RunRecord) -> str:
     return f"{name}<br>{' · '.join(bits)}" if bits else name
 
 
-def _summary_line(record: RunRecord) -> str:
+def _distro_order(name: str, arch: str, record: RunRecord) -> tuple[tuple[int, ...], str]:
+    glibc = _facts(record, name, arch).get("glibc") or "0"
+    return tuple(int(x) for x in glibc.split(".") if x.isdigit()), name
+
+
+def summary_line(record: RunRecord) -> str:
     summary = record.summary()
     counts = ", ".join(f"{summary[v.value]} {v.value}" for v in Verdict if summary[v.value])
     unexpected = summary["not_as_expected"]
@@ -59,17 +71,26 @@ def render_markdown(record: RunRecord) -> str:
     lines = [f"## manylinux-harness: {record.profile} profile", ""]
     if record.interrupted:
         lines += [
-            "> **Interrupted**: the matrix below holds only the cells measured before the stop.",
+            "> **Interrupted**: the matrix holds only the cells measured before the stop.",
             "",
         ]
-    lines += [_summary_line(record), ""]
+    lines += [summary_line(record), ""]
     by_arch: dict[str, list[CellRecord]] = defaultdict(list)
     for cell in record.cells:
         by_arch[cell.arch].append(cell)
     for arch in sorted(by_arch):
-        lines += _arch_table(arch, by_arch[arch], record)
+        cells = by_arch[arch]
+        distros = sorted({c.distro for c in cells}, key=lambda d: _distro_order(d, arch, record))
+        lines += ["", f"### {arch}", ""]
+        singles = [c for c in cells if len(c.members) == 1]
+        combos = [c for c in cells if len(c.members) > 1]
+        lines += _table(singles, distros, arch, record, lint=False)
+        if combos:
+            lines += ["", f"#### {arch}: several wheels in one process", ""]
+            lines += _table(combos, distros, arch, record, lint=True)
     lines += ["", LEGEND, ""]
     lines += _attention(record.cells)
+    lines += _static_findings(record)
     if record.skipped:
         lines += ["", "### Not probed", ""]
         lines += [f"- `{key}`: {reason}" for key, reason in sorted(record.skipped.items())]
@@ -82,37 +103,55 @@ def render_markdown(record: RunRecord) -> str:
     return "\n".join(lines).rstrip() + "\n"
 
 
-def _arch_table(arch: str, cells: list[CellRecord], record: RunRecord) -> list[str]:
-    distros = sorted({c.distro for c in cells}, key=lambda d: _distro_order(d, arch, record))
-    installers = sorted({c.installer for c in cells})
-    lines = ["", f"### {arch}", ""]
-    for installer in installers:
+def _table(
+    cells: list[CellRecord], distros: list[str], arch: str, record: RunRecord, *, lint: bool
+) -> list[str]:
+    lines: list[str] = []
+    for installer in sorted({c.installer for c in cells}):
         subset = [c for c in cells if c.installer == installer]
-        if len(installers) > 1:
-            lines += [f"pip: {installer}", ""]
-        rows = sorted({c.row for c in subset})
+        if installer != "distro":
+            lines += [f"pip {installer}:", ""]
         index = {(c.row, c.distro): c for c in subset}
-        header = (
-            "| wheel(s) @ build image | "
-            + " | ".join(_distro_header(d, arch, record) for d in distros)
-            + " |"
+        header = "| wheel(s) @ build image | " + " | ".join(
+            _distro_header(d, arch, record) for d in distros
         )
-        lines += [header, "|" + "---|" * (len(distros) + 1)]
-        for row in rows:
+        header += " | C++ runtime lint | lint vs observed |" if lint else " |"
+        lines += [header, "|" + "---|" * (len(distros) + 1 + (2 if lint else 0))]
+        for row in sorted({c.row for c in subset}):
+            row_cells = [index[(row, d)] for d in distros if (row, d) in index]
             texts = [cell_text(index[(row, d)]) if (row, d) in index else "·" for d in distros]
-            lines.append(f"| {row} | " + " | ".join(texts) + " |")
+            line = f"| {row} | " + " | ".join(texts) + " |"
+            if lint:
+                line += f" {lint_text(row_cells[0])} | {lint_match(row_cells)} |"
+            lines.append(line)
         lines.append("")
     return lines
 
 
-def _distro_order(name: str, arch: str, record: RunRecord) -> tuple:
-    facts = (record.distros.get(f"{name}-{arch}", {}) or {}).get("facts") or {}
-    glibc = tuple(int(x) for x in (facts.get("glibc") or "0").split(".") if x.isdigit())
-    return (glibc, name)
+def lint_text(cell: CellRecord) -> str:
+    members: Mapping[str, list[str]] = cell.lint.get("members", {})
+    warned = [f"{label}: {', '.join(kinds)}" for label, kinds in members.items() if kinds]
+    return "⚠️ " + "; ".join(warned) if warned else "clean"
+
+
+def lint_match(cells: Iterable[CellRecord]) -> str:
+    """Whether the static warning and the observation agree, over a row's cells."""
+    cells = list(cells)
+    warned = any(c.lint.get("warned") for c in cells)
+    broke = [c for c in cells if c.verdict is Verdict.VIOLATION]
+    loaded = [c for c in cells if c.verdict in (Verdict.OK, Verdict.VIOLATION)]
+    if warned and broke:
+        return f"warning confirmed ({len(broke)}/{len(loaded)} loaded cells broke)"
+    if warned:
+        return f"warning not triggered ({len(loaded)} loaded cells held)"
+    if broke:
+        return f"lint missed it ({len(broke)} cells broke)"
+    return "consistent (clean, held)"
 
 
 def _attention(cells: Iterable[CellRecord]) -> list[str]:
-    """Violations, errors, over-restrictive cells and anything not as expected, one line each."""
+    """Violations, errors, over-restrictive cells, refusals with a forced-load diagnosis, and
+    anything not as expected: one line per row and outcome, naming the distros."""
     picked = [
         c
         for c in cells
@@ -122,10 +161,40 @@ def _attention(cells: Iterable[CellRecord]) -> list[str]:
     ]
     if not picked:
         return []
-    lines = ["### Cells explained", ""]
+    groups: dict[tuple[str, str, str, bool, str, str], list[str]] = defaultdict(list)
+    reasons: dict[tuple[str, str, str, bool, str, str], str] = {}
     for cell in picked:
-        mark = "" if cell.as_expected else " — **not as expected**"
-        declared = f" (declared {cell.declared})" if cell.declared else ""
         why = cell.diagnosis or cell.explanation
-        lines.append(f"- `{cell.key}`: {cell.verdict.value}{declared}{mark}: {why}")
+        key = (cell.arch, cell.row, cell.verdict.value, cell.as_expected, cell.declared or "", why)
+        groups[key].append(cell.distro)
+        reasons[key] = str(cell.expected.get("declared_reason", "")) if cell.declared else ""
+    lines = ["### Cells explained", ""]
+    for key in sorted(groups):
+        arch, row, verdict, as_expected, declared, why = key
+        mark = "" if as_expected else " — **not as expected**"
+        label = (
+            f"{verdict} (declared)"
+            if declared == verdict
+            else (f"{verdict} (declared {declared})" if declared else verdict)
+        )
+        tail = f" — {reasons[key]}" if reasons[key] and as_expected else ""
+        lines.append(f"- `{row}` on {arch} {', '.join(groups[key])}: {label}{mark}: {why}{tail}")
     return lines
+
+
+def _static_findings(record: RunRecord) -> list[str]:
+    """What each built wheel needs beyond its claim, and the C++ runtime lint, per build."""
+    lines = []
+    for request_key, build in sorted(record.builds.items()):
+        for path in build.get("wheels", []):
+            name = path.rsplit("/", 1)[-1]
+            inspection = record.wheels.get(name, {})
+            problems = inspection.get("policy_problems", [])
+            warnings = [
+                f["detail"] for f in inspection.get("lint", []) if f["kind"] != "unhidden-symbols"
+            ]
+            if problems or warnings:
+                claimed = inspection.get("claimed_policy") or "no manylinux tag"
+                text = "; ".join([*problems, *warnings])
+                lines.append(f"- `{request_key}` (claims {claimed}): {text}")
+    return ["", "### Static checks of the wheels", "", *lines] if lines else []

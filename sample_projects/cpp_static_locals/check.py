@@ -19,7 +19,8 @@ def expected_work(rounds):
     return total
 
 
-assert module.describe(255) == "n=255;hex=ff", module.describe(255)
+text = module.describe(255)
+assert text == "n=255;hex=ff", "iostream formatting broken: describe(255) gave %r, expected 'n=255;hex=ff'" % text
 assert module.work(100) == expected_work(100), (module.work(100), expected_work(100))
 
 errors = []

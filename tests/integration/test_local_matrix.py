@@ -36,6 +36,8 @@ def results_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_local_x86_64_matrix(results_root: Path) -> None:
+    """The whole corpus, every sample and control, on every local x86_64 distro: the run
+    exits 0 only if every cell produced its declared (or claimed) outcome."""
     started = time.monotonic()
     proc = run_cli(
         "run",
@@ -43,18 +45,15 @@ def test_local_x86_64_matrix(results_root: Path) -> None:
         "local",
         "--arch",
         "x86_64",
-        "--sample",
-        "c_plain",
-        "--sample",
-        "glibc_control",
         "--results-dir",
         str(results_root / "first"),
     )
     TIMINGS["first"] = time.monotonic() - started
-    assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-4000:]
+    assert proc.returncode == 0, proc.stdout[-6000:] + proc.stderr[-4000:]
     results = load_results(results_root / "first")
     cells = _cells(results)
-    assert len(cells) == 2 * 3 * 5
+    assert all(c["as_expected"] for c in results["cells"])
+    assert results["summary"]["error"] == 0
 
     for policy in POLICIES:
         for distro in [*DISTROS, "debian-trixie-nolibcrypt"]:
@@ -70,13 +69,14 @@ def test_local_x86_64_matrix(results_root: Path) -> None:
         assert refused["expected"]["installable"] is False
         assert "needs glibc >= 2.34" in refused["expected"]["reason"]
         assert "not a supported wheel" in refused["observed"]["install"]["reason"]
-        forced = refused["observed"]["forced"]
-        assert forced["status"] == "import-failed"
+        assert refused["observed"]["forced"]["status"] == "import-failed"
         assert "GLIBC_2.34" in refused["diagnosis"]
         for distro in DISTROS[1:]:
             assert cells[(f"glibc_control@{policy}", distro)]["verdict"] == "ok"
     for distro in DISTROS:
         assert cells[("glibc_control@manylinux_2_31", distro)]["verdict"] == "ok"
+
+    _assert_corpus(results, cells)
 
     # cells sharing a distro container ran on one worker (xdist loadgroup really groups)
     workers: dict[str, set[str]] = {}
@@ -88,15 +88,84 @@ def test_local_x86_64_matrix(results_root: Path) -> None:
     # measured facts, not catalog facts
     bullseye = results["distros"]["debian-bullseye-x86_64"]["facts"]
     assert bullseye["glibc"] == "2.31" and bullseye["python_version"].startswith("3.9")
+    assert bullseye["glibcxx_max"] == "3.4.28"
     assert (
         "libcrypt.so.1"
         not in results["distros"]["debian-trixie-nolibcrypt-x86_64"]["facts"]["sonames"]
     )
     assert "libcrypt.so.1" in results["distros"]["debian-trixie-x86_64"]["facts"]["sonames"]
     # the report is beside the JSON, and JUnit carries one test per cell
-    assert "| c_plain@manylinux_2_31 |" in (results_root / "first" / "results.md").read_text()
+    report = (results_root / "first" / "results.md").read_text()
+    assert "| c_plain@manylinux_2_31 |" in report and "several wheels in one process" in report
     junit = (results_root / "first" / "junit.xml").read_text()
-    assert junit.count("<testcase") == 30 and 'name="verdict" value="refused-as-claimed"' in junit
+    assert junit.count("<testcase") == len(results["cells"])
+    assert 'name="verdict" value="refused-as-claimed"' in junit
+
+
+def _assert_corpus(results: dict, cells: dict[tuple[str, str], dict]) -> None:
+    """Issue 3's corpus: each control caught with the loader's own words, the C++ pairs
+    measured as combinations, the lint flagging the static runtime and not the plain one."""
+    bullseye, nolibcrypt = "debian-bullseye", "debian-trixie-nolibcrypt"
+    for policy in ("manylinux_2_36", "manylinux_2_41"):
+        mistagged = cells[(f"glibcxx_control[mistagged]@{policy}", bullseye)]
+        assert mistagged["verdict"] == "violation" and mistagged["expected"]["installable"] is True
+        assert "GLIBCXX_3.4.29" in mistagged["diagnosis"]
+        assert any("GLIBCXX_3.4.29" in p for p in mistagged["expected"]["policy_problems"])
+    for policy in POLICIES:
+        excluded = cells[(f"libcrypt[excluded]@{policy}", nolibcrypt)]
+        assert excluded["verdict"] == "violation" and "libcrypt.so.1" in excluded["diagnosis"]
+        assert cells[(f"libcrypt[excluded]@{policy}", "debian-trixie")]["verdict"] == "ok"
+        assert cells[(f"libcrypt[grafted]@{policy}", nolibcrypt)]["verdict"] == "ok"
+    assert cells[("ffi_control[ungrafted]@manylinux_2_31", "debian-bookworm")]["diagnosis"] == (
+        "library libffi.so.7 is not installed"
+    )
+    assert cells[("ffi_control[ungrafted]@manylinux_2_36", bullseye)]["verdict"] == "violation"
+    abi3 = cells[("abi3_headers_control@manylinux_2_41", bullseye)]
+    assert abi3["verdict"] == "violation" and abi3["observed"]["load"]["signal"] == "SIGSEGV"
+    assert (
+        cells[("abi3_headers_control@manylinux_2_41", "debian-bookworm")]["verdict"] == "violation"
+    )
+    assert cells[("abi3_headers_control@manylinux_2_31", bullseye)]["verdict"] == "ok"
+
+    # Fortran: libgfortran grafted, distros without a gfortran runtime, two runtimes side by side
+    for distro in DISTROS:
+        assert "libgfortran.so.5" not in results["distros"][f"{distro}-x86_64"]["facts"]["sonames"]
+        assert cells[("fortran@manylinux_2_31", distro)]["verdict"] == "ok"
+    fortran_wheels = [w for name, w in results["wheels"].items() if name.startswith("mh_fortran")]
+    assert fortran_wheels and all(
+        any("libgfortran" in g for g in w["grafted"]) for w in fortran_wheels
+    )
+    assert (
+        cells[("fortran@manylinux_2_31 + fortran@manylinux_2_41", "debian-forky")]["verdict"]
+        == "ok"
+    )
+
+    # C++ pairs: one runtime static, one shared, in one process
+    pair = "cpp_static_locals[plain]@manylinux_2_31 + cpp_static_locals[static]@manylinux_2_31"
+    reverse = "cpp_static_locals[static]@manylinux_2_31 + cpp_static_locals[plain]@manylinux_2_31"
+    for row in (pair, reverse):
+        for distro in DISTROS:
+            broken = cells[(row, distro)]
+            assert (
+                broken["verdict"] == "violation"
+                and "iostream formatting broken" in broken["diagnosis"]
+            )
+            assert broken["lint"]["warned"] is True
+            assert cells[(row + " (RTLD_GLOBAL)", distro)]["verdict"] == "ok"
+    assert cells[(pair, bullseye)]["members"][1]["wheels"][0].startswith("mh_cpp_locals_static")
+    static = [w for n, w in results["wheels"].items() if n.startswith("mh_cpp_locals_static")]
+    plain = [w for n, w in results["wheels"].items() if n.startswith("mh_cpp_locals_plain")]
+    assert static and all(w["lint_warned"] for w in static)
+    assert plain and not any(w["lint_warned"] for w in plain)
+    assert (
+        cells[
+            (
+                "cpp_static_locals[plain]@manylinux_2_31 + cpp_static_locals[plain]@manylinux_2_41",
+                "debian-trixie",
+            )
+        ]["verdict"]
+        == "ok"
+    )
 
 
 def test_second_run_builds_nothing(results_root: Path) -> None:
@@ -107,10 +176,6 @@ def test_second_run_builds_nothing(results_root: Path) -> None:
         "local",
         "--arch",
         "x86_64",
-        "--sample",
-        "c_plain",
-        "--sample",
-        "glibc_control",
         "--results-dir",
         str(results_root / "second"),
     )

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -128,3 +129,39 @@ def test_markdown_matrix() -> None:
     assert "**Interrupted**" in text
     assert "image `build:x:x86_64`: cannot pull r" in text
     assert "build `b`: cibuildwheel exited with 1" in text
+
+
+def test_lint_beside_observation() -> None:
+    warned = {
+        "warned": True,
+        "members": {"cpp[static]@p": ["exports-cxx-runtime"], "cpp[plain]@p": []},
+    }
+    broke = dataclasses.replace(
+        cell("a + b", "d1", Verdict.VIOLATION, declared="violation"), lint=warned
+    )
+    held = dataclasses.replace(cell("a + b", "d2", Verdict.OK), lint=warned)
+    refused = dataclasses.replace(cell("a + b", "d3", Verdict.REFUSED_AS_CLAIMED), lint=warned)
+    assert report.lint_match([broke, held, refused]) == "warning confirmed (1/2 loaded cells broke)"
+    assert report.lint_match([held, refused]) == "warning not triggered (1 loaded cells held)"
+    clean_broke = dataclasses.replace(broke, lint={"warned": False, "members": {}})
+    assert report.lint_match([clean_broke]) == "lint missed it (1 cells broke)"
+    assert report.lint_text(broke) == "⚠️ cpp[static]@p: exports-cxx-runtime"
+    assert report.lint_text(clean_broke) == "clean"
+
+
+def test_explanations_are_grouped_per_row() -> None:
+    cells = [
+        cell(
+            "x@p",
+            d,
+            Verdict.VIOLATION,
+            declared="violation",
+            diagnosis="library libffi.so.7 is not installed",
+        )
+        for d in ("debian-bookworm", "debian-forky")
+    ]
+    text = report.render_markdown(record(cells))
+    lines = [line for line in text.splitlines() if line.startswith("- `x@p`")]
+    assert lines == [
+        "- `x@p` on x86_64 debian-bookworm, debian-forky: violation (declared): library libffi.so.7 is not installed"
+    ]
