@@ -172,6 +172,19 @@ def run_checks(arches: Sequence[Arch], *, local_profile: bool = True) -> list[Ch
             )
         )
     machine = host_machine()
+    if (
+        local_profile
+        and any(not a.is_native_on(machine) for a in arches)
+        and not shutil.which("arch-test")
+    ):
+        checks.append(
+            Check(
+                "arch-test",
+                False,
+                "not installed (mmdebstrap needs it for foreign arches)",
+                fix="apt-get install arch-test",
+            )
+        )
     binfmt_mounted = (BINFMT_DIR / "status").exists()
     for arch in arches:
         if not arch.is_native_on(machine) and not binfmt_mounted:
@@ -239,13 +252,16 @@ def packages_to_install(
             wanted.append("binfmt-support")
     if local_profile and "mmdebstrap" not in have:
         wanted.append("mmdebstrap")
+    # mmdebstrap bootstraps a foreign architecture only with arch-test (a Recommends of it)
+    foreign = any(not a.is_native_on(machine) for a in arches)
+    if local_profile and foreign and "arch-test" not in have:
+        wanted.append("arch-test")
     return wanted
 
 
 def _have() -> set[str]:
-    have = {
-        tool for tool in ("dockerd", "docker", "mmdebstrap", "update-binfmts") if shutil.which(tool)
-    }
+    tools = ("dockerd", "docker", "mmdebstrap", "update-binfmts", "arch-test")
+    have = {tool for tool in tools if shutil.which(tool)}
     if any(Path("/usr/bin").glob("qemu-*-static")) or any(
         Path("/usr/libexec/qemu-binfmt").glob("*")
     ):

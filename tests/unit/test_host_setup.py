@@ -36,8 +36,15 @@ def test_emulation_lines() -> None:
 def test_packages_to_install_is_idempotent() -> None:
     arches = [get_arch("x86_64"), get_arch("aarch64")]
     fresh = doctor.packages_to_install(arches, "x86_64", set())
-    assert fresh == ["docker.io", "qemu-user-static", "binfmt-support", "mmdebstrap"]
-    everything = {"dockerd", "docker", "qemu-user-static", "update-binfmts", "mmdebstrap"}
+    assert fresh == ["docker.io", "qemu-user-static", "binfmt-support", "mmdebstrap", "arch-test"]
+    everything = {
+        "dockerd",
+        "docker",
+        "qemu-user-static",
+        "update-binfmts",
+        "mmdebstrap",
+        "arch-test",
+    }
     assert doctor.packages_to_install(arches, "x86_64", everything) == []
     assert (
         doctor.packages_to_install(
