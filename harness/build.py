@@ -112,7 +112,10 @@ def cibuildwheel_env(
     create_args = [f"--label={key}={value}" for key, value in labels.items()]
     frontend = "build"
     if network:
-        create_args += passthrough(environ).docker_create_args()
+        trust = passthrough(environ)
+        # cibuildwheel creates the container itself, so nothing can copy the bundle into a
+        # container on a remote engine; a bind mount would name a path on the other machine.
+        create_args += (trust.without_bundle() if engine_url else trust).docker_create_args()
     else:
         create_args.append("--network=none")
         # Offline: the build image carries setuptools, wheel and build.

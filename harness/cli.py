@@ -181,10 +181,16 @@ def cmd_run(args: argparse.Namespace) -> int:
     import pytest
 
     from harness import results
+    from harness.session import STOPPED
 
     argv = pytest_arguments(args)
     print("manylinux-harness: pytest " + " ".join(argv), file=sys.stderr, flush=True)
     code = pytest.main(argv)
+    stopped = results.read_state(args.results_dir.resolve(), STOPPED)
+    if stopped:
+        # The cause, last, so that it is what a CI log shows at its end.
+        print(f"manylinux-harness: stopped: {stopped['reason']}", file=sys.stderr)
+        return EXIT_NOT_TOLD
     if code in (pytest.ExitCode.USAGE_ERROR, pytest.ExitCode.INTERNAL_ERROR):
         return EXIT_USAGE if code == pytest.ExitCode.USAGE_ERROR else EXIT_NOT_TOLD
     results_file = args.results_dir.resolve() / "results.json"

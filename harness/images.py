@@ -130,8 +130,13 @@ class ImageProvider:
         log_path.parent.mkdir(parents=True, exist_ok=True)
         trust = passthrough(self.settings.environ) if spec.network else None
         mounts = []
+        copy_bundle = None
         if trust is not None and trust.ca_bundle is not None:
-            mounts.append(Mount(trust.ca_bundle, CONTAINER_CA_PATH))
+            if self.engine.is_local:
+                mounts.append(Mount(trust.ca_bundle, CONTAINER_CA_PATH))
+            else:
+                # A remote engine's bind mount would name a path on its own machine.
+                copy_bundle = trust.ca_bundle
         env = dict(trust.env) if trust else {}
         env.setdefault("PIP_DISABLE_PIP_VERSION_CHECK", "1")
         env.setdefault("PIP_ROOT_USER_ACTION", "ignore")
@@ -147,6 +152,8 @@ class ImageProvider:
                 network=spec.network,
             ) as container,
         ):
+            if copy_bundle is not None:
+                container.write_file(CONTAINER_CA_PATH, copy_bundle.read_bytes())
             shell = ["/bin/bash", "-euxc"] if _has_bash(container) else ["/bin/sh", "-euxc"]
             for number, step in enumerate(spec.steps, 1):
                 log.write(f"$ {step}\n")
@@ -178,6 +185,11 @@ class ImageProvider:
                         f"{spec.name} {spec.arch.name} still provides {soname} after provisioning: "
                         f"fix the recipe (log: {log_path})"
                     )
+            if copy_bundle is not None:
+                # This host's trust store is for provisioning, not part of the image.
+                container.exec(
+                    ["rm", "-f", CONTAINER_CA_PATH], timeout=60, step="remove the CA bundle"
+                )
             labels = {
                 IMAGE_LABEL: spec.role,
                 f"{IMAGE_LABEL}.name": spec.name,

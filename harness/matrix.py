@@ -60,9 +60,19 @@ class Cell:
         return self.distro.arch.name
 
     @property
+    def cross_arch(self) -> bool:
+        """A wheel of another arch offered to this distro: pip must refuse it."""
+        return any(m.build_image.arch != self.distro.arch for m in self.members)
+
+    def _label(self, member: Member) -> str:
+        if member.build_image.arch == self.distro.arch:
+            return member.label
+        return f"{member.label} ({member.build_image.arch.name} wheel)"
+
+    @property
     def row(self) -> str:
         """The report row: the wheels (in import order) and how they are loaded."""
-        text = " + ".join(m.label for m in self.members)
+        text = " + ".join(self._label(m) for m in self.members)
         return text if self.dlopen == "default" else f"{text} (RTLD_GLOBAL)"
 
     @property
@@ -74,6 +84,15 @@ class Cell:
     def test_id(self) -> str:
         members = "+".join(m.label.replace("@", "-") for m in self.members)
         parts = [members, self.arch, self.distro.name]
+        foreign = sorted(
+            {
+                m.build_image.arch.name
+                for m in self.members
+                if m.build_image.arch != self.distro.arch
+            }
+        )
+        if foreign:
+            parts.append("from-" + "-".join(foreign))
         if self.dlopen != "default":
             parts.append(self.dlopen)
         if self.installer != "distro":
@@ -138,6 +157,28 @@ def _combination_cells(
     ]
 
 
+def _cross_arch_cells(
+    members: Sequence[Member],
+    by_arch: dict[tuple[str, str], list[BuildImage]],
+    distros: Sequence[Distro],
+) -> list[Cell]:
+    """Each cross-arch sample's wheel from the oldest glibc image of its arch, offered to the
+    oldest probed distro of every other arch (one each: the refusal does not depend on the
+    distro, and emulated distros are expensive). Only when the run has several arches."""
+    oldest_images = {images[0] for (_, libc), images in by_arch.items() if libc == "manylinux"}
+    first_distro: dict[str, Distro] = {}
+    for distro in distros:
+        if not distro.skip_reason:
+            first_distro.setdefault(distro.arch.name, distro)
+    return [
+        Cell(members=(member,), distro=distro)
+        for member in members
+        if member.sample.cross_arch and member.build_image in oldest_images
+        for arch, distro in sorted(first_distro.items())
+        if arch != member.build_image.arch.name
+    ]
+
+
 def make_plan(selection: Selection, catalog: Catalog, samples: Sequence[Sample]) -> Plan:
     build_images = catalog.build_images(selection.profile, selection.arches, selection.policies)
     distros = catalog.distros(selection.profile, selection.arches, selection.distros)
@@ -159,6 +200,7 @@ def make_plan(selection: Selection, catalog: Catalog, samples: Sequence[Sample])
         for distro in distros
         if distro.arch == member.build_image.arch
     ]
+    cells += _cross_arch_cells(members, by_arch, distros)
     built = {(m.sample.name, m.flavour.name, m.build_image.key) for m in members}
     for sample in samples:
         for combination in sample.combinations:

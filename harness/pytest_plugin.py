@@ -89,7 +89,7 @@ def worker_id(config: pytest.Config) -> str:
 def harness_session(config: pytest.Config) -> Session:
     if _SESSION not in config.stash:
         settings = Settings(
-            engines=parse_engine_option(config.getoption("engine")),
+            engines=parse_engine_option(config.getoption("engine"), os.environ),
             emulation_factor=config.getoption("emulation_factor"),
         )
         if config.getoption("cache_dir"):

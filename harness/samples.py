@@ -100,6 +100,9 @@ class Sample:
     flavours: tuple[Flavour, ...]
     expect: tuple[ExpectRule, ...]
     combinations: tuple[Combination, ...] = ()
+    # Its wheel from the oldest build image of each arch is also offered to one distro of every
+    # other arch in the run: pip must refuse it there (the cross-arch check).
+    cross_arch: bool = False
 
     @property
     def check_path(self) -> Path:
@@ -221,6 +224,7 @@ def load_sample(project: Path) -> Sample:
         flavours=flavours,
         expect=tuple(_rule(row, where) for row in data.get("expect", ())),
         combinations=tuple(_combination(row, names, where) for row in data.get("combine", ())),
+        cross_arch=bool(data.get("cross_arch", False)),
     )
     if not sample.check_path.is_file():
         raise UsageError(f"{where}: check script {sample.check} does not exist: add it")

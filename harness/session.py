@@ -35,6 +35,7 @@ from harness.settings import Settings
 from harness.verdict import Decision, Verdict, decide
 
 PREPARED = "prepared"
+STOPPED = "stopped"  # why a run stopped before probing (state file)
 DISTRO_PREFIX = "distro-"
 
 
@@ -70,6 +71,30 @@ class Prepared:
             builds=dict(data.get("builds", {})),
             wheels=dict(data.get("wheels", {})),
         )
+
+
+class NothingToRun(HarnessError):
+    """Every build image, or every distro image, of the selection is unavailable: the run
+    stops after preparing images instead of reporting a matrix of errors."""
+
+
+def nothing_to_run(plan: Plan, images: dict[str, dict[str, Any]]) -> str | None:
+    """One line naming the image that could not be obtained and why, when no cell can run."""
+    groups = (
+        ("build image", [b.image for b in plan.build_images]),
+        ("distro image", [d.image for d in plan.distros if not d.skip_reason]),
+    )
+    for role, specs in groups:
+        failed = [s for s in specs if "error" in images.get(s.key, {"error": "not prepared"})]
+        if specs and len(failed) == len(specs):
+            first = failed[0]
+            more = f" (and {len(failed) - 1} more {role}s)" if len(failed) > 1 else ""
+            reason = images.get(first.key, {}).get("error", "not prepared")
+            hint = "; check that its registry is reachable, or use --profile local"
+            return f"no {role} could be obtained{more}: {reason}" + (
+                hint if "cannot pull" in reason else ""
+            )
+    return None
 
 
 def _outcome_json(outcome: BuildOutcome) -> dict[str, Any]:
@@ -126,9 +151,6 @@ class Session:
         for engine in self._engines.values():
             removed += engine.remove_containers({LABEL_RUN: run_id()})
         return removed
-        for engine in self._engines.values():
-            engine.close()
-        self._engines.clear()
 
     # -- preparation (controller) ------------------------------------------------------------
 
@@ -167,6 +189,14 @@ class Session:
                 images[spec.key] = dataclasses.asdict(resolved)
                 how = f"built in {resolved.seconds:.0f} s" if resolved.built else "cached"
                 phase.finish(item, f"{how} ({resolved.reference})")
+        stop = nothing_to_run(self.plan, images)
+        if stop:
+            # Nothing can be measured: say so now, in one line, rather than building nothing
+            # and probing nothing; what was prepared is kept for the record.
+            self._prepared = Prepared(images=images, builds={})
+            results.write_state(self.results_dir, PREPARED, self._prepared.to_json())
+            results.write_state(self.results_dir, STOPPED, {"reason": stop})
+            raise NothingToRun(stop)
 
         builds: dict[str, dict[str, Any]] = {}
         phase = progress.phase("wheels", len(self.plan.builds))
@@ -372,6 +402,13 @@ class Session:
         """The verdict the sample's data declares for this cell, if any."""
         if facts is None:
             return None
+        if cell.cross_arch:
+            # Harness-level: no sample may expect otherwise.
+            return ExpectRule(
+                Verdict.REFUSED_AS_CLAIMED,
+                {},
+                "a wheel of another architecture: pip must refuse it",
+            )
         first = cell.members[0]
         needs: dict[str, str] = {}
         external: set[str] = set()

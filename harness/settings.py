@@ -37,16 +37,26 @@ class Settings:
         return seconds * (self.emulation_factor if self.emulated(arch) else 1.0)
 
 
-def parse_engine_option(values: list[str]) -> dict[str, str]:
-    """`--engine aarch64=ssh://user@host` (repeatable) -> {"aarch64": "ssh://user@host"}."""
+ENGINES_VARIABLE = "MANYLINUX_HARNESS_ENGINES"
+
+
+def parse_engine_option(
+    values: list[str], environ: Mapping[str, str] | None = None
+) -> dict[str, str]:
+    """`--engine aarch64=ssh://user@host` (repeatable) -> {"aarch64": "ssh://user@host"}.
+
+    MANYLINUX_HARNESS_ENGINES="aarch64=ssh://arm-box ppc64le=tcp://power:2376" (space or
+    comma separated) configures the same for every run on a machine; options win over it."""
     from harness.architecture import get_arch
 
+    configured = (environ or {}).get(ENGINES_VARIABLE, "").replace(",", " ").split()
     engines: dict[str, str] = {}
-    for value in values:
+    for value in [*configured, *values]:
         arch_name, sep, url = value.partition("=")
         if not sep or not url:
             raise UsageError(
-                f"--engine {value!r} is not ARCH=URL: write e.g. --engine aarch64=ssh://user@host"
+                f"engine {value!r} (--engine or {ENGINES_VARIABLE}) is not ARCH=URL: "
+                "write e.g. aarch64=ssh://user@host"
             )
         engines[get_arch(arch_name).name] = url
     return engines

@@ -27,6 +27,12 @@ class Passthrough:
     ca_bundle: Path | None
     env: Mapping[str, str]
 
+    def without_bundle(self) -> Passthrough:
+        """Proxies only: for a container on a remote engine, which cannot see this host's
+        files (and where nothing copies the bundle in, its own trust store applies)."""
+        env = {k: v for k, v in self.env.items() if k not in _CA_VARIABLES}
+        return Passthrough(ca_bundle=None, env=env)
+
     def docker_create_args(self) -> list[str]:
         """The same, as `docker create` arguments (for cibuildwheel's create_args)."""
         args = []

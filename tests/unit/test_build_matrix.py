@@ -51,7 +51,7 @@ def test_networked_build_gets_the_trust_store(tmp_path: Path) -> None:
         job="J",
         network=True,
         environ={"SSL_CERT_FILE": str(bundle), "HTTPS_PROXY": "http://proxy:3128"},
-        engine_url="ssh://arm-box",
+        engine_url=None,
     )
     assert "--network=none" not in env["CIBW_CONTAINER_ENGINE"]
     assert (
@@ -59,7 +59,20 @@ def test_networked_build_gets_the_trust_store(tmp_path: Path) -> None:
     )
     assert "--env=HTTPS_PROXY=http://proxy:3128" in env["CIBW_CONTAINER_ENGINE"]
     assert env["CIBW_BUILD_FRONTEND"] == "build"
-    assert env["DOCKER_HOST"] == "ssh://arm-box"
+    assert "DOCKER_HOST" not in env
+    remote = cibuildwheel_env(
+        _request(),
+        IMAGE,
+        job="J",
+        network=True,
+        environ={"SSL_CERT_FILE": str(bundle), "HTTPS_PROXY": "http://proxy:3128"},
+        engine_url="ssh://arm-box",
+    )
+    # the other machine cannot see this host's bundle: proxies only
+    assert "--volume" not in remote["CIBW_CONTAINER_ENGINE"]
+    assert "PIP_CERT" not in remote["CIBW_CONTAINER_ENGINE"]
+    assert "--env=HTTPS_PROXY=http://proxy:3128" in remote["CIBW_CONTAINER_ENGINE"]
+    assert remote["DOCKER_HOST"] == "ssh://arm-box"
 
 
 def test_flavour_environment_and_repair() -> None:
@@ -173,3 +186,61 @@ def test_builds_see_which_modules_to_provide() -> None:
     env = build_environment(BuildRequest(cpp, cpp.flavour("static"), image))
     assert env["MH_MODULES"] == "cpp_locals_static_manylinux_2_41"
     assert env["LDFLAGS"] == "-static-libstdc++ -static-libgcc"
+
+
+def test_cross_arch_cells_offer_each_wheel_to_one_distro_of_every_other_arch() -> None:
+    samples = [s for s in SAMPLES if s.name in ("c_plain", "glibc_control")]
+    plan = make_plan(
+        Selection("local", arches=("x86_64", "aarch64", "riscv64")), default_catalog(), samples
+    )
+    cross = [c for c in plan.cells if c.cross_arch]
+    # c_plain only (glibc_control is not cross-arch), from the oldest image of each arch,
+    # to the first distro of each of the two other arches: 3 arches x 2
+    assert len(cross) == 6
+    pairs = {(c.members[0].build_image.key, c.distro.key) for c in cross}
+    assert ("manylinux_2_31-x86_64", "debian-bullseye-aarch64") in pairs
+    assert ("manylinux_2_31-aarch64", "debian-bullseye-x86_64") in pairs
+    # riscv64 starts at trixie: its oldest image is manylinux_2_41 and its first distro trixie
+    assert ("manylinux_2_41-riscv64", "debian-bullseye-x86_64") in pairs
+    assert ("manylinux_2_31-x86_64", "debian-trixie-riscv64") in pairs
+    first = next(c for c in cross if c.distro.key == "debian-bullseye-aarch64")
+    assert first.arch == "aarch64"
+    assert first.row == "c_plain@manylinux_2_31 (x86_64 wheel)"
+    assert first.test_id == "c_plain-manylinux_2_31-aarch64-debian-bullseye-from-x86_64"
+    assert len({c.key for c in plan.cells}) == len(plan.cells)
+
+
+def test_no_cross_arch_cells_with_one_arch() -> None:
+    plan = make_plan(Selection("local", arches=("x86_64",)), default_catalog(), SAMPLES)
+    assert not any(c.cross_arch for c in plan.cells)
+
+
+def test_run_stops_when_no_build_image_or_no_distro_can_be_obtained() -> None:
+    from harness.session import nothing_to_run
+
+    samples = [s for s in SAMPLES if s.name == "c_plain"]
+    plan = make_plan(
+        Selection("local", arches=("x86_64",), policies=("2_31", "2_36")),
+        default_catalog(),
+        samples,
+    )
+    ok = {"reference": "r"}
+    pull_failed = {"error": "cannot pull quay.io/pypa/x for linux/amd64: no such host"}
+    images = {b.image.key: ok for b in plan.build_images} | {d.image.key: ok for d in plan.distros}
+    assert nothing_to_run(plan, images) is None
+    # one build image of two is missing: the rest of the matrix runs
+    first, second = plan.build_images
+    assert nothing_to_run(plan, images | {first.image.key: pull_failed}) is None
+    line = nothing_to_run(
+        plan, images | {first.image.key: pull_failed, second.image.key: pull_failed}
+    )
+    assert line is not None and "\n" not in line
+    assert line.startswith(
+        "no build image could be obtained (and 1 more build images): cannot pull"
+    )
+    assert line.endswith("or use --profile local")
+    no_distros = images | {d.image.key: {"error": "bootstrap failed"} for d in plan.distros}
+    assert (
+        nothing_to_run(plan, no_distros)
+        == "no distro image could be obtained (and 4 more distro images): bootstrap failed"
+    )

@@ -109,3 +109,23 @@ def test_trust_passthrough(tmp_path: Path) -> None:
     assert result.env["https_proxy"] == "http://p:3128" and result.env["NO_PROXY"] == "localhost"
     nothing = passthrough({}, exists=lambda path: False)
     assert nothing.ca_bundle is None and nothing.env == {}
+    remote = result.without_bundle()
+    # a remote engine cannot see the bundle: proxies only, no variable naming a missing file
+    assert remote.ca_bundle is None and "PIP_CERT" not in remote.env
+    assert remote.env["https_proxy"] == "http://p:3128"
+    assert not any("--volume" in arg for arg in remote.docker_create_args())
+
+
+def test_engines_from_environment_and_options() -> None:
+    import pytest
+
+    from harness.errors import UsageError
+    from harness.settings import parse_engine_option
+
+    environ = {"MANYLINUX_HARNESS_ENGINES": "aarch64=ssh://arm-box, ppc64le=tcp://power:2376"}
+    engines = parse_engine_option(["aarch64=ssh://other"], environ)
+    # the option wins over the machine-wide setting; arch aliases are normalised
+    assert engines == {"aarch64": "ssh://other", "ppc64le": "tcp://power:2376"}
+    assert parse_engine_option(["arm64=ssh://x"]) == {"aarch64": "ssh://x"}
+    with pytest.raises(UsageError, match="MANYLINUX_HARNESS_ENGINES"):
+        parse_engine_option([], {"MANYLINUX_HARNESS_ENGINES": "aarch64"})
