@@ -7,7 +7,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from harness import __version__
+from harness import __version__, explain
 from harness.errors import HarnessError, UsageError
 
 # Exit statuses of `run` (and of the gate later): what a CI job branches on.
@@ -74,10 +74,42 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="timeout multiplier for emulated arches (default 10)",
     )
+    run.add_argument(
+        "--candidate-image",
+        action="append",
+        default=[],
+        metavar="POLICY:ARCH=IMAGE",
+        help="also run that build image's cells with wheels built in IMAGE (repeatable)",
+    )
+    run.add_argument(
+        "--baseline",
+        type=Path,
+        default=None,
+        help="results.json of a baseline run: gate this run against it",
+    )
     run.add_argument("pytest_args", nargs="*", help="extra pytest arguments (after --)")
 
     report = sub.add_parser("report", help="render the report of a results.json")
     report.add_argument("results", type=Path, help="results.json or its directory")
+
+    gate_cmd = sub.add_parser(
+        "gate", help="fail if a cell that held in a baseline run no longer holds in a candidate"
+    )
+    gate_cmd.add_argument("--baseline", type=Path, required=True, help="results.json (or dir)")
+    gate_cmd.add_argument(
+        "--candidate",
+        type=Path,
+        default=None,
+        help="results.json (or dir) of the candidate run (default: the baseline file itself, "
+        "whose candidate-image cells are then set against its current-image cells)",
+    )
+    gate_cmd.add_argument("--markdown", type=Path, default=None, help="also write Markdown here")
+
+    merge = sub.add_parser("merge", help="merge several runs' results into one report")
+    merge.add_argument("results", type=Path, nargs="+", help="results.json files (or dirs)")
+    merge.add_argument("--output", type=Path, required=True, help="directory for the merged run")
+
+    explain.register(sub)
 
     clean = sub.add_parser("clean", help="remove harness containers left behind (and images)")
     clean.add_argument("--images", action="store_true", help="also remove the harness's images")
@@ -96,6 +128,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_report(args)
         if args.command == "clean":
             return cmd_clean(args)
+        if args.command == "explain":
+            return explain.run(args)
+        if args.command == "gate":
+            return cmd_gate(args)
+        if args.command == "merge":
+            return cmd_merge(args)
     except UsageError as exc:
         print(f"manylinux-harness: {exc}", file=sys.stderr)
         return EXIT_USAGE
@@ -170,6 +208,10 @@ def pytest_arguments(args: argparse.Namespace) -> list[str]:
         argv += ["--samples-dir", str(args.samples_dir)]
     if getattr(args, "emulation_factor", None):
         argv += ["--emulation-factor", str(args.emulation_factor)]
+    for text in getattr(args, "candidate_image", []):
+        argv += ["--candidate-image", text]
+    if getattr(args, "baseline", None):
+        argv += ["--baseline", str(args.baseline.resolve())]
     if args.jobs > 1:
         argv += ["-n", str(args.jobs), "--dist", "loadgroup"]
     else:
@@ -196,7 +238,45 @@ def cmd_run(args: argparse.Namespace) -> int:
     results_file = args.results_dir.resolve() / "results.json"
     if not results_file.exists():
         return EXIT_INTERRUPTED if code == pytest.ExitCode.INTERRUPTED else EXIT_NOT_TOLD
-    return run_exit_status(results.load(results_file))
+    record = results.load(results_file)
+    status = run_exit_status(record)
+    if args.baseline and status in (EXIT_HELD, EXIT_NOT_TOLD):
+        from harness import gate
+
+        if not gate.compare(results.load(args.baseline), record).passed:
+            return EXIT_BROKEN
+    return status
+
+
+def cmd_gate(args: argparse.Namespace) -> int:
+    from harness import gate, results
+
+    baseline = results.load(args.baseline)
+    candidate = results.load(args.candidate) if args.candidate else baseline
+    outcome = gate.compare(baseline, candidate)
+    if not outcome.compared and not outcome.only_candidate:
+        raise UsageError(
+            "the baseline and the candidate have no cell in common: pass results of the same "
+            "matrix (or a run made with --candidate-image)"
+        )
+    print(gate.render_text(outcome), end="")
+    if args.markdown:
+        args.markdown.write_text(gate.render_markdown(outcome), encoding="utf-8")
+    return EXIT_HELD if outcome.passed else EXIT_BROKEN
+
+
+def cmd_merge(args: argparse.Namespace) -> int:
+    from harness import results
+    from harness.publish import publish
+
+    merged = results.merge([results.load(path) for path in args.results])
+    written = publish(merged, args.output)
+    summary = merged.summary()
+    print(
+        f"merged {len(args.results)} runs: {summary['cells']} cells "
+        f"({summary['not_as_expected']} not as expected) -> {written['json']}"
+    )
+    return run_exit_status(merged)
 
 
 def cmd_report(args: argparse.Namespace) -> int:

@@ -128,7 +128,9 @@ def policy_problems(analysis: WheelAnalysis, policy: PolicyInfo) -> tuple[str, .
             continue
         beyond = sorted((v for v in versions if v not in allowed), key=version_tuple)
         if beyond:
-            newest = max(allowed, key=version_tuple) if allowed else "none"
+            # auditwheel also lists named versions (CXXABI_FLOAT128, CXXABI_TM_1): not ordered
+            numbered = [v for v in allowed if v[:1].isdigit()]
+            newest = max(numbered, key=version_tuple) if numbered else "none"
             problems.append(
                 f"needs {family}_{beyond[-1]}, beyond {policy.display_name} ({family} <= {newest})"
             )

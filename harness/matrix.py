@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from harness.build import BuildRequest
+from harness.candidate import CandidateImage, candidate_build_image
 from harness.catalog import BuildImage, Catalog, Distro
+from harness.errors import UsageError
 from harness.samples import Combination, Flavour, Sample
 
 
@@ -17,6 +20,7 @@ class Selection:
     policies: tuple[str, ...] = ()
     distros: tuple[str, ...] = ()
     samples: tuple[str, ...] = ()
+    candidates: tuple[CandidateImage, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -206,10 +210,42 @@ def make_plan(selection: Selection, catalog: Catalog, samples: Sequence[Sample])
         for combination in sample.combinations:
             for arch_images in by_arch.values():
                 cells += _combination_cells(sample, combination, arch_images, built, distros)
+    builds = [m.request for m in members]
+    for candidate in selection.candidates:
+        current = _replaced(candidate, build_images, selection.profile)
+        image = candidate_build_image(current, candidate.reference)
+        build_images.append(image)
+        swapped = [_swap(cell, current, image) for cell in cells]
+        cells += [cell for cell in swapped if cell is not None]
+        builds += [
+            Member(m.sample, m.flavour, image).request for m in members if m.build_image == current
+        ]
     return Plan(
         selection=selection,
         build_images=tuple(build_images),
         distros=tuple(distros),
-        builds=tuple(m.request for m in members),
+        builds=tuple(builds),
         cells=tuple(cells),
     )
+
+
+def _replaced(candidate: CandidateImage, images: Sequence[BuildImage], profile: str) -> BuildImage:
+    for image in images:
+        if candidate.replaces(image):
+            return image
+    known = ", ".join(f"{i.policy}:{i.arch.name}" for i in images) or "none"
+    raise UsageError(
+        f"--candidate-image {candidate.policy}:{candidate.arch}: the {profile} selection has no "
+        f"such build image to stand beside (selected: {known}); select it with --policy/--arch"
+    )
+
+
+def _swap(cell: Cell, current: BuildImage, candidate: BuildImage) -> Cell | None:
+    """The cell with the current image's wheels built in the candidate, if it has any."""
+    if not any(m.build_image == current for m in cell.members):
+        return None
+    members = tuple(
+        Member(m.sample, m.flavour, candidate) if m.build_image == current else m
+        for m in cell.members
+    )
+    return dataclasses.replace(cell, members=members)

@@ -19,18 +19,21 @@ from typing import Any
 
 import pytest
 
-from harness import report, results
+from harness import gate, report, results
+from harness.candidate import CandidateImage
 from harness.catalog import PROFILES
 from harness.container import install_termination_handlers, start_run
 from harness.errors import HarnessError
 from harness.matrix import Selection
 from harness.progress import Progress
+from harness.publish import publish
 from harness.session import Session
 from harness.settings import DEFAULT_EMULATION_FACTOR, Settings, parse_engine_option
 from harness.verdict import Verdict
 
 _SESSION = pytest.StashKey[Session]()
 _RECORD = pytest.StashKey[results.RunRecord]()
+_GATE = pytest.StashKey[gate.GateResult]()
 
 
 class CellNotTold(Exception):
@@ -72,6 +75,17 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption(
         "--prepare-jobs", type=int, default=2, help="images and wheels prepared in parallel"
     )
+    group.addoption(
+        "--candidate-image",
+        action="append",
+        default=[],
+        help="POLICY:ARCH=IMAGE: also build that image's cells in a candidate image (repeatable)",
+    )
+    group.addoption(
+        "--baseline",
+        default=None,
+        help="results.json of a baseline run: fail if a cell that held there no longer holds",
+    )
 
 
 def matrix_mode(config: pytest.Config) -> bool:
@@ -100,6 +114,9 @@ def harness_session(config: pytest.Config) -> Session:
             policies=tuple(config.getoption("policy")),
             distros=tuple(config.getoption("distro")),
             samples=tuple(config.getoption("sample")),
+            candidates=tuple(
+                CandidateImage.parse(text) for text in config.getoption("candidate_image")
+            ),
         )
         samples_dir = config.getoption("samples_dir")
         config.stash[_SESSION] = Session(
@@ -200,13 +217,18 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     harness = harness_session(config)
     harness.sweep()
     record = harness.run_record(interrupted=exitstatus == pytest.ExitCode.INTERRUPTED)
-    results.save(record, harness.results_dir)
-    markdown = report.render_markdown(record)
-    (harness.results_dir / "results.md").write_text(markdown, encoding="utf-8")
-    summary_file = os.environ.get("GITHUB_STEP_SUMMARY")
-    if summary_file:
-        with open(summary_file, "a", encoding="utf-8") as handle:
-            handle.write(markdown + "\n")
+    gate_markdown = ""
+    baseline = config.getoption("baseline")
+    if baseline:
+        try:
+            outcome = gate.compare(results.load(Path(baseline)), record)
+        except HarnessError as exc:
+            pytest.exit(f"manylinux-harness: --baseline: {exc}", returncode=4)
+        config.stash[_GATE] = outcome
+        gate_markdown = gate.render_markdown(outcome)
+        if not outcome.passed:
+            session.exitstatus = pytest.ExitCode.TESTS_FAILED
+    publish(record, harness.results_dir, extra_markdown=gate_markdown)
     config.stash[_RECORD] = record
 
 
@@ -221,3 +243,8 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
     terminalreporter.write_line("")
     terminalreporter.write_line(f"results: {results_dir / 'results.json'}")
     terminalreporter.write_line(f"report:  {results_dir / 'results.md'}")
+    terminalreporter.write_line(f"html:    {results_dir / 'results.html'}")
+    if _GATE in config.stash:
+        terminalreporter.section("manylinux-harness gate (against --baseline)")
+        for line in gate.render_text(config.stash[_GATE]).splitlines():
+            terminalreporter.write_line(line)

@@ -252,3 +252,44 @@ def reset(results_dir: Path) -> None:
 
 def verdict_counts(cells: Iterable[CellRecord]) -> Counter[str]:
     return Counter(c.verdict.value for c in cells)
+
+
+def merge(records: list[RunRecord]) -> RunRecord:
+    """Several runs (e.g. the legs of a nightly matrix) as one record. A cell measured in
+    several of them keeps the last one's measurement."""
+    if not records:
+        raise UsageError("merge needs at least one results.json")
+    cells: dict[str, CellRecord] = {}
+    tables: dict[str, dict[str, Any]] = {
+        "images": {},
+        "builds": {},
+        "distros": {},
+        "wheels": {},
+        "skipped": {},
+    }
+    selection: dict[str, list[str]] = {}
+    for record in records:
+        for cell in record.cells:
+            cells[cell.key] = cell
+        for name, table in tables.items():
+            table.update(getattr(record, name))
+        for axis, values in record.selection.items():
+            if isinstance(values, list | tuple):
+                known = selection.setdefault(axis, [])
+                known += [v for v in values if v not in known]
+    profiles = sorted({r.profile for r in records})
+    return RunRecord(
+        schema=SCHEMA_VERSION,
+        harness_version=records[-1].harness_version,
+        created=now_iso(),
+        profile=profiles[0] if len(profiles) == 1 else "+".join(profiles),
+        selection={"merged_from": len(records), **selection},
+        host=records[-1].host,
+        images=tables["images"],
+        builds=tables["builds"],
+        distros=tables["distros"],
+        cells=tuple(sorted(cells.values(), key=lambda c: (c.arch, c.row, c.distro, c.installer))),
+        interrupted=any(r.interrupted for r in records),
+        skipped=tables["skipped"],
+        wheels=tables["wheels"],
+    )
