@@ -91,6 +91,8 @@ def render_markdown(record: RunRecord) -> str:
     lines += ["", LEGEND, ""]
     lines += _attention(record.cells)
     lines += _static_findings(record)
+    lines += image_facts_table(record)
+    lines += distro_facts_table(record)
     if record.skipped:
         lines += ["", "### Not probed", ""]
         lines += [f"- `{key}`: {reason}" for key, reason in sorted(record.skipped.items())]
@@ -126,6 +128,52 @@ def _table(
             lines.append(line)
         lines.append("")
     return lines
+
+
+BUILD_TOOLS = ("gcc", "g++", "gfortran", "binutils", "glibc", "auditwheel", "patchelf")
+
+
+def image_facts_table(record: RunRecord) -> list[str]:
+    """What each build image was measured to carry: the toolchain its wheels were built with."""
+    rows = []
+    for key, entry in sorted(record.images.items()):
+        if not key.startswith("build:") or "error" in entry:
+            continue
+        facts = entry.get("facts") or {}
+        if "error" in facts or not facts:
+            cells = ["not measured"] + [""] * (len(BUILD_TOOLS) - 1)
+        else:
+            cells = [facts.get(tool, "-") for tool in BUILD_TOOLS]
+        name = key.removeprefix("build:").replace(":", " ")
+        rows.append(f"| {name} | `{entry.get('reference', '')}` | " + " | ".join(cells) + " |")
+    if not rows:
+        return []
+    header = "| build image | reference | " + " | ".join(BUILD_TOOLS) + " |"
+    return [
+        "",
+        "### Build images (measured)",
+        "",
+        header,
+        "|" + "---|" * (len(BUILD_TOOLS) + 2),
+        *rows,
+    ]
+
+
+def distro_facts_table(record: RunRecord) -> list[str]:
+    rows = []
+    for key, entry in sorted(record.distros.items()):
+        facts = entry.get("facts") or {}
+        python = facts.get("python_version", "")
+        rows.append(
+            f"| {entry.get('name', key)} | {entry.get('arch', '')}"
+            f"{' (emulated)' if entry.get('emulated') else ''} | {facts.get('os_name', '')} | "
+            f"{facts.get('glibc') or '-'} | {facts.get('glibcxx_max') or '-'} | {python} | "
+            f"{facts.get('pip_version', '')} | {entry.get('eol') or '-'} |"
+        )
+    if not rows:
+        return []
+    header = "| distro | arch | os | glibc | GLIBCXX max | python | pip | end of life |"
+    return ["", "### Distros (measured)", "", header, "|" + "---|" * 8, *rows]
 
 
 def lint_text(cell: CellRecord) -> str:

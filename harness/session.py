@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from harness import interrupt, results
+from harness import image_facts, interrupt, results
 from harness.build import FAILED, BuildOutcome, BuildRequest, WheelBuilder
 from harness.cache import Cache
 from harness.catalog import Catalog, Distro, ImageSpec, default_catalog
@@ -173,12 +173,23 @@ class Session:
         images: dict[str, dict[str, Any]] = {}
         phase = progress.phase("images", len(specs))
 
+        measured: dict[str, dict[str, str]] = {}
+
         def ensure(spec: ImageSpec) -> tuple[ImageSpec, ResolvedImage | None, str]:
-            provider = ImageProvider(self.engine(spec.arch.name), self.cache, self.settings)
+            engine = self.engine(spec.arch.name)
+            provider = ImageProvider(engine, self.cache, self.settings)
             try:
-                return spec, provider.ensure(spec, phase), ""
+                resolved = provider.ensure(spec, phase)
             except HarnessError as exc:
                 return spec, None, describe_failure(exc)
+            if spec.role == "build":
+                try:
+                    measured[spec.key] = image_facts.measure(
+                        engine, resolved, spec.arch, self.cache, self.settings
+                    )
+                except HarnessError as exc:  # reported beside the image, never fatal
+                    measured[spec.key] = {"error": str(exc)}
+            return spec, resolved, ""
 
         for spec, resolved, error in _parallel(ensure, specs, jobs):
             item = f"{spec.role} {spec.name} {spec.arch.name}"
@@ -187,6 +198,8 @@ class Session:
                 phase.finish(item, f"FAILED: {error}")
             else:
                 images[spec.key] = dataclasses.asdict(resolved)
+                if spec.key in measured:
+                    images[spec.key]["facts"] = measured[spec.key]
                 how = f"built in {resolved.seconds:.0f} s" if resolved.built else "cached"
                 phase.finish(item, f"{how} ({resolved.reference})")
         stop = nothing_to_run(self.plan, images)

@@ -129,3 +129,27 @@ def test_engines_from_environment_and_options() -> None:
     assert parse_engine_option(["arm64=ssh://x"]) == {"aarch64": "ssh://x"}
     with pytest.raises(UsageError, match="MANYLINUX_HARNESS_ENGINES"):
         parse_engine_option([], {"MANYLINUX_HARNESS_ENGINES": "aarch64"})
+
+
+def test_build_image_facts_parse_each_tools_version() -> None:
+    from harness import image_facts
+
+    output = (
+        "gcc=10.2.1\n"
+        "g++=14.2.0\n"
+        "gfortran=\n"
+        "binutils=GNU ld (GNU Binutils for Debian) 2.35.2\n"
+        "glibc=glibc 2.31\n"
+        "auditwheel=auditwheel 6.8.2 installed at /usr/local/lib/python3.9/site-packages\n"
+        "patchelf=patchelf 0.18.0\n"
+    )
+    assert image_facts.parse(output) == {
+        "gcc": "10.2.1",
+        "g++": "14.2.0",
+        "binutils": "2.35.2",
+        "glibc": "2.31",
+        "auditwheel": "6.8.2",
+        "patchelf": "0.18.0",
+    }
+    # every tool is asked for, and a missing one cannot break the script
+    assert image_facts.SCRIPT.count("printf") == 7 and "2>/dev/null" in image_facts.SCRIPT
