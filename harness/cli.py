@@ -82,6 +82,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="also run that build image's cells with wheels built in IMAGE (repeatable)",
     )
     run.add_argument(
+        "--pip",
+        action="append",
+        default=[],
+        help="pip versions of the pip axis (repeatable; 'none' for the distro's pip only; "
+        "default: 19.0 19.3 20.3 latest)",
+    )
+    run.add_argument(
         "--baseline",
         type=Path,
         default=None,
@@ -208,6 +215,8 @@ def pytest_arguments(args: argparse.Namespace) -> list[str]:
         argv += ["--samples-dir", str(args.samples_dir)]
     if getattr(args, "emulation_factor", None):
         argv += ["--emulation-factor", str(args.emulation_factor)]
+    for pip in getattr(args, "pip", []):
+        argv += ["--pip", pip]
     for text in getattr(args, "candidate_image", []):
         argv += ["--candidate-image", text]
     if getattr(args, "baseline", None):

@@ -6,6 +6,7 @@ import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from harness import installers
 from harness.build import BuildRequest
 from harness.candidate import CandidateImage, candidate_build_image
 from harness.catalog import BuildImage, Catalog, Distro
@@ -21,6 +22,7 @@ class Selection:
     distros: tuple[str, ...] = ()
     samples: tuple[str, ...] = ()
     candidates: tuple[CandidateImage, ...] = ()
+    pips: tuple[str, ...] = ()  # the pip-version axis (besides the distro's own pip)
 
 
 @dataclass(frozen=True)
@@ -116,6 +118,26 @@ class Plan:
     distros: tuple[Distro, ...]
     builds: tuple[BuildRequest, ...]
     cells: tuple[Cell, ...]
+    not_probed: tuple[tuple[str, str], ...] = ()  # (what, why): e.g. a pip on too new a Python
+
+
+def _pip_cells(
+    cells: Sequence[Cell], pips: Sequence[str]
+) -> tuple[list[Cell], list[tuple[str, str]]]:
+    """Single-wheel cells of pip-axis samples, once per pip that runs on the distro's Python
+    (by the catalog's Python; the probe checks the measured one)."""
+    made: list[Cell] = []
+    not_probed: dict[str, str] = {}
+    for cell in cells:
+        if len(cell.members) != 1 or not cell.members[0].sample.pip_axis or cell.cross_arch:
+            continue
+        for pip in pips:
+            why = installers.cannot_run(pip, cell.distro.expected_python)
+            if why:
+                not_probed[f"{cell.distro.key} with pip {pip}"] = why
+            else:
+                made.append(dataclasses.replace(cell, installer=pip))
+    return made, sorted(not_probed.items())
 
 
 def _built_in(flavour: Flavour, arch_images: Sequence[BuildImage]) -> list[BuildImage]:
@@ -210,6 +232,8 @@ def make_plan(selection: Selection, catalog: Catalog, samples: Sequence[Sample])
         for combination in sample.combinations:
             for arch_images in by_arch.values():
                 cells += _combination_cells(sample, combination, arch_images, built, distros)
+    pip_cells, not_probed = _pip_cells(cells, selection.pips)
+    cells += pip_cells
     builds = [m.request for m in members]
     for candidate in selection.candidates:
         current = _replaced(candidate, build_images, selection.profile)
@@ -226,6 +250,7 @@ def make_plan(selection: Selection, catalog: Catalog, samples: Sequence[Sample])
         distros=tuple(distros),
         builds=tuple(builds),
         cells=tuple(cells),
+        not_probed=tuple(not_probed),
     )
 
 

@@ -17,7 +17,7 @@ from typing import Any
 
 import packaging
 
-from harness import diagnostics
+from harness import diagnostics, installers
 from harness import observation as obs
 from harness.catalog import Distro
 from harness.container import Container, Engine, Mount
@@ -50,6 +50,8 @@ class ProbeRequest:
     ]  # (label, host path of the script, its args)
     dlopen: str = "default"  # or "global": RTLD_GLOBAL, as some frameworks set it
     find_links: tuple[Path, ...] = field(default=())
+    installer: str = "distro"  # or a pip of the pip-version axis: "19.3", "latest"
+    pips_dir: Path | None = None  # host directory of pip wheels (inside the wheel root)
 
 
 def parse_agent_output(text: str) -> dict[str, Any]:
@@ -64,6 +66,9 @@ def parse_agent_output(text: str) -> dict[str, Any]:
 
 def classify(raw: dict[str, Any]) -> obs.Observation:
     """The agent's raw result as an Observation (pip's decision read from pip's words)."""
+    if raw.get("installer_error"):
+        # That pip cannot be used here: the cell is not told, whatever the wheel claims.
+        return obs.Observation.failure(str(raw["installer_error"]), raw.get("seconds", 0.0))
     install = raw["install"]
     output = install["output"]
     if install["timed_out"]:
@@ -203,6 +208,11 @@ class DistroProbe:
                 "dlopen": request.dlopen,
                 "timeouts": {"install": install_timeout, "run": run_timeout},
             }
+            if request.installer != installers.DISTRO:
+                if request.pips_dir is None:
+                    raise HarnessError(f"no pip wheels for pip {request.installer}")
+                spec["installer"] = installers.requirement(request.installer)
+                spec["pips_dir"] = self._container_path(request.pips_dir)
             spec_path = f"{AGENT_DIR}/specs/{request.cell_id}.json"
             container.write_file(spec_path, json.dumps(spec))
             result = container.exec(
@@ -216,5 +226,5 @@ class DistroProbe:
             return obs.Observation.failure(f"{exc.step} hung: {exc}", time.monotonic() - started)
         except (ContainerError, HarnessError, ValueError) as exc:
             return obs.Observation.failure(str(exc), time.monotonic() - started)
-        raw["pip_version"] = self.facts.pip_version
+        raw.setdefault("pip_version", self.facts.pip_version)
         return classify(raw)

@@ -11,6 +11,7 @@ after a marker, so stray output from pip or the loader cannot corrupt it.
 
 import json
 import os
+import platform
 import re
 import shutil
 import signal
@@ -249,6 +250,47 @@ def run_checks(python, workdir, spec, label, extra_env):
     }
 
 
+def installer_template(spec):
+    """A template venv whose pip is the requested one (made once per distro container and
+    pip; a pip that cannot be installed or cannot run is remembered). Returns (path, pip
+    version, error)."""
+    requirement = spec["installer"]
+    name = re.sub(r"[^A-Za-z0-9.]+", "_", requirement)
+    template = spec["template"] + "-" + name
+    failed = template + ".failed"
+    if os.path.exists(failed):
+        with open(failed) as handle:
+            return template, None, handle.read()
+    if not os.path.exists(os.path.join(template, "bin", "python")):
+        shutil.rmtree(template, ignore_errors=True)
+        shutil.copytree(spec["template"], template, symlinks=True)
+        python = os.path.join(template, "bin", "python")
+        command = [python, "-m", "pip", "install", "--no-index", "--no-cache-dir"]
+        command += ["--disable-pip-version-check", "--find-links", spec["pips_dir"]]
+        command += ["--upgrade", "--force-reinstall", requirement]
+        made = run(command, spec["timeouts"]["install"], env={"PIP_NO_INPUT": "1"})
+        if made["exit_code"] != 0:
+            lines = made["output"].strip().splitlines() or ["no output"]
+            error = "installing %s failed: %s" % (requirement, lines[-1][-300:])
+            with open(failed, "w") as handle:
+                handle.write(error)
+            return template, None, error
+    python = os.path.join(template, "bin", "python")
+    version = run([python, "-m", "pip", "--version"], spec["timeouts"]["install"])
+    match = re.match(r"pip (\S+)", version["output"])
+    if version["exit_code"] != 0 or not match:
+        lines = version["output"].strip().splitlines() or ["no output"]
+        error = "%s does not run on Python %s: %s" % (
+            requirement,
+            platform.python_version(),
+            lines[-1][-300:],
+        )
+        with open(failed, "w") as handle:
+            handle.write(error)
+        return template, None, error
+    return template, match.group(1), None
+
+
 def cell(spec_path):
     started = time.time()
     with open(spec_path) as handle:
@@ -257,9 +299,17 @@ def cell(spec_path):
     shutil.rmtree(workdir, ignore_errors=True)
     os.makedirs(workdir)
     venv = os.path.join(workdir, "venv")
+    template = spec["template"]
+    pip_version = None
+    if spec.get("installer"):
+        template, pip_version, error = installer_template(spec)
+        if error:
+            shutil.rmtree(workdir, ignore_errors=True)
+            emit({"installer_error": error, "seconds": round(time.time() - started, 3)})
+            return
     try:
         # A copy of the template venv: a fresh environment without paying for ensurepip.
-        shutil.copytree(spec["template"], venv, symlinks=True)
+        shutil.copytree(template, venv, symlinks=True)
         python = os.path.join(venv, "bin", "python")
         command = [
             python,
@@ -280,6 +330,8 @@ def cell(spec_path):
             env={"PIP_NO_INPUT": "1", "PIP_ROOT_USER_ACTION": "ignore"},
         )
         result = {"install": installed, "load": None, "forced": None}
+        if pip_version:
+            result["pip_version"] = pip_version
         if installed["timed_out"]:
             pass
         elif installed["exit_code"] == 0:

@@ -24,6 +24,7 @@ from harness.candidate import CandidateImage
 from harness.catalog import PROFILES
 from harness.container import install_termination_handlers, start_run
 from harness.errors import HarnessError
+from harness.installers import default_pips, parse_pips
 from harness.matrix import Selection
 from harness.progress import Progress
 from harness.publish import publish
@@ -82,6 +83,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="POLICY:ARCH=IMAGE: also build that image's cells in a candidate image (repeatable)",
     )
     group.addoption(
+        "--pip",
+        action="append",
+        default=[],
+        help="pip versions of the pip axis, e.g. 19.3 or latest (repeatable; 'none': only the "
+        f"distro's pip; default: {' '.join(default_pips())})",
+    )
+    group.addoption(
         "--baseline",
         default=None,
         help="results.json of a baseline run: fail if a cell that held there no longer holds",
@@ -114,6 +122,7 @@ def harness_session(config: pytest.Config) -> Session:
             policies=tuple(config.getoption("policy")),
             distros=tuple(config.getoption("distro")),
             samples=tuple(config.getoption("sample")),
+            pips=parse_pips(config.getoption("pip")) if config.getoption("pip") else default_pips(),
             candidates=tuple(
                 CandidateImage.parse(text) for text in config.getoption("candidate_image")
             ),

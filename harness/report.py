@@ -10,6 +10,9 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from packaging.version import InvalidVersion, Version
+
+from harness.expectation import WheelClaim, minimum_pip
 from harness.results import CellRecord, RunRecord
 from harness.verdict import Verdict
 
@@ -88,6 +91,7 @@ def render_markdown(record: RunRecord) -> str:
         if combos:
             lines += ["", f"#### {arch}: several wheels in one process", ""]
             lines += _table(combos, distros, arch, record, lint=True)
+        lines += minimum_pip_table(singles, arch)
     lines += ["", LEGEND, ""]
     lines += _attention(record.cells)
     lines += _static_findings(record)
@@ -128,6 +132,67 @@ def _table(
             lines.append(line)
         lines.append("")
     return lines
+
+
+def _pip_key(version: str) -> Version:
+    try:
+        return Version(version)
+    except InvalidVersion:
+        return Version("0")
+
+
+def minimum_pip_table(cells: list[CellRecord], arch: str) -> list[str]:
+    """Per wheel probed with several pips: the oldest pip its tags call for (the tag
+    history in installers.toml), the oldest pip that installed it, and the pips that
+    refused it for not knowing its tags."""
+    by_row: dict[str, list[CellRecord]] = defaultdict(list)
+    for cell in cells:
+        by_row[cell.row].append(cell)
+    rows = []
+    for row, row_cells in sorted(by_row.items()):
+        if not any(c.installer != "distro" for c in row_cells):
+            continue
+        wheels = [w for m in row_cells[0].members for w in m.wheels]
+        if not wheels:
+            continue
+        claim = WheelClaim.from_filename(wheels[0])
+        needed = minimum_pip(claim.platforms)
+        accepted = sorted(
+            {
+                c.pip_version
+                for c in row_cells
+                if (c.observed.get("install") or {}).get("decision") == "accepted"
+            },
+            key=_pip_key,
+        )
+        too_old = sorted(
+            {
+                c.pip_version
+                for c in row_cells
+                if (c.observed.get("install") or {}).get("decision") == "refused"
+                and "does not know" in str(c.expected.get("reason", ""))
+            },
+            key=_pip_key,
+        )
+        consistent = (not accepted or needed is None or _pip_key(accepted[0]) >= needed) and all(
+            needed is not None and _pip_key(v) < needed for v in too_old
+        )
+        rows.append(
+            f"| {row} | {', '.join(claim.platforms)} | {needed or 'any'} | "
+            f"{accepted[0] if accepted else 'none'} | {', '.join(too_old) or '-'} | "
+            f"{'yes' if consistent else '**no**'} |"
+        )
+    if not rows:
+        return []
+    return [
+        "",
+        f"#### {arch}: minimum pip per wheel",
+        "",
+        "| wheel @ build image | platform tags | oldest pip its tags need | oldest pip that "
+        "installed it | refused by (pip too old) | consistent |",
+        "|---|---|---|---|---|---|",
+        *rows,
+    ]
 
 
 BUILD_TOOLS = ("gcc", "g++", "gfortran", "binutils", "glibc", "auditwheel", "patchelf")

@@ -103,6 +103,8 @@ class Sample:
     # Its wheel from the oldest build image of each arch is also offered to one distro of every
     # other arch in the run: pip must refuse it there (the cross-arch check).
     cross_arch: bool = False
+    # Its single-wheel cells are also installed with each pip of the pip-version axis.
+    pip_axis: bool = False
 
     @property
     def check_path(self) -> Path:
@@ -225,6 +227,7 @@ def load_sample(project: Path) -> Sample:
         expect=tuple(_rule(row, where) for row in data.get("expect", ())),
         combinations=tuple(_combination(row, names, where) for row in data.get("combine", ())),
         cross_arch=bool(data.get("cross_arch", False)),
+        pip_axis=bool(data.get("pip_axis", False)),
     )
     if not sample.check_path.is_file():
         raise UsageError(f"{where}: check script {sample.check} does not exist: add it")

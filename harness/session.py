@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from harness import image_facts, interrupt, results
+from harness import image_facts, installers, interrupt, results
 from harness.build import FAILED, BuildOutcome, BuildRequest, WheelBuilder
 from harness.cache import Cache
 from harness.catalog import Catalog, Distro, ImageSpec, default_catalog
@@ -28,6 +28,7 @@ from harness.images import ImageProvider, ResolvedImage, describe_failure
 from harness.lint import WARNING_KINDS, inspect_wheel
 from harness.matrix import Cell, Plan, Selection, make_plan
 from harness.observation import Observation
+from harness.pips import ensure_pips, pips_dir
 from harness.probe import DistroProbe, ProbeRequest
 from harness.progress import Progress
 from harness.samples import ExpectRule, Sample, default_samples_dir, discover
@@ -48,6 +49,7 @@ class Prepared:
     wheels: dict[str, dict[str, Any]] = dataclasses.field(
         default_factory=dict
     )  # name -> inspection
+    pips: dict[str, str] = dataclasses.field(default_factory=dict)  # pip -> why unavailable
 
     def image_error(self, spec: ImageSpec) -> str | None:
         entry = self.images.get(spec.key)
@@ -62,7 +64,12 @@ class Prepared:
         return self.builds.get(request.key)
 
     def to_json(self) -> dict[str, Any]:
-        return {"images": self.images, "builds": self.builds, "wheels": self.wheels}
+        return {
+            "images": self.images,
+            "builds": self.builds,
+            "wheels": self.wheels,
+            "pips": self.pips,
+        }
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Prepared:
@@ -70,6 +77,7 @@ class Prepared:
             images=dict(data.get("images", {})),
             builds=dict(data.get("builds", {})),
             wheels=dict(data.get("wheels", {})),
+            pips=dict(data.get("pips", {})),
         )
 
 
@@ -226,9 +234,14 @@ class Session:
                     0.0,
                     error=f"build image unavailable: {entry['error']}",
                 )
-            resolved = ResolvedImage(**entry)
+            fields = {f.name for f in dataclasses.fields(ResolvedImage)}
+            resolved = ResolvedImage(**{k: v for k, v in entry.items() if k in fields})
             builder = WheelBuilder(self.engine(spec.arch.name), self.cache, self.settings)
-            return request, builder.build(request, resolved, phase)
+            try:
+                return request, builder.build(request, resolved, phase)
+            except Exception as exc:  # one broken build must not take the others down
+                error = f"harness failure while building: {type(exc).__name__}: {exc}"
+                return request, BuildOutcome(request.key, FAILED, (), None, 0.0, error=error)
 
         for request, outcome in _parallel(build, list(self.plan.builds), jobs):
             builds[request.key] = _outcome_json(outcome)
@@ -250,7 +263,21 @@ class Session:
                     )
                 except Exception as exc:  # a wheel we cannot read is reported, not fatal
                     wheels[Path(path).name] = {"error": f"cannot inspect: {exc}"}
-        self._prepared = Prepared(images=images, builds=builds, wheels=wheels)
+        pip_problems: dict[str, str] = {}
+        axis = sorted({c.installer for c in self.plan.cells} - {installers.DISTRO})
+        if axis:
+            pythons = {
+                ".".join(d.expected_python.split(".")[:2])
+                for d in self.plan.distros
+                if d.expected_python
+            }
+            progress.line(
+                f"pip axis: fetching pip {', '.join(axis)} for Python {', '.join(sorted(pythons))}"
+            )
+            pip_problems = ensure_pips(self.cache, axis, pythons)
+            for problem in sorted(pip_problems.values()):
+                progress.line(f"pip axis: {problem}")
+        self._prepared = Prepared(images=images, builds=builds, wheels=wheels, pips=pip_problems)
         results.write_state(self.results_dir, PREPARED, self._prepared.to_json())
         return self._prepared
 
@@ -349,8 +376,10 @@ class Session:
                 probe = self._probe(cell.distro)
                 facts = probe.facts
                 assert facts is not None
+                if cell.installer in prepared.pips:
+                    raise HarnessError(prepared.pips[cell.installer])
                 claims = [WheelClaim.from_filename(w.name) for w in wheels]
-                expectation = expect_install(claims, facts, facts.pip_version)
+                expectation = expect_install(claims, facts, _expected_pip(cell, facts))
                 expected = {
                     "installable": expectation.installable,
                     "reason": expectation.reason,
@@ -370,13 +399,20 @@ class Session:
                             (m.label, m.sample.check_path, m.imports) for m in cell.members
                         ),
                         dlopen=cell.dlopen,
+                        installer=cell.installer,
+                        pips_dir=pips_dir(self.cache),
                     )
                 )
-                decision = decide(expectation.installable, observation)
+                pip_too_old = (
+                    not expectation.installable
+                    and cell.installer != installers.DISTRO
+                    and expect_install(claims, facts, None).installable
+                )
+                decision = decide(expectation.installable, observation, pip_too_old)
             except HarnessError as exc:
                 observation = Observation.failure(str(exc))
                 decision = decide(False, observation)
-        declared = self._declared(cell, facts, prepared, wheels)
+        declared = self._declared(cell, facts, prepared, wheels, expected)
         if declared is not None:
             expected["declared"] = declared.verdict.value
             expected["declared_reason"] = declared.reason
@@ -394,7 +430,8 @@ class Session:
             installer=cell.installer,
             dlopen=cell.dlopen,
             members=tuple(members),
-            pip_version=facts.pip_version if facts else "",
+            pip_version=(observation.install.pip_version if observation.install else "")
+            or (facts.pip_version if facts else ""),
             emulated=self.settings.emulated(cell.distro.arch),
             expected=expected,
             observed=dataclasses.asdict(observation),
@@ -410,11 +447,20 @@ class Session:
         return record
 
     def _declared(
-        self, cell: Cell, facts: DistroFacts | None, prepared: Prepared, wheels: list[Path]
+        self,
+        cell: Cell,
+        facts: DistroFacts | None,
+        prepared: Prepared,
+        wheels: list[Path],
+        expected: dict[str, Any],
     ) -> ExpectRule | None:
         """The verdict the sample's data declares for this cell, if any."""
         if facts is None:
             return None
+        if cell.installer != installers.DISTRO and expected.get("installable") is False:
+            # Samples declare outcomes for the distro's pip; an older pip that does not know
+            # the wheel's tag family must refuse it (harness-level, from installers.toml).
+            return ExpectRule(Verdict.REFUSED_AS_CLAIMED, {}, str(expected.get("reason", "")))
         if cell.cross_arch:
             # Harness-level: no sample may expect otherwise.
             return ExpectRule(
@@ -465,7 +511,10 @@ class Session:
             distros=results.read_state_dir(self.results_dir, DISTRO_PREFIX),
             cells=tuple(results.read_cells(self.results_dir)),
             interrupted=interrupted,
-            skipped={d.key: d.skip_reason for d in self.plan.distros if d.skip_reason},
+            skipped={
+                **{d.key: d.skip_reason for d in self.plan.distros if d.skip_reason},
+                **dict(self.plan.not_probed),
+            },
             wheels=prepared.wheels,
         )
 
@@ -487,6 +536,13 @@ class Session:
             except Exception:  # facts for the record only
                 continue
         return facts
+
+
+def _expected_pip(cell: Cell, facts: DistroFacts) -> str | None:
+    """The pip version the tag expectation assumes (None: one that knows every family)."""
+    if cell.installer == installers.DISTRO:
+        return facts.pip_version
+    return None if cell.installer == installers.LATEST else cell.installer
 
 
 def _version(distribution: str) -> str:

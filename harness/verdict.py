@@ -33,8 +33,10 @@ class Decision:
     explanation: str  # one line: why this verdict
 
 
-def decide(installable: bool, observation: obs.Observation) -> Decision:
-    """`installable`: whether the wheel's claims say this system (and its pip) takes it."""
+def decide(installable: bool, observation: obs.Observation, pip_too_old: bool = False) -> Decision:
+    """`installable`: whether the wheel's claims say this system (and its pip) takes it.
+    `pip_too_old`: the tags fit the system, but the installing pip does not know their
+    family; then a forced load that works says nothing against the tags."""
     if observation.error is not None:
         return Decision(Verdict.ERROR, observation.error)
     install = observation.install
@@ -72,6 +74,12 @@ def decide(installable: bool, observation: obs.Observation) -> Decision:
             Verdict.VIOLATION, f"the tags claim this system, but pip refused: {install.reason}"
         )
     forced = observation.forced
+    if forced is not None and forced.passed and pip_too_old:
+        return Decision(
+            Verdict.REFUSED_AS_CLAIMED,
+            f"refused: pip {install.pip_version} does not know the wheel's tag family; "
+            "the wheel itself works here (forced load)",
+        )
     if forced is not None and forced.passed:
         return Decision(
             Verdict.OVER_RESTRICTIVE,

@@ -95,3 +95,15 @@ def test_explanations_carry_the_loaders_words() -> None:
 def test_claim_held() -> None:
     held = {v for v in Verdict if v.claim_held}
     assert held == {Verdict.OK, Verdict.REFUSED_AS_CLAIMED, Verdict.OVER_RESTRICTIVE}
+
+
+def test_a_pip_that_does_not_know_the_tag_family_refuses_as_claimed() -> None:
+    refused = obs.Observation(
+        _install(obs.REFUSED, "not a supported wheel on this platform"), forced=PASSED
+    )
+    # the tags exclude the system: a working forced load means the tags claim too little
+    assert decide(False, refused).verdict is Verdict.OVER_RESTRICTIVE
+    # the tags fit, the pip is too old for them: the refusal is the claim working
+    decision = decide(False, refused, pip_too_old=True)
+    assert decision.verdict is Verdict.REFUSED_AS_CLAIMED
+    assert "does not know the wheel's tag family" in decision.explanation
