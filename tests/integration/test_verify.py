@@ -1,0 +1,198 @@
+"""`verify` end to end: real wheels from PyPI (downloaded on the host), the real engine, the
+distros' own pip in the local x86_64 images, and the verdicts per distro.
+
+Skipped (with pip's words) when PyPI cannot be reached; any other failure fails.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from harness.container import LABEL, LABEL_OWNER, Engine
+from tests.integration.conftest import REPO
+from tests.unit.test_verify import make_wheel
+
+pytestmark = pytest.mark.xdist_group("verify")
+
+DISTROS = ("debian-bullseye", "debian-bookworm")  # Python 3.9 and 3.11
+MANYLINUX = "manylinux_2_17_x86_64.manylinux2014_x86_64"
+CP39 = f"MarkupSafe-2.1.5-cp39-cp39-{MANYLINUX}"
+CP311 = f"MarkupSafe-2.1.5-cp311-cp311-{MANYLINUX}"
+CP313 = "MarkupSafe-3.0.2"  # the only wheel of its release here: named by its release
+SIX = "six-1.17.0"
+DOWNLOADS = (
+    ("markupsafe==2.1.5", "3.9"),
+    ("markupsafe==2.1.5", "3.11"),
+    ("markupsafe==3.0.2", "3.13"),
+    ("six==1.17.0", "3.11"),
+)
+_NETWORK = re.compile(
+    r"NewConnectionError|Max retries exceeded|Could not fetch URL|Temporary failure in name "
+    r"resolution|Network is unreachable|ProxyError|ConnectTimeout|Read timed out|Retrying \("
+)
+# The same entry point the CLI's `verify` subcommand calls.
+ENTRY = (
+    "import argparse, sys; from harness import verify; p = argparse.ArgumentParser(); "
+    "s = p.add_subparsers(dest='command'); verify.register(s); "
+    "sys.exit(verify.run(p.parse_args(sys.argv[1:])))"
+)
+
+
+@pytest.fixture(scope="module")
+def pypi_wheels(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    directory = tmp_path_factory.mktemp("pypi")
+    for requirement, python in DOWNLOADS:
+        proc = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "pip",
+                "download",
+                "--disable-pip-version-check",
+                "--timeout",
+                "15",
+                "--retries",
+                "1",
+                "--only-binary=:all:",
+                "--no-deps",
+                "--platform",
+                "manylinux2014_x86_64",
+                "--python-version",
+                python,
+                "--implementation",
+                "cp",
+                "-d",
+                str(directory),
+                requirement,
+            ],
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        if proc.returncode != 0:
+            output = proc.stdout + proc.stderr
+            last = (output.strip().splitlines() or ["no output"])[-1]
+            if _NETWORK.search(output):
+                pytest.skip(f"PyPI is unreachable (pip download {requirement}: {last})")
+            pytest.fail(f"pip download {requirement} failed: {last}", pytrace=False)
+    return directory
+
+
+def run_verify(*args: str) -> tuple[subprocess.CompletedProcess[str], int]:
+    """The verify entry point in a process of its own (as a user runs it); its pid too, to
+    find containers it might have left behind."""
+    proc = subprocess.Popen(
+        [sys.executable, "-c", ENTRY, "verify", *args],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    stdout, stderr = proc.communicate(timeout=600)
+    return subprocess.CompletedProcess(proc.args, proc.returncode, stdout, stderr), proc.pid
+
+
+def left_behind(engine: Engine, pid: int) -> list[str]:
+    prefix = f"{socket.gethostname()}:{pid}:"
+    return [
+        c.name
+        for c in engine.client.containers.list(all=True, filters={"label": f"{LABEL}=1"})
+        if (c.labels or {}).get(LABEL_OWNER, "").startswith(prefix)
+    ]
+
+
+def verdicts(results_dir: Path) -> tuple[dict, dict[tuple[str, str], dict]]:
+    data = json.loads((results_dir / "results.json").read_text())
+    return data, {(c["row"], c["distro"]): c for c in data["cells"]}
+
+
+def test_pypi_wheels_per_distro(pypi_wheels: Path, tmp_path: Path, engine: Engine) -> None:
+    """Each MarkupSafe wheel installs where its Python is and is refused elsewhere (a forced
+    load there says nothing: its pure-Python fallback would pass); six installs everywhere;
+    --check runs in the venv."""
+    results_dir = tmp_path / "results"
+    args = ["--results-dir", str(results_dir)]
+    for distro in DISTROS:
+        args += ["--distro", distro]
+    check = "python -c 'import sys; assert sys.prefix != sys.base_prefix, sys.prefix'"
+    proc, pid = run_verify(str(pypi_wheels), "--check", check, *args)
+    assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-4000:]
+    assert not left_behind(engine, pid)
+    data, cells = verdicts(results_dir)
+    assert data["summary"]["cells"] == 8 and data["summary"]["error"] == 0
+    expected = {
+        CP39: ("ok", "refused-as-claimed"),
+        CP311: ("refused-as-claimed", "ok"),
+        CP313: ("refused-as-claimed", "refused-as-claimed"),
+        SIX: ("ok", "ok"),
+    }
+    for row, wanted in expected.items():
+        for distro, verdict in zip(DISTROS, wanted, strict=True):
+            cell = cells[(row, distro)]
+            assert cell["verdict"] == verdict, (row, distro, cell["explanation"])
+            assert cell["as_expected"]
+            install = cell["observed"]["install"]
+            if verdict == "ok":
+                assert install["decision"] == "accepted"
+                assert cell["observed"]["load"]["stage"] == "done"
+                assert cell["expected"]["installable"] is True
+            else:
+                assert install["decision"] == "refused"
+                assert "not a supported wheel" in install["reason"]
+                assert "fits Python" in cell["expected"]["reason"]
+    bullseye = cells[(CP313, "debian-bullseye")]
+    assert "another Python than 3.9" in bullseye["explanation"]
+    (member,) = bullseye["members"]
+    assert (member["kind"], member["policy"], member["build_image"], member["build_status"]) == (
+        "wheel",
+        "manylinux_2_17",
+        "external",
+        "given",
+    )
+    assert (results_dir / "results.md").read_text().count("| six-1.17.0 |") == 1
+    assert "| six-1.17.0 | ✅ ok | ✅ ok |" in proc.stdout
+
+
+def test_a_set_installs_together_and_a_broken_import_is_a_violation(
+    pypi_wheels: Path, tmp_path: Path, engine: Engine
+) -> None:
+    """greeter + six are one set (distinct projects), greeter's dependency MarkupSafe comes
+    from the given wheels (pip picks the one for the distro's Python among two), and
+    greeter's import fails: pip accepted it as claimed, so the claim is broken."""
+    wheels = tmp_path / "wheels"
+    wheels.mkdir()
+    for name in (f"{CP39}.whl", f"{CP311}.whl", f"{SIX}-py2.py3-none-any.whl"):
+        shutil.copy(pypi_wheels / name, wheels / name)
+    make_wheel(
+        wheels,
+        "greeter-1.0-py3-none-any.whl",
+        {"greeter.py": "import six\nfrom markupsafe import escape_silent_v9\n"},
+        top_level=["greeter"],
+        requires=("markupsafe", "six"),
+    )
+    results_dir = tmp_path / "results"
+    proc, pid = run_verify(
+        str(wheels), "--distro", "debian-bullseye", "--results-dir", str(results_dir)
+    )
+    assert proc.returncode == 1, proc.stdout[-4000:] + proc.stderr[-4000:]
+    assert not left_behind(engine, pid)
+    _, cells = verdicts(results_dir)
+    assert {row for row, _ in cells} == {CP39, CP311, f"greeter-1.0 + {SIX}"}
+    broken = cells[(f"greeter-1.0 + {SIX}", "debian-bullseye")]
+    assert broken["verdict"] == "violation"
+    assert broken["observed"]["install"]["decision"] == "accepted"
+    assert "MarkupSafe-2.1.5" in broken["observed"]["install"]["output"]
+    assert broken["observed"]["load"]["stage"] == "check import greeter"
+    assert "escape_silent_v9" in broken["diagnosis"]
+    assert cells[(CP39, "debian-bullseye")]["verdict"] == "ok"
+    assert cells[(CP311, "debian-bullseye")]["verdict"] == "refused-as-claimed"
