@@ -1,0 +1,59 @@
+"""Other architectures in the default test run, kept small (emulation is slow): i686 (native
+on x86_64) and aarch64 (qemu) build c_plain and the C++ static-locals pairs in the oldest local
+build image and probe them on bullseye; every wheel is also offered to the other arches'
+bullseye, where pip must refuse it. The full matrices are `tox -e {arch}-local`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.integration.conftest import load_results, run_cli
+
+pytestmark = pytest.mark.xdist_group("arches")
+
+ARCHES = ("x86_64", "i686", "aarch64")
+
+
+def test_i686_and_aarch64_smoke_with_cross_arch_refusals(tmp_path: Path) -> None:
+    args = [
+        "run",
+        "--profile",
+        "local",
+        "--policy",
+        "manylinux_2_31",
+        "--distro",
+        "debian-bullseye",
+    ]
+    args += ["--sample", "c_plain", "--sample", "cpp_static_locals", "--pip", "none"]
+    for arch in ARCHES:
+        args += ["--arch", arch]
+    proc = run_cli(*args, "--results-dir", str(tmp_path), timeout=3600)
+    assert proc.returncode == 0, proc.stdout[-6000:] + proc.stderr[-3000:]
+    results = load_results(tmp_path)
+    cells = results["cells"]
+    assert all(c["as_expected"] for c in cells)
+
+    for arch in ARCHES:
+        mine = [c for c in cells if c["arch"] == arch and "wheel)" not in c["row"]]
+        plain = next(c for c in mine if c["row"] == "c_plain@manylinux_2_31")
+        assert plain["verdict"] == "ok" and plain["observed"]["load"]["status"] == "passed"
+        assert plain["emulated"] is (arch == "aarch64")
+        assert results["distros"][f"debian-bullseye-{arch}"]["facts"]["machine"] == (
+            "i686" if arch == "i686" else arch
+        )
+        # the C++ pairs: both import orders, both dlopen modes, each measured (not errors)
+        pairs = [c for c in mine if len(c["members"]) == 2]
+        assert len(pairs) == 4, [c["row"] for c in pairs]
+        assert {c["dlopen"] for c in pairs} == {"default", "global"}
+        assert all(c["verdict"] in ("ok", "violation") for c in pairs)
+
+    cross = [c for c in cells if "wheel)" in c["row"]]
+    # c_plain of each arch offered to the two other arches
+    assert len(cross) == 6
+    for cell in cross:
+        assert cell["verdict"] == "refused-as-claimed", cell
+        assert cell["expected"]["installable"] is False
+        assert "built for" in cell["expected"]["reason"]
+        assert cell["observed"]["install"]["decision"] == "refused"
