@@ -77,6 +77,7 @@ def test_local_x86_64_matrix(results_root: Path) -> None:
         assert cells[("glibc_control@manylinux_2_31", distro)]["verdict"] == "ok"
 
     _assert_corpus(results, cells)
+    _assert_pip_axis(results)
 
     # cells sharing a distro container ran on one worker (xdist loadgroup really groups)
     workers: dict[str, set[str]] = {}
@@ -100,6 +101,26 @@ def test_local_x86_64_matrix(results_root: Path) -> None:
     junit = (results_root / "first" / "junit.xml").read_text()
     assert junit.count("<testcase") == len(results["cells"])
     assert 'name="verdict" value="refused-as-claimed"' in junit
+
+
+def _assert_pip_axis(results: dict) -> None:
+    """Issue 5's pip axis: old pips refuse the tag families they predate, install the rest,
+    and are not probed on Pythons they cannot run on (the report says why)."""
+    axis = {
+        (c["row"], c["distro"], c["installer"]): c
+        for c in results["cells"]
+        if c["installer"] != "distro"
+    }
+    pep600 = "glibc_control@manylinux_2_36"  # tagged manylinux_2_34 only
+    old = axis[(pep600, "debian-bookworm", "19.3")]
+    assert old["verdict"] == "refused-as-claimed" and old["pip_version"].startswith("19.3")
+    assert "does not know manylinux_x_y tags" in old["expected"]["reason"]
+    assert old["observed"]["forced"]["status"] == "passed"  # the wheel itself works there
+    assert axis[(pep600, "debian-bookworm", "20.3")]["verdict"] == "ok"
+    assert axis[(pep600, "debian-forky", "latest")]["verdict"] == "ok"
+    assert axis[("c_plain@manylinux_2_31", "debian-bullseye", "19.0")]["verdict"] == "ok"
+    assert ("c_plain@manylinux_2_31", "debian-bookworm", "19.0") not in axis
+    assert "collections.Mapping" in results["skipped"]["debian-bookworm-x86_64 with pip 19.0"]
 
 
 def _assert_corpus(results: dict, cells: dict[tuple[str, str], dict]) -> None:
