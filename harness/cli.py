@@ -1,4 +1,5 @@
-"""Command line: manylinux-harness doctor | run | report | clean."""
+"""Command line: manylinux-harness doctor | run | report | explain | verify | gate | merge |
+clean."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from harness import __version__, explain
+from harness import __version__, explain, verify
 from harness.errors import HarnessError, UsageError
 
 # Exit statuses of `run` (and of the gate later): what a CI job branches on.
@@ -117,6 +118,7 @@ def build_parser() -> argparse.ArgumentParser:
     merge.add_argument("--output", type=Path, required=True, help="directory for the merged run")
 
     explain.register(sub)
+    verify.register(sub)
 
     clean = sub.add_parser("clean", help="remove harness containers left behind (and images)")
     clean.add_argument("--images", action="store_true", help="also remove the harness's images")
@@ -137,6 +139,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_clean(args)
         if args.command == "explain":
             return explain.run(args)
+        if args.command == "verify":
+            return verify.run(args)
         if args.command == "gate":
             return cmd_gate(args)
         if args.command == "merge":

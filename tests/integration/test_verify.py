@@ -24,10 +24,11 @@ from tests.unit.test_verify import make_wheel
 pytestmark = pytest.mark.xdist_group("verify")
 
 DISTROS = ("debian-bullseye", "debian-bookworm")  # Python 3.9 and 3.11
-MANYLINUX = "manylinux_2_17_x86_64.manylinux2014_x86_64"
-CP39 = f"MarkupSafe-2.1.5-cp39-cp39-{MANYLINUX}"
-CP311 = f"MarkupSafe-2.1.5-cp311-cp311-{MANYLINUX}"
-CP313 = "MarkupSafe-3.0.2"  # the only wheel of its release here: named by its release
+# Rows: a release with several wheels names each by its variant; one with a single wheel by
+# the release alone.
+CP39 = "MarkupSafe-2.1.5 (cp39, manylinux_2_17_x86_64)"
+CP311 = "MarkupSafe-2.1.5 (cp311, manylinux_2_17_x86_64)"
+CP313 = "MarkupSafe-3.0.2"
 SIX = "six-1.17.0"
 DOWNLOADS = (
     ("markupsafe==2.1.5", "3.9"),
@@ -38,12 +39,6 @@ DOWNLOADS = (
 _NETWORK = re.compile(
     r"NewConnectionError|Max retries exceeded|Could not fetch URL|Temporary failure in name "
     r"resolution|Network is unreachable|ProxyError|ConnectTimeout|Read timed out|Retrying \("
-)
-# The same entry point the CLI's `verify` subcommand calls.
-ENTRY = (
-    "import argparse, sys; from harness import verify; p = argparse.ArgumentParser(); "
-    "s = p.add_subparsers(dest='command'); verify.register(s); "
-    "sys.exit(verify.run(p.parse_args(sys.argv[1:])))"
 )
 
 
@@ -91,7 +86,7 @@ def run_verify(*args: str) -> tuple[subprocess.CompletedProcess[str], int]:
     """The verify entry point in a process of its own (as a user runs it); its pid too, to
     find containers it might have left behind."""
     proc = subprocess.Popen(
-        [sys.executable, "-c", ENTRY, "verify", *args],
+        [sys.executable, "-m", "harness", "verify", *args],
         cwd=REPO,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -171,8 +166,9 @@ def test_a_set_installs_together_and_a_broken_import_is_a_violation(
     greeter's import fails: pip accepted it as claimed, so the claim is broken."""
     wheels = tmp_path / "wheels"
     wheels.mkdir()
-    for name in (f"{CP39}.whl", f"{CP311}.whl", f"{SIX}-py2.py3-none-any.whl"):
-        shutil.copy(pypi_wheels / name, wheels / name)
+    for pattern in ("MarkupSafe-2.1.5-*.whl", f"{SIX}-*.whl"):
+        for path in pypi_wheels.glob(pattern):
+            shutil.copy(path, wheels / path.name)
     make_wheel(
         wheels,
         "greeter-1.0-py3-none-any.whl",
