@@ -81,6 +81,14 @@ class Observation:
     def failure(cls, message: str, seconds: float = 0.0) -> Observation:
         return cls(install=None, error=message, seconds=seconds)
 
+    def timings(self) -> dict[str, float]:
+        """Seconds per step that ran, and in all."""
+        found = {"total": round(self.seconds, 2)}
+        for name, step in (("install", self.install), ("load", self.load), ("forced", self.forced)):
+            if step is not None:
+                found[name] = round(step.seconds, 2)
+        return found
+
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Observation:
         install = data.get("install")

@@ -20,7 +20,6 @@ from harness.build import FAILED, BuildOutcome, BuildRequest, WheelBuilder
 from harness.cache import Cache
 from harness.catalog import Catalog, Distro, ImageSpec, default_catalog
 from harness.container import LABEL_RUN, Engine, run_id
-from harness.diagnostics import diagnose_run
 from harness.errors import HarnessError
 from harness.expectation import CellContext, WheelClaim, declared_rule, expect_install
 from harness.facts import DistroFacts, version_tuple
@@ -33,7 +32,7 @@ from harness.probe import DistroProbe, ProbeRequest
 from harness.progress import Progress
 from harness.samples import ExpectRule, Sample, default_samples_dir, discover
 from harness.settings import Settings
-from harness.verdict import Decision, Verdict, decide
+from harness.verdict import Verdict, decide, diagnosis
 
 PREPARED = "prepared"
 STOPPED = "stopped"  # why a run stopped before probing (state file)
@@ -437,9 +436,9 @@ class Session:
             observed=dataclasses.asdict(observation),
             verdict=decision.verdict,
             explanation=decision.explanation,
-            diagnosis=_diagnosis(decision, observation),
+            diagnosis=diagnosis(decision, observation),
             as_expected=as_expected,
-            timings=_timings(observation),
+            timings=observation.timings(),
             worker=worker,
             lint=_lint_of(cell, prepared),
         )
@@ -567,27 +566,6 @@ def _lint_of(cell: Cell, prepared: Prepared) -> dict[str, Any]:
 
 def _safe_id(text: str) -> str:
     return "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in text)[:150]
-
-
-def _diagnosis(decision: Decision, observation: Observation) -> str:
-    if decision.verdict == Verdict.ERROR:
-        return observation.error or decision.explanation
-    if observation.load is not None and not observation.load.passed:
-        return diagnose_run(observation.load).summary
-    if observation.forced is not None and not observation.forced.passed:
-        return diagnose_run(observation.forced).summary
-    return ""
-
-
-def _timings(observation: Observation) -> dict[str, float]:
-    timings = {"total": round(observation.seconds, 2)}
-    if observation.install is not None:
-        timings["install"] = round(observation.install.seconds, 2)
-    if observation.load is not None:
-        timings["load"] = round(observation.load.seconds, 2)
-    if observation.forced is not None:
-        timings["forced"] = round(observation.forced.seconds, 2)
-    return timings
 
 
 def _parallel(function: Callable[[Any], Any], items: list[Any], jobs: int):  # -> Iterator

@@ -92,3 +92,14 @@ def decide(installable: bool, observation: obs.Observation, pip_too_old: bool = 
     else:
         why = f"forced load: {diagnose_run(forced).summary}"
     return Decision(Verdict.REFUSED_AS_CLAIMED, f"refused as the tags say; {why}")
+
+
+def diagnosis(decision: Decision, observation: obs.Observation) -> str:
+    """The one line a report shows for a cell: the harness's trouble, or the loader's or
+    Python's words from the run (or forced load) that failed; "" when there is nothing to say."""
+    if decision.verdict is Verdict.ERROR:
+        return observation.error or decision.explanation
+    for run in (observation.load, observation.forced):
+        if run is not None and not run.passed:
+            return diagnose_run(run).summary
+    return ""

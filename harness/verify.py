@@ -41,7 +41,7 @@ from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel
 from harness import observation as obs
 from harness.errors import HarnessError, UsageError
 from harness.facts import DistroFacts
-from harness.verdict import Decision, Verdict, decide
+from harness.verdict import Decision, Verdict, decide, diagnosis
 
 # Engines, images, auditwheel's policy data: imported where used, so that `register` (run for
 # every command line) stays cheap.
@@ -620,26 +620,6 @@ def judge(
     return observation, decide(expectation.installable, observation, too_old_pip)
 
 
-def diagnosis(decision: Decision, observation: obs.Observation) -> str:
-    from harness.diagnostics import diagnose_run
-
-    if decision.verdict is Verdict.ERROR:
-        return observation.error or decision.explanation
-    for run in (observation.load, observation.forced):
-        if run is not None and not run.passed:
-            return diagnose_run(run).summary
-    return ""
-
-
-def timings(observation: obs.Observation) -> dict[str, float]:
-    found = {"total": round(observation.seconds, 2)}
-    for name in ("install", "load", "forced"):
-        part = getattr(observation, name)
-        if part is not None:
-            found[name] = round(part.seconds, 2)
-    return found
-
-
 # -- the plan ----------------------------------------------------------------------------------
 
 
@@ -1172,7 +1152,7 @@ def cell_record(
         as_expected=(
             decision.verdict is declared if declared is not None else decision.verdict.claim_held
         ),
-        timings=timings(measured.observation),
+        timings=measured.observation.timings(),
         notes=measured.notes,
         worker="main",
         lint={"warned": any(lint_members.values()), "members": lint_members},
