@@ -93,6 +93,7 @@ def render_markdown(record: RunRecord) -> str:
             lines += _table(combos, distros, arch, record, lint=True)
         lines += minimum_pip_table(singles, arch)
     lines += ["", LEGEND, ""]
+    lines += arch_differences(record.cells)
     lines += _attention(record.cells)
     lines += _static_findings(record)
     lines += image_facts_table(record)
@@ -132,6 +133,30 @@ def _table(
             lines.append(line)
         lines.append("")
     return lines
+
+
+def arch_differences(cells: Iterable[CellRecord]) -> list[str]:
+    """Cells measured on several arches (same wheels, distro, pip, loading) whose verdicts
+    differ: each with what happened on each arch, in the loader's words."""
+    by_identity: dict[tuple[str, str, str], dict[str, CellRecord]] = defaultdict(dict)
+    for cell in cells:
+        if " wheel)" in cell.row:  # cross-arch cells differ by design
+            continue
+        by_identity[(cell.row, cell.distro, cell.installer)][cell.arch] = cell
+    lines = []
+    for (row, distro, installer), arches in sorted(by_identity.items()):
+        if len(arches) < 2 or len({c.verdict for c in arches.values()}) < 2:
+            continue
+        pip = "" if installer == "distro" else f", pip {installer}"
+        what = "; ".join(
+            f"{arch}: {cell.verdict.value}"
+            + (f" ({cell.diagnosis or cell.explanation})" if cell.verdict is not Verdict.OK else "")
+            for arch, cell in sorted(arches.items())
+        )
+        lines.append(f"- `{row}` on {distro}{pip}: {what}")
+    if not lines:
+        return []
+    return ["### Differences between architectures", "", *lines, ""]
 
 
 def _pip_key(version: str) -> Version:

@@ -165,3 +165,33 @@ def test_explanations_are_grouped_per_row() -> None:
     assert lines == [
         "- `x@p` on x86_64 debian-bookworm, debian-forky: violation (declared): library libffi.so.7 is not installed"
     ]
+
+
+def test_differences_between_architectures_are_listed_with_their_words() -> None:
+    import dataclasses
+
+    from harness.report import arch_differences
+
+    x86 = cell("glibc_control@manylinux_2_31", "debian-bullseye", Verdict.OK)
+    arm = dataclasses.replace(
+        cell(
+            "glibc_control@manylinux_2_31",
+            "debian-bullseye",
+            Verdict.REFUSED_AS_CLAIMED,
+        ),
+        arch="aarch64",
+        explanation="refused: pip 19.0.3 does not know the wheel's tag family",
+    )
+    same = dataclasses.replace(
+        cell("c_plain@manylinux_2_31", "debian-bullseye", Verdict.OK), arch="aarch64"
+    )
+    lines = arch_differences(
+        [x86, arm, same, cell("c_plain@manylinux_2_31", "debian-bullseye", Verdict.OK)]
+    )
+    assert lines[0] == "### Differences between architectures"
+    assert lines[2] == (
+        "- `glibc_control@manylinux_2_31` on debian-bullseye: aarch64: refused-as-claimed "
+        "(refused: pip 19.0.3 does not know the wheel's tag family); x86_64: ok"
+    )
+    assert len(lines) == 4  # c_plain agrees across arches: not listed
+    assert arch_differences([x86]) == []
