@@ -142,7 +142,9 @@ def _assert_corpus(results: dict, cells: dict[tuple[str, str], dict]) -> None:
     )
     assert cells[("ffi_control[ungrafted]@manylinux_2_36", bullseye)]["verdict"] == "violation"
     abi3 = cells[("abi3_headers_control@manylinux_2_41", bullseye)]
-    assert abi3["verdict"] == "violation" and abi3["observed"]["load"]["signal"] == "SIGSEGV"
+    # 3.9's PyArg_ParseTuple writes an int into half of the Py_ssize_t length: wrong results
+    assert abi3["verdict"] == "violation"
+    assert abi3["observed"]["load"]["status"] in ("check-failed", "crashed"), abi3["observed"]
     assert (
         cells[("abi3_headers_control@manylinux_2_41", "debian-bookworm")]["verdict"] == "violation"
     )

@@ -4,15 +4,18 @@
  * Found by this harness on its first run: compiled against Python >= 3.13 headers, the
  * module calls PyArg_ParseTuple itself, which from 3.13 takes Py_ssize_t lengths (gh-104922);
  * older headers map it to _PyArg_ParseTuple_SizeT under PY_SSIZE_T_CLEAN. On Python 3.9 to
- * 3.12, the symbol PyArg_ParseTuple still writes an int length (3.9: a garbage length and a
- * crash) or refuses '#' formats (3.10+: SystemError). The wheel is tagged cp39-abi3 either way. */
+ * 3.12, the symbol PyArg_ParseTuple still writes an int length (3.9: half a Py_ssize_t) or
+ * refuses '#' formats (3.10+: SystemError). The wheel is tagged cp39-abi3 either way. */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 #include <stdint.h>
 
 static PyObject *checksum(PyObject *self, PyObject *args) {
     const char *data;
-    Py_ssize_t length;
+    /* Not left uninitialised: an int written into it must leave a visibly wrong length on
+     * every arch, little- or big-endian. Uninitialised, the other half is whatever the stack
+     * held: on aarch64 it happened to be zero and Python 3.9 computed the right answer. */
+    Py_ssize_t length = -1;
     if (!PyArg_ParseTuple(args, "y#", &data, &length)) return NULL;
     uint32_t a = 1, b = 0; /* Adler-32 */
     for (Py_ssize_t i = 0; i < length; i++) {
