@@ -146,6 +146,28 @@ def check_containers_run(engine: Engine, arch: Arch) -> Check | None:
     return None
 
 
+def check_container_network(engine: Engine, arch: Arch) -> Check | None:
+    """Whether a container can join the engine's default bridge (image provisioning needs it).
+    Seen here: a second dockerd's shutdown took docker0 away, and every networked container
+    failed to start until dockerd was restarted."""
+    for info in engine.images():
+        if info.matches(arch):
+            try:
+                with engine.container(
+                    info.id, arch=arch, role="doctor", name_hint="doctor-network", network=True
+                ):
+                    pass
+            except Exception as exc:  # report, do not crash the doctor
+                return Check(
+                    "container network",
+                    False,
+                    f"a container on the default bridge cannot start: {exc}",
+                    fix="restart dockerd (it recreates its bridge), then run again",
+                )
+            return Check("container network", True, "containers can join the default bridge")
+    return None
+
+
 def run_checks(arches: Sequence[Arch], *, local_profile: bool = True) -> list[Check]:
     checks: list[Check] = []
     engine_check, engine = check_engine()
@@ -202,6 +224,10 @@ def run_checks(arches: Sequence[Arch], *, local_profile: bool = True) -> list[Ch
             ran = check_containers_run(engine, arch)
             if ran is not None:
                 checks.append(ran)
+    if engine is not None:
+        networked = check_container_network(engine, get_arch(machine))
+        if networked is not None:
+            checks.append(networked)
     cache = default_cache_dir()
     probe_dir = cache if cache.exists() else Path.home()
     free_gib = shutil.disk_usage(probe_dir).free / 2**30
