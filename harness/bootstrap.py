@@ -6,6 +6,7 @@ import os
 import re
 import shutil
 import subprocess
+import time
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
@@ -107,12 +108,41 @@ def bootstrap_rootfs(
         )
     command = mmdebstrap_command(suite, arch, packages, debian_mirror(), output)
     log_path.parent.mkdir(parents=True, exist_ok=True)
+    for attempt in range(1, MIRROR_ATTEMPTS + 1):
+        code = _run_mmdebstrap(command, suite, arch, output, log_path, timeout)
+        if code == 0:
+            return
+        output.unlink(missing_ok=True)
+        if attempt < MIRROR_ATTEMPTS and _mirror_in_flux(log_path):
+            # A mirror caught mid-sync serves indices that disagree with their Release file;
+            # it settles within minutes (seen here: trixie riscv64 Packages.xz).
+            time.sleep(MIRROR_RETRY_SECONDS * attempt)
+            continue
+        raise ImageUnavailable(
+            f"mmdebstrap of {suite} {arch.debian} failed with exit {code}: "
+            f"{_last_error_line(log_path)} (log: {log_path})"
+        )
+
+
+MIRROR_ATTEMPTS = 3
+MIRROR_RETRY_SECONDS = 30
+_MIRROR_IN_FLUX = ("Mirror sync in progress", "Hash Sum mismatch", "File has unexpected size")
+
+
+def _mirror_in_flux(log_path: Path) -> bool:
+    text = log_path.read_text(encoding="utf-8", errors="replace")
+    return any(marker in text for marker in _MIRROR_IN_FLUX)
+
+
+def _run_mmdebstrap(
+    command: list[str], suite: str, arch: Arch, output: Path, log_path: Path, timeout: float
+) -> int:
     with open(log_path, "w", encoding="utf-8") as log:
         log.write("$ " + " ".join(command) + "\n")
         log.flush()
         proc = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
         try:
-            code = wait_process(proc, timeout)
+            return wait_process(proc, timeout)
         except subprocess.TimeoutExpired:
             stop_process(proc, grace=10)
             output.unlink(missing_ok=True)
@@ -124,17 +154,21 @@ def bootstrap_rootfs(
             stop_process(proc)
             output.unlink(missing_ok=True)
             raise
-    if code != 0:
-        output.unlink(missing_ok=True)
-        raise ImageUnavailable(
-            f"mmdebstrap of {suite} {arch.debian} failed with exit {code}: "
-            f"{_last_error_line(log_path)} (log: {log_path})"
-        )
 
 
 def _last_error_line(log_path: Path) -> str:
+    """The line that says what went wrong: the first specific apt/mmdebstrap error (the last
+    lines are generic, e.g. "E: mmdebstrap failed to run")."""
     lines = log_path.read_text(encoding="utf-8", errors="replace").splitlines()
-    for line in reversed(lines):
-        if line.startswith(("E:", "W: Failed", "Err:")) or "error" in line.lower():
-            return line.strip()[:200]
-    return lines[-1].strip()[:200] if lines else "no output"
+    generic = (
+        "mmdebstrap failed to run",
+        "failed to download",
+        "--error-on=any",
+        "received signal",
+    )
+    errors = [line.strip() for line in lines if line.startswith(("E:", "W: Failed", "Err:"))]
+    specific = [line for line in errors if not any(g in line for g in generic)]
+    specific.sort(key=lambda line: not line.startswith("E:"))  # apt's summary says the most
+    for line in specific or errors:
+        return line[:240]
+    return lines[-1].strip()[:240] if lines else "no output"

@@ -153,3 +153,28 @@ def test_build_image_facts_parse_each_tools_version() -> None:
     }
     # every tool is asked for, and a missing one cannot break the script
     assert image_facts.SCRIPT.count("printf") == 7 and "2>/dev/null" in image_facts.SCRIPT
+
+
+def test_mmdebstrap_failures_name_the_specific_error_and_spot_a_mirror_mid_sync(
+    tmp_path: Path,
+) -> None:
+    from harness.bootstrap import _last_error_line, _mirror_in_flux
+
+    log = tmp_path / "rootfs.log"
+    log.write_text(
+        "I: running apt-get update...\n"
+        "Err:2 http://deb.debian.org/debian trixie/main riscv64 Packages\n"
+        "  File has unexpected size (9385284 != 9387120). Mirror sync in progress?\n"
+        "E: Failed to fetch http://deb.debian.org/debian/dists/trixie/main/binary-riscv64/"
+        "Packages.xz  File has unexpected size (9385284 != 9387120). Mirror sync in progress?\n"
+        "E: Some index files failed to download. They have been ignored.\n"
+        "E: mmdebstrap failed to run\n"
+    )
+    assert _mirror_in_flux(log)
+    assert _last_error_line(log).startswith("E: Failed to fetch http://deb.debian.org/")
+    log.write_text(
+        "E: apt-get update did not find any indices for architecture 'ppc64el' in suite "
+        "'bullseye'\nE: mmdebstrap failed to run\n"
+    )
+    assert not _mirror_in_flux(log)
+    assert "ppc64el" in _last_error_line(log)

