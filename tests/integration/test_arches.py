@@ -41,9 +41,10 @@ def test_i686_and_aarch64_smoke_with_cross_arch_refusals(tmp_path: Path) -> None
         assert plain["verdict"] == "ok" and plain["observed"]["load"]["status"] == "passed"
         assert plain["emulated"] is (arch == "aarch64")
         facts = results["distros"][f"debian-bullseye-{arch}"]["facts"]
-        # an i386 userland on an x86_64 kernel: uname says x86_64, the interpreter is 32-bit
+        # an i386 userland on an x86_64 kernel: uname (and so sysconfig) says x86_64, but
+        # packaging sees a 32-bit interpreter and pip took the i686 wheel
         assert facts["machine"] == ("x86_64" if arch == "i686" else arch)
-        assert facts["python_platform"] == f"linux-{arch}"
+        assert all(t.endswith(f"_{arch}") for t in plain["expected"]["matching_tags"])
         # the C++ pairs: both import orders, both dlopen modes, each measured (not errors)
         pairs = [c for c in mine if len(c["members"]) == 2]
         assert len(pairs) == 4, [c["row"] for c in pairs]
