@@ -114,10 +114,13 @@ def _table(
     cells: list[CellRecord], distros: list[str], arch: str, record: RunRecord, *, lint: bool
 ) -> list[str]:
     lines: list[str] = []
-    for installer in sorted({c.installer for c in cells}):
+    installers = {c.installer for c in cells}
+    # the distro's own pip first (the matrix proper), then the pip axis, oldest first
+    for installer in sorted(installers, key=lambda i: (i != "distro", i == "latest", _pip_key(i))):
         subset = [c for c in cells if c.installer == installer]
-        if installer != "distro":
-            lines += [f"pip {installer}:", ""]
+        if len(installers) > 1:
+            label = "the distro's own pip" if installer == "distro" else f"pip {installer}"
+            lines += [f"{label}:", ""]
         index = {(c.row, c.distro): c for c in subset}
         header = "| wheel(s) @ build image | " + " | ".join(
             _distro_header(d, arch, record) for d in distros
