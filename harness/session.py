@@ -325,15 +325,7 @@ class Session:
         results.write_state(
             self.results_dir,
             f"{DISTRO_PREFIX}{distro.key}",
-            {
-                "name": distro.name,
-                "arch": distro.arch.name,
-                "image": probe.image,
-                "eol": distro.eol,
-                "description": distro.description,
-                "emulated": self.settings.emulated(distro.arch),
-                "facts": probe.facts.to_json(),
-            },
+            distro_entry(distro, probe.image, probe.facts, self.settings),
         )
         return probe
 
@@ -535,6 +527,21 @@ class Session:
             except Exception:  # facts for the record only
                 continue
         return facts
+
+
+def distro_entry(
+    distro: Distro, image: str, facts: DistroFacts, settings: Settings
+) -> dict[str, Any]:
+    """A probed distro as results.json records it (catalog data beside measured facts)."""
+    return {
+        "name": distro.name,
+        "arch": distro.arch.name,
+        "image": image,
+        "eol": distro.eol,
+        "description": distro.description,
+        "emulated": settings.emulated(distro.arch),
+        "facts": facts.to_json(),
+    }
 
 
 def _expected_pip(cell: Cell, facts: DistroFacts) -> str | None:

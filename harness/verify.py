@@ -27,7 +27,6 @@ import hashlib
 import os
 import re
 import shutil
-import sys
 import zipfile
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -41,6 +40,7 @@ from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel
 from harness import observation as obs
 from harness.errors import HarnessError, UsageError
 from harness.facts import DistroFacts
+from harness.session import distro_entry
 from harness.verdict import Decision, Verdict, decide, diagnosis
 
 # Engines, images, auditwheel's policy data: imported where used, so that `register` (run for
@@ -729,25 +729,18 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
 def run(args: argparse.Namespace) -> int:
     from harness.architecture import host_machine
     from harness.catalog import default_catalog
-    from harness.cli import EXIT_NOT_TOLD, EXIT_USAGE
     from harness.container import install_termination_handlers, start_run
     from harness.progress import Progress
     from harness.settings import Settings, parse_engine_option
 
-    try:
-        plan = make_plan(args, default_catalog(), host_machine())
-        settings = Settings(engines=parse_engine_option([], os.environ))
-        if args.cache_dir:
-            settings = dataclasses.replace(settings, cache_dir=args.cache_dir)
-        install_termination_handlers()
-        start_run()  # a fresh run id: what the sweep at the end removes
-        return Verification(plan, settings, args.results_dir.resolve(), Progress()).execute()
-    except UsageError as exc:
-        print(f"manylinux-harness: {exc}", file=sys.stderr)
-        return EXIT_USAGE
-    except HarnessError as exc:
-        print(f"manylinux-harness: {exc}", file=sys.stderr)
-        return EXIT_NOT_TOLD
+    # Bad input and infrastructure trouble are reported by the CLI's own handler (cli.main).
+    plan = make_plan(args, default_catalog(), host_machine())
+    settings = Settings(engines=parse_engine_option([], os.environ))
+    if args.cache_dir:
+        settings = dataclasses.replace(settings, cache_dir=args.cache_dir)
+    install_termination_handlers()
+    start_run()  # a fresh run id: what the sweep at the end removes
+    return Verification(plan, settings, args.results_dir.resolve(), Progress()).execute()
 
 
 # -- effects -----------------------------------------------------------------------------------
@@ -927,15 +920,7 @@ class Verification:
                 for wheel_set in self.plan.sets:
                     emit(self.error_cell(wheel_set, distro, f"cannot probe {distro.key}: {exc}"))
                 return
-            self.distros[distro.key] = {
-                "name": distro.name,
-                "arch": distro.arch.name,
-                "image": probe.image,
-                "eol": distro.eol,
-                "description": distro.description,
-                "emulated": self.settings.emulated(distro.arch),
-                "facts": facts.to_json(),
-            }
+            self.distros[distro.key] = distro_entry(distro, probe.image, facts, self.settings)
             for wheel_set in self.plan.sets:
                 emit(self.probe_cell(probe, facts, wheel_set, distro, pool, script))
         finally:

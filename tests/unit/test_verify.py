@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 from packaging import tags as ptags
 
+from harness import cli, probe_agent, verify
 from harness import observation as obs
-from harness import probe_agent, verify
 from harness.errors import UsageError
 from harness.facts import DistroFacts
 from harness.verdict import Verdict, decide
@@ -287,8 +287,7 @@ def test_directories_skip_wheels_of_other_platforms(tmp_path: Path) -> None:
 
 
 def run_verify(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str]:
-    args = parser().parse_args(["verify", *argv])
-    code = verify.run(args)
+    code = cli.main(["verify", *argv])  # as a user runs it: the CLI reports the error
     return code, capsys.readouterr().err
 
 
