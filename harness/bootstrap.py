@@ -113,18 +113,26 @@ def bootstrap_rootfs(
         if code == 0:
             return
         output.unlink(missing_ok=True)
-        if attempt < MIRROR_ATTEMPTS and _mirror_in_flux(log_path):
-            # A mirror caught mid-sync serves indices that disagree with their Release file;
-            # it settles within minutes (seen here: trixie riscv64 Packages.xz).
+        in_flux = _mirror_in_flux(log_path)
+        if attempt < MIRROR_ATTEMPTS and in_flux:
+            # A live mirror caught mid-sync serves indices that disagree with their Release
+            # file and settles within minutes; a stored copy taken mid-sync never does (seen
+            # here: trixie riscv64 and ppc64el), hence the hint below after the last try.
             time.sleep(MIRROR_RETRY_SECONDS * attempt)
             continue
+        hint = f"; {MIRROR_HINT}" if in_flux else ""
         raise ImageUnavailable(
             f"mmdebstrap of {suite} {arch.debian} failed with exit {code}: "
-            f"{_last_error_line(log_path)} (log: {log_path})"
+            f"{_last_error_line(log_path)} (log: {log_path}){hint}"
         )
 
 
 MIRROR_ATTEMPTS = 3
+MIRROR_HINT = (
+    "the mirror's index disagrees with its signed Release file: wait until it has synced, "
+    "or set MANYLINUX_HARNESS_DEBIAN_MIRROR to another Debian mirror "
+    "(e.g. a snapshot.debian.org/archive/debian/<date> URL)"
+)
 MIRROR_RETRY_SECONDS = 30
 _MIRROR_IN_FLUX = ("Mirror sync in progress", "Hash Sum mismatch", "File has unexpected size")
 

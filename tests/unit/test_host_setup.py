@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
+
+import pytest
 
 from harness import bootstrap, doctor
 from harness.architecture import get_arch
@@ -178,3 +181,36 @@ def test_mmdebstrap_failures_name_the_specific_error_and_spot_a_mirror_mid_sync(
     )
     assert not _mirror_in_flux(log)
     assert "ppc64el" in _last_error_line(log)
+
+
+def test_a_mirror_that_stays_mid_sync_is_tried_three_times_then_named_with_the_fix(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from harness.errors import ImageUnavailable
+
+    calls = tmp_path / "calls"
+    fake = tmp_path / "bin" / "mmdebstrap"
+    fake.parent.mkdir()
+    fake.write_text(
+        "#!/bin/sh\n"
+        f"echo run >> {calls}\n"
+        "echo 'E: Failed to fetch http://mirror/debian/dists/trixie/main/binary-riscv64/"
+        "Packages.xz  File has unexpected size (1 != 2). Mirror sync in progress?'\n"
+        "exit 25\n"
+    )
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{fake.parent}:{os.environ['PATH']}")
+    monkeypatch.setattr(bootstrap, "MIRROR_RETRY_SECONDS", 0)
+    with pytest.raises(ImageUnavailable) as caught:
+        bootstrap.bootstrap_rootfs(
+            "trixie",
+            get_arch("riscv64"),
+            ["python3"],
+            tmp_path / "out.tar",
+            tmp_path / "log",
+            timeout=30,
+        )
+    message = str(caught.value)
+    assert calls.read_text().count("run") == bootstrap.MIRROR_ATTEMPTS == 3
+    assert "File has unexpected size" in message and "MANYLINUX_HARNESS_DEBIAN_MIRROR" in message
+    assert "\n" not in message
