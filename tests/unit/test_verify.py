@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from packaging import tags as ptags
 
-from harness import cli, probe_agent, verify
+from harness import cli, given_check, given_wheels, probe_agent, verify
 from harness import observation as obs
 from harness.errors import UsageError
 from harness.facts import DistroFacts
@@ -99,7 +99,9 @@ def facts(python: tuple[int, int], arch: str = "x86_64", pip: str = "23.0.1") ->
 
 
 def modules(tmp_path: Path, files: Mapping[str, str], **kwargs) -> tuple[str, ...]:
-    return verify.wheel_modules(make_wheel(tmp_path, "pkg-1.0-py3-none-any.whl", files, **kwargs))
+    return given_wheels.wheel_modules(
+        make_wheel(tmp_path, "pkg-1.0-py3-none-any.whl", files, **kwargs)
+    )
 
 
 def test_top_level_txt_names_the_modules(tmp_path: Path) -> None:
@@ -173,15 +175,15 @@ def test_requires_python_is_read_from_metadata(tmp_path: Path) -> None:
         tmp_path, "a-1.0-py3-none-any.whl", {"a.py": ""}, requires_python=">=3.10"
     )
     without = make_wheel(tmp_path, "b-1.0-py3-none-any.whl", {"b.py": ""})
-    assert verify.requires_python(with_spec) == ">=3.10"
-    assert verify.requires_python(without) is None
+    assert given_wheels.requires_python(with_spec) == ">=3.10"
+    assert given_wheels.requires_python(without) is None
 
 
 # -- wheels and sets ----------------------------------------------------------------------------
 
 
-def given(*names: str) -> list[verify.GivenWheel]:
-    return [verify.parse_wheel(Path("/w") / name) for name in names]
+def given(*names: str) -> list[given_wheels.GivenWheel]:
+    return [given_wheels.parse_wheel(Path("/w") / name) for name in names]
 
 
 def test_distinct_projects_form_one_set() -> None:
@@ -190,7 +192,7 @@ def test_distinct_projects_form_one_set() -> None:
         f"numpy-2.1.3-cp311-cp311-{MANYLINUX}.whl",
         "six-1.17.0-py2.py3-none-any.whl",
     )
-    (only,) = verify.group(wheels)
+    (only,) = given_wheels.group(wheels)
     assert only.label == "numpy-2.1.3 + pandas-2.2.3 + six-1.17.0"
 
 
@@ -201,7 +203,7 @@ def test_several_wheels_of_one_project_are_alternatives() -> None:
         f"MarkupSafe-3.0.2-cp313-cp313-{MANYLINUX}.whl",
         "six-1.17.0-py2.py3-none-any.whl",
     )
-    sets = verify.group(wheels)
+    sets = given_wheels.group(wheels)
     assert [s.label for s in sets] == [
         "MarkupSafe-2.1.5 (cp311, manylinux_2_17_x86_64)",  # one release, two wheels
         "MarkupSafe-2.1.5 (cp39, manylinux_2_17_x86_64)",
@@ -217,16 +219,16 @@ def test_labels_fall_back_to_file_names_when_variants_collide() -> None:
         "m-1.0-cp311-abi3-manylinux_2_17_x86_64.manylinux_2_28_x86_64.whl",
         "m-1.0-cp311-abi3-musllinux_1_2_aarch64.whl",
     )
-    assert verify.wheel_labels(wheels, wheels) == (
+    assert given_wheels.wheel_labels(wheels, wheels) == (
         "m-1.0-cp311-abi3-manylinux_2_17_x86_64",
         "m-1.0-cp311-abi3-manylinux_2_17_x86_64.manylinux_2_28_x86_64",
         "m-1.0-cp311-abi3-musllinux_1_2_aarch64",
     )
-    assert verify.variant(wheels[2]) == "cp311-abi3, musllinux_1_2_aarch64"
+    assert given_wheels.variant(wheels[2]) == "cp311-abi3, musllinux_1_2_aarch64"
 
 
 def test_rows_keys_and_ids() -> None:
-    (wheel_set,) = verify.group(
+    (wheel_set,) = given_wheels.group(
         given(f"numpy-2.1.3-cp311-cp311-{MANYLINUX}.whl", "six-1.17.0-py2.py3-none-any.whl")
     )
     assert wheel_set.row("x86_64") == "numpy-2.1.3 + six-1.17.0"
@@ -257,10 +259,10 @@ def test_arches_and_policies_from_tags() -> None:
         ("aarch64",),
         ("x86_64",),
     )
-    assert verify.claimed_policy(numpy.platforms) == "manylinux_2_17"
-    assert verify.claimed_policy(musl.platforms) == "musllinux_1_1"
-    assert verify.claimed_policy(plain.platforms) == "linux"
-    assert verify.claimed_policy(six.platforms) == "any"
+    assert given_wheels.claimed_policy(numpy.platforms) == "manylinux_2_17"
+    assert given_wheels.claimed_policy(musl.platforms) == "musllinux_1_1"
+    assert given_wheels.claimed_policy(plain.platforms) == "linux"
+    assert given_wheels.claimed_policy(six.platforms) == "any"
     assert verify.default_arches([numpy, six, musl], "x86_64") == ("aarch64", "x86_64")
     assert verify.default_arches([six], "x86_64") == ("x86_64",)
     with pytest.raises(UsageError, match="ppc64, which has no distros"):
@@ -268,17 +270,17 @@ def test_arches_and_policies_from_tags() -> None:
 
 
 def test_pool_key_is_content_addressed() -> None:
-    assert verify.pool_key({"a.whl": "1", "b.whl": "2"}) == verify.pool_key(
+    assert given_wheels.pool_key({"a.whl": "1", "b.whl": "2"}) == given_wheels.pool_key(
         {"b.whl": "2", "a.whl": "1"}
     )
-    assert verify.pool_key({"a.whl": "1"}) != verify.pool_key({"a.whl": "2"})
-    assert verify.pool_key({"a.whl": "1"}).startswith("verify-")
+    assert given_wheels.pool_key({"a.whl": "1"}) != given_wheels.pool_key({"a.whl": "2"})
+    assert given_wheels.pool_key({"a.whl": "1"}).startswith("verify-")
 
 
 def test_directories_skip_wheels_of_other_platforms(tmp_path: Path) -> None:
     make_wheel(tmp_path, "six-1.17.0-py2.py3-none-any.whl", {"six.py": ""})
     make_wheel(tmp_path, "fast-1.0-cp311-cp311-macosx_11_0_arm64.whl", {"fast.py": ""})
-    collected = verify.collect([tmp_path, tmp_path / "six-1.17.0-py2.py3-none-any.whl"])
+    collected = given_wheels.collect([tmp_path, tmp_path / "six-1.17.0-py2.py3-none-any.whl"])
     assert [w.filename for w in collected.wheels] == ["six-1.17.0-py2.py3-none-any.whl"]
     assert "macosx_11_0_arm64, not Linux" in collected.skipped[0]
 
@@ -332,8 +334,8 @@ def test_same_name_different_content_is_refused(tmp_path: Path) -> None:
     one = make_wheel(tmp_path / "a", "six-1.17.0-py2.py3-none-any.whl", {"six.py": "A = 1\n"})
     two = make_wheel(tmp_path / "b", "six-1.17.0-py2.py3-none-any.whl", {"six.py": "A = 2\n"})
     with pytest.raises(UsageError, match="different files with the same name"):
-        verify.collect([one, two])
-    assert len(verify.collect([one, one.parent]).wheels) == 1  # the same file twice is fine
+        given_wheels.collect([one, two])
+    assert len(given_wheels.collect([one, one.parent]).wheels) == 1  # the same file twice is fine
 
 
 def _file(path: Path, data: bytes) -> Path:
@@ -363,21 +365,21 @@ def _run(status: str) -> obs.RunObservation:
 def test_requires_python_is_part_of_the_claim(tmp_path: Path) -> None:
     (wheel,) = given("modern-1.0-py3-none-any.whl")
     old = facts((3, 9))
-    expectation = verify.expect([wheel], {wheel.filename: ">=3.10"}, old)
+    expectation = given_check.expect([wheel], {wheel.filename: ">=3.10"}, old)
     assert not expectation.installable
     assert "requires Python >=3.10 (Requires-Python)" in expectation.reason
-    assert verify.expect([wheel], {wheel.filename: ">=3.10"}, facts((3, 11))).installable
-    assert verify.expect([wheel], {wheel.filename: "not a spec"}, old).installable
+    assert given_check.expect([wheel], {wheel.filename: ">=3.10"}, facts((3, 11))).installable
+    assert given_check.expect([wheel], {wheel.filename: "not a spec"}, old).installable
 
 
 def test_a_missing_dependency_cannot_be_told() -> None:
     (wheel,) = given("app-1.0-py3-none-any.whl")
-    expectation = verify.expect([wheel], {}, facts((3, 9)))
+    expectation = given_check.expect([wheel], {}, facts((3, 9)))
     output = (
         "ERROR: Could not find a version that satisfies the requirement requests (from app)\n"
         "ERROR: No matching distribution found for requests\n"
     )
-    observation, decision = verify.judge(
+    observation, decision = given_check.judge(
         expectation, obs.Observation(_install(obs.REFUSED, output)), None
     )
     assert decision.verdict is Verdict.ERROR
@@ -390,63 +392,64 @@ def test_a_missing_dependency_cannot_be_told() -> None:
 def test_a_forced_load_of_a_wheel_for_another_python_says_nothing() -> None:
     (wheel,) = given(f"MarkupSafe-3.0.2-cp313-cp313-{MANYLINUX}.whl")
     system = facts((3, 9))
-    expectation = verify.expect([wheel], {}, system)
+    expectation = given_check.expect([wheel], {}, system)
     assert not expectation.installable
-    moot = verify.forced_load_moot([wheel], system, "x86_64")
+    moot = given_check.forced_load_moot([wheel], system, "x86_64")
     assert moot is not None and "another Python than 3.9.2" in moot
     refused = obs.Observation(
         _install(obs.REFUSED, "ERROR: x.whl is not a supported wheel on this platform."),
         forced=_run(obs.PASSED),
     )
-    _, decision = verify.judge(expectation, refused, moot)
+    _, decision = given_check.judge(expectation, refused, moot)
     assert decision.verdict is Verdict.REFUSED_AS_CLAIMED
     assert "says nothing here" in decision.explanation
     # Where the forced load means something (same Python and arch), decide() is left alone.
     assert (
-        verify.forced_load_moot(given(f"m-1.0-cp39-cp39-{MANYLINUX}.whl"), system, "x86_64") is None
+        given_check.forced_load_moot(given(f"m-1.0-cp39-cp39-{MANYLINUX}.whl"), system, "x86_64")
+        is None
     )
-    _, decision = verify.judge(expectation, refused, None)
+    _, decision = given_check.judge(expectation, refused, None)
     assert decision.verdict is Verdict.OVER_RESTRICTIVE
     musl = given("m-1.0-cp39-cp39-musllinux_1_2_x86_64.whl")
-    assert "musl libc" in (verify.forced_load_moot(musl, system, "x86_64") or "")
+    assert "musl libc" in (given_check.forced_load_moot(musl, system, "x86_64") or "")
 
 
 def test_a_pip_too_old_for_the_tags_refuses_as_claimed() -> None:
     (wheel,) = given("m-1.0-cp39-cp39-manylinux_2_28_x86_64.whl")
     old_pip = facts((3, 9), pip="20.2")  # manylinux_x_y tags came with pip 20.3
-    expectation = verify.expect([wheel], {}, old_pip)
+    expectation = given_check.expect([wheel], {}, old_pip)
     assert not expectation.installable and "needs pip >= 20.3" in expectation.reason
-    assert verify.pip_too_old([wheel], {}, old_pip)
-    assert not verify.pip_too_old([wheel], {}, facts((3, 9)))
+    assert given_check.pip_too_old([wheel], {}, old_pip)
+    assert not given_check.pip_too_old([wheel], {}, facts((3, 9)))
     refused = obs.Observation(
         _install(obs.REFUSED, "ERROR: m.whl is not a supported wheel on this platform."),
         forced=_run(obs.PASSED),
     )
-    _, decision = verify.judge(expectation, refused, None, too_old_pip=True)
+    _, decision = given_check.judge(expectation, refused, None, too_old_pip=True)
     assert decision.verdict is Verdict.REFUSED_AS_CLAIMED
 
 
 def test_accepted_but_broken_is_a_violation_and_infrastructure_is_an_error() -> None:
     (wheel,) = given(f"m-1.0-cp39-cp39-{MANYLINUX}.whl")
-    expectation = verify.expect([wheel], {}, facts((3, 9)))
+    expectation = given_check.expect([wheel], {}, facts((3, 9)))
     assert expectation.installable
     broken = obs.Observation(_install(obs.ACCEPTED), load=_run(obs.CHECK_FAILED))
-    assert verify.judge(expectation, broken, None)[1].verdict is Verdict.VIOLATION
+    assert given_check.judge(expectation, broken, None)[1].verdict is Verdict.VIOLATION
     hung = obs.Observation.failure("cell m hung")
-    assert verify.judge(expectation, hung, None)[1].verdict is Verdict.ERROR
+    assert given_check.judge(expectation, hung, None)[1].verdict is Verdict.ERROR
 
 
 def test_cell_records_declare_cross_arch_refusals() -> None:
-    (wheel_set,) = verify.group(given(f"m-1.0-cp311-cp311-{MANYLINUX}.whl"))
+    (wheel_set,) = given_wheels.group(given(f"m-1.0-cp311-cp311-{MANYLINUX}.whl"))
     system = facts((3, 11), arch="aarch64")
-    expectation = verify.expect(wheel_set.wheels, {}, system)
+    expectation = given_check.expect(wheel_set.wheels, {}, system)
     assert not expectation.installable and "built for x86_64" in expectation.reason
     refused = obs.Observation(
         _install(obs.REFUSED, "ERROR: m.whl is not a supported wheel on this platform."),
         forced=_run(obs.PASSED),
     )
-    observation, decision = verify.judge(
-        expectation, refused, verify.forced_load_moot(wheel_set.wheels, system, "aarch64")
+    observation, decision = given_check.judge(
+        expectation, refused, given_check.forced_load_moot(wheel_set.wheels, system, "aarch64")
     )
     measured = verify.Measured({"installable": False}, observation, decision, system)
     record = verify.cell_record(
@@ -486,10 +489,10 @@ def run_steps(
     site_dir.mkdir()
     for name, body in site.items():
         (site_dir / f"{name}.py").write_text(body)
-    directory, name = verify.check_script_name()
+    directory, name = given_check.check_script_name()
     script = tmp_path / directory / name
     script.parent.mkdir()
-    script.write_text(verify.CHECK_SCRIPT)
+    script.write_text(given_check.CHECK_SCRIPT)
     workdir = tmp_path / "work"
     workdir.mkdir()
     spec = {
@@ -508,7 +511,7 @@ def test_each_module_imports_in_a_fresh_process(tmp_path: Path) -> None:
         "first": "import os\nos.environ['MH_FIRST'] = '1'\n",
         "second": "import os\nassert 'MH_FIRST' not in os.environ\n",
     }
-    result = run_steps(tmp_path, verify.check_steps(["first", "second"], None), site)
+    result = run_steps(tmp_path, given_check.check_steps(["first", "second"], None), site)
     assert (result["status"], result["stage"]) == ("passed", "done"), result["output"]
 
 
@@ -517,14 +520,14 @@ def test_a_failing_import_names_its_module(tmp_path: Path) -> None:
         "good": "",
         "bad": "raise ImportError('libcrypt.so.1: cannot open shared object file')\n",
     }
-    result = run_steps(tmp_path, verify.check_steps(["good", "bad"], None), site)
+    result = run_steps(tmp_path, given_check.check_steps(["good", "bad"], None), site)
     assert (result["status"], result["stage"]) == ("check-failed", "check import bad")
     assert "libcrypt.so.1" in result["output"]
 
 
 def test_a_crashing_import_keeps_its_signal(tmp_path: Path) -> None:
     site = {"boom": "import ctypes\nctypes.string_at(0)\n"}
-    result = run_steps(tmp_path, verify.check_steps(["boom"], None), site)
+    result = run_steps(tmp_path, given_check.check_steps(["boom"], None), site)
     assert (result["status"], result["signal"]) == ("crashed", "SIGSEGV")
     assert result["stage"] == "check import boom"
 
@@ -532,11 +535,11 @@ def test_a_crashing_import_keeps_its_signal(tmp_path: Path) -> None:
 def test_the_command_runs_with_the_venv_python_first(tmp_path: Path) -> None:
     command = 'test "$(command -v python)" = "$VIRTUAL_ENV/bin/python" && python -c "import six"'
     assert os.path.basename(sys.executable).startswith("python")
-    result = run_steps(tmp_path, verify.check_steps(["six"], command), {"six": ""})
+    result = run_steps(tmp_path, given_check.check_steps(["six"], command), {"six": ""})
     assert (result["status"], result["stage"]) == ("passed", "done"), result["output"]
 
 
 def test_a_failing_command_is_a_failed_check(tmp_path: Path) -> None:
-    result = run_steps(tmp_path, verify.check_steps([], "echo nope; exit 3"), {})
+    result = run_steps(tmp_path, given_check.check_steps([], "echo nope; exit 3"), {})
     assert (result["status"], result["stage"]) == ("check-failed", "check command")
     assert "exited with status 3" in result["output"]
