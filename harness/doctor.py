@@ -20,6 +20,7 @@ from harness.architecture import Arch, get_arch, host_machine
 from harness.cache import default_cache_dir
 from harness.container import Engine
 from harness.errors import EngineUnavailable
+from harness.mirror_index import IndexState, fetch_states, suites_per_arch
 from harness.trust import host_ca_bundle
 
 BINFMT_DIR = Path("/proc/sys/fs/binfmt_misc")
@@ -168,6 +169,48 @@ def check_container_network(engine: Engine, arch: Arch) -> Check | None:
     return None
 
 
+def mirror_line(arch: Arch, mirror: str, states: Sequence[IndexState]) -> Check:
+    """One line per arch: which suites the local images of `arch` can come from."""
+    name = f"mirror {arch.name}"
+    bad = [s for s in states if not s.usable]
+    if not bad:
+        suites = " ".join(s.suite for s in states)
+        return Check(name, True, f"{suites}: indices match their Release files ({mirror})")
+    unreachable = all(s.error for s in bad)
+    lost = " ".join(s.suite for s in bad)
+    errors = {s.error for s in bad}
+    detail = (
+        errors.pop() if unreachable and len(errors) == 1 else "; ".join(s.problem() for s in bad)
+    )
+    return Check(
+        name,
+        False,
+        f"{detail}: no image of {lost} for {arch.debian} can be bootstrapped from {mirror}",
+        fix=(
+            "check the network, or set MANYLINUX_HARNESS_DEBIAN_MIRROR to a reachable mirror"
+            if unreachable
+            else "wait until the mirror has synced, or set MANYLINUX_HARNESS_DEBIAN_MIRROR to "
+            "another Debian mirror (e.g. a snapshot.debian.org/archive/debian/<date> URL)"
+        ),
+        warning=True,  # the other suites (and arches) still run
+    )
+
+
+def check_mirror(arches: Sequence[Arch]) -> list[Check]:
+    from harness.bootstrap import debian_mirror
+    from harness.catalog import default_catalog
+
+    suites = {name: s.arches for name, s in default_catalog().suites.items()}
+    mirror = debian_mirror()
+    pairs = [(suite, a.debian) for a in arches for suite in suites_per_arch(suites, a.name)]
+    states = fetch_states(mirror, pairs)
+    return [
+        mirror_line(a, mirror, [s for s in states if s.debian_arch == a.debian])
+        for a in arches
+        if suites_per_arch(suites, a.name)
+    ]
+
+
 def run_checks(arches: Sequence[Arch], *, local_profile: bool = True) -> list[Check]:
     checks: list[Check] = []
     engine_check, engine = check_engine()
@@ -228,6 +271,8 @@ def run_checks(arches: Sequence[Arch], *, local_profile: bool = True) -> list[Ch
         networked = check_container_network(engine, get_arch(machine))
         if networked is not None:
             checks.append(networked)
+    if local_profile:
+        checks += check_mirror(arches)
     cache = default_cache_dir()
     probe_dir = cache if cache.exists() else Path.home()
     free_gib = shutil.disk_usage(probe_dir).free / 2**30
