@@ -68,6 +68,7 @@ ol.order { margin: 0; padding-left: 1.4em; }
 #filters { position: sticky; top: 0; background: #fafafa; border: 1px solid #ddd;
   padding: .5em 1em; z-index: 2; }
 #filters fieldset { display: inline-block; border: 1px solid #ddd; margin: .2em; vertical-align: top; }
+#filters .count { display: inline-block; white-space: nowrap; margin: .8em .4em; }
 #filters label { margin-right: .6em; white-space: nowrap; }
 .off { display: none; }
 td.cell.filtered > details { display: none; }
@@ -245,7 +246,7 @@ def _filters(record: RunRecord) -> str:
     return (
         '<form id="filters" onsubmit="return false">\n'
         + "\n".join(fieldsets)
-        + f' <span><span id="shown">{len(cells)}</span> cells shown</span>\n</form>'
+        + f' <span class="count"><span id="shown">{len(cells)}</span> cells shown</span>\n</form>'
     )
 
 
