@@ -28,6 +28,7 @@ from typing import Any
 import docker
 import docker.errors
 import docker.types
+import requests.exceptions
 
 from harness.architecture import Arch, platform_matches
 from harness.errors import ContainerError, EngineUnavailable, ExecTimeout, ImageUnavailable
@@ -48,6 +49,15 @@ MIN_API_VERSION = (1, 41)
 # is the in-container `timeout` each exec is wrapped in.
 _SOCKET_TIMEOUT = 6 * 3600
 _TIMEOUT_EXIT_CODES = (124, 137)
+
+# What a call to the engine can raise: the SDK's errors, and the transport's when the
+# connection itself fails (a remote engine's ssh or tcp link dropping, a broken pipe). Every
+# one becomes a HarnessError here, so that it ends as one cell's `error`, never as a crash.
+ENGINE_ERRORS: tuple[type[BaseException], ...] = (
+    docker.errors.DockerException,
+    requests.exceptions.RequestException,
+    OSError,
+)
 
 
 def owner_token(pid: int | None = None) -> str:
@@ -176,12 +186,23 @@ class Engine:
     def connect(cls, base_url: str | None = None) -> Engine:
         url = base_url or os.environ.get("DOCKER_HOST") or "unix:///var/run/docker.sock"
         try:
-            client = docker.DockerClient(base_url=url, version="auto", timeout=_SOCKET_TIMEOUT)
+            client = docker.DockerClient(
+                base_url=url,
+                version="auto",
+                timeout=_SOCKET_TIMEOUT,
+                # ssh:// goes through paramiko (docker[ssh]), which reads ~/.ssh/config and
+                # known_hosts. Not use_ssh_client: its exec streams break on close
+                # (docker/docker-py#3218) and it starts one ssh per request (#2966).
+            )
             version = client.version()
         except Exception as exc:  # the SDK raises many types for "not there"
-            raise EngineUnavailable(
-                f"cannot reach the Docker engine at {url} ({_short(exc)}): "
+            fix = (
                 "start it with `manylinux-harness doctor --fix`"
+                if url.startswith("unix://")
+                else f"check that it runs and that `docker -H {url} version` works from here"
+            )
+            raise EngineUnavailable(
+                f"cannot reach the Docker engine at {url} ({_short(exc)}): {fix}"
             ) from exc
         api = tuple(int(x) for x in str(version.get("ApiVersion", "0.0")).split(".")[:2])
         if api < MIN_API_VERSION:
@@ -209,10 +230,12 @@ class Engine:
             attrs = self.client.api.inspect_image(reference)
         except docker.errors.ImageNotFound:
             return None
-        except docker.errors.APIError as exc:
-            if exc.status_code == 404:
+        except ENGINE_ERRORS as exc:
+            if getattr(exc, "status_code", None) == 404:
                 return None
-            raise
+            raise ImageUnavailable(
+                f"cannot inspect {reference} on {self.base_url}: {_short(exc)}"
+            ) from exc
         return ImageInfo(
             reference=reference,
             id=attrs["Id"],
@@ -225,7 +248,7 @@ class Engine:
     def pull(self, reference: str, arch: Arch) -> ImageInfo:
         try:
             self.client.api.pull(reference, platform=arch.oci_platform)
-        except docker.errors.APIError as exc:
+        except ENGINE_ERRORS as exc:
             raise ImageUnavailable(
                 f"cannot pull {reference} for {arch.oci_platform}: {_short(exc)}"
             ) from exc
@@ -259,7 +282,7 @@ class Engine:
                     forcerm=True,
                     labels=dict(labels),
                 )
-            except (docker.errors.BuildError, docker.errors.APIError) as exc:
+            except ENGINE_ERRORS as exc:
                 raise ImageUnavailable(
                     f"could not import {rootfs_tar.name} as {tag}: {_short(exc)}"
                 ) from exc
@@ -274,10 +297,13 @@ class Engine:
 
     def tag_image(self, source: str, target: str) -> None:
         repository, _, tag = target.rpartition(":")
-        self.client.api.tag(source, repository, tag)
+        try:
+            self.client.api.tag(source, repository, tag)
+        except ENGINE_ERRORS as exc:
+            raise ImageUnavailable(f"cannot tag {source} as {target}: {_short(exc)}") from exc
 
     def remove_image(self, reference: str) -> None:
-        with suppress(docker.errors.APIError):
+        with suppress(*ENGINE_ERRORS):
             self.client.api.remove_image(reference, force=True)
 
     def images(self, label: str = IMAGE_LABEL) -> list[ImageInfo]:
@@ -342,7 +368,7 @@ class Engine:
                 labels=harness_labels(role),
                 init=True,
             )
-        except docker.errors.APIError as exc:
+        except ENGINE_ERRORS as exc:
             raise ContainerError(f"cannot start a container from {image}: {_short(exc)}") from exc
         container = Container(self, raw, image=image, arch=arch, name=name)
         with _live_lock:
@@ -366,7 +392,7 @@ class Engine:
             try:
                 raw.remove(force=True)
                 reaped.append(raw.name)
-            except docker.errors.APIError:
+            except ENGINE_ERRORS:
                 pass
         return reaped
 
@@ -379,9 +405,9 @@ class Engine:
                 try:
                     raw.remove(force=True)
                     removed.append(raw.name)
-                except docker.errors.APIError:
+                except ENGINE_ERRORS:
                     pass
-        except docker.errors.APIError:
+        except ENGINE_ERRORS:
             pass
         return removed
 
@@ -452,7 +478,7 @@ class Container:
             )["Id"]
             out, err = api.exec_start(exec_id, demux=True)
             exit_code = api.exec_inspect(exec_id).get("ExitCode")
-        except docker.errors.APIError as exc:
+        except ENGINE_ERRORS as exc:
             raise ContainerError(
                 f"exec of {shlex.join(command)[:80]} failed in {self.name}: {_short(exc)}"
             ) from exc
@@ -486,15 +512,15 @@ class Container:
         self.exec(["mkdir", "-p", dest_dir], timeout=60, step=f"mkdir {dest_dir}")
         try:
             self.engine.client.api.put_archive(self.id, dest_dir, data)
-        except docker.errors.APIError as exc:
+        except ENGINE_ERRORS as exc:
             raise ContainerError(f"copy into {self.name}:{dest_dir} failed: {_short(exc)}") from exc
 
     def copy_out(self, path: str, dest_dir: Path) -> None:
         try:
             stream, _ = self.engine.client.api.get_archive(self.id, path)
-        except docker.errors.APIError as exc:
+            buffer = io.BytesIO(b"".join(stream))  # the stream is read here: errors too
+        except ENGINE_ERRORS as exc:
             raise ContainerError(f"copy out of {self.name}:{path} failed: {_short(exc)}") from exc
-        buffer = io.BytesIO(b"".join(stream))
         dest_dir.mkdir(parents=True, exist_ok=True)
         with tarfile.open(fileobj=buffer) as tar:
             tar.extractall(dest_dir, filter="data")
@@ -511,7 +537,7 @@ class Container:
         changes.append('CMD ["/bin/sh"]')
         try:
             image = self.raw.commit(repository=repository, tag=tag, changes=changes)
-        except docker.errors.APIError as exc:
+        except ENGINE_ERRORS as exc:
             raise ContainerError(
                 f"commit of {self.name} as {reference} failed: {_short(exc)}"
             ) from exc
@@ -527,7 +553,7 @@ class Container:
             self.raw.remove(force=True)
         except docker.errors.NotFound:
             pass
-        except docker.errors.APIError:
+        except ENGINE_ERRORS:
             # Already going away (removal in progress) or the engine is gone: the next run's
             # reaper will find it by its labels.
             pass
@@ -540,6 +566,8 @@ def _safe_name(text: str) -> str:
 def _short(exc: BaseException) -> str:
     """One line of an SDK exception, without the HTTP noise."""
     text = getattr(exc, "explanation", None) or str(exc)
+    if not isinstance(exc, docker.errors.DockerException):  # a transport error: say which
+        text = f"{type(exc).__name__}: {text}"
     if isinstance(text, bytes):
         text = text.decode("utf-8", "replace")
     return " ".join(str(text).split())[:300]
