@@ -107,8 +107,14 @@ class Cell:
 
     @property
     def group(self) -> str:
-        """Cells sharing a distro container run on the same xdist worker."""
-        return self.distro.key
+        """The xdist group: cells of one group run on one worker, which keeps one container
+        per distro. One group per (distro, installer), not per distro: with a group per distro,
+        2 workers and 5 distros, the last distro ran alone for a fifth of the run (measured
+        under qemu); the pip axis's small groups fill that tail. A worker that gets groups of
+        a distro the other worker also has starts a container of its own for it."""
+        if self.installer == "distro":
+            return self.distro.key
+        return f"{self.distro.key}-pip{self.installer}"
 
 
 @dataclass(frozen=True)

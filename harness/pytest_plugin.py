@@ -2,8 +2,8 @@
 
 Matrix mode is on when --profile is given. The controller (or the only process, without
 xdist) prepares images and wheels at session start, with visible progress; workers then
-probe the cells of the distros they are given (cells are grouped by distro, so each distro
-container lives on one worker). Each cell's record is appended to the results the moment it
+probe the cells of the groups they are given (cells are grouped by distro and installer, and
+a worker keeps one container per distro it probes). Each cell's record is appended to the results the moment it
 is measured; results.json and the Markdown report are assembled when the session ends.
 
 Outcomes map onto pytest's: a cell that holds its claim (or the declared verdict) passes; a

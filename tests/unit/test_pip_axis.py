@@ -47,4 +47,8 @@ def test_pip_cells_only_for_pip_axis_samples_and_pythons_the_pip_runs_on() -> No
     assert "distutils" in not_probed["debian-trixie-x86_64 with pip 20.3"]
     cell = next(c for c in axis if c.installer == "19.0")
     assert cell.test_id.endswith("-pip19.0") and cell.key.endswith("pip=19.0")
+    # one xdist group per (distro, installer): small groups that balance the workers' tails
+    assert cell.group == f"{cell.distro.key}-pip19.0"
+    groups = {c.group for c in plan.cells}
+    assert len(groups) == len({(c.distro.key, c.installer) for c in plan.cells})
     assert len({c.key for c in plan.cells}) == len(plan.cells)
