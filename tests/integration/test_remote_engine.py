@@ -9,6 +9,7 @@ harness's SDK uses), and an `ssh` wrapper first on PATH gives the docker CLI the
 
 from __future__ import annotations
 
+import contextlib
 import getpass
 import os
 import shutil
@@ -86,7 +87,8 @@ def ssh_engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SshEngine]:
     wrapper.parent.mkdir()
     wrapper.write_text(f'#!/bin/sh\nexec {shutil.which("ssh")} -F {root / "ssh_config"} "$@"\n')
     wrapper.chmod(0o755)
-    Path("/run/sshd").mkdir(exist_ok=True)  # sshd's privilege separation directory
+    with contextlib.suppress(PermissionError):  # not root: sshd then runs without it
+        Path("/run/sshd").mkdir(exist_ok=True)  # sshd's privilege separation directory
     log = root / "sshd.log"
     with open(log, "w") as sink:
         sshd = subprocess.Popen(
