@@ -79,10 +79,11 @@ def test_local_x86_64_matrix(results_root: Path) -> None:
     _assert_corpus(results, cells)
     _assert_pip_axis(results)
 
-    # cells sharing a distro container ran on one worker (xdist loadgroup really groups)
-    workers: dict[str, set[str]] = {}
+    # the cells of one group, (distro, installer), ran on one worker: xdist loadgroup really
+    # groups (a worker keeps one container per distro it probes)
+    workers: dict[tuple[str, str], set[str]] = {}
     for c in results["cells"]:
-        workers.setdefault(c["distro"], set()).add(c["worker"])
+        workers.setdefault((c["distro"], c["installer"]), set()).add(c["worker"])
     assert all(len(w) == 1 for w in workers.values()), workers
     assert len({w for ws in workers.values() for w in ws}) == 2  # and both workers were used
 
