@@ -566,8 +566,8 @@ def _safe_name(text: str) -> str:
 def _short(exc: BaseException) -> str:
     """One line of an SDK exception, without the HTTP noise."""
     text = getattr(exc, "explanation", None) or str(exc)
-    if not isinstance(exc, docker.errors.DockerException):  # a transport error: say which
-        text = f"{type(exc).__name__}: {text}"
     if isinstance(text, bytes):
         text = text.decode("utf-8", "replace")
+    if not isinstance(exc, docker.errors.DockerException):  # a transport error: say which
+        text = f"{type(exc).__name__}: {text}"
     return " ".join(str(text).split())[:300]

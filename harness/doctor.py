@@ -20,7 +20,7 @@ from harness.architecture import Arch, get_arch, host_machine
 from harness.cache import default_cache_dir
 from harness.container import Engine
 from harness.errors import EngineUnavailable
-from harness.mirror_index import IndexState, fetch_states, suites_per_arch
+from harness.mirror_index import IndexState, fetch_states
 from harness.trust import host_ca_bundle
 
 BINFMT_DIR = Path("/proc/sys/fs/binfmt_misc")
@@ -196,18 +196,28 @@ def mirror_line(arch: Arch, mirror: str, states: Sequence[IndexState]) -> Check:
     )
 
 
-def check_mirror(arches: Sequence[Arch]) -> list[Check]:
-    from harness.bootstrap import debian_mirror
+def local_suites(arch: Arch) -> tuple[str, ...]:
+    """The Debian suites the local profile's images of `arch` are bootstrapped from, in the
+    catalog's order of suites."""
     from harness.catalog import default_catalog
 
-    suites = {name: s.arches for name, s in default_catalog().suites.items()}
+    catalog = default_catalog()
+    specs = [b.image for b in catalog.build_images("local", [arch.name])]
+    specs += [d.image for d in catalog.distros("local", [arch.name])]
+    used = {spec.base.suite for spec in specs if spec.base.kind == "debian"}
+    return tuple(suite for suite in catalog.suites if suite in used)
+
+
+def check_mirror(arches: Sequence[Arch]) -> list[Check]:
+    from harness.bootstrap import debian_mirror
+
     mirror = debian_mirror()
-    pairs = [(suite, a.debian) for a in arches for suite in suites_per_arch(suites, a.name)]
-    states = fetch_states(mirror, pairs)
+    suites = {arch.name: local_suites(arch) for arch in arches}
+    states = fetch_states(mirror, [(s, a.debian) for a in arches for s in suites[a.name]])
     return [
         mirror_line(a, mirror, [s for s in states if s.debian_arch == a.debian])
         for a in arches
-        if suites_per_arch(suites, a.name)
+        if suites[a.name]
     ]
 
 

@@ -74,10 +74,10 @@ class IndexState:
 
 
 def index_state(
-    suite: str, debian_arch: str, release_text: str, served_size: int | None
+    suite: str, debian_arch: str, sizes: Mapping[str, int], served_size: int | None
 ) -> IndexState:
-    expected = release_sizes(release_text).get(INDEX.format(arch=debian_arch))
-    return IndexState(suite, debian_arch, expected, served_size)
+    """`sizes`: release_sizes() of the suite's Release file."""
+    return IndexState(suite, debian_arch, sizes.get(INDEX.format(arch=debian_arch)), served_size)
 
 
 def fetch_states(
@@ -85,7 +85,7 @@ def fetch_states(
 ) -> list[IndexState]:
     """The state of every (suite, Debian arch) pair: one Release per suite, one HEAD per
     index. A mirror that cannot be asked gives states with an error, never an exception."""
-    releases: dict[str, str] = {}
+    releases: dict[str, dict[str, int]] = {}  # suite -> its Release's sizes, parsed once
     states = []
     unreachable = ""
     for suite, debian_arch in pairs:
@@ -94,7 +94,7 @@ def fetch_states(
             continue
         try:
             if suite not in releases:
-                releases[suite] = _get_release(mirror, suite, timeout)
+                releases[suite] = release_sizes(_get_release(mirror, suite, timeout))
             served = _content_length(
                 f"{mirror}/dists/{suite}/{INDEX.format(arch=debian_arch)}", timeout
             )
@@ -138,9 +138,3 @@ def _reason(mirror: str, exc: BaseException) -> str:
     if isinstance(exc, urllib.error.URLError):
         return f"cannot reach {mirror}: {exc.reason}"
     return f"cannot read from {mirror}: {exc}"
-
-
-def suites_per_arch(suites: Mapping[str, Iterable[str]], arch: str) -> tuple[str, ...]:
-    """The suites (name -> arches) the local catalog takes images of for `arch`, oldest first
-    as the catalog lists them."""
-    return tuple(name for name, arches in suites.items() if arch in arches)

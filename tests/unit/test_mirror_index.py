@@ -34,6 +34,9 @@ iQIzBAEBCAAdFiEE
 """
 
 
+SIZES = mirror_index.release_sizes(RELEASE)
+
+
 def test_release_sizes_reads_the_checksum_sections_of_a_clearsigned_release() -> None:
     sizes = mirror_index.release_sizes(RELEASE)
     assert sizes["main/binary-riscv64/Packages.xz"] == 9387120
@@ -43,10 +46,10 @@ def test_release_sizes_reads_the_checksum_sections_of_a_clearsigned_release() ->
 
 
 def test_an_index_is_usable_only_when_it_is_the_size_its_release_says() -> None:
-    same = mirror_index.index_state("trixie", "riscv64", RELEASE, 9387120)
-    behind = mirror_index.index_state("trixie", "riscv64", RELEASE, 9385284)
-    absent = mirror_index.index_state("trixie", "s390x", RELEASE, None)
-    unserved = mirror_index.index_state("trixie", "amd64", RELEASE, None)
+    same = mirror_index.index_state("trixie", "riscv64", SIZES, 9387120)
+    behind = mirror_index.index_state("trixie", "riscv64", SIZES, 9385284)
+    absent = mirror_index.index_state("trixie", "s390x", SIZES, None)
+    unserved = mirror_index.index_state("trixie", "amd64", SIZES, None)
     assert same.usable and same.problem() == ""
     assert not behind.usable
     assert behind.problem() == (
@@ -60,8 +63,8 @@ def test_an_index_is_usable_only_when_it_is_the_size_its_release_says() -> None:
 def test_doctor_says_per_arch_which_suites_are_lost_and_how_to_get_them() -> None:
     riscv64 = get_arch("riscv64")
     mirror = "http://mirror/debian"
-    ok = mirror_index.index_state("forky", "riscv64", RELEASE.replace("trixie", "forky"), 9387120)
-    behind = mirror_index.index_state("trixie", "riscv64", RELEASE, 9385284)
+    ok = mirror_index.index_state("forky", "riscv64", SIZES, 9387120)
+    behind = mirror_index.index_state("trixie", "riscv64", SIZES, 9385284)
     fine = doctor.mirror_line(riscv64, mirror, [ok])
     assert fine.ok and "forky" in fine.detail
     lost = doctor.mirror_line(riscv64, mirror, [behind, ok])
@@ -79,10 +82,10 @@ def test_doctor_says_per_arch_which_suites_are_lost_and_how_to_get_them() -> Non
     assert "\n" not in unreachable.line() and "\n" not in lost.line()
 
 
-def test_suites_per_arch_follow_the_catalog() -> None:
-    suites = {"bullseye": ("x86_64",), "trixie": ("x86_64", "riscv64"), "forky": ("riscv64",)}
-    assert mirror_index.suites_per_arch(suites, "riscv64") == ("trixie", "forky")
-    assert mirror_index.suites_per_arch(suites, "s390x") == ()
+def test_the_suites_checked_are_those_the_local_images_come_from() -> None:
+    assert doctor.local_suites(get_arch("riscv64")) == ("trixie", "forky")
+    assert doctor.local_suites(get_arch("s390x")) == ("bookworm", "trixie", "forky")
+    assert doctor.local_suites(get_arch("i686")) == ("bullseye", "bookworm", "trixie", "forky")
 
 
 @pytest.fixture
