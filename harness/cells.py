@@ -16,7 +16,8 @@ def test_cell(cell_record: CellRecord) -> None:
         )
     else:
         diagnosis = f" | {cell_record.diagnosis}" if cell_record.diagnosis else ""
-        message = f"{cell_record.key}: {cell_record.verdict.value}: {cell_record.explanation}"
-        message += diagnosis
+        message = (
+            f"{cell_record.key}: {cell_record.verdict.value}: {cell_record.explanation}{diagnosis}"
+        )
     # The cell's words, not this function's source: the record says all there is to say.
     pytest.fail(message, pytrace=False)

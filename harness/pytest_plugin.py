@@ -3,8 +3,9 @@
 Matrix mode is on when --profile is given. The controller (or the only process, without
 xdist) prepares images and wheels at session start, with visible progress; workers then
 probe the cells of the groups they are given (cells are grouped by distro and installer, and
-a worker keeps one container per distro it probes). Each cell's record is appended to the results the moment it
-is measured; results.json and the Markdown report are assembled when the session ends.
+a worker keeps one container per distro it probes). Each cell's record is appended to the
+results the moment it is measured; results.json and the Markdown report are assembled when
+the session ends.
 
 Outcomes map onto pytest's: a cell that holds its claim (or the declared verdict) passes; a
 broken claim fails; a cell the harness could not tell is an ERROR, never a pass or a failure.

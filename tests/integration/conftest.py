@@ -6,7 +6,7 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 import pytest
@@ -50,15 +50,17 @@ def bookworm_image(engine: Engine, settings: Settings) -> ResolvedImage:
     return ImageProvider(engine, Cache(settings.cache_dir), settings).ensure(spec)
 
 
-def run_cli(*args: str, timeout: float = 3600, **kwargs) -> subprocess.CompletedProcess[str]:
-    """The real command line, as a user runs it."""
+def run_cli(
+    *args: str, timeout: float = 3600, env: Mapping[str, str] | None = None, **kwargs
+) -> subprocess.CompletedProcess[str]:
+    """The real command line, as a user runs it (`env`: variables set on top of ours)."""
     return subprocess.run(
         [sys.executable, "-m", "harness", *args],
         cwd=REPO,
         capture_output=True,
         text=True,
         timeout=timeout,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})},
         **kwargs,
     )
 

@@ -15,7 +15,6 @@ import os
 import shutil
 import socket
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -28,7 +27,7 @@ from harness.catalog import default_catalog
 from harness.container import LABEL, Engine
 from harness.images import ImageProvider
 from harness.settings import Settings
-from tests.integration.conftest import REPO, load_results
+from tests.integration.conftest import load_results, run_cli
 
 pytestmark = pytest.mark.xdist_group("remote")
 
@@ -38,7 +37,7 @@ SSHD = Path("/usr/sbin/sshd")
 @dataclass(frozen=True)
 class SshEngine:
     url: str
-    env: dict[str, str]
+    env: dict[str, str]  # set on top of the environment: the client side's own ~/.ssh
     log: Path
 
 
@@ -102,7 +101,7 @@ def ssh_engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SshEngine]:
             assert sshd.poll() is None, log.read_text()
             assert time.monotonic() < deadline, log.read_text()
             time.sleep(0.2)
-        env = {**os.environ, "HOME": str(home), "PATH": f"{wrapper.parent}:{os.environ['PATH']}"}
+        env = {"HOME": str(home), "PATH": f"{wrapper.parent}:{os.environ['PATH']}"}
         yield SshEngine(f"ssh://{getpass.getuser()}@127.0.0.1:{port}", env, log)
     finally:
         sshd.terminate()
@@ -122,15 +121,18 @@ def test_an_arch_on_an_ssh_engine_builds_and_probes_there(
     results = tmp_path / "results"
     selection = ["--policy", "manylinux_2_31", "--distro", "debian-bullseye", "--pip", "none"]
     selection += ["--sample", "c_plain", "--sample", "glibc_control", "--arch", "x86_64"]
-    command = [sys.executable, "-m", "harness", "run", "--profile", "local", *selection]
-    proc = subprocess.run(
-        [*command, "--engine", f"x86_64={ssh_engine.url}", "--results-dir", str(results)],
-        cwd=REPO,
+    proc = run_cli(
+        "run",
+        "--profile",
+        "local",
+        *selection,
+        "--engine",
+        f"x86_64={ssh_engine.url}",
+        "--results-dir",
+        str(results),
+        timeout=1800,
         # an empty cache of its own: the wheels are built by cibuildwheel over ssh
         env={**ssh_engine.env, "MANYLINUX_HARNESS_CACHE": str(tmp_path / "cache")},
-        capture_output=True,
-        text=True,
-        timeout=1800,
     )
     assert proc.returncode == 0, proc.stdout[-5000:] + proc.stderr[-3000:]
     record = load_results(results)
