@@ -1,8 +1,9 @@
 """The probe: one long-lived container per distro, in which wheels are installed and run.
 
 The container has no network. Wheels come from the wheel cache, mounted read-only (or copied
-in, on a remote engine); the agent script, the packaging library (for the interpreter's
-supported tags) and the samples' checks are copied in once.
+in, on a remote engine); the agent script, the pinned libraries it imports there (packaging,
+for the interpreter's supported tags: resources/probe-requirements.txt, never the host's) and
+the samples' checks are copied in once.
 """
 
 from __future__ import annotations
@@ -15,10 +16,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import packaging
-
-from harness import diagnostics, installers
+from harness import diagnostics, installers, probe_deps
 from harness import observation as obs
+from harness.cache import Cache
 from harness.catalog import Distro
 from harness.container import Container, Engine, Mount
 from harness.errors import ContainerError, ExecTimeout, HarnessError
@@ -144,7 +144,10 @@ class DistroProbe:
         )
         container = self._container
         container.copy_into(_AGENT_SOURCE, AGENT_DIR, arcname="agent.py")
-        container.copy_into(Path(packaging.__file__).parent, LIBDIR, arcname="packaging")
+        for shipped in probe_deps.shipped_packages(
+            probe_deps.probe_library(Cache(self.settings.cache_dir))
+        ):
+            container.copy_into(shipped, LIBDIR, arcname=shipped.name)
         result = container.exec(
             ["python3", AGENT, "facts", TEMPLATE, LIBDIR],
             timeout=self.settings.scaled(600, self.distro.arch),
@@ -153,13 +156,14 @@ class DistroProbe:
         if not result.ok:
             raise HarnessError(
                 f"the probe agent failed in {self.distro.key} (exit {result.exit_code}): "
-                f"{result.tail(3)}"
+                f"{result.tail(3)} (the probe needs python3 >= {probe_deps.oldest_python_text()} "
+                "there: give the row the portable-python recipe)"
             )
         raw = parse_agent_output(result.stdout)
         problems = raw.pop("problems", [])
-        self.facts = DistroFacts.from_json(raw)
         if problems:
             raise HarnessError(f"{self.distro.key} cannot be probed: {'; '.join(problems)}")
+        self.facts = DistroFacts.from_json(raw)
         return self.facts
 
     def close(self) -> None:

@@ -1,7 +1,9 @@
 """The probe agent: runs *inside* distro containers, with the distro's own Python.
 
-Standard library only, and written for old interpreters too (Python 3.6: no dataclasses,
-no capture_output, no walrus), because it runs on whatever Python a distro ships.
+Standard library only (plus the pinned libraries the probe ships into LIBDIR), and written for
+the oldest interpreter a catalog row can present, OLDEST_PYTHON below (harness/probe_deps.py
+says why; tests/unit/test_probe_grammar.py parses this file with that grammar): no walrus,
+no match, no `X | Y` annotations, no str.removeprefix, no zip(strict=).
 It measures facts and carries out cells; it does not judge. Every result is one JSON line
 after a marker, so stray output from pip or the loader cannot corrupt it.
 
@@ -21,6 +23,9 @@ import time
 import zipfile
 
 MARKER = "@@MANYLINUX-HARNESS@@"
+# Kept equal to harness.probe_deps.OLDEST_PYTHON (a unit test checks): this file cannot import
+# the harness.
+OLDEST_PYTHON = (3, 9)
 TAIL = 8000
 
 RUNNER = r"""
@@ -352,6 +357,16 @@ def cell(spec_path):
 
 
 def main(argv):
+    if sys.version_info[:2] < OLDEST_PYTHON:
+        emit(
+            {
+                "problems": [
+                    "python %s is older than the probe's minimum %s: give this distro the "
+                    "portable-python recipe" % (platform.python_version(), ".".join(map(str, OLDEST_PYTHON)))
+                ]
+            }
+        )
+        return 0  # the problem is the result: the harness reports it as this distro's error
     if len(argv) >= 3 and argv[0] == "facts":
         facts(argv[1], argv[2])
     elif len(argv) == 2 and argv[0] == "cell":
