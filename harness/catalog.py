@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import shlex
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -16,7 +17,7 @@ from typing import Any, Literal
 from harness import policy as policy_mod
 from harness.architecture import Arch, get_arch
 from harness.errors import UsageError
-from harness.resources import load_toml
+from harness.resources import load_toml, read_text
 
 PROFILES = ("local", "official")
 Role = Literal["build", "distro"]
@@ -169,6 +170,14 @@ class Distro:
         return f"{self.name}-{self.arch.name}"
 
 
+def _image_constraints() -> str:
+    """The pins a recipe's pip installs use, as one shell word for a step to write to a file.
+
+    Expanded into the steps, so the recipe hash (and with it the image tag) changes whenever
+    the pins do: a tag names what is inside."""
+    return shlex.quote(read_text("constraints-image.txt"))
+
+
 def _format(value: str, values: Mapping[str, str]) -> str:
     try:
         return value.format(**values)
@@ -315,6 +324,7 @@ class Catalog:
                     "policy": canonical,
                     "python_tag": python_tag,
                     "python_version": python_version,
+                    "image_constraints": _image_constraints(),
                 }
                 found.append(
                     BuildImage(
@@ -357,7 +367,13 @@ class Catalog:
                 if wanted_arches is not None and arch_name not in wanted_arches:
                     continue
                 arch = get_arch(arch_name)
-                values = {"arch": arch.name, "policy": "", "python_tag": "", "python_version": ""}
+                values = {
+                    "arch": arch.name,
+                    "policy": "",
+                    "python_tag": "",
+                    "python_version": "",
+                    "image_constraints": _image_constraints(),
+                }
                 found.append(
                     Distro(
                         profile=profile,

