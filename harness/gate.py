@@ -6,6 +6,10 @@ A cell *held* when it came out as declared (or, undeclared, the claim held) and 
 sample that worked, a refusal the tags promised, a control that was caught. The gate fails iff
 some cell that held in the baseline does not hold in the candidate: a broken claim, a control
 no longer caught, or an `error` where the baseline had a verdict.
+
+Two runs made with different harness or dependency versions (auditwheel's policy, packaging's
+tag logic in the containers) may differ for that reason alone: the gate warns, naming them,
+and passes or fails on the cells all the same.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from harness.candidate import identity, is_candidate
+from harness.provenance import ROOT
 from harness.results import CellRecord, RunRecord
 from harness.verdict import Verdict
 
@@ -52,6 +57,7 @@ class GateResult:
     only_baseline: tuple[Pair, ...]  # in the candidate's scope, but not measured there
     only_candidate: tuple[Pair, ...]
     out_of_scope: int  # baseline cells of arches/policies the candidate did not run
+    warnings: tuple[str, ...] = ()  # the two runs' provenance differs or is unknown
 
     @property
     def passed(self) -> bool:
@@ -113,7 +119,93 @@ def compare(baseline: RunRecord, candidate: RunRecord) -> GateResult:
         only_baseline=tuple(only_baseline),
         only_candidate=tuple(only_candidate),
         out_of_scope=out_of_scope,
+        warnings=provenance_warnings(baseline, candidate),
     )
+
+
+# -- provenance: what made each side ------------------------------------------------------------
+
+ABSENT = "(absent)"
+WHY = "(verdicts may differ for that reason)"
+
+
+@dataclass(frozen=True)
+class VersionChange:
+    name: str
+    baseline: str  # ABSENT when that side did not have it
+    candidate: str
+
+    def text(self) -> str:
+        return f"{self.name} {self.baseline} -> {self.candidate}"
+
+
+def _host_versions(record: RunRecord) -> dict[str, str]:
+    """Host-side versions, the harness's own from the field every record has (an older record
+    without its dependencies still names the harness version)."""
+    versions = dict(record.host_dependencies() or {})
+    if record.harness_version:
+        versions[ROOT] = record.harness_version
+    return versions
+
+
+def _probe_versions(record: RunRecord) -> dict[str, str]:
+    """Probe-side versions as measured in the containers, labelled apart from the host's
+    library of the same name; several versions across distros are shown together."""
+    return {
+        f"{name} (probe)": "/".join(sorted(found))
+        for name, found in record.probe_dependencies().items()
+    }
+
+
+def _differ(before: dict[str, str], after: dict[str, str], complete: bool) -> list[VersionChange]:
+    """Changed versions. With both sides complete a package on one side only is a change too;
+    otherwise only packages both sides name can be compared."""
+    names = set(before) | set(after) if complete else set(before) & set(after)
+    return [
+        VersionChange(name, before.get(name, ABSENT), after.get(name, ABSENT))
+        for name in sorted(names, key=lambda n: (n != ROOT, n))
+        if before.get(name) != after.get(name)
+    ]
+
+
+def provenance_changes(baseline: RunRecord, candidate: RunRecord) -> tuple[VersionChange, ...]:
+    """Harness and dependency versions that differ between the runs: the harness first, then
+    the host's distributions, then the libraries the probe imported in the containers. A
+    probe library only one side measured (no distro probed on the other) is not compared."""
+    known = baseline.host_dependencies() is not None and candidate.host_dependencies() is not None
+    host = _differ(_host_versions(baseline), _host_versions(candidate), complete=known)
+    probe = _differ(_probe_versions(baseline), _probe_versions(candidate), complete=False)
+    return tuple(host + probe)
+
+
+def provenance_warnings(baseline: RunRecord, candidate: RunRecord) -> tuple[str, ...]:
+    """Warning lines for the gate's output: one naming every changed version, and one naming
+    the side(s) whose record predates dependency versions. Never a failure."""
+    if baseline is candidate:  # `gate` without --candidate: one run, one provenance
+        return ()
+    warnings: list[str] = []
+    changes = provenance_changes(baseline, candidate)
+    if changes:
+        warnings.append(
+            "warning: baseline and candidate were made with different dependencies: "
+            f"{', '.join(c.text() for c in changes)} {WHY}"
+        )
+    unknown = [
+        side
+        for side, record in (("baseline", baseline), ("candidate", candidate))
+        if record.host_dependencies() is None
+    ]
+    if len(unknown) == 1:
+        warnings.append(
+            f"warning: the {unknown[0]} does not record the dependency versions it was made "
+            f"with (an older record): its provenance is unknown {WHY}"
+        )
+    elif unknown:
+        warnings.append(
+            "warning: neither the baseline nor the candidate records the dependency versions "
+            f"it was made with (older records): the provenance of both is unknown {WHY}"
+        )
+    return tuple(warnings)
 
 
 def headline(result: GateResult) -> str:
@@ -153,7 +245,7 @@ def _regression_details(pair: Pair) -> list[str]:
 
 
 def render_text(result: GateResult) -> str:
-    lines = [headline(result)]
+    lines = [headline(result), *result.warnings]
     if result.regressions:
         lines.append(f"regressions ({len(result.regressions)}):")
         for pair in result.regressions[:LIST_LIMIT]:
@@ -178,6 +270,8 @@ def _md(text: str) -> str:
 def render_markdown(result: GateResult) -> str:
     icon = "✅" if result.passed else "❌"
     lines = [f"## {icon} manylinux-harness gate", "", headline(result), ""]
+    for warning in result.warnings:
+        lines += [f"> ⚠️ {_md(warning)}", ""]
     if result.regressions:
         lines += [
             "### Regressions",

@@ -18,9 +18,16 @@ from typing import Any
 from harness.errors import UsageError
 from harness.verdict import Verdict
 
+# A record gaining a field keeps the number as long as older records still load (a reader
+# of an older record sees the field missing and says so).
 SCHEMA_VERSION = 1
 CELLS_DIR = ".cells"
 STATE_DIR = ".state"
+# host[HOST_DEPENDENCIES]: the host-side distributions a run imported, name -> version.
+HOST_DEPENDENCIES = "dependencies"
+# Libraries the probe agent imports inside each container, and the DistroFacts field where the
+# agent reports the version it found there (measured, not the version the host meant to ship).
+PROBE_DEPENDENCY_FACTS = {"packaging": "packaging_version"}
 
 
 @dataclass(frozen=True)
@@ -118,6 +125,26 @@ class RunRecord:
             "as_expected": sum(1 for c in self.cells if c.as_expected),
             "not_as_expected": sum(1 for c in self.cells if not c.as_expected),
         }
+
+    def host_dependencies(self) -> dict[str, str] | None:
+        """The host-side distributions the run imported, name -> version (see provenance);
+        None for a record made before they were recorded: its provenance is unknown."""
+        found = self.host.get(HOST_DEPENDENCIES)
+        if not isinstance(found, Mapping):
+            return None
+        return {str(name): str(version) for name, version in found.items()}
+
+    def probe_dependencies(self) -> dict[str, frozenset[str]]:
+        """The libraries the probe agent imported inside the containers, with every version
+        the distros' measured facts report (one, unless the run mixed probe libraries). A
+        distro that could not say (an interpreter too old to import it) adds nothing."""
+        versions: dict[str, set[str]] = {}
+        for entry in self.distros.values():
+            facts = entry.get("facts", {}) if isinstance(entry, Mapping) else {}
+            for name, fact in PROBE_DEPENDENCY_FACTS.items():
+                if facts.get(fact):
+                    versions.setdefault(name, set()).add(str(facts[fact]))
+        return {name: frozenset(found) for name, found in sorted(versions.items())}
 
     def to_json(self) -> dict[str, Any]:
         return {

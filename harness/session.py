@@ -510,11 +510,16 @@ class Session:
         )
 
     def host_facts(self) -> dict[str, Any]:
+        from harness.provenance import host_dependencies
+
         facts: dict[str, Any] = {
             "machine": self.settings.host,
             "cibuildwheel": _version("cibuildwheel"),
             "auditwheel": _version("auditwheel"),
             "packaging": _version("packaging"),
+            # Every host-side distribution the run imported, so a gate can tell two runs
+            # made with different tools apart.
+            results.HOST_DEPENDENCIES: host_dependencies(),
             "engines": {},
         }
         for url, engine in self._engines.items():

@@ -196,3 +196,86 @@ def test_candidate_image_mirrors_the_replaced_images_cells() -> None:
             default_catalog(),
             samples,
         )
+
+
+def _made_with(
+    rec: results.RunRecord, probe_packaging: str = "25.0", **versions: str
+) -> results.RunRecord:
+    """The record as if made with these host-side versions and this packaging in the probes."""
+    deps = {"manylinux-harness": "0.1.0", "auditwheel": "6.8.2", "cibuildwheel": "4.3.3"}
+    deps.update({name.replace("_", "-"): v for name, v in versions.items()})
+    distros = {
+        key: {**entry, "facts": {**entry["facts"], "packaging_version": probe_packaging}}
+        for key, entry in rec.distros.items()
+    }
+    return dataclasses.replace(
+        rec,
+        harness_version=deps["manylinux-harness"],
+        host={results.HOST_DEPENDENCIES: deps},
+        distros=distros,
+    )
+
+
+def test_same_dependencies_give_no_warning() -> None:
+    outcome = gate.compare(_made_with(_baseline()), _made_with(_baseline()))
+    assert outcome.warnings == () and outcome.passed
+    assert "warning" not in gate.render_text(outcome) + gate.render_markdown(outcome)
+
+
+def test_different_dependencies_warn_naming_both_versions_and_change_no_verdict() -> None:
+    base = _made_with(_baseline())
+    cand = _made_with(_baseline(), probe_packaging="26.4", cibuildwheel="4.3.5", paramiko="5.1.0")
+    outcome = gate.compare(base, cand)
+    assert outcome.passed and outcome == dataclasses.replace(
+        gate.compare(base, base), warnings=outcome.warnings
+    )
+    assert outcome.warnings == (
+        "warning: baseline and candidate were made with different dependencies: "
+        "cibuildwheel 4.3.3 -> 4.3.5, paramiko (absent) -> 5.1.0, packaging (probe) 25.0 -> 26.4 "
+        "(verdicts may differ for that reason)",
+    )
+    text = gate.render_text(outcome)
+    assert text.splitlines()[1] == outcome.warnings[0]
+    assert "> ⚠️ warning: baseline and candidate" in gate.render_markdown(outcome)
+    # The harness itself is named first; a failing gate still fails, and only on its cells.
+    newer = _made_with(_baseline(), manylinux_harness="0.2.0")
+    broken = dataclasses.replace(
+        newer,
+        cells=(cell(LIBCRYPT, NOLIBCRYPT, Verdict.VIOLATION, as_expected=False), *newer.cells[1:]),
+    )
+    failed = gate.compare(base, broken)
+    assert not failed.passed and len(failed.regressions) == 1
+    assert "dependencies: manylinux-harness 0.1.0 -> 0.2.0 (verdicts" in failed.warnings[0]
+
+
+def test_a_record_without_dependencies_has_unknown_provenance_said_once() -> None:
+    old = dataclasses.replace(_made_with(_baseline()), host={})
+    outcome = gate.compare(old, _made_with(_baseline()))
+    assert outcome.passed
+    assert outcome.warnings == (
+        "warning: the baseline does not record the dependency versions it was made with "
+        "(an older record): its provenance is unknown (verdicts may differ for that reason)",
+    )
+    both = gate.compare(old, dataclasses.replace(old, created="later"))
+    assert len(both.warnings) == 1 and "provenance of both is unknown" in both.warnings[0]
+    # The harness version every record has is still compared.
+    newer = _made_with(_baseline(), manylinux_harness="0.2.0")
+    warning = gate.compare(old, newer).warnings[0]
+    assert warning.startswith(
+        "warning: baseline and candidate were made with different dependencies: "
+        "manylinux-harness 0.1.0 -> 0.2.0 ("
+    )
+
+
+def test_gate_command_prints_the_warning_and_keeps_its_exit_status(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    results.save(_made_with(_baseline()), tmp_path / "base")
+    results.save(_made_with(_baseline(), packaging="26.4"), tmp_path / "cand")
+    args = ["gate", "--baseline", str(tmp_path / "base"), "--candidate", str(tmp_path / "cand")]
+    assert cli.main(args) == 0
+    out = capsys.readouterr().out
+    assert "different dependencies: packaging (absent) -> 26.4 (verdicts" in out
+    # One run gated against itself has one provenance: nothing to warn about.
+    assert cli.main(["gate", "--baseline", str(tmp_path / "base")]) == 0
+    assert "warning" not in capsys.readouterr().out
