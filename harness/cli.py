@@ -208,7 +208,9 @@ def pytest_arguments(args: argparse.Namespace) -> list[str]:
         "-o",
         "junit_family=xunit1",  # keeps each cell's verdict as a JUnit property
         "-rfE",
-        "-v",
+        # The plugin prints one line per finished cell (CellProgress) instead of pytest's;
+        # -q drops pytest's header and its node-id prefixes. The summary and failures stay.
+        "-q",
     ]
     for option in ("arch", "policy", "distro", "sample", "engine"):
         for value in getattr(args, option):

@@ -7,6 +7,10 @@ a worker keeps one container per distro it probes). Each cell's record is append
 results the moment it is measured; results.json and the Markdown report are assembled when
 the session ends.
 
+The terminal shows one line per finished cell (`[n/N] verdict  wheel@image on distro (pip) 1.2 s`,
+from the controller, see CellProgress) instead of pytest's own per-test lines; the node ids stay
+in JUnit and in the results.
+
 Outcomes map onto pytest's: a cell that holds its claim (or the declared verdict) passes; a
 broken claim fails; a cell the harness could not tell is an ERROR, never a pass or a failure.
 """
@@ -15,19 +19,20 @@ from __future__ import annotations
 
 import dataclasses
 import os
+from collections.abc import Generator, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from harness import gate, report, results
+from harness import gate, progress, report, results
 from harness.candidate import CandidateImage
 from harness.catalog import PROFILES
 from harness.container import install_termination_handlers, start_run
 from harness.errors import HarnessError
 from harness.installers import default_pips, parse_pips
-from harness.matrix import Selection
-from harness.progress import Progress
+from harness.matrix import Plan, Selection
+from harness.progress import CellLabel, Progress
 from harness.publish import publish
 from harness.session import Session
 from harness.settings import DEFAULT_EMULATION_FACTOR, Settings, parse_engine_option
@@ -141,9 +146,102 @@ def pytest_configure(config: pytest.Config) -> None:
     if not is_worker(config):
         start_run()  # fixed before xdist starts workers, which inherit it
     try:
-        harness_session(config)
+        harness = harness_session(config)
     except HarnessError as exc:
         raise pytest.UsageError(str(exc)) from None
+    if not is_worker(config):
+        config.pluginmanager.register(
+            CellProgress(config, cell_labels(harness.plan)), "manylinux-harness-progress"
+        )
+
+
+def cell_labels(plan: Plan) -> dict[str, CellLabel]:
+    """The plan's cells by test id, as the progress lines name them (with the arch when the
+    run has several)."""
+    several_arches = len({cell.arch for cell in plan.cells}) > 1
+    return {
+        cell.test_id: CellLabel(
+            cell.row,
+            f"{cell.distro.name} {cell.arch}" if several_arches else cell.distro.name,
+            cell.installer,
+        )
+        for cell in plan.cells
+    }
+
+
+class CellProgress:
+    """On the controller (or the only process): one line per finished cell in place of
+    pytest's per-test output. Workers' reports reach the controller's
+    pytest_runtest_logreport; the verdict and the measured pip travel in the reports'
+    user_properties (see cell_record), the labels come from the controller's own plan.
+    Other tests keep pytest's output."""
+
+    def __init__(self, config: pytest.Config, labels: Mapping[str, CellLabel]) -> None:
+        self._config = config
+        self._labels = labels
+        self._total = 0  # cells collected (after -k and the like)
+        self._done = 0
+        # node id -> setup + call: the probe runs in cell_record's setup; a teardown may close
+        # the worker's containers, which is not the cell's time
+        self._seconds: dict[str, float] = {}
+        self._outcomes: dict[str, set[str]] = {}  # node id -> its phases' outcomes
+        self._live = True  # off once the tests ran: the summary keeps pytest's words
+
+    def _label(self, nodeid: str) -> CellLabel | None:
+        test_id = progress.cell_test_id(nodeid)
+        return None if test_id is None else self._labels.get(test_id)
+
+    def _count(self, nodeids: Iterable[str]) -> None:
+        self._total = sum(1 for nodeid in nodeids if self._label(nodeid) is not None)
+
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        self._count(item.nodeid for item in session.items)  # without xdist
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_xdist_node_collection_finished(self, node: Any, ids: Sequence[str]) -> None:
+        self._count(ids)  # each worker collects the same tests
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_report_teststatus(
+        self, report: pytest.TestReport, config: pytest.Config
+    ) -> Generator[None, Any, Any]:
+        status = yield
+        if self._live and self._label(report.nodeid) is not None:
+            return status[0], "", ""  # counted in the summary's category, not printed
+        return status
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        label = self._label(report.nodeid)
+        if label is None:
+            return
+        nodeid = report.nodeid
+        self._outcomes.setdefault(nodeid, set()).add(report.outcome)
+        if report.when in ("setup", "call"):
+            self._seconds[nodeid] = self._seconds.get(nodeid, 0.0) + report.duration
+            return  # a cell finishes with its teardown (or xdist's report of a crashed worker)
+        self._done += 1
+        outcomes = self._outcomes.pop(nodeid)
+        seconds = self._seconds.pop(nodeid, 0.0)
+        properties = dict(report.user_properties)
+        if "failed" in outcomes:
+            fallback, colour = Verdict.ERROR.value, "red"
+        elif "skipped" in outcomes:
+            fallback, colour = progress.SKIPPED, "yellow"
+        else:
+            fallback, colour = "passed", "green"
+        line = progress.cell_line(
+            self._done,
+            self._total,
+            str(properties.get("verdict") or fallback),
+            label.text(str(properties.get("pip_version", ""))),
+            seconds,
+        )
+        terminal = self._config.pluginmanager.get_plugin("terminalreporter")
+        if terminal is not None:
+            terminal.write_line(line, **{colour: True})
+
+    def pytest_sessionfinish(self) -> None:
+        self._live = False
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -195,6 +293,8 @@ def cell_record(cell, harness: Session, request: pytest.FixtureRequest) -> resul
         ("verdict", record.verdict.value),
         ("explanation", record.explanation),
     ]
+    if record.pip_version:
+        request.node.user_properties.append(("pip_version", record.pip_version))
     if record.diagnosis:
         request.node.user_properties.append(("diagnosis", record.diagnosis))
     if record.verdict is Verdict.ERROR:
