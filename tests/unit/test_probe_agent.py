@@ -160,3 +160,44 @@ def test_checks_learn_their_modules_from_argv(tmp_path: Path) -> None:
         {"mod_a": ""},
     )
     assert result["status"] == "passed", result["output"]
+
+
+def _site_packages(venv: Path) -> Path:
+    (found,) = venv.glob("lib/python3*/site-packages")
+    return found
+
+
+def test_a_fresh_venv_uses_the_template_without_copying_it_and_sees_no_other_cell(
+    tmp_path: Path,
+) -> None:
+    import subprocess
+    import venv
+
+    template = tmp_path / "template"
+    venv.create(template, with_pip=False, symlinks=True)
+    (_site_packages(template) / "installer_stand_in.py").write_text("NAME = 'pip'\n")
+    first, second = tmp_path / "cell-1", tmp_path / "cell-2"
+    probe_agent.fresh_venv(str(template), str(first))
+    # what a cell installs lands in its own site-packages (pip's scheme follows sys.prefix)
+    own = _site_packages(first)
+    assert own.resolve() != _site_packages(template).resolve()
+    assert not (own / "installer_stand_in.py").exists()  # not copied
+    (own / "installed_by_cell_one.py").write_text("")
+    probe_agent.fresh_venv(str(template), str(second))
+
+    def visible(cell: Path, module: str) -> bool:
+        code = f"import importlib.util as u, sys; sys.exit(0 if u.find_spec({module!r}) else 1)"
+        done = subprocess.run([str(cell / "bin" / "python"), "-c", code], check=False)
+        return done.returncode == 0
+
+    assert visible(first, "installer_stand_in") and visible(second, "installer_stand_in")
+    assert visible(first, "installed_by_cell_one")
+    assert not visible(second, "installed_by_cell_one")
+    assert not (_site_packages(template) / "installed_by_cell_one.py").exists()
+    prefix = subprocess.run(
+        [str(second / "bin" / "python"), "-c", "import sys; print(sys.prefix)"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    assert prefix == str(second)
