@@ -4,6 +4,7 @@ change, never because the index served something new.
 
     python3 bin/update_constraints.py            # rewrite the three files, run `tox -e tests`
     python3 bin/update_constraints.py --no-tests # rewrite only (e.g. to look at the diff first)
+    python3 bin/update_constraints.py --probe    # also the probe's shipped packaging
 
 It rewrites
 - constraints.txt: the host side, everything tox, the README, .ci/run and the workflows install
@@ -20,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import json
 import subprocess
 import sys
 import tempfile
@@ -66,16 +66,17 @@ def host_lock(scratch: Path) -> str:
 
 
 def _resolve_for(python_version: str, scratch: Path) -> dict[str, str]:
-    report = scratch / f"report-{python_version}.json"
+    """What pip picks for that Python: `pip download` with the target's Python, which checks
+    each candidate's Requires-Python from its metadata (a `--dry-run --report` here picked
+    pip 26.2.1 for 3.9, which needs 3.10, when the index did not state it)."""
+    dest = scratch / f"download-{python_version}"
     _run(
         [
             sys.executable,
             "-m",
             "pip",
-            "install",
+            "download",
             "--quiet",
-            "--dry-run",
-            "--ignore-installed",
             "--only-binary=:all:",
             "--python-version",
             python_version,
@@ -83,17 +84,16 @@ def _resolve_for(python_version: str, scratch: Path) -> dict[str, str]:
             "manylinux2014_x86_64",
             "--platform",
             "manylinux_2_17_x86_64",
-            "--target",
-            str(scratch / "target"),
-            "--report",
-            str(report),
+            "--dest",
+            str(dest),
             *IMAGE_REQUIREMENTS,
         ]
     )
-    data = json.loads(report.read_text())
-    return {
-        item["metadata"]["name"].lower(): item["metadata"]["version"] for item in data["install"]
-    }
+    found = {}
+    for wheel in dest.glob("*.whl"):
+        name, version = wheel.name.split("-")[:2]
+        found[name.lower().replace("_", "-")] = version
+    return found
 
 
 def image_constraints(scratch: Path) -> str:
@@ -174,14 +174,21 @@ def probe_requirements(scratch: Path) -> str:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--no-tests", action="store_true", help="rewrite the files only")
+    parser.add_argument(
+        "--probe",
+        action="store_true",
+        help="also move the probe's packaging to the newest release that parses on the oldest "
+        "Python (it decides every expectation: review the matrix, not only the tests)",
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="mh-lock-") as tmp:
         scratch = Path(tmp)
         outputs = {
             REPO / "constraints.txt": host_lock(scratch),
             REPO / "harness/resources/constraints-image.txt": image_constraints(scratch),
-            REPO / "harness/resources/probe-requirements.txt": probe_requirements(scratch),
         }
+        if args.probe:
+            outputs[REPO / "harness/resources/probe-requirements.txt"] = probe_requirements(scratch)
     for path, text in outputs.items():
         changed = not path.exists() or path.read_text() != text
         path.write_text(text)
