@@ -201,3 +201,13 @@ def test_a_fresh_venv_uses_the_template_without_copying_it_and_sees_no_other_cel
         check=True,
     ).stdout.strip()
     assert prefix == str(second)
+
+
+def test_an_interpreter_older_than_the_probe_supports_is_named_with_the_fix(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(probe_agent, "OLDEST_PYTHON", (99, 0))
+    assert probe_agent.main(["facts", "/nonexistent", "/nonexistent"]) == 0
+    (problem,) = parse_agent_output(capsys.readouterr().out)["problems"]
+    assert "older than the probe's minimum 99.0" in problem
+    assert "portable-python" in problem
