@@ -137,7 +137,7 @@ def too_new(source: str, oldest: tuple[int, int]) -> list[str]:
         tree = ast.parse(source, feature_version=oldest)
     except SyntaxError as exc:
         return [f"line {exc.lineno}: {exc.msg}"]
-    problems = []
+    problems: list[str] = []
     lazy = any(
         isinstance(node, ast.ImportFrom)
         and node.module == "__future__"
@@ -146,7 +146,7 @@ def too_new(source: str, oldest: tuple[int, int]) -> list[str]:
     )
     for node in ast.walk(tree):
         # `int | None` in an annotation is evaluated at import time before 3.10
-        annotations = []
+        annotations: list[ast.expr] = []
         if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
             arguments = node.args.posonlyargs + node.args.args + node.args.kwonlyargs
             annotations = [a.annotation for a in arguments if a.annotation] + (
@@ -160,7 +160,7 @@ def too_new(source: str, oldest: tuple[int, int]) -> list[str]:
                     isinstance(n, ast.BinOp) and isinstance(n.op, ast.BitOr)
                     for n in ast.walk(annotation)
                 ):
-                    problems.append(f"line {node.lineno}: `X | Y` annotation needs 3.10")
+                    problems.append(f"line {annotation.lineno}: `X | Y` annotation needs 3.10")
         if (
             oldest < (3, 10)
             and isinstance(node, ast.Call)
