@@ -99,3 +99,10 @@ def test_recipe_placeholders_are_checked() -> None:
     }
     with pytest.raises(UsageError, match="unknown placeholder"):
         Catalog.from_data(data).build_images("local")
+
+
+def test_local_distro_images_carry_the_probes_template_venv() -> None:
+    from harness.probe import TEMPLATE
+
+    for distro in default_catalog().distros("local"):
+        assert f"python3 -m venv {TEMPLATE}" in distro.image.steps, distro.key
