@@ -238,6 +238,10 @@ def test_interrupted_run_leaves_nothing_running(results_root: Path) -> None:
             stderr=subprocess.STDOUT,
             start_new_session=True,
             env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            # A shell's background job (`.ci/run &`, nohup) starts with SIGINT ignored, and a
+            # Python started so never installs its KeyboardInterrupt handler: give the run
+            # the terminal's default, as a user's Ctrl-C finds it.
+            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
         )
         try:
             # wait until the matrix is mid-way: some cells measured, probe containers running
