@@ -217,10 +217,8 @@ class DistroProbe:
                     raise HarnessError(f"no pip wheels for pip {request.installer}")
                 spec["installer"] = installers.requirement(request.installer)
                 spec["pips_dir"] = self._container_path(request.pips_dir)
-            spec_path = f"{AGENT_DIR}/specs/{request.cell_id}.json"
-            container.write_file(spec_path, json.dumps(spec))
             result = container.exec(
-                ["python3", AGENT, "cell", spec_path],
+                ["python3", AGENT, "cell", json.dumps(spec)],
                 # The agent enforces its own limits per step; this one is the backstop.
                 timeout=install_timeout + 2 * run_timeout + 60,
                 step=f"cell {request.cell_id}",
