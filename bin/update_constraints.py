@@ -65,30 +65,30 @@ def host_lock(scratch: Path) -> str:
     return HEADER.format(python=sys.version.split()[0]) + pytest_note + "\n".join(lines) + "\n"
 
 
+IMAGE_PLATFORMS = ("manylinux2014_x86_64", "manylinux_2_17_x86_64")
+
+
+def _pip_download(
+    dest: Path,
+    python_version: str,
+    *requirements: str,
+    platforms: tuple[str, ...] = (),
+    deps: bool = True,
+) -> None:
+    """Wheels only, as pip would pick them for that Python (Requires-Python checked)."""
+    command = [sys.executable, "-m", "pip", "download", "--quiet", "--only-binary=:all:"]
+    command += ["--python-version", python_version, "--dest", str(dest)]
+    command += [arg for platform in platforms for arg in ("--platform", platform)]
+    command += [] if deps else ["--no-deps"]
+    _run([*command, *requirements])
+
+
 def _resolve_for(python_version: str, scratch: Path) -> dict[str, str]:
     """What pip picks for that Python: `pip download` with the target's Python, which checks
     each candidate's Requires-Python from its metadata (a `--dry-run --report` here picked
     pip 26.2.1 for 3.9, which needs 3.10, when the index did not state it)."""
     dest = scratch / f"download-{python_version}"
-    _run(
-        [
-            sys.executable,
-            "-m",
-            "pip",
-            "download",
-            "--quiet",
-            "--only-binary=:all:",
-            "--python-version",
-            python_version,
-            "--platform",
-            "manylinux2014_x86_64",
-            "--platform",
-            "manylinux_2_17_x86_64",
-            "--dest",
-            str(dest),
-            *IMAGE_REQUIREMENTS,
-        ]
-    )
+    _pip_download(dest, python_version, *IMAGE_REQUIREMENTS, platforms=IMAGE_PLATFORMS)
     found = {}
     for wheel in dest.glob("*.whl"):
         name, version = wheel.name.split("-")[:2]
@@ -133,22 +133,7 @@ def probe_requirements(scratch: Path) -> str:
     listed = versions.split("Available versions:", 1)[1].splitlines()[0]
     for version in [v.strip() for v in listed.split(",")][:15]:
         dest = scratch / f"packaging-{version}"
-        _run(
-            [
-                sys.executable,
-                "-m",
-                "pip",
-                "download",
-                "--quiet",
-                "--no-deps",
-                "--only-binary=:all:",
-                "--python-version",
-                oldest,
-                "--dest",
-                str(dest),
-                f"packaging=={version}",
-            ]
-        )
+        _pip_download(dest, oldest, f"packaging=={version}", deps=False)
         wheel = next(dest.glob("*.whl"))
         with zipfile.ZipFile(wheel) as archive:
             problems = [
