@@ -133,7 +133,11 @@ def probe_requirements(scratch: Path) -> str:
     listed = versions.split("Available versions:", 1)[1].splitlines()[0]
     for version in [v.strip() for v in listed.split(",")][:15]:
         dest = scratch / f"packaging-{version}"
-        _pip_download(dest, oldest, f"packaging=={version}", deps=False)
+        try:
+            _pip_download(dest, oldest, f"packaging=={version}", deps=False)
+        except subprocess.CalledProcessError:  # e.g. its Requires-Python excludes `oldest`
+            print(f"packaging {version} cannot be had for Python {oldest}", file=sys.stderr)
+            continue
         wheel = next(dest.glob("*.whl"))
         with zipfile.ZipFile(wheel) as archive:
             problems = [
