@@ -11,6 +11,8 @@ after a marker, so stray output from pip or the loader cannot corrupt it.
     python3 agent.py cell SPEC_JSON
 """
 
+import fcntl
+import hashlib
 import json
 import os
 import platform
@@ -319,23 +321,37 @@ def fresh_venv(template, venv):
             dirs[:] = []
 
 
-def cell(spec):
-    started = time.time()
-    workdir = spec["workdir"]
-    shutil.rmtree(workdir, ignore_errors=True)
-    os.makedirs(workdir)
-    venv = os.path.join(workdir, "venv")
-    template = spec["template"]
-    pip_version = None
-    if spec.get("installer"):
-        template, pip_version, error = installer_template(spec)
-        if error:
-            shutil.rmtree(workdir, ignore_errors=True)
-            emit({"installer_error": error, "seconds": round(time.time() - started, 3)})
-            return
-    try:
+SETS_DIR = "/tmp/mh-sets"
+
+
+def installed_set(spec, template):
+    """The venv with this cell's wheel set installed, and pip's result for it.
+
+    Cells that install the same set with the same pip (both import orders, both dlopen modes
+    of a pair) share one install: pip decides on the set, not on the order of its arguments,
+    and each cell still imports and checks in a fresh process (which writes no bytecode). An
+    install is one pip run; under qemu that is most of a cell. The first cell's pip output
+    and exit status stand for the others; their install costs nothing and says so."""
+    key = hashlib.sha256(
+        json.dumps([template, sorted(spec["wheels"]), spec.get("find_links", [])]).encode()
+    ).hexdigest()[:16]
+    directory = os.path.join(SETS_DIR, key)
+    venv = os.path.join(directory, "venv")
+    python = os.path.join(venv, "bin", "python")
+    recorded = os.path.join(directory, "install.json")
+    if not os.path.isdir(SETS_DIR):
+        os.makedirs(SETS_DIR, exist_ok=True)
+    with open(os.path.join(SETS_DIR, key + ".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if os.path.exists(recorded):
+            with open(recorded) as handle:
+                installed = json.load(handle)
+            installed["seconds"] = 0.0
+            installed["shared"] = True
+            return python, installed
+        shutil.rmtree(directory, ignore_errors=True)
+        os.makedirs(directory)
         fresh_venv(template, venv)
-        python = os.path.join(venv, "bin", "python")
         command = [
             python,
             "-m",
@@ -346,14 +362,35 @@ def cell(spec):
             "--disable-pip-version-check",
             "--no-compile",
         ]
-        for directory in spec.get("find_links", []):
-            command += ["--find-links", directory]
+        for find_links in spec.get("find_links", []):
+            command += ["--find-links", find_links]
         command += spec["wheels"]
         installed = run(
             command,
             spec["timeouts"]["install"],
             env={"PIP_NO_INPUT": "1", "PIP_ROOT_USER_ACTION": "ignore"},
         )
+        if not installed["timed_out"]:  # a hang is not a decision: the next cell tries again
+            with open(recorded, "w") as handle:
+                json.dump(installed, handle)
+        return python, installed
+
+
+def cell(spec):
+    started = time.time()
+    workdir = spec["workdir"]
+    shutil.rmtree(workdir, ignore_errors=True)
+    os.makedirs(workdir)
+    template = spec["template"]
+    pip_version = None
+    if spec.get("installer"):
+        template, pip_version, error = installer_template(spec)
+        if error:
+            shutil.rmtree(workdir, ignore_errors=True)
+            emit({"installer_error": error, "seconds": round(time.time() - started, 3)})
+            return
+    try:
+        python, installed = installed_set(spec, template)
         result = {"install": installed, "load": None, "forced": None}
         if pip_version:
             result["pip_version"] = pip_version
@@ -382,7 +419,8 @@ def main(argv):
             {
                 "problems": [
                     "python %s is older than the probe's minimum %s: give this distro the "
-                    "portable-python recipe" % (platform.python_version(), ".".join(map(str, OLDEST_PYTHON)))
+                    "portable-python recipe"
+                    % (platform.python_version(), ".".join(map(str, OLDEST_PYTHON)))
                 ]
             }
         )

@@ -211,3 +211,39 @@ def test_an_interpreter_older_than_the_probe_supports_is_named_with_the_fix(
     (problem,) = parse_agent_output(capsys.readouterr().out)["problems"]
     assert "older than the probe's minimum 99.0" in problem
     assert "portable-python" in problem
+
+
+def test_cells_of_one_wheel_set_share_one_install_whatever_the_order(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import venv
+
+    template = tmp_path / "template"
+    venv.create(template, with_pip=False, symlinks=True)
+    monkeypatch.setattr(probe_agent, "SETS_DIR", str(tmp_path / "sets"))
+    pip_runs: list[list[str]] = []
+    outcomes = iter([{"timed_out": True}, {"timed_out": False}, {"timed_out": False}])
+
+    def fake_pip(command, timeout, env=None, cwd=None):  # stands in for a pip run only
+        pip_runs.append(command)
+        return {
+            "exit_code": 0,
+            "output": "Successfully installed",
+            "seconds": 0.3,
+            **next(outcomes),
+        }
+
+    monkeypatch.setattr(probe_agent, "run", fake_pip)
+    spec = {"wheels": ["/w/a.whl", "/w/b.whl"], "timeouts": {"install": 60}}
+    reverse = {**spec, "wheels": ["/w/b.whl", "/w/a.whl"]}
+
+    _, hung = probe_agent.installed_set(spec, str(template))
+    assert hung["timed_out"] and len(pip_runs) == 1  # a hang is not a decision to share
+    _, first = probe_agent.installed_set(spec, str(template))
+    python, again = probe_agent.installed_set(reverse, str(template))
+    assert len(pip_runs) == 2
+    assert again["shared"] is True and again["seconds"] == 0.0
+    assert again["output"] == first["output"] and again["exit_code"] == first["exit_code"]
+    assert Path(python).parent.parent.name == "venv"
+    _, other = probe_agent.installed_set({**spec, "wheels": ["/w/a.whl"]}, str(template))
+    assert len(pip_runs) == 3 and "shared" not in other
