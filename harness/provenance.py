@@ -60,7 +60,8 @@ def dependency_closure(root: str, requires: Requires, version: Version) -> dict[
     return dict(sorted(found.items()))
 
 
-def _installed_version(name: str) -> str | None:
+def installed_version(name: str) -> str | None:
+    """The installed version of a distribution, None when it is not installed."""
     try:
         return importlib.metadata.version(name)
     except importlib.metadata.PackageNotFoundError:
@@ -77,4 +78,4 @@ def _installed_requires(name: str) -> list[str] | None:
 def host_dependencies(root: str = ROOT) -> dict[str, str]:
     """The harness and its installed requirements, transitively, as this interpreter has them:
     what results.json records under host["dependencies"]."""
-    return dependency_closure(root, _installed_requires, _installed_version)
+    return dependency_closure(root, _installed_requires, installed_version)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import concurrent.futures
 import dataclasses
-import importlib.metadata
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -30,6 +29,7 @@ from harness.observation import Observation
 from harness.pips import ensure_pips, pips_dir
 from harness.probe import DistroProbe, ProbeRequest
 from harness.progress import Progress
+from harness.provenance import host_dependencies, installed_version
 from harness.samples import ExpectRule, Sample, default_samples_dir, discover
 from harness.settings import Settings
 from harness.verdict import Verdict, decide, diagnosis
@@ -510,8 +510,6 @@ class Session:
         )
 
     def host_facts(self) -> dict[str, Any]:
-        from harness.provenance import host_dependencies
-
         facts: dict[str, Any] = {
             "machine": self.settings.host,
             "cibuildwheel": _version("cibuildwheel"),
@@ -557,10 +555,7 @@ def _expected_pip(cell: Cell, facts: DistroFacts) -> str | None:
 
 
 def _version(distribution: str) -> str:
-    try:
-        return importlib.metadata.version(distribution)
-    except importlib.metadata.PackageNotFoundError:
-        return ""
+    return installed_version(distribution) or ""
 
 
 def _lint_of(cell: Cell, prepared: Prepared) -> dict[str, Any]:

@@ -492,17 +492,12 @@ class Verification:
         )
 
     def host_facts(self) -> dict[str, Any]:
-        from importlib.metadata import PackageNotFoundError, version
-
         from harness import results
-        from harness.provenance import host_dependencies
+        from harness.provenance import host_dependencies, installed_version
 
         facts: dict[str, Any] = {"machine": self.settings.host, "engines": {}}
         for name in ("auditwheel", "packaging"):
-            try:
-                facts[name] = version(name)
-            except PackageNotFoundError:
-                facts[name] = ""
+            facts[name] = installed_version(name) or ""
         # Every host-side distribution the run imported, so a gate can tell two runs made
         # with different tools apart.
         facts[results.HOST_DEPENDENCIES] = host_dependencies()
