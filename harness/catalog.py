@@ -170,6 +170,7 @@ class Distro:
         return f"{self.name}-{self.arch.name}"
 
 
+@functools.cache
 def _image_constraints() -> str:
     """The pins a recipe's pip installs use, as one shell word for a step to write to a file.
 

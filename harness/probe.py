@@ -154,10 +154,17 @@ class DistroProbe:
             step=f"measuring facts in {self.distro.key}",
         )
         if not result.ok:
+            # An interpreter too old even to parse the agent cannot report its own version
+            # (the agent does that for the rest): name the minimum here.
+            hint = (
+                f" (the probe needs python3 >= {probe_deps.oldest_python_text()} there: "
+                "give the row the portable-python recipe)"
+                if "SyntaxError" in result.stderr
+                else ""
+            )
             raise HarnessError(
                 f"the probe agent failed in {self.distro.key} (exit {result.exit_code}): "
-                f"{result.tail(3)} (the probe needs python3 >= {probe_deps.oldest_python_text()} "
-                "there: give the row the portable-python recipe)"
+                f"{result.tail(3)}{hint}"
             )
         raw = parse_agent_output(result.stdout)
         problems = raw.pop("problems", [])

@@ -339,8 +339,7 @@ def installed_set(spec, template):
     venv = os.path.join(directory, "venv")
     python = os.path.join(venv, "bin", "python")
     recorded = os.path.join(directory, "install.json")
-    if not os.path.isdir(SETS_DIR):
-        os.makedirs(SETS_DIR, exist_ok=True)
+    os.makedirs(SETS_DIR, exist_ok=True)
     with open(os.path.join(SETS_DIR, key + ".lock"), "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if os.path.exists(recorded):

@@ -12,6 +12,7 @@ from __future__ import annotations
 import ast
 import hashlib
 import re
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -76,6 +77,7 @@ def _sha256(path: Path) -> str:
 def _fetch(pin: PinnedWheel, dest: Path) -> Path:
     """pip download of exactly that wheel, checked against its hash (pip's --require-hashes
     and ours: the file in the cache is what the lock names)."""
+    dest.mkdir(parents=True)
     requirements = dest / "requirements.txt"
     requirements.write_text(pin.requirement + "\n", encoding="utf-8")
     command = [
@@ -112,17 +114,14 @@ def probe_library(cache: Cache) -> Path:
             return final
         with cache.new_entry(final) as scratch:
             downloads = scratch / ".downloads"
-            downloads.mkdir()
             for pin in pins:
-                wheel = _fetch(pin, downloads)
+                # One directory per pin: _fetch takes the wheel it finds there.
+                wheel = _fetch(pin, downloads / pin.name)
                 with zipfile.ZipFile(wheel) as archive:
                     # Only the importable code: the agent needs no metadata.
                     members = [m for m in archive.namelist() if ".dist-info/" not in m]
                     archive.extractall(scratch, members)
-                wheel.unlink()
-            for leftover in downloads.iterdir():
-                leftover.unlink()
-            downloads.rmdir()
+            shutil.rmtree(downloads)
     return final
 
 
