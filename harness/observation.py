@@ -27,6 +27,11 @@ class InstallObservation:
     reason: str  # pip's own words, one line
     output: str  # tail of pip's output
     seconds: float
+    # How pip ran: "forked" (a child of a process that had imported that pip, on the same
+    # interpreter) or "process" (`python -m pip` started afresh); and whether this cell reused
+    # the install of another cell with the same wheel set and pip (its seconds are then 0).
+    driver: str = "process"
+    shared: bool = False
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> InstallObservation:
@@ -37,6 +42,8 @@ class InstallObservation:
             reason=str(data.get("reason", "")),
             output=str(data.get("output", "")),
             seconds=float(data.get("seconds", 0.0)),
+            driver=str(data.get("driver", "process")),
+            shared=bool(data.get("shared", False)),
         )
 
 

@@ -52,6 +52,9 @@ class ProbeRequest:
     find_links: tuple[Path, ...] = field(default=())
     installer: str = "distro"  # or a pip of the pip-version axis: "19.3", "latest"
     pips_dir: Path | None = None  # host directory of pip wheels (inside the wheel root)
+    # "forked": pip runs in a child of a process that has imported it (the agent's pip
+    # server); "process": `python -m pip` afresh per install (what the benchmark compares).
+    pip_driver: str = "forked"
 
 
 def parse_agent_output(text: str) -> dict[str, Any]:
@@ -69,6 +72,9 @@ def classify(raw: dict[str, Any]) -> obs.Observation:
     if raw.get("installer_error"):
         # That pip cannot be used here: the cell is not told, whatever the wheel claims.
         return obs.Observation.failure(str(raw["installer_error"]), raw.get("seconds", 0.0))
+    if raw.get("agent_error"):
+        # The agent could not establish what pip did: the harness cannot tell.
+        return obs.Observation.failure(str(raw["agent_error"]), raw.get("seconds", 0.0))
     install = raw["install"]
     output = install["output"]
     if install["timed_out"]:
@@ -89,6 +95,8 @@ def classify(raw: dict[str, Any]) -> obs.Observation:
             reason=diagnostics.pip_reason(output),
             output=output[-3000:],
             seconds=float(install["seconds"]),
+            driver="forked" if install.get("served") else "process",
+            shared=bool(install.get("shared")),
         ),
         load=obs.RunObservation.from_json(raw.get("load")),
         forced=obs.RunObservation.from_json(raw.get("forced")),
@@ -217,6 +225,7 @@ class DistroProbe:
                     for label, path, args in request.checks
                 ],
                 "dlopen": request.dlopen,
+                "pip_driver": request.pip_driver,
                 "timeouts": {"install": install_timeout, "run": run_timeout},
             }
             if request.installer != installers.DISTRO:

@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import zipfile
+from collections.abc import Mapping
+from pathlib import Path
+
 from packaging import tags
 
 from harness.facts import DistroFacts
@@ -43,3 +49,43 @@ def facts(
         sonames=sonames,
         supported_tags=tuple(str(t) for t in supported),
     )
+
+
+def make_wheel(
+    directory: Path,
+    filename: str,
+    files: Mapping[str, str | bytes],
+    *,
+    top_level: list[str] | None = None,
+    requires_python: str | None = None,
+    requires: tuple[str, ...] = (),
+) -> Path:
+    """A wheel pip installs: the files, plus a dist-info with METADATA, WHEEL and RECORD."""
+    name, version = filename.split("-")[:2]
+    tag = "-".join(filename.removesuffix(".whl").split("-")[-3:])
+    dist_info = f"{name}-{version}.dist-info"
+    metadata = f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n"
+    if requires_python:
+        metadata += f"Requires-Python: {requires_python}\n"
+    metadata += "".join(f"Requires-Dist: {r}\n" for r in requires)
+    contents: dict[str, bytes] = {
+        path: data.encode() if isinstance(data, str) else data for path, data in files.items()
+    }
+    contents[f"{dist_info}/METADATA"] = metadata.encode()
+    contents[f"{dist_info}/WHEEL"] = (
+        f"Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\nTag: {tag}\n"
+    ).encode()
+    if top_level is not None:
+        contents[f"{dist_info}/top_level.txt"] = "".join(f"{n}\n" for n in top_level).encode()
+    record = []
+    for path, data in contents.items():
+        digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
+        record.append(f"{path},sha256={digest},{len(data)}")
+    record.append(f"{dist_info}/RECORD,,")
+    contents[f"{dist_info}/RECORD"] = ("\n".join(record) + "\n").encode()
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / filename
+    with zipfile.ZipFile(path, "w") as archive:
+        for member, data in contents.items():
+            archive.writestr(member, data)
+    return path

@@ -3,14 +3,19 @@ how far a process got and how it ended must be told apart exactly."""
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+import signal
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from harness import probe_agent
+from harness import diagnostics, probe_agent
 from harness.probe import classify, parse_agent_output
+from tests.factories import make_wheel
 
 
 def _module(tmp_path: Path, name: str, body: str) -> Path:
@@ -133,15 +138,27 @@ def test_classify_reads_pips_decision() -> None:
     assert hung.error is not None and "did not finish" in hung.error
 
 
-@pytest.mark.parametrize("template_exists", [False])
+@pytest.fixture
+def pip_servers(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """The agent's pip servers of one test, stopped at its end."""
+    directory = tmp_path / "pip-servers"
+    monkeypatch.setattr(probe_agent, "PIP_SERVERS_DIR", str(directory))
+    yield directory
+    for pid_file in directory.glob("*.pid"):
+        with contextlib.suppress(OSError, ValueError):
+            os.kill(int(pid_file.read_text()), signal.SIGKILL)
+
+
 def test_facts_on_the_host(
-    tmp_path: Path, template_exists: bool, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], pip_servers: Path
 ) -> None:
     """The facts command measures this very interpreter (packaging from the harness's own env)."""
     import packaging
 
     probe_agent.facts(str(tmp_path / "venv"), str(Path(packaging.__file__).parent.parent))
     data = parse_agent_output(capsys.readouterr().out)
+    assert data["pip_server"]["started"] is True  # the distro pip's server, started as set-up
+    assert list(pip_servers.glob("*.sock"))
     assert data["python_version"] == ".".join(map(str, sys.version_info[:3]))
     assert data["glibc"] and data["glibc"].startswith("2.")
     assert data["pip_version"]
@@ -221,6 +238,7 @@ def test_cells_of_one_wheel_set_share_one_install_whatever_the_order(
     template = tmp_path / "template"
     venv.create(template, with_pip=False, symlinks=True)
     monkeypatch.setattr(probe_agent, "SETS_DIR", str(tmp_path / "sets"))
+    monkeypatch.setattr(probe_agent, "PIP_SERVERS_DIR", str(tmp_path / "pip-servers"))
     pip_runs: list[list[str]] = []
     outcomes = iter([{"timed_out": True}, {"timed_out": False}, {"timed_out": False}])
 
@@ -247,3 +265,51 @@ def test_cells_of_one_wheel_set_share_one_install_whatever_the_order(
     assert Path(python).parent.parent.name == "venv"
     _, other = probe_agent.installed_set({**spec, "wheels": ["/w/a.whl"]}, str(template))
     assert len(pip_runs) == 3 and "shared" not in other
+
+
+def test_a_served_install_lands_in_the_cells_venv_and_decides_as_pip_does(
+    tmp_path: Path, pip_servers: Path
+) -> None:
+    """Real pip on the host: the forked server and `python -m pip` install and refuse alike,
+    the served install writes into the cell's venv only, and a second cell's venv does not
+    see the first cell's install."""
+    import venv
+
+    template = tmp_path / "template"
+    venv.create(template, with_pip=True, symlinks=True)
+    wheels = tmp_path / "wheels"
+    fits = make_wheel(wheels, "t_fits-1.0-py3-none-any.whl", {"t_fits/__init__.py": "V = 1\n"})
+    alien = make_wheel(wheels, "t_alien-1.0-py3-none-win_amd64.whl", {"t_alien.py": ""})
+    template_site = probe_agent.site_packages(str(template))
+    assert template_site is not None
+    before = sorted(os.listdir(template_site))
+    answers = {}
+    for driver in ("forked", "process"):
+        for wheel in (fits, alien):
+            cell = tmp_path / f"{driver}-{wheel.stem}"
+            cell.mkdir()
+            cell_venv = str(cell / "venv")
+            probe_agent.fresh_venv(str(template), cell_venv)
+            args = ["install", "--no-index", "--no-cache-dir", "--disable-pip-version-check"]
+            env = {"PIP_NO_INPUT": "1"}
+            if driver == "forked":
+                done = probe_agent.pip_install(
+                    str(template), cell_venv, [*args, str(wheel)], 120, env
+                )
+                assert done.get("served") is True and "agent_error" not in done
+            else:
+                python = os.path.join(cell_venv, "bin", "python")
+                done = probe_agent.run([python, "-m", "pip", *args, str(wheel)], 120, env=env)
+            answers[(driver, wheel.name)] = (
+                done["exit_code"] == 0,
+                diagnostics.pip_reason(done["output"]),
+            )
+            own = probe_agent.site_packages(cell_venv)
+            assert own is not None
+            landed = [n for n in os.listdir(own) if n.endswith(".dist-info")]
+            assert landed == (["t_fits-1.0.dist-info"] if wheel is fits else [])
+    assert answers[("forked", fits.name)] == answers[("process", fits.name)]
+    assert answers[("forked", alien.name)] == answers[("process", alien.name)]
+    assert answers[("forked", fits.name)][0] is True
+    assert answers[("forked", alien.name)][0] is False
+    assert sorted(os.listdir(template_site)) == before  # nothing written into the template
