@@ -13,6 +13,7 @@ from typing import Any
 from packaging.version import InvalidVersion, Version
 
 from harness.expectation import WheelClaim, minimum_pip
+from harness.facts import TOOLCHAIN
 from harness.results import CellRecord, RunRecord
 from harness.verdict import Verdict
 
@@ -223,7 +224,7 @@ def minimum_pip_table(cells: list[CellRecord], arch: str) -> list[str]:
     ]
 
 
-BUILD_TOOLS = ("gcc", "g++", "gfortran", "binutils", "glibc", "auditwheel", "patchelf")
+BUILD_TOOLS = TOOLCHAIN
 
 
 def image_facts_table(record: RunRecord) -> list[str]:
