@@ -15,7 +15,7 @@ from harness import results
 from harness.html_report import NOT_MEASURED, render_html
 from harness.verdict import Verdict
 
-DATA = Path(__file__).parent / "data" / "x86_64-results.json"
+DATA = Path(__file__).resolve().parents[1] / "data" / "x86_64-results.json"
 FULL_RUN = Path("/work/fixtures/x86_64-results.json")  # a whole run, where it is available
 VOID = {"meta", "input", "br", "link", "img", "hr", "wbr"}
 
