@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.html_report import render_html
+from harness.report import render_html
 from harness.results import RunRecord, load
 from harness.verdict import Verdict
 
