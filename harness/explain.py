@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from harness.errors import UsageError
-from harness.facts import version_tuple
+from harness.facts import TOOLCHAIN, version_tuple
 
 # harness.policy, harness.catalog and harness.expectation load auditwheel's policy data; they
 # are imported where used, so that `register` (run for every command line) stays cheap.
@@ -35,14 +35,12 @@ if TYPE_CHECKING:
 
 Source = Literal["measured", "catalog", "not measured"]
 
-# Toolchain rows, and the keys a build image's measured facts may carry for each.
-TOOLS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("gcc", ("gcc",)),
-    ("g++", ("g++", "gxx")),
-    ("gfortran", ("gfortran",)),
-    ("binutils", ("binutils",)),
-    ("glibc", ("glibc",)),
-    ("auditwheel", ("auditwheel",)),
+# Toolchain rows (harness.facts.TOOLCHAIN), and the keys a build image's measured facts may
+# carry for each ("gxx" for g++ has been read since explain was written: kept, so that no
+# record reads differently).
+_FACT_ALIASES = {"g++": ("gxx",)}
+TOOLS: tuple[tuple[str, tuple[str, ...]], ...] = tuple(
+    (name, (name, *_FACT_ALIASES.get(name, ()))) for name in TOOLCHAIN
 )
 
 # auditwheel lists non-numeric symbol versions too (CXXABI_FLOAT128, CXXABI_TM_1): they are

@@ -11,22 +11,24 @@ from typing import Any
 from harness.cache import Cache
 from harness.container import Engine
 from harness.errors import HarnessError
+from harness.facts import TOOLCHAIN
 from harness.images import ResolvedImage
 from harness.settings import Settings
 
-# One "name=output" line per tool; a missing tool prints nothing after "=".
-_TOOLS = (
-    ("gcc", "gcc -dumpfullversion -dumpversion"),
-    ("g++", "g++ -dumpfullversion -dumpversion"),
-    ("gfortran", "gfortran -dumpfullversion -dumpversion"),
-    ("binutils", "ld --version | head -n 1"),
-    ("glibc", "getconf GNU_LIBC_VERSION || ldd --version | head -n 1"),
-    ("auditwheel", "auditwheel --version"),
-    ("patchelf", "patchelf --version"),
-)
+# How each tool of the toolchain reports its version; a missing tool prints nothing.
+_VERSION_COMMANDS = {
+    "gcc": "gcc -dumpfullversion -dumpversion",
+    "g++": "g++ -dumpfullversion -dumpversion",
+    "gfortran": "gfortran -dumpfullversion -dumpversion",
+    "binutils": "ld --version | head -n 1",
+    "glibc": "getconf GNU_LIBC_VERSION || ldd --version | head -n 1",
+    "auditwheel": "auditwheel --version",
+    "patchelf": "patchelf --version",
+}
+# One "name=output" line per tool (a KeyError here: a tool added to TOOLCHAIN needs a command).
 SCRIPT = "\n".join(
-    f'printf "%s=%s\\n" {name} "$( ({command}) 2>/dev/null | head -n 1)"'
-    for name, command in _TOOLS
+    f'printf "%s=%s\\n" {name} "$( ({_VERSION_COMMANDS[name]}) 2>/dev/null | head -n 1)"'
+    for name in TOOLCHAIN
 )
 _VERSION = re.compile(r"(\d+(?:\.\d+)+)")
 

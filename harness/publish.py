@@ -7,7 +7,7 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 
-from harness import html_report, report, results
+from harness import report, results
 
 
 def publish(
@@ -22,7 +22,7 @@ def publish(
     written["markdown"] = results_dir / "results.md"
     written["markdown"].write_text(markdown, encoding="utf-8")
     written["html"] = results_dir / "results.html"
-    written["html"].write_text(html_report.render_html(record), encoding="utf-8")
+    written["html"].write_text(report.render_html(record), encoding="utf-8")
     summary_file = environ.get("GITHUB_STEP_SUMMARY")
     if summary_file:
         with open(summary_file, "a", encoding="utf-8") as handle:

@@ -1,4 +1,5 @@
-"""Plain data for unit tests: distro facts with the tags packaging computes for them."""
+"""Plain data for unit tests: distro facts with the tags packaging computes for them, and
+cells and run records as results.json holds them."""
 
 from __future__ import annotations
 
@@ -10,7 +11,9 @@ from pathlib import Path
 
 from packaging import tags
 
+from harness import results
 from harness.facts import DistroFacts
+from harness.verdict import Verdict
 
 _LEGACY = {(2, 17): "manylinux2014", (2, 12): "manylinux2010", (2, 5): "manylinux1"}
 
@@ -89,3 +92,67 @@ def make_wheel(
         for member, data in contents.items():
             archive.writestr(member, data)
     return path
+
+
+def cell(
+    row: str,
+    distro: str,
+    verdict: Verdict,
+    as_expected: bool = True,
+    declared: str | None = None,
+    diagnosis: str = "",
+) -> results.CellRecord:
+    expected = {"installable": verdict is not Verdict.REFUSED_AS_CLAIMED, "reason": "r"}
+    if declared:
+        expected["declared"] = declared
+    return results.CellRecord(
+        key=f"{row} | x86_64 | {distro} | pip=distro",
+        test_id=f"{row}-{distro}",
+        row=row,
+        arch="x86_64",
+        distro=distro,
+        installer="distro",
+        dlopen="default",
+        members=(
+            results.MemberRecord(
+                "c_plain",
+                "default",
+                "sample",
+                "manylinux_2_31-x86_64",
+                "manylinux_2_31",
+                ("c_plain-1.0-cp39-abi3-manylinux_2_31_x86_64.whl",),
+                "built",
+            ),
+        ),
+        pip_version="23.0.1",
+        emulated=False,
+        expected=expected,
+        observed={},
+        verdict=verdict,
+        explanation="because",
+        diagnosis=diagnosis,
+        as_expected=as_expected,
+    )
+
+
+def record(cells, interrupted: bool = False) -> results.RunRecord:
+    return results.RunRecord(
+        schema=results.SCHEMA_VERSION,
+        harness_version="0",
+        created="now",
+        profile="local",
+        selection={},
+        host={},
+        images={"build:x:x86_64": {"reference": "r", "error": "cannot pull r"}},
+        builds={"b": {"status": "failed", "error": "cibuildwheel exited with 1"}},
+        distros={
+            "debian-bullseye-x86_64": {
+                "facts": {"glibc": "2.31", "python_version": "3.9.2", "pip_version": "20.3.4"}
+            },
+            "debian-forky-x86_64": {
+                "facts": {"glibc": "2.43", "python_version": "3.14.0", "pip_version": "26.2"}
+            },
+        },
+        cells=tuple(cells),
+        interrupted=interrupted,
+    )

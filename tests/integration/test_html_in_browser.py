@@ -12,11 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from harness.html_report import render_html
+from harness.report import render_html
 from harness.results import RunRecord, load
 from harness.verdict import Verdict
 
-DATA = Path(__file__).resolve().parents[1] / "unit" / "data"
+DATA = Path(__file__).resolve().parents[1] / "data"
 # As the machine notes say: without the background-networking flags, chromium's connections
 # are refused by a closed network, many at a time.
 FLAGS = (

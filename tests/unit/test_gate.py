@@ -14,7 +14,7 @@ from harness.errors import UsageError
 from harness.matrix import Selection, make_plan
 from harness.samples import default_samples_dir, discover
 from harness.verdict import Verdict
-from tests.unit.test_results_report import cell, record
+from tests.factories import cell, record
 
 LIBCRYPT = "libcrypt[grafted]@manylinux_2_31"
 NOLIBCRYPT = "debian-trixie-nolibcrypt"

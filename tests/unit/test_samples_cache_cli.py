@@ -12,7 +12,7 @@ from harness.cache import Cache, tree_hash
 from harness.errors import UsageError
 from harness.samples import default_samples_dir, discover, load_sample
 from harness.verdict import Verdict
-from tests.unit.test_results_report import cell, record
+from tests.factories import cell, record
 
 
 def _project(tmp_path: Path, toml: str, check: bool = True) -> Path:

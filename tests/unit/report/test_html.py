@@ -1,86 +1,29 @@
+"""The HTML renderer: every cell expandable with its verdict's class, the filters' inputs and
+the attributes the script filters on, escaping of everything the record says, no network
+reference, and the stylesheet and script inlined from the package's files."""
+
 from __future__ import annotations
 
 import dataclasses
+import gzip
 import re
 import shutil
 import subprocess
-from dataclasses import dataclass, field
-from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+import harness.report
 from harness import results
-from harness.html_report import NOT_MEASURED, render_html
+from harness.facts import TOOLCHAIN
+from harness.report import render_html
+from harness.report.model import NOT_MEASURED
 from harness.verdict import Verdict
+from tests.unit.report.dom import Node, parse
 
-DATA = Path(__file__).parent / "data" / "x86_64-results.json"
-FULL_RUN = Path("/work/fixtures/x86_64-results.json")  # a whole run, where it is available
-VOID = {"meta", "input", "br", "link", "img", "hr", "wbr"}
-
-
-# -- a small DOM, to assert on structure rather than on substrings ----------------------------
-
-
-@dataclass
-class Node:
-    tag: str
-    attrs: dict[str, str]
-    parent: Node | None = None
-    children: list[Node] = field(default_factory=list)
-    text: list[str] = field(default_factory=list)
-
-    @property
-    def classes(self) -> set[str]:
-        return set(self.attrs.get("class", "").split())
-
-    def iter(self) -> list[Node]:
-        found = []
-        for child in self.children:
-            found.append(child)
-            found += child.iter()
-        return found
-
-    def find_all(self, tag: str, cls: str | None = None, **attrs: str) -> list[Node]:
-        return [
-            n
-            for n in self.iter()
-            if n.tag == tag
-            and (cls is None or cls in n.classes)
-            and all(n.attrs.get(k.replace("_", "-")) == v for k, v in attrs.items())
-        ]
-
-    def all_text(self) -> str:
-        return "".join(self.text) + "".join(c.all_text() for c in self.children)
-
-
-class TreeBuilder(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.root = Node("#root", {})
-        self.stack = [self.root]
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        node = Node(tag, {k: v or "" for k, v in attrs}, parent=self.stack[-1])
-        self.stack[-1].children.append(node)
-        if tag not in VOID:
-            self.stack.append(node)
-
-    def handle_endtag(self, tag: str) -> None:
-        assert self.stack[-1].tag == tag, f"</{tag}> closes <{self.stack[-1].tag}>"
-        self.stack.pop()
-
-    def handle_data(self, data: str) -> None:
-        self.stack[-1].text.append(data)
-
-
-def parse(text: str) -> Node:
-    builder = TreeBuilder()
-    builder.feed(text)
-    builder.close()
-    assert builder.stack == [builder.root], "unclosed elements"
-    return builder.root
+DATA = Path(__file__).resolve().parents[2] / "data"
+STATIC = Path(harness.report.__file__).parent / "static"
 
 
 # -- records built in code ------------------------------------------------------------------
@@ -88,7 +31,13 @@ def parse(text: str) -> Node:
 
 def member(policy: str = "manylinux_2_31", sample: str = "c_plain") -> results.MemberRecord:
     return results.MemberRecord(
-        sample, "default", "sample", f"{policy}-x86_64", policy, (f"{sample}.whl",), "built"
+        sample,
+        "default",
+        "sample",
+        f"{policy}-x86_64",
+        policy,
+        (f"{sample}-1.0-cp39-abi3-{policy}_x86_64.whl",),
+        "built",
     )
 
 
@@ -146,7 +95,7 @@ def run_record(cells: list[results.CellRecord], **changes: Any) -> results.RunRe
 
 @pytest.fixture(scope="module")
 def fixture_record() -> results.RunRecord:
-    return results.load(DATA)
+    return results.load(DATA / "x86_64-results.json")
 
 
 @pytest.fixture(scope="module")
@@ -286,9 +235,11 @@ def test_javascript_parses() -> None:
     assert result.returncode == 0, result.stderr
 
 
-@pytest.mark.skipif(not FULL_RUN.exists(), reason="the full run's results are not here")
-def test_full_run_stays_small() -> None:
-    record = results.load(FULL_RUN)
+def test_full_run_stays_small(tmp_path: Path) -> None:
+    # A whole run (265 cells, four pips, one arch), kept compressed beside the small fixture.
+    full = tmp_path / "results.json"
+    full.write_bytes(gzip.decompress((DATA / "x86_64-full-results.json.gz").read_bytes()))
+    record = results.load(full)
     text = render_html(record)
     assert len(text.encode()) < 2_000_000
     assert len(parse(text).find_all("details", "cell-detail")) == len(record.cells)
@@ -376,17 +327,24 @@ def test_cell_detail_shows_expected_against_observed() -> None:
     assert "observed: load" not in titles  # nothing loaded after a refusal
 
 
-def test_each_installer_gets_its_own_table() -> None:
-    installers = ["distro", "pip==19.0", "pip==20.3"]
+def test_each_installer_gets_its_own_table_distro_first_then_pips_oldest_first() -> None:
+    installers = ["latest", "20.3", "distro", "19.0"]
     cells = [cell(installer=i, key=f"c_plain | {i}") for i in installers]
     dom = parse(render_html(run_record(cells)))
     blocks = dom.find_all("div", "block")
-    assert [b.attrs["data-installer"] for b in blocks] == installers
-    for block, record_cell in zip(blocks, cells, strict=True):
+    in_order = ["distro", "19.0", "20.3", "latest"]
+    assert [b.attrs["data-installer"] for b in blocks] == in_order
+    assert [b.find_all("h4")[0].all_text() for b in blocks] == [
+        "installer: the distro's own pip",
+        "installer: pip 19.0",
+        "installer: pip 20.3",
+        "installer: pip latest",
+    ]
+    for block, installer in zip(blocks, in_order, strict=True):
         (td,) = block.find_all("td", "cell")
-        assert td.attrs["data-key"] == record_cell.key
+        assert td.attrs["data-key"] == f"c_plain | {installer}"
     (form,) = dom.find_all("form", id="filters")
-    assert {i.attrs["value"] for i in form.find_all("input", name="installer")} == set(installers)
+    assert [i.attrs["value"] for i in form.find_all("input", name="installer")] == in_order
 
 
 def test_no_combination_section_without_combinations() -> None:
@@ -424,19 +382,82 @@ def test_header_flags_interruption_skips_and_image_facts() -> None:
     (images,) = dom.find_all("table", "image-facts")
     rows = images.find_all("tr")[1:]
     assert len(rows) == 2  # build images only
-    # Columns are the measured facts' names, sorted.
+    # The toolchain's columns, in its order; a tool not measured shows "-".
     assert [th.all_text() for th in images.find_all("th")] == [
-        "image",
+        "build image",
         "reference",
-        "auditwheel",
-        "binutils",
-        "gcc",
+        *TOOLCHAIN,
     ]
-    assert [td.all_text() for td in rows[0].find_all("td")[2:]] == ["6.8.2", "2.35.2", "10.2.1"]
-    assert NOT_MEASURED in rows[1].all_text() and NOT_MEASURED not in rows[0].all_text()
+    measured = dict(
+        zip(TOOLCHAIN, [td.all_text() for td in rows[0].find_all("td")[2:]], strict=True)
+    )
+    assert measured == {
+        "gcc": "10.2.1",
+        "g++": "-",
+        "gfortran": "-",
+        "binutils": "2.35.2",
+        "glibc": "-",
+        "auditwheel": "6.8.2",
+        "patchelf": "-",
+    }
+    (unmeasured,) = rows[1].find_all("td")[2:]
+    assert unmeasured.all_text() == NOT_MEASURED
+    assert unmeasured.attrs["colspan"] == str(len(TOOLCHAIN))
     assert "Not probed" in header.all_text()
 
 
 def test_uninterrupted_run_has_no_banner() -> None:
     dom = parse(render_html(run_record([cell()])))
     assert not dom.find_all("p", "interrupted")
+
+
+def test_stylesheet_and_script_are_the_package_files() -> None:
+    text = render_html(run_record([cell()]))
+    style = re.search(r"<style>\n(.*)</style>", text, re.S)
+    script = re.search(r"<script>\n(.*)</script>", text, re.S)
+    assert style is not None and script is not None
+    assert style.group(1) == (STATIC / "report.css").read_text(encoding="utf-8")
+    assert script.group(1) == (STATIC / "report.js").read_text(encoding="utf-8")
+    assert "td.cell.filtered" in style.group(1) and "getElementById('filters')" in script.group(1)
+
+
+def test_minimum_pip_table_sits_beside_the_matrices_not_in_their_filtered_blocks() -> None:
+    wheel = "c_plain-1.0-cp39-abi3-manylinux_2_34_x86_64.whl"
+    members = (dataclasses.replace(member(), wheels=(wheel,)),)
+    accepted = {"install": {"decision": "accepted"}}
+    cells = [
+        cell(installer="distro", members=members, observed=accepted, pip_version="23.0.1"),
+        cell(installer="20.3", members=members, observed=accepted, pip_version="20.3.4"),
+    ]
+    dom = parse(render_html(run_record(cells)))
+    (section,) = dom.find_all("section", "arch")
+    (table,) = section.find_all("table", "minimum-pip")
+    assert table.parent is section  # not in a div.block: the filters leave it shown
+    (row,) = table.find_all("tr")[1:]
+    assert [td.all_text() for td in row.find_all("td")] == [
+        "c_plain@manylinux_2_31",
+        "manylinux_2_34_x86_64",
+        "20.3",
+        "20.3.4",
+        "-",
+        "yes",
+    ]
+
+
+def test_notes_keep_their_code_and_emphasis_and_escape_the_rest() -> None:
+    broken = cell(
+        row="x<y>@manylinux_2_31",
+        verdict=Verdict.VIOLATION,
+        as_expected=False,
+        diagnosis="needs <GLIBC_2.34> & more",
+    )
+    text = render_html(run_record([broken]))
+    (section,) = parse(text).find_all("section", "explained")
+    (item,) = section.find_all("li")
+    assert [c.tag for c in item.children] == ["code", "strong"]
+    assert item.children[0].all_text() == "x<y>@manylinux_2_31"
+    assert item.children[1].all_text() == "not as expected"
+    assert (
+        "<li><code>x&lt;y&gt;@manylinux_2_31</code> on x86_64 debian-bookworm: violation — "
+        "<strong>not as expected</strong>: needs &lt;GLIBC_2.34&gt; &amp; more</li>"
+    ) in text

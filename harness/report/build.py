@@ -1,0 +1,62 @@
+"""A run's record made into the report's view model: the one place that decides what the
+Markdown and the HTML report show. Pure: RunRecord in, Report out."""
+
+from __future__ import annotations
+
+from harness.report import findings
+from harness.report.matrix import arch_sections, installer_order
+from harness.report.model import (
+    VERDICT_ICONS,
+    VERDICT_MEANINGS,
+    Counts,
+    FilterGroup,
+    LegendEntry,
+    Report,
+    VerdictCount,
+)
+from harness.results import RunRecord
+from harness.verdict import Verdict
+
+
+def build_report(record: RunRecord) -> Report:
+    return Report(
+        title=f"manylinux-harness: {record.profile} profile",
+        harness_version=record.harness_version,
+        created=record.created,
+        profile=record.profile,
+        interrupted=record.interrupted,
+        counts=counts(record),
+        legend=tuple(LegendEntry(v, VERDICT_ICONS[v], VERDICT_MEANINGS[v]) for v in Verdict),
+        filters=filters(record),
+        arches=arch_sections(record),
+        differences=findings.differences(record.cells),
+        explained=findings.explained(record.cells),
+        static_findings=findings.static_findings(record),
+        build_images=findings.build_images_table(record.images),
+        distros=findings.distros_table(record.distros),
+        not_probed=findings.not_probed(record),
+        not_prepared=findings.not_prepared(record),
+    )
+
+
+def counts(record: RunRecord) -> Counts:
+    summary = record.summary()
+    return Counts(
+        cells=summary["cells"],
+        verdicts=tuple(VerdictCount(v, VERDICT_ICONS[v], summary[v.value]) for v in Verdict),
+        as_expected=summary["as_expected"],
+        not_as_expected=summary["not_as_expected"],
+    )
+
+
+def filters(record: RunRecord) -> tuple[FilterGroup, ...]:
+    """What the HTML report's filters offer: every value the cells take, so that all checked
+    shows every cell."""
+    cells = record.cells
+    return (
+        FilterGroup("arch", tuple(sorted({c.arch for c in cells}))),
+        FilterGroup("policy", tuple(sorted({m.policy for c in cells for m in c.members}))),
+        FilterGroup("distro", tuple(sorted({c.distro for c in cells}))),
+        FilterGroup("verdict", tuple(v.value for v in Verdict)),
+        FilterGroup("installer", tuple(sorted({c.installer for c in cells}, key=installer_order))),
+    )

@@ -1,0 +1,133 @@
+"""What one cell opens to show: the verdict and why, what was expected against what was
+observed (pip's decision, the load, the forced load, their output), the lint, the wheels and
+the run's own facts. Empty fields and parts are left out."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from harness.report.cpp_lint import lint_text
+from harness.report.model import DetailPart
+from harness.results import CellRecord, MemberRecord
+
+
+def cell_details(cell: CellRecord) -> tuple[DetailPart, ...]:
+    observed = cell.observed
+    parts = [
+        DetailPart("verdict", _verdict_fields(cell)),
+        DetailPart("expected", _expected_fields(cell.expected)),
+        _install_part(_mapping(observed, "install")),
+        _run_part("observed: load", _mapping(observed, "load")),
+        _run_part("observed: forced load", _mapping(observed, "forced")),
+        DetailPart("observed: harness error", output=_text(observed.get("error"))),
+        _lint_part(cell),
+        DetailPart("wheels", items=tuple(_member_text(m) for m in cell.members)),
+        DetailPart("run", _run_fields(cell)),
+    ]
+    return tuple(p for p in parts if p.fields or p.items or p.output)
+
+
+def member_label(member: MemberRecord) -> str:
+    flavour = "" if member.flavour == "default" else f"[{member.flavour}]"
+    return f"{member.sample}{flavour} @ {member.build_image}"
+
+
+def _fields(pairs: Iterable[tuple[str, object]]) -> tuple[tuple[str, str], ...]:
+    """Name and value pairs as text; None and "" say nothing, so they are left out."""
+    return tuple((key, str(value)) for key, value in pairs if value is not None and value != "")
+
+
+def _text(value: object) -> str:
+    return str(value) if value else ""
+
+
+def _mapping(data: Mapping[str, Any], key: str) -> Mapping[str, Any]:
+    value = data.get(key)
+    return value if isinstance(value, Mapping) else {}
+
+
+def _yes_no(value: object) -> str:
+    return "yes" if value else "no"
+
+
+def _verdict_fields(cell: CellRecord) -> tuple[tuple[str, str], ...]:
+    return _fields(
+        [
+            ("verdict", cell.verdict.value),
+            ("as expected", "yes" if cell.as_expected else "NO"),
+            ("explanation", cell.explanation),
+            ("diagnosis", cell.diagnosis),
+            ("notes", "; ".join(cell.notes)),
+        ]
+    )
+
+
+def _expected_fields(expected: Mapping[str, Any]) -> tuple[tuple[str, str], ...]:
+    installable = expected.get("installable")
+    return _fields(
+        [
+            ("installable", None if installable is None else _yes_no(installable)),
+            ("reason", expected.get("reason")),
+            ("matching tags", ", ".join(map(str, expected.get("matching_tags") or ()))),
+            ("policy problems", "; ".join(map(str, expected.get("policy_problems") or ()))),
+            ("declared", expected.get("declared")),
+            ("declared reason", expected.get("declared_reason")),
+        ]
+    )
+
+
+def _install_part(install: Mapping[str, Any]) -> DetailPart:
+    fields = _fields(
+        [
+            ("decision", install.get("decision")),
+            ("reason", install.get("reason")),
+            ("exit code", install.get("exit_code")),
+            ("pip", install.get("pip_version")),
+            ("seconds", install.get("seconds")),
+        ]
+    )
+    return DetailPart("observed: install", fields, output=_text(install.get("output")))
+
+
+def _run_part(title: str, run: Mapping[str, Any]) -> DetailPart:
+    fields = _fields(
+        [
+            ("status", run.get("status")),
+            ("stage", run.get("stage")),
+            ("exit code", run.get("exit_code")),
+            ("signal", run.get("signal")),
+            ("seconds", run.get("seconds")),
+        ]
+    )
+    return DetailPart(title, fields, output=_text(run.get("output")))
+
+
+def _lint_part(cell: CellRecord) -> DetailPart:
+    if not cell.lint:
+        return DetailPart("C++ runtime lint")
+    fields = (("summary", lint_text(cell)), ("warned", _yes_no(cell.lint.get("warned"))))
+    return DetailPart("C++ runtime lint", fields)
+
+
+def _member_text(member: MemberRecord) -> str:
+    return (
+        f"{member_label(member)} ({member.kind}, policy {member.policy}, "
+        f"build {member.build_status}): {', '.join(member.wheels) or 'no wheel'}"
+    )
+
+
+def _run_fields(cell: CellRecord) -> tuple[tuple[str, str], ...]:
+    timings = " · ".join(f"{name} {seconds} s" for name, seconds in cell.timings.items())
+    return _fields(
+        [
+            ("timings", timings),
+            ("pip version", cell.pip_version),
+            ("installer", cell.installer),
+            ("dlopen", cell.dlopen),
+            ("emulated", "yes (qemu)" if cell.emulated else "no"),
+            ("worker", cell.worker),
+            ("test id", cell.test_id),
+            ("key", cell.key),
+        ]
+    )

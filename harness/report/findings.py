@@ -1,0 +1,165 @@
+"""What the report says after the matrices: the cells worth a look (one line per row and
+outcome), what differs between architectures, the static findings per wheel, the measured
+facts of build images and distros, and what was not probed or could not be prepared."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from harness.facts import TOOLCHAIN
+from harness.report.model import NOT_MEASURED, NoteList, Table, TableCell, Text, plain
+from harness.results import CellRecord, RunRecord
+from harness.verdict import Verdict
+
+
+def _code(value: str) -> Text:
+    return Text(value, "code")
+
+
+def differences(cells: Iterable[CellRecord]) -> NoteList:
+    """Cells measured on several arches (same wheels, distro, pip, loading) whose verdicts
+    differ: each with what happened on each arch, in the loader's words."""
+    by_identity: dict[tuple[str, str, str], dict[str, CellRecord]] = defaultdict(dict)
+    for cell in cells:
+        if " wheel)" in cell.row:  # cross-arch cells differ by design
+            continue
+        by_identity[(cell.row, cell.distro, cell.installer)][cell.arch] = cell
+    items = []
+    for (row, distro, installer), arches in sorted(by_identity.items()):
+        if len(arches) < 2 or len({c.verdict for c in arches.values()}) < 2:
+            continue
+        pip = "" if installer == "distro" else f", pip {installer}"
+        what = "; ".join(
+            f"{arch}: {cell.verdict.value}"
+            + (f" ({cell.diagnosis or cell.explanation})" if cell.verdict is not Verdict.OK else "")
+            for arch, cell in sorted(arches.items())
+        )
+        items.append((_code(row), Text(f" on {distro}{pip}: {what}")))
+    return NoteList("Differences between architectures", tuple(items))
+
+
+def _worth_a_look(cell: CellRecord) -> bool:
+    return (
+        not cell.as_expected
+        or cell.verdict in (Verdict.VIOLATION, Verdict.ERROR, Verdict.OVER_RESTRICTIVE)
+        or (cell.verdict is Verdict.REFUSED_AS_CLAIMED and bool(cell.diagnosis))
+    )
+
+
+def explained(cells: Iterable[CellRecord]) -> NoteList:
+    """Violations, errors, over-restrictive cells, refusals with a forced-load diagnosis, and
+    anything not as expected: one line per row and outcome, naming the distros."""
+    # (arch, row, verdict, as expected, declared verdict, why) -> distros, in cell order;
+    # a distro is named once even when several of its pips gave the same outcome.
+    groups: dict[tuple[str, str, str, bool, str, str], dict[str, None]] = defaultdict(dict)
+    reasons: dict[tuple[str, str, str, bool, str, str], str] = {}
+    for cell in filter(_worth_a_look, cells):
+        why = cell.diagnosis or cell.explanation
+        key = (cell.arch, cell.row, cell.verdict.value, cell.as_expected, cell.declared or "", why)
+        groups[key][cell.distro] = None
+        reasons[key] = str(cell.expected.get("declared_reason", "")) if cell.declared else ""
+    items = []
+    for key in sorted(groups):
+        arch, row, verdict, as_expected, declared, why = key
+        label = (
+            f"{verdict} (declared)"
+            if declared == verdict
+            else (f"{verdict} (declared {declared})" if declared else verdict)
+        )
+        line = [_code(row), Text(f" on {arch} {', '.join(groups[key])}: {label}")]
+        if not as_expected:
+            line += [Text(" — "), Text("not as expected", "strong")]
+        tail = f" — {reasons[key]}" if reasons[key] and as_expected else ""
+        line.append(Text(f": {why}{tail}"))
+        items.append(tuple(line))
+    return NoteList("Cells explained", tuple(items))
+
+
+def static_findings(record: RunRecord) -> NoteList:
+    """What each built wheel needs beyond its claim, and the C++ runtime lint, per build."""
+    items = []
+    for request_key, build in sorted(record.builds.items()):
+        for path in build.get("wheels", []):
+            inspection = record.wheels.get(path.rsplit("/", 1)[-1], {})
+            problems = inspection.get("policy_problems", [])
+            # unhidden symbols are routine (most wheels export some): the lint's other kinds
+            # are the ones that break a process
+            warnings = [
+                f["detail"] for f in inspection.get("lint", []) if f["kind"] != "unhidden-symbols"
+            ]
+            if problems or warnings:
+                claimed = inspection.get("claimed_policy") or "no manylinux tag"
+                text = "; ".join([*problems, *warnings])
+                items.append((_code(request_key), Text(f" (claims {claimed}): {text}")))
+    return NoteList("Static checks of the wheels", tuple(items))
+
+
+def not_probed(record: RunRecord) -> NoteList:
+    items = tuple(
+        (_code(key), Text(f": {reason}")) for key, reason in sorted(record.skipped.items())
+    )
+    return NoteList("Not probed", items)
+
+
+def not_prepared(record: RunRecord) -> NoteList:
+    images = [
+        (Text("image "), _code(key), Text(f": {image['error']}"))
+        for key, image in sorted(record.images.items())
+        if isinstance(image, Mapping) and "error" in image
+    ]
+    builds = [
+        (Text("build "), _code(key), Text(f": {build.get('error', '')}"))
+        for key, build in sorted(record.builds.items())
+        if isinstance(build, Mapping) and build.get("status") == "failed"
+    ]
+    return NoteList("Could not prepare", (*images, *builds))
+
+
+def build_images_table(images: Mapping[str, Any]) -> Table:
+    """What each build image was measured to carry: the toolchain its wheels were built with.
+    Images that could not be prepared are under "could not prepare" instead."""
+    builds = {
+        key: entry
+        for key, entry in sorted(images.items())
+        if key.startswith("build:") and isinstance(entry, Mapping) and "error" not in entry
+    }
+    measured = [entry.get("facts") or {} for entry in builds.values()]
+    # The toolchain's columns, then whatever else an image measured (an older or newer
+    # harness's facts): nothing measured goes unshown.
+    extra = sorted({name for facts in measured for name in facts if name not in TOOLCHAIN})
+    tools = (*TOOLCHAIN, *extra)
+    rows = []
+    for (key, entry), facts in zip(builds.items(), measured, strict=True):
+        name = key.removeprefix("build:").replace(":", " ")
+        first = (TableCell(plain(name)), TableCell((_code(str(entry.get("reference", ""))),)))
+        values: tuple[TableCell, ...]
+        if "error" in facts or not facts:
+            values = (TableCell(plain(NOT_MEASURED), columns=len(tools)),)
+        else:
+            values = tuple(TableCell(plain(str(facts.get(t, "-")))) for t in tools)
+        rows.append(first + values)
+    header = ("build image", "reference", *tools)
+    return Table("image-facts", "Build images (measured)", header, tuple(rows))
+
+
+def distros_table(distros: Mapping[str, Any]) -> Table:
+    rows = []
+    for key, entry in sorted(distros.items()):
+        entry = entry or {}
+        facts = entry.get("facts") or {}
+        arch = f"{entry.get('arch', '')}{' (emulated)' if entry.get('emulated') else ''}"
+        texts = [
+            entry.get("name", key),
+            arch,
+            facts.get("os_name", ""),
+            facts.get("glibc") or "-",
+            facts.get("glibcxx_max") or "-",
+            facts.get("python_version", ""),
+            facts.get("pip_version", ""),
+            entry.get("eol") or "-",
+        ]
+        rows.append(tuple(TableCell(plain(str(t))) for t in texts))
+    header = ("distro", "arch", "os", "glibc", "GLIBCXX max", "python", "pip", "end of life")
+    return Table("distro-facts", "Distros (measured)", header, tuple(rows))
