@@ -19,7 +19,7 @@ from harness.build import FAILED, BuildOutcome, BuildRequest, WheelBuilder
 from harness.cache import Cache
 from harness.catalog import Catalog, Distro, ImageSpec, default_catalog
 from harness.container import LABEL_RUN, Engine, run_id
-from harness.errors import HarnessError
+from harness.errors import HarnessError, NothingToRun
 from harness.expectation import CellContext, WheelClaim, declared_rule, expect_install
 from harness.facts import DistroFacts, version_tuple
 from harness.images import ImageProvider, ResolvedImage, describe_failure
@@ -78,11 +78,6 @@ class Prepared:
             wheels=dict(data.get("wheels", {})),
             pips=dict(data.get("pips", {})),
         )
-
-
-class NothingToRun(HarnessError):
-    """Every build image, or every distro image, of the selection is unavailable: the run
-    stops after preparing images instead of reporting a matrix of errors."""
 
 
 def nothing_to_run(plan: Plan, images: dict[str, dict[str, Any]]) -> str | None:
