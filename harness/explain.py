@@ -29,7 +29,7 @@ from harness.facts import version_tuple
 # are imported where used, so that `register` (run for every command line) stays cheap.
 if TYPE_CHECKING:
     from harness.catalog import BuildImage, Catalog
-    from harness.expectation import TagFamily
+    from harness.installers import TagFamily
     from harness.policy import PolicyInfo
     from harness.results import RunRecord
 
@@ -160,7 +160,7 @@ def explain(
     """What moving a project's wheels from policy `old` to policy `new` changes.
 
     `record`: a run whose measured facts and cells are used when it is of `profile`.
-    `installers`: the pip tag families (harness.expectation.tag_families()).
+    `installers`: the pip tag families (harness.installers.tag_families()).
     `results`: how to name the record's file in the output.
     """
     from harness import policy as policy_mod
@@ -292,7 +292,7 @@ def _minimum_pip(pol: PolicyInfo, arch: str, installers: Sequence[TagFamily]) ->
     tags = [pol.tag(arch), *(f"{alias}_{arch}" for alias in pol.aliases)]
     found = []
     for tag in tags:
-        # The first matching family decides, as in harness.expectation.family_of.
+        # The first matching family decides, as in harness.installers.family_of.
         family = next((f for f in installers if f.pattern.match(tag)), None)
         if family is not None:
             found.append(family)
@@ -632,7 +632,7 @@ def run(args: argparse.Namespace, today: _dt.date | None = None) -> int:
     from harness import results as results_mod
     from harness.architecture import get_arch
     from harness.catalog import default_catalog
-    from harness.expectation import tag_families
+    from harness.installers import tag_families
 
     arch = get_arch(args.arch).name
     path: Path | None = args.results

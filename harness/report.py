@@ -12,7 +12,8 @@ from typing import Any
 
 from packaging.version import InvalidVersion, Version
 
-from harness.expectation import WheelClaim, minimum_pip
+from harness.expectation import WheelClaim
+from harness.installers import minimum_pip
 from harness.results import CellRecord, RunRecord
 from harness.verdict import Verdict
 

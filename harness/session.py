@@ -26,7 +26,6 @@ from harness.images import ImageProvider, ResolvedImage, describe_failure
 from harness.lint import WARNING_KINDS, inspect_wheel
 from harness.matrix import Cell, Plan, Selection, make_plan
 from harness.observation import Observation
-from harness.pips import ensure_pips, pips_dir
 from harness.probe import DistroProbe, ProbeRequest
 from harness.progress import Progress
 from harness.provenance import host_dependencies, installed_version
@@ -268,7 +267,7 @@ class Session:
             progress.line(
                 f"pip axis: fetching pip {', '.join(axis)} for Python {', '.join(sorted(pythons))}"
             )
-            pip_problems = ensure_pips(self.cache, axis, pythons)
+            pip_problems = installers.ensure_pips(self.cache, axis, pythons)
             for problem in sorted(pip_problems.values()):
                 progress.line(f"pip axis: {problem}")
         self._prepared = Prepared(images=images, builds=builds, wheels=wheels, pips=pip_problems)
@@ -365,7 +364,9 @@ class Session:
                 if cell.installer in prepared.pips:
                     raise HarnessError(prepared.pips[cell.installer])
                 claims = [WheelClaim.from_filename(w.name) for w in wheels]
-                expectation = expect_install(claims, facts, _expected_pip(cell, facts))
+                expectation = expect_install(
+                    claims, facts, installers.expected_pip(cell.installer, facts.pip_version)
+                )
                 expected = {
                     "installable": expectation.installable,
                     "reason": expectation.reason,
@@ -386,7 +387,7 @@ class Session:
                         ),
                         dlopen=cell.dlopen,
                         installer=cell.installer,
-                        pips_dir=pips_dir(self.cache),
+                        pips_dir=installers.pips_dir(self.cache),
                     )
                 )
                 pip_too_old = (
@@ -540,13 +541,6 @@ def distro_entry(
         "emulated": settings.emulated(distro.arch),
         "facts": facts.to_json(),
     }
-
-
-def _expected_pip(cell: Cell, facts: DistroFacts) -> str | None:
-    """The pip version the tag expectation assumes (None: one that knows every family)."""
-    if cell.installer == installers.DISTRO:
-        return facts.pip_version
-    return None if cell.installer == installers.LATEST else cell.installer
 
 
 def _version(distribution: str) -> str:

@@ -15,8 +15,8 @@ from harness import explain as explain_mod
 from harness import policy
 from harness.catalog import default_catalog
 from harness.errors import UsageError
-from harness.expectation import tag_families
 from harness.explain import Explanation, explain, render_markdown, render_text
+from harness.installers import tag_families
 from harness.results import RunRecord, load
 
 RESULTS = Path(__file__).parent / "data" / "explain-results.json"
