@@ -38,23 +38,15 @@ from harness.session import Session
 from harness.settings import Settings, parse_engine_option
 from harness.verdict import Verdict
 
-# The harness's exit codes as pytest's, for a session that stops on a harness error, and
-# back, for `manylinux-harness run`, which reads pytest's code when the run left no record.
-# Mapped, never assumed equal: pytest's 2 is "interrupted", the harness's "usage".
+# The harness's exit codes as pytest's, for a session that stops on a harness error (what a
+# user running pytest directly sees). Mapped, never assumed equal: pytest's 2 is
+# "interrupted", the harness's "usage". cli.run maps back.
 TO_PYTEST = {
     ExitCode.HELD: pytest.ExitCode.OK,
     ExitCode.BROKEN: pytest.ExitCode.TESTS_FAILED,
     ExitCode.USAGE: pytest.ExitCode.USAGE_ERROR,
     ExitCode.NOT_TOLD: pytest.ExitCode.INTERNAL_ERROR,
     ExitCode.INTERRUPTED: pytest.ExitCode.INTERRUPTED,
-}
-FROM_PYTEST = {
-    pytest.ExitCode.OK: ExitCode.HELD,
-    pytest.ExitCode.TESTS_FAILED: ExitCode.BROKEN,
-    pytest.ExitCode.INTERRUPTED: ExitCode.INTERRUPTED,
-    pytest.ExitCode.INTERNAL_ERROR: ExitCode.NOT_TOLD,
-    pytest.ExitCode.USAGE_ERROR: ExitCode.USAGE,
-    pytest.ExitCode.NO_TESTS_COLLECTED: ExitCode.NOT_TOLD,
 }
 
 _SESSION = pytest.StashKey[Session]()

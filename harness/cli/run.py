@@ -18,6 +18,20 @@ from harness.options import add_options, option
 PYTEST_FIXED = ("-o", "junit_family=xunit1", "-rfE", "-q")
 
 
+def from_pytest(code: int) -> ExitCode:
+    """pytest's exit code as the harness's, for a session that left no record and no
+    recorded stop (the plugin's TO_PYTEST goes the other way). Mapped, never passed on:
+    pytest's 2 is "interrupted", the harness's "usage"."""
+    return {
+        0: ExitCode.HELD,  # pytest.ExitCode.OK
+        1: ExitCode.BROKEN,  # TESTS_FAILED
+        2: ExitCode.INTERRUPTED,  # INTERRUPTED
+        3: ExitCode.NOT_TOLD,  # INTERNAL_ERROR
+        4: ExitCode.USAGE,  # USAGE_ERROR
+        5: ExitCode.NOT_TOLD,  # NO_TESTS_COLLECTED
+    }.get(int(code), ExitCode.NOT_TOLD)
+
+
 def register(subparsers: Any) -> argparse.ArgumentParser:
     parser: argparse.ArgumentParser = subparsers.add_parser(
         "run", help="run the matrix and write results.json, JUnit and Markdown"
@@ -51,7 +65,6 @@ def run(args: argparse.Namespace) -> ExitCode:
 
     from harness import results
     from harness.prepared import STOPPED
-    from harness.pytest_plugin import FROM_PYTEST
 
     results_dir: Path = args.results_dir.resolve()
     argv = pytest_arguments(args)
@@ -66,11 +79,11 @@ def run(args: argparse.Namespace) -> ExitCode:
         return ExitCode(stopped.get("exit_code", ExitCode.NOT_TOLD))
     results_file = results_dir / "results.json"
     if code in (pytest.ExitCode.USAGE_ERROR, pytest.ExitCode.INTERNAL_ERROR):
-        return FROM_PYTEST[pytest.ExitCode(code)]
+        return from_pytest(pytest.ExitCode(code))
     if not results_file.exists():
-        if code == pytest.ExitCode.INTERRUPTED:
-            return ExitCode.INTERRUPTED
-        return ExitCode.NOT_TOLD
+        # No record: what pytest says, except that no failed test means nothing was told.
+        status = from_pytest(code)
+        return status if status in (ExitCode.INTERRUPTED, ExitCode.USAGE) else ExitCode.NOT_TOLD
     record = results.load(results_file)
     status = results.exit_code(record)
     if args.baseline and status in (ExitCode.HELD, ExitCode.NOT_TOLD):

@@ -77,3 +77,15 @@ def test_pytest_codes_are_mapped_not_passed_through(
     ]:
         monkeypatch.setattr(pytest_module, "main", lambda argv, code=code: int(code))
         assert run_command.run(parse("--results-dir", str(tmp_path))) == expected
+
+
+def test_the_mapping_names_pytests_codes_by_their_meaning() -> None:
+    import pytest as pytest_module
+
+    codes = pytest_module.ExitCode
+    assert run_command.from_pytest(codes.OK) is ExitCode.HELD
+    assert run_command.from_pytest(codes.TESTS_FAILED) is ExitCode.BROKEN
+    assert run_command.from_pytest(codes.INTERRUPTED) is ExitCode.INTERRUPTED
+    assert run_command.from_pytest(codes.INTERNAL_ERROR) is ExitCode.NOT_TOLD
+    assert run_command.from_pytest(codes.USAGE_ERROR) is ExitCode.USAGE
+    assert run_command.from_pytest(codes.NO_TESTS_COLLECTED) is ExitCode.NOT_TOLD
