@@ -18,8 +18,8 @@ from harness import policy as policy_mod
 from harness.architecture import Arch, get_arch
 from harness.errors import UsageError
 from harness.resources import load_toml, read_text
+from harness.settings import PROFILES
 
-PROFILES = ("local", "official")
 Role = Literal["build", "distro"]
 
 # Bump when the meaning of a recipe changes without its text changing (e.g. how steps run),

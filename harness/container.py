@@ -32,6 +32,7 @@ import requests.exceptions
 
 from harness.architecture import Arch, platform_matches
 from harness.errors import ContainerError, EngineUnavailable, ExecTimeout, ImageUnavailable
+from harness.names import safe_name
 
 LABEL = "org.manylinux-harness.managed"
 LABEL_OWNER = "org.manylinux-harness.owner"
@@ -351,7 +352,7 @@ class Engine:
             raise ContainerError(
                 f"bind mounts need a local engine, {self.base_url} is remote: copy files in instead"
             )
-        name = f"mh-{_safe_name(name_hint)}-{uuid.uuid4().hex[:8]}"
+        name = f"mh-{safe_name(name_hint)}-{uuid.uuid4().hex[:8]}"
         try:
             raw = self.client.containers.run(
                 image,
@@ -557,10 +558,6 @@ class Container:
             # Already going away (removal in progress) or the engine is gone: the next run's
             # reaper will find it by its labels.
             pass
-
-
-def _safe_name(text: str) -> str:
-    return "".join(ch if ch.isalnum() or ch in "-_." else "-" for ch in text)[:60]
 
 
 def _short(exc: BaseException) -> str:

@@ -8,9 +8,8 @@ knows. Declared verdicts come from the sample's data.
 from __future__ import annotations
 
 import fnmatch
-import functools
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,55 +19,11 @@ from packaging.version import Version
 
 from harness.errors import UsageError
 from harness.facts import DistroFacts, version_tuple
-from harness.resources import load_toml
+from harness.installers import family_of, installer_knows
+from harness.legacy_policies import legacy_glibc
 from harness.samples import ExpectRule
 
 _MANYLINUX = re.compile(r"^manylinux_(\d+)_(\d+)_(.+)$")
-_LEGACY = {"manylinux1": (2, 5), "manylinux2010": (2, 12), "manylinux2014": (2, 17)}
-
-
-# -- installers ------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class TagFamily:
-    name: str
-    pattern: re.Pattern[str]
-    since: Version  # first pip release that generates these tags
-
-
-@functools.cache
-def tag_families() -> tuple[TagFamily, ...]:
-    return tuple(
-        TagFamily(name=row["name"], pattern=re.compile(row["pattern"]), since=Version(row["since"]))
-        for row in load_toml("installers.toml")["tag_family"]
-    )
-
-
-def family_of(platform_tag: str) -> TagFamily | None:
-    for family in tag_families():
-        if family.pattern.match(platform_tag):
-            return family
-    return None
-
-
-def installer_knows(platform_tag: str, pip_version: str | None) -> bool:
-    """Whether a pip release generates this platform tag at all (None: assume it does)."""
-    if not pip_version:
-        return True
-    family = family_of(platform_tag)
-    if family is None:
-        return True
-    try:
-        return Version(pip_version) >= family.since
-    except ValueError:
-        return True
-
-
-def minimum_pip(platform_tags: Iterable[str]) -> Version | None:
-    """The oldest pip that understands at least one of these platform tags."""
-    known = [f.since for tag in platform_tags if (f := family_of(tag)) is not None]
-    return min(known) if known else None
 
 
 # -- wheels ----------------------------------------------------------------------------------
@@ -79,10 +34,7 @@ def manylinux_glibc(platform_tag: str) -> tuple[int, int] | None:
     match = _MANYLINUX.match(platform_tag)
     if match:
         return int(match.group(1)), int(match.group(2))
-    for alias, glibc in _LEGACY.items():
-        if platform_tag.startswith(alias + "_"):
-            return glibc
-    return None
+    return legacy_glibc(platform_tag)
 
 
 @dataclass(frozen=True)

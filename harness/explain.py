@@ -12,7 +12,6 @@ cells, when given, add what was observed.
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import datetime as _dt
 import re
@@ -29,7 +28,7 @@ from harness.facts import TOOLCHAIN, version_tuple
 # are imported where used, so that `register` (run for every command line) stays cheap.
 if TYPE_CHECKING:
     from harness.catalog import BuildImage, Catalog
-    from harness.expectation import TagFamily
+    from harness.installers import TagFamily
     from harness.policy import PolicyInfo
     from harness.results import RunRecord
 
@@ -158,7 +157,7 @@ def explain(
     """What moving a project's wheels from policy `old` to policy `new` changes.
 
     `record`: a run whose measured facts and cells are used when it is of `profile`.
-    `installers`: the pip tag families (harness.expectation.tag_families()).
+    `installers`: the pip tag families (harness.installers.tag_families()).
     `results`: how to name the record's file in the output.
     """
     from harness import policy as policy_mod
@@ -290,7 +289,7 @@ def _minimum_pip(pol: PolicyInfo, arch: str, installers: Sequence[TagFamily]) ->
     tags = [pol.tag(arch), *(f"{alias}_{arch}" for alias in pol.aliases)]
     found = []
     for tag in tags:
-        # The first matching family decides, as in harness.expectation.family_of.
+        # The first matching family decides, as in harness.installers.family_of.
         family = next((f for f in installers if f.pattern.match(tag)), None)
         if family is not None:
             found.append(family)
@@ -600,64 +599,6 @@ def render_markdown(expl: Explanation) -> str:
     return "\n".join(lines).rstrip() + "\n"
 
 
-# -- command line ------------------------------------------------------------------------------
-
-
-def register(subparsers: Any) -> argparse.ArgumentParser:
-    """Add the `explain` subcommand to the CLI's subparsers."""
-    parser: argparse.ArgumentParser = subparsers.add_parser(
-        "explain",
-        help="what moving wheels from one manylinux policy to another gains and gives up",
-    )
-    parser.add_argument("old", metavar="OLD", help="current policy, e.g. manylinux2014, 2_31")
-    parser.add_argument("new", metavar="NEW", help="policy to move to, e.g. manylinux_2_28")
-    parser.add_argument("--profile", choices=("local", "official"), default="local")
-    parser.add_argument("--arch", default="x86_64")
-    parser.add_argument(
-        "--results",
-        type=Path,
-        default=None,
-        help="results.json or its directory (default: the newest results/*/results.json "
-        "with cells for the arch)",
-    )
-    parser.add_argument("--format", choices=("text", "markdown"), default="text")
-    return parser
-
-
-def run(args: argparse.Namespace, today: _dt.date | None = None) -> int:
-    from importlib.metadata import PackageNotFoundError, version
-
-    from harness import results as results_mod
-    from harness.architecture import get_arch
-    from harness.catalog import default_catalog
-    from harness.expectation import tag_families
-
-    arch = get_arch(args.arch).name
-    path: Path | None = args.results
-    if path is None:
-        path = find_results(Path.cwd(), args.profile, arch)
-    record = results_mod.load(path) if path is not None else None
-    try:
-        auditwheel = version("auditwheel")
-    except PackageNotFoundError:
-        auditwheel = ""
-    expl = explain(
-        args.old,
-        args.new,
-        default_catalog(),
-        record,
-        tag_families(),
-        profile=args.profile,
-        arch=arch,
-        today=today,
-        results=_display_path(path) if path is not None else "",
-        auditwheel_version=auditwheel,
-    )
-    render = render_markdown if args.format == "markdown" else render_text
-    print(render(expl), end="")
-    return 0
-
-
 def find_results(base: Path, profile: str, arch: str) -> Path | None:
     """The newest run under base/results (results/*/results.json, or results/results.json as
     `run` writes by default) of this profile with cells for this arch; None if none."""
@@ -679,10 +620,3 @@ def find_results(base: Path, profile: str, arch: str) -> Path | None:
         if best is None or key[:2] > best[:2]:
             best = key
     return best[2] if best else None
-
-
-def _display_path(path: Path) -> str:
-    try:
-        return str(path.resolve().relative_to(Path.cwd().resolve()))
-    except ValueError:
-        return str(path)

@@ -16,10 +16,10 @@ from auditwheel.libc import Libc
 from auditwheel.policy import WheelPolicies
 
 from harness.errors import UsageError
+from harness.legacy_policies import LEGACY_GLIBC
 
 _PEP600 = re.compile(r"^manylinux_(\d+)_(\d+)$")
 _MUSL = re.compile(r"^musllinux_(\d+)_(\d+)$")
-_LEGACY = {"manylinux1": (2, 5), "manylinux2010": (2, 12), "manylinux2014": (2, 17)}
 
 
 @dataclass(frozen=True)
@@ -53,8 +53,8 @@ def canonical_name(policy_name: str) -> str:
     name = policy_name.strip()
     if not name.startswith("manylinux"):
         name = f"manylinux{'_' if '_' in name else ''}{name}"
-    if name in _LEGACY:
-        major, minor = _LEGACY[name]
+    if name in LEGACY_GLIBC:
+        major, minor = LEGACY_GLIBC[name]
         return f"manylinux_{major}_{minor}"
     if _PEP600.match(name) or _MUSL.match(policy_name.strip()):
         return name if _PEP600.match(name) else policy_name.strip()
@@ -66,14 +66,6 @@ def canonical_name(policy_name: str) -> str:
 
 def is_musl(policy_name: str) -> bool:
     return bool(_MUSL.match(policy_name.strip()))
-
-
-def legacy_alias(policy_name: str) -> str | None:
-    glibc = glibc_of(policy_name)
-    for alias, version in _LEGACY.items():
-        if version == glibc:
-            return alias
-    return None
 
 
 @functools.cache

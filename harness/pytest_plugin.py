@@ -21,22 +21,33 @@ import dataclasses
 import os
 from collections.abc import Generator, Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import pytest
 
-from harness import gate, progress, report, results
+from harness import gate, options, progress, report, results
 from harness.candidate import CandidateImage
-from harness.catalog import PROFILES
 from harness.container import install_termination_handlers, start_run
-from harness.errors import HarnessError
+from harness.errors import ExitCode, HarnessError
 from harness.installers import default_pips, parse_pips
 from harness.matrix import Plan, Selection
+from harness.prepared import STOPPED
 from harness.progress import CellLabel, Progress
 from harness.publish import publish
 from harness.session import Session
-from harness.settings import DEFAULT_EMULATION_FACTOR, Settings, parse_engine_option
+from harness.settings import Settings, parse_engine_option
 from harness.verdict import Verdict
+
+# The harness's exit codes as pytest's, for a session that stops on a harness error (what a
+# user running pytest directly sees). Mapped, never assumed equal: pytest's 2 is
+# "interrupted", the harness's "usage". cli.run maps back.
+TO_PYTEST = {
+    ExitCode.HELD: pytest.ExitCode.OK,
+    ExitCode.BROKEN: pytest.ExitCode.TESTS_FAILED,
+    ExitCode.USAGE: pytest.ExitCode.USAGE_ERROR,
+    ExitCode.NOT_TOLD: pytest.ExitCode.INTERNAL_ERROR,
+    ExitCode.INTERRUPTED: pytest.ExitCode.INTERRUPTED,
+}
 
 _SESSION = pytest.StashKey[Session]()
 _RECORD = pytest.StashKey[results.RunRecord]()
@@ -45,56 +56,12 @@ _GATE = pytest.StashKey[gate.GateResult]()
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("manylinux-harness", "manylinux-harness matrix")
-    group.addoption(
-        "--profile",
-        choices=PROFILES,
-        default=None,
-        help="run the matrix of this catalog profile (matrix mode)",
+    # --profile switches matrix mode on, so here it has no default.
+    profile = options.option(
+        "profile", default=None, help="run the matrix of this catalog profile (matrix mode)"
     )
-    group.addoption("--arch", action="append", default=[], help="architecture (repeatable)")
-    group.addoption(
-        "--policy",
-        action="append",
-        default=[],
-        help="build image policy, e.g. manylinux_2_31 or 2014 (repeatable)",
-    )
-    group.addoption("--distro", action="append", default=[], help="distro name (repeatable)")
-    group.addoption("--sample", action="append", default=[], help="sample name (repeatable)")
-    group.addoption("--results-dir", default="results", help="where results go (default: results)")
-    group.addoption("--cache-dir", default=None, help="cache for images' rootfs, wheels, logs")
-    group.addoption("--samples-dir", default=None, help="directory of sample projects")
-    group.addoption(
-        "--engine",
-        action="append",
-        default=[],
-        help="ARCH=URL: run this arch on another Docker engine (repeatable)",
-    )
-    group.addoption(
-        "--emulation-factor",
-        type=float,
-        default=DEFAULT_EMULATION_FACTOR,
-        help="timeout multiplier for emulated arches",
-    )
-    group.addoption(
-        "--prepare-jobs", type=int, default=2, help="images and wheels prepared in parallel"
-    )
-    group.addoption(
-        "--candidate-image",
-        action="append",
-        default=[],
-        help="POLICY:ARCH=IMAGE: also build that image's cells in a candidate image (repeatable)",
-    )
-    group.addoption(
-        "--pip",
-        action="append",
-        default=[],
-        help="pip versions of the pip axis, e.g. 19.3 or latest (repeatable; 'none': only the "
-        f"distro's pip; default: {' '.join(default_pips())})",
-    )
-    group.addoption(
-        "--baseline",
-        default=None,
-        help="results.json of a baseline run: fail if a cell that held there no longer holds",
+    options.add_options(
+        group.addoption, [profile if name == "profile" else name for name in options.MATRIX]
     )
 
 
@@ -117,7 +84,7 @@ def harness_session(config: pytest.Config) -> Session:
             emulation_factor=config.getoption("emulation_factor"),
         )
         if config.getoption("cache_dir"):
-            settings = dataclasses.replace(settings, cache_dir=Path(config.getoption("cache_dir")))
+            settings = dataclasses.replace(settings, cache_dir=config.getoption("cache_dir"))
         selection = Selection(
             profile=config.getoption("profile"),
             arches=tuple(config.getoption("arch")),
@@ -260,7 +227,18 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     try:
         harness.prepare(progress, jobs=config.getoption("prepare_jobs"))
     except HarnessError as exc:
-        pytest.exit(f"manylinux-harness: {exc}", returncode=3)
+        stop(harness, exc)
+
+
+def stop(harness: Session, error: HarnessError, context: str = "") -> NoReturn:
+    """End the session on a harness error. The reason and the error's exit code go to the
+    results dir first, where `manylinux-harness run` reads them: pytest's own exit codes
+    are not the harness's."""
+    reason = f"{context}{error}"
+    results.write_state(
+        harness.results_dir, STOPPED, {"reason": reason, "exit_code": int(error.exit_code)}
+    )
+    pytest.exit(f"manylinux-harness: {reason}", returncode=TO_PYTEST[error.exit_code])
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -329,9 +307,9 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     baseline = config.getoption("baseline")
     if baseline:
         try:
-            outcome = gate.compare(results.load(Path(baseline)), record)
+            outcome = gate.compare(results.load(baseline), record)
         except HarnessError as exc:
-            pytest.exit(f"manylinux-harness: --baseline: {exc}", returncode=4)
+            stop(harness, exc, "--baseline: ")
         config.stash[_GATE] = outcome
         gate_markdown = gate.render_markdown(outcome)
         if not outcome.passed:

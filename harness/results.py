@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from harness.errors import UsageError
+from harness.errors import ExitCode, UsageError
 from harness.verdict import Verdict
 
 # A record gaining a field keeps the number as long as older records still load (a reader
@@ -279,6 +279,18 @@ def reset(results_dir: Path) -> None:
 
 def verdict_counts(cells: Iterable[CellRecord]) -> Counter[str]:
     return Counter(c.verdict.value for c in cells)
+
+
+def exit_code(record: RunRecord) -> ExitCode:
+    """How a run (matrix, verify or merged) ends: a broken claim outweighs cells that could
+    not be told, which outweigh a run that held."""
+    if record.interrupted:
+        return ExitCode.INTERRUPTED
+    if any(not c.as_expected and c.verdict is not Verdict.ERROR for c in record.cells):
+        return ExitCode.BROKEN
+    if any(c.verdict is Verdict.ERROR for c in record.cells) or not record.cells:
+        return ExitCode.NOT_TOLD
+    return ExitCode.HELD
 
 
 def merge(records: list[RunRecord]) -> RunRecord:

@@ -6,109 +6,39 @@ and in every xdist worker, which reads what was prepared and probes its distros)
 
 from __future__ import annotations
 
-import concurrent.futures
 import dataclasses
 import threading
-from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from harness import image_facts, installers, interrupt, results
+from harness import image_facts, installers, records, results
 from harness.build import FAILED, BuildOutcome, BuildRequest, WheelBuilder
 from harness.cache import Cache
 from harness.catalog import Catalog, Distro, ImageSpec, default_catalog
 from harness.container import LABEL_RUN, Engine, run_id
-from harness.errors import HarnessError
+from harness.errors import HarnessError, NothingToRun
 from harness.expectation import CellContext, WheelClaim, declared_rule, expect_install
 from harness.facts import DistroFacts, version_tuple
 from harness.images import ImageProvider, ResolvedImage, describe_failure
-from harness.lint import WARNING_KINDS, inspect_wheel
 from harness.matrix import Cell, Plan, Selection, make_plan
+from harness.names import safe_name
 from harness.observation import Observation
-from harness.pips import ensure_pips, pips_dir
+from harness.prepared import (
+    PREPARED,
+    Prepared,
+    ensure_axis_pips,
+    inspect_wheels,
+    nothing_to_run,
+    outcome_json,
+    parallel,
+)
 from harness.probe import DistroProbe, ProbeRequest
 from harness.progress import Progress
-from harness.provenance import host_dependencies, installed_version
 from harness.samples import ExpectRule, Sample, default_samples_dir, discover
 from harness.settings import Settings
-from harness.verdict import Verdict, decide, diagnosis
+from harness.verdict import Verdict, decide
 
-PREPARED = "prepared"
-STOPPED = "stopped"  # why a run stopped before probing (state file)
 DISTRO_PREFIX = "distro-"
-
-
-@dataclass(frozen=True)
-class Prepared:
-    """What the preparation phase produced, shared with workers through the results dir."""
-
-    images: dict[str, dict[str, Any]]  # spec key -> ResolvedImage fields, or {"error": ...}
-    builds: dict[str, dict[str, Any]]  # build request key -> BuildOutcome fields
-    wheels: dict[str, dict[str, Any]] = dataclasses.field(
-        default_factory=dict
-    )  # name -> inspection
-    pips: dict[str, str] = dataclasses.field(default_factory=dict)  # pip -> why unavailable
-
-    def image_error(self, spec: ImageSpec) -> str | None:
-        entry = self.images.get(spec.key)
-        if entry is None:
-            return f"image {spec.key} was not prepared"
-        return entry.get("error")
-
-    def image_reference(self, spec: ImageSpec) -> str:
-        return str(self.images[spec.key]["reference"])
-
-    def build(self, request: BuildRequest) -> dict[str, Any] | None:
-        return self.builds.get(request.key)
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "images": self.images,
-            "builds": self.builds,
-            "wheels": self.wheels,
-            "pips": self.pips,
-        }
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> Prepared:
-        return cls(
-            images=dict(data.get("images", {})),
-            builds=dict(data.get("builds", {})),
-            wheels=dict(data.get("wheels", {})),
-            pips=dict(data.get("pips", {})),
-        )
-
-
-class NothingToRun(HarnessError):
-    """Every build image, or every distro image, of the selection is unavailable: the run
-    stops after preparing images instead of reporting a matrix of errors."""
-
-
-def nothing_to_run(plan: Plan, images: dict[str, dict[str, Any]]) -> str | None:
-    """One line naming the image that could not be obtained and why, when no cell can run."""
-    groups = (
-        ("build image", [b.image for b in plan.build_images]),
-        ("distro image", [d.image for d in plan.distros if not d.skip_reason]),
-    )
-    for role, specs in groups:
-        failed = [s for s in specs if "error" in images.get(s.key, {"error": "not prepared"})]
-        if specs and len(failed) == len(specs):
-            first = failed[0]
-            more = f" (and {len(failed) - 1} more {role}s)" if len(failed) > 1 else ""
-            reason = images.get(first.key, {}).get("error", "not prepared")
-            hint = "; check that its registry is reachable, or use --profile local"
-            return f"no {role} could be obtained{more}: {reason}" + (
-                hint if "cannot pull" in reason else ""
-            )
-    return None
-
-
-def _outcome_json(outcome: BuildOutcome) -> dict[str, Any]:
-    data = dataclasses.asdict(outcome)
-    data["wheels"] = [str(w) for w in outcome.wheels]
-    data["log"] = str(outcome.log) if outcome.log else None
-    return data
 
 
 class Session:
@@ -173,13 +103,30 @@ class Session:
                 progress.line(
                     f"removed {len(reaped)} container(s) left by an earlier run: {', '.join(reaped)}"
                 )
+        images = self._ensure_images(progress, jobs)
+        stop = nothing_to_run(self.plan, images)
+        if stop:
+            # Nothing can be measured: say so now, in one line, rather than building nothing
+            # and probing nothing; what was prepared is kept for the record.
+            self._prepared = Prepared(images=images, builds={})
+            results.write_state(self.results_dir, PREPARED, self._prepared.to_json())
+            raise NothingToRun(stop)
+        builds = self._build_wheels(images, progress, jobs)
+        self._prepared = Prepared(
+            images=images,
+            builds=builds,
+            wheels=inspect_wheels(self.plan, builds),
+            pips=ensure_axis_pips(self.plan, self.cache, progress),
+        )
+        results.write_state(self.results_dir, PREPARED, self._prepared.to_json())
+        return self._prepared
 
+    def _ensure_images(self, progress: Progress, jobs: int) -> dict[str, dict[str, Any]]:
         specs: list[ImageSpec] = [b.image for b in self.plan.build_images] + [
             d.image for d in self.plan.distros if not d.skip_reason
         ]
         images: dict[str, dict[str, Any]] = {}
         phase = progress.phase("images", len(specs))
-
         measured: dict[str, dict[str, str]] = {}
 
         def ensure(spec: ImageSpec) -> tuple[ImageSpec, ResolvedImage | None, str]:
@@ -198,7 +145,7 @@ class Session:
                     measured[spec.key] = {"error": str(exc)}
             return spec, resolved, ""
 
-        for spec, resolved, error in _parallel(ensure, specs, jobs):
+        for spec, resolved, error in parallel(ensure, specs, jobs):
             item = f"{spec.role} {spec.name} {spec.arch.name}"
             if resolved is None:
                 images[spec.key] = {"reference": spec.tag, "error": error}
@@ -209,15 +156,11 @@ class Session:
                     images[spec.key]["facts"] = measured[spec.key]
                 how = f"built in {resolved.seconds:.0f} s" if resolved.built else "cached"
                 phase.finish(item, f"{how} ({resolved.reference})")
-        stop = nothing_to_run(self.plan, images)
-        if stop:
-            # Nothing can be measured: say so now, in one line, rather than building nothing
-            # and probing nothing; what was prepared is kept for the record.
-            self._prepared = Prepared(images=images, builds={})
-            results.write_state(self.results_dir, PREPARED, self._prepared.to_json())
-            results.write_state(self.results_dir, STOPPED, {"reason": stop})
-            raise NothingToRun(stop)
+        return images
 
+    def _build_wheels(
+        self, images: dict[str, dict[str, Any]], progress: Progress, jobs: int
+    ) -> dict[str, dict[str, Any]]:
         builds: dict[str, dict[str, Any]] = {}
         phase = progress.phase("wheels", len(self.plan.builds))
 
@@ -225,14 +168,8 @@ class Session:
             spec = request.build_image.image
             entry = images[spec.key]
             if "error" in entry:
-                return request, BuildOutcome(
-                    request.key,
-                    FAILED,
-                    (),
-                    None,
-                    0.0,
-                    error=f"build image unavailable: {entry['error']}",
-                )
+                error = f"build image unavailable: {entry['error']}"
+                return request, BuildOutcome(request.key, FAILED, (), None, 0.0, error=error)
             fields = {f.name for f in dataclasses.fields(ResolvedImage)}
             resolved = ResolvedImage(**{k: v for k, v in entry.items() if k in fields})
             builder = WheelBuilder(self.engine(spec.arch.name), self.cache, self.settings)
@@ -242,8 +179,8 @@ class Session:
                 error = f"harness failure while building: {type(exc).__name__}: {exc}"
                 return request, BuildOutcome(request.key, FAILED, (), None, 0.0, error=error)
 
-        for request, outcome in _parallel(build, list(self.plan.builds), jobs):
-            builds[request.key] = _outcome_json(outcome)
+        for request, outcome in parallel(build, list(self.plan.builds), jobs):
+            builds[request.key] = outcome_json(outcome)
             if outcome.ok:
                 names = ", ".join(w.name for w in outcome.wheels)
                 how = (
@@ -252,33 +189,7 @@ class Session:
                 phase.finish(request.key, f"{how}: {names}")
             else:
                 phase.finish(request.key, f"FAILED: {outcome.error}")
-
-        wheels: dict[str, dict[str, Any]] = {}
-        for request in self.plan.builds:
-            for path in builds[request.key].get("wheels", []):
-                try:
-                    wheels[Path(path).name] = inspect_wheel(
-                        Path(path), request.build_image.arch.name
-                    )
-                except Exception as exc:  # a wheel we cannot read is reported, not fatal
-                    wheels[Path(path).name] = {"error": f"cannot inspect: {exc}"}
-        pip_problems: dict[str, str] = {}
-        axis = sorted({c.installer for c in self.plan.cells} - {installers.DISTRO})
-        if axis:
-            pythons = {
-                ".".join(d.expected_python.split(".")[:2])
-                for d in self.plan.distros
-                if d.expected_python
-            }
-            progress.line(
-                f"pip axis: fetching pip {', '.join(axis)} for Python {', '.join(sorted(pythons))}"
-            )
-            pip_problems = ensure_pips(self.cache, axis, pythons)
-            for problem in sorted(pip_problems.values()):
-                progress.line(f"pip axis: {problem}")
-        self._prepared = Prepared(images=images, builds=builds, wheels=wheels, pips=pip_problems)
-        results.write_state(self.results_dir, PREPARED, self._prepared.to_json())
-        return self._prepared
+        return builds
 
     def prepared(self) -> Prepared:
         if self._prepared is None:
@@ -325,7 +236,7 @@ class Session:
         results.write_state(
             self.results_dir,
             f"{DISTRO_PREFIX}{distro.key}",
-            distro_entry(distro, probe.image, probe.facts, self.settings),
+            records.distro_entry(distro, probe.image, probe.facts, self.settings),
         )
         return probe
 
@@ -333,6 +244,45 @@ class Session:
         """Probe one cell and append its record to the results; never raises for the cell's
         own trouble (that is an `error` record)."""
         prepared = self.prepared()
+        members, wheels, missing = self._members(cell, prepared)
+        if missing:
+            observation = Observation.failure("build failed: " + "; ".join(missing))
+            measured = records.Measured({}, observation, decide(False, observation), None)
+        else:
+            measured = self._measure(cell, prepared, wheels)
+        place = records.CellPlace(
+            key=cell.key,
+            test_id=cell.test_id,
+            row=cell.row,
+            arch=cell.arch,
+            distro=cell.distro.name,
+            installer=cell.installer,
+            dlopen=cell.dlopen,
+        )
+        record = records.cell_record(
+            place,
+            members,
+            measured,
+            declared=self._declared(cell, measured, prepared, wheels),
+            lint=records.lint_of(
+                {m.label: self._wheel_names(m.request, prepared) for m in cell.members},
+                prepared.wheels,
+            ),
+            emulated=self.settings.emulated(cell.distro.arch),
+            worker=worker,
+        )
+        results.append_cell(self.results_dir, worker, record)
+        return record
+
+    @staticmethod
+    def _wheel_names(request: BuildRequest, prepared: Prepared) -> list[str]:
+        build = prepared.build(request) or {}
+        return [Path(path).name for path in build.get("wheels", [])]
+
+    def _members(
+        self, cell: Cell, prepared: Prepared
+    ) -> tuple[tuple[results.MemberRecord, ...], list[Path], list[str]]:
+        """The cell's members as recorded, their wheels, and what failed to build."""
         wheels: list[Path] = []
         missing: list[str] = []
         members = []
@@ -357,108 +307,60 @@ class Session:
                     build_status=str(build.get("status")),
                 )
             )
+        return tuple(members), wheels, missing
+
+    def _measure(self, cell: Cell, prepared: Prepared, wheels: list[Path]) -> records.Measured:
+        """Expect, probe and judge one cell whose wheels were built."""
         facts: DistroFacts | None = None
         expected: dict[str, Any] = {}
-        if missing:
-            observation = Observation.failure("build failed: " + "; ".join(missing))
-            decision = decide(False, observation)
-        else:
-            try:
-                probe = self._probe(cell.distro)
-                facts = probe.facts
-                assert facts is not None
-                if cell.installer in prepared.pips:
-                    raise HarnessError(prepared.pips[cell.installer])
-                claims = [WheelClaim.from_filename(w.name) for w in wheels]
-                expectation = expect_install(claims, facts, _expected_pip(cell, facts))
-                expected = {
-                    "installable": expectation.installable,
-                    "reason": expectation.reason,
-                    "matching_tags": list(expectation.matching_tags),
-                    "policy_problems": [
-                        p
-                        for w in wheels
-                        for p in prepared.wheels.get(w.name, {}).get("policy_problems", [])
-                    ],
-                }
-                observation = probe.probe(
-                    ProbeRequest(
-                        cell_id=_safe_id(cell.test_id),
-                        wheels=tuple(wheels),
-                        imports=tuple(i for m in cell.members for i in m.imports),
-                        checks=tuple(
-                            (m.label, m.sample.check_path, m.imports) for m in cell.members
-                        ),
-                        dlopen=cell.dlopen,
-                        installer=cell.installer,
-                        pips_dir=pips_dir(self.cache),
-                    )
+        try:
+            probe = self._probe(cell.distro)
+            facts = probe.facts
+            assert facts is not None
+            if cell.installer in prepared.pips:
+                raise HarnessError(prepared.pips[cell.installer])
+            claims = [WheelClaim.from_filename(w.name) for w in wheels]
+            pip = installers.expected_pip(cell.installer, facts.pip_version)
+            expectation = expect_install(claims, facts, pip)
+            expected = records.expected_of(expectation, (w.name for w in wheels), prepared.wheels)
+            observation = probe.probe(
+                ProbeRequest(
+                    cell_id=safe_name(cell.test_id),
+                    wheels=tuple(wheels),
+                    imports=tuple(i for m in cell.members for i in m.imports),
+                    checks=tuple((m.label, m.sample.check_path, m.imports) for m in cell.members),
+                    dlopen=cell.dlopen,
+                    installer=cell.installer,
+                    pips_dir=installers.pips_dir(self.cache),
                 )
-                pip_too_old = (
-                    not expectation.installable
-                    and cell.installer != installers.DISTRO
-                    and expect_install(claims, facts, None).installable
-                )
-                decision = decide(expectation.installable, observation, pip_too_old)
-            except HarnessError as exc:
-                observation = Observation.failure(str(exc))
-                decision = decide(False, observation)
-        declared = self._declared(cell, facts, prepared, wheels, expected)
-        if declared is not None:
-            expected["declared"] = declared.verdict.value
-            expected["declared_reason"] = declared.reason
-        as_expected = (
-            decision.verdict == declared.verdict
-            if declared is not None
-            else decision.verdict.claim_held
+            )
+        except HarnessError as exc:
+            # What was expected before the probe failed stays in the record.
+            observation = Observation.failure(str(exc))
+            return records.Measured(expected, observation, decide(False, observation), facts)
+        pip_too_old = (
+            not expectation.installable
+            and cell.installer != installers.DISTRO
+            and expect_install(claims, facts, None).installable
         )
-        record = results.CellRecord(
-            key=cell.key,
-            test_id=cell.test_id,
-            row=cell.row,
-            arch=cell.arch,
-            distro=cell.distro.name,
-            installer=cell.installer,
-            dlopen=cell.dlopen,
-            members=tuple(members),
-            pip_version=(observation.install.pip_version if observation.install else "")
-            or (facts.pip_version if facts else ""),
-            emulated=self.settings.emulated(cell.distro.arch),
-            expected=expected,
-            observed=dataclasses.asdict(observation),
-            verdict=decision.verdict,
-            explanation=decision.explanation,
-            diagnosis=diagnosis(decision, observation),
-            as_expected=as_expected,
-            timings=observation.timings(),
-            worker=worker,
-            lint=_lint_of(cell, prepared),
-        )
-        results.append_cell(self.results_dir, worker, record)
-        return record
+        decision = decide(expectation.installable, observation, pip_too_old)
+        return records.Measured(expected, observation, decision, facts)
 
     def _declared(
-        self,
-        cell: Cell,
-        facts: DistroFacts | None,
-        prepared: Prepared,
-        wheels: list[Path],
-        expected: dict[str, Any],
+        self, cell: Cell, measured: records.Measured, prepared: Prepared, wheels: list[Path]
     ) -> ExpectRule | None:
         """The verdict the sample's data declares for this cell, if any."""
+        facts = measured.facts
         if facts is None:
             return None
+        expected = measured.expected
         if cell.installer != installers.DISTRO and expected.get("installable") is False:
             # Samples declare outcomes for the distro's pip; an older pip that does not know
             # the wheel's tag family must refuse it (harness-level, from installers.toml).
             return ExpectRule(Verdict.REFUSED_AS_CLAIMED, {}, str(expected.get("reason", "")))
         if cell.cross_arch:
             # Harness-level: no sample may expect otherwise.
-            return ExpectRule(
-                Verdict.REFUSED_AS_CLAIMED,
-                {},
-                "a wheel of another architecture: pip must refuse it",
-            )
+            return records.CROSS_ARCH_REFUSAL
         first = cell.members[0]
         needs: dict[str, str] = {}
         external: set[str] = set()
@@ -490,17 +392,14 @@ class Session:
         prepared = self._prepared or Prepared.from_json(
             results.read_state(self.results_dir, PREPARED) or {}
         )
-        return results.RunRecord(
-            schema=results.SCHEMA_VERSION,
-            harness_version=_version("manylinux-harness"),
-            created=results.now_iso(),
+        return records.run_record(
             profile=self.selection.profile,
             selection=dataclasses.asdict(self.selection),
-            host=self.host_facts(),
+            host=records.host_facts(self.settings.host, self._engines),
             images=prepared.images,
             builds=prepared.builds,
             distros=results.read_state_dir(self.results_dir, DISTRO_PREFIX),
-            cells=tuple(results.read_cells(self.results_dir)),
+            cells=results.read_cells(self.results_dir),
             interrupted=interrupted,
             skipped={
                 **{d.key: d.skip_reason for d in self.plan.distros if d.skip_reason},
@@ -508,85 +407,3 @@ class Session:
             },
             wheels=prepared.wheels,
         )
-
-    def host_facts(self) -> dict[str, Any]:
-        facts: dict[str, Any] = {
-            "machine": self.settings.host,
-            "cibuildwheel": _version("cibuildwheel"),
-            "auditwheel": _version("auditwheel"),
-            "packaging": _version("packaging"),
-            # Every host-side distribution the run imported, so a gate can tell two runs
-            # made with different tools apart.
-            results.HOST_DEPENDENCIES: host_dependencies(),
-            "engines": {},
-        }
-        for url, engine in self._engines.items():
-            try:
-                version = engine.version()
-                facts["engines"][url or "default"] = {
-                    "version": version.get("Version"),
-                    "api": version.get("ApiVersion"),
-                }
-            except Exception:  # facts for the record only
-                continue
-        return facts
-
-
-def distro_entry(
-    distro: Distro, image: str, facts: DistroFacts, settings: Settings
-) -> dict[str, Any]:
-    """A probed distro as results.json records it (catalog data beside measured facts)."""
-    return {
-        "name": distro.name,
-        "arch": distro.arch.name,
-        "image": image,
-        "eol": distro.eol,
-        "description": distro.description,
-        "emulated": settings.emulated(distro.arch),
-        "facts": facts.to_json(),
-    }
-
-
-def _expected_pip(cell: Cell, facts: DistroFacts) -> str | None:
-    """The pip version the tag expectation assumes (None: one that knows every family)."""
-    if cell.installer == installers.DISTRO:
-        return facts.pip_version
-    return None if cell.installer == installers.LATEST else cell.installer
-
-
-def _version(distribution: str) -> str:
-    return installed_version(distribution) or ""
-
-
-def _lint_of(cell: Cell, prepared: Prepared) -> dict[str, Any]:
-    """The C++ runtime lint of the cell's wheels, to set beside what the cell did."""
-    members = {}
-    for member in cell.members:
-        build = prepared.build(member.request) or {}
-        for path in build.get("wheels", []):
-            inspection = prepared.wheels.get(Path(path).name, {})
-            members[member.label] = sorted(
-                {f["kind"] for f in inspection.get("lint", []) if f["kind"] in WARNING_KINDS}
-            )
-    return {"warned": any(members.values()), "members": members}
-
-
-def _safe_id(text: str) -> str:
-    return "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in text)[:150]
-
-
-def _parallel(function: Callable[[Any], Any], items: list[Any], jobs: int):  # -> Iterator
-    """Run `function` over items on a few threads, yielding results as they finish."""
-    if not items:
-        return
-    with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        futures = [pool.submit(function, item) for item in items]
-        try:
-            for future in concurrent.futures.as_completed(futures):
-                yield future.result()
-        except BaseException:
-            # Ctrl-C: tell the threads' child processes to stop, so the pool can wind down.
-            interrupt.STOP.set()
-            for future in futures:
-                future.cancel()
-            raise

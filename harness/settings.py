@@ -13,6 +13,8 @@ from harness.errors import UsageError
 
 # Emulated builds and installs run roughly ten times slower (PyTables#1337: 10,977 s).
 DEFAULT_EMULATION_FACTOR = 10.0
+# The catalog's profiles: images built from Debian's mirror, or PyPA's and the distros'.
+PROFILES = ("local", "official")
 
 
 @dataclass(frozen=True)

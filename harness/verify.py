@@ -16,23 +16,20 @@ among the given wheels.
 
 The pure logic lives in given_wheels (what the wheels are, how they group, which modules to
 import) and given_check (the check script, what a cell's outcome means), which tests/unit
-exercise; this module plans the run and holds its effects.
+exercise; verify_plan chooses what a run covers; this module holds its effects.
 """
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
-import hashlib
-import os
 import shutil
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from harness import observation as obs
-from harness.errors import HarnessError, UsageError
+from harness import records
+from harness.errors import ExitCode, HarnessError
 from harness.facts import DistroFacts
 from harness.given_check import (
     CHECK_SCRIPT,
@@ -44,24 +41,21 @@ from harness.given_check import (
     pip_too_old,
 )
 from harness.given_wheels import (
-    GivenWheel,
     WheelSet,
     claimed_policy,
-    collect,
     file_digest,
-    group,
     pool_key,
     requires_python,
     wheel_modules,
 )
-from harness.session import distro_entry
-from harness.verdict import Decision, Verdict, decide, diagnosis
+from harness.installers import DISTRO
+from harness.names import safe_name
+from harness.verdict import Decision, decide
+from harness.verify_plan import VerifyPlan
 
-# Engines, images, auditwheel's policy data: imported where used, so that `register` (run for
-# every command line) stays cheap.
 if TYPE_CHECKING:
     from harness.cache import Cache
-    from harness.catalog import Catalog, Distro
+    from harness.catalog import Distro
     from harness.container import Engine
     from harness.probe import DistroProbe
     from harness.progress import Progress
@@ -71,131 +65,6 @@ if TYPE_CHECKING:
 KIND = "wheel"
 BUILD_IMAGE = "external"  # nothing was built: the member's "build image"
 BUILD_STATUS = "given"
-CROSS_ARCH_REASON = "a wheel of another architecture: pip must refuse it"
-DEFAULT_RESULTS = Path("results/verify")
-
-
-# -- the plan ----------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class VerifyPlan:
-    profile: str
-    arches: tuple[str, ...]
-    wheels: tuple[GivenWheel, ...]
-    sets: tuple[WheelSet, ...]
-    distros: tuple[Distro, ...]
-    check: str | None
-    skipped_wheels: tuple[str, ...]
-
-    @property
-    def runnable(self) -> tuple[Distro, ...]:
-        return tuple(d for d in self.distros if not d.skip_reason)
-
-
-def default_arches(wheels: Sequence[GivenWheel], host_arch: str) -> tuple[str, ...]:
-    """The arches the wheels are built for; the host's when they are all pure Python."""
-    from harness.architecture import arch_names
-
-    found = sorted({a for w in wheels for a in w.arches})
-    if not found:
-        return (host_arch,)
-    known = tuple(a for a in found if a in arch_names())
-    if not known:
-        raise UsageError(
-            f"the wheels are built for {', '.join(found)}, which has no distros here: "
-            "pass --arch to choose distros (which must refuse them)"
-        )
-    return known
-
-
-def make_plan(args: argparse.Namespace, catalog: Catalog, host_arch: str) -> VerifyPlan:
-    from harness.architecture import get_arch
-
-    if args.check is not None and not args.check.strip():
-        raise UsageError("--check needs a command, e.g. --check \"python -c 'import foo'\"")
-    collected = collect(list(args.paths))
-    arches = tuple(dict.fromkeys(get_arch(a).name for a in args.arch)) or default_arches(
-        collected.wheels, host_arch
-    )
-    distros = catalog.distros(args.profile, arches, args.distro or None)
-    if not distros:
-        named = f" named {', '.join(args.distro)}" if args.distro else ""
-        raise UsageError(
-            f"profile {args.profile} has no distro{named} for {', '.join(arches)}: "
-            "choose another --arch or --distro"
-        )
-    return VerifyPlan(
-        profile=args.profile,
-        arches=arches,
-        wheels=collected.wheels,
-        sets=group(collected.wheels),
-        distros=tuple(distros),
-        check=args.check,
-        skipped_wheels=collected.skipped,
-    )
-
-
-# -- command line ------------------------------------------------------------------------------
-
-
-def register(subparsers: Any) -> argparse.ArgumentParser:
-    """Add the `verify` subcommand to the CLI's subparsers."""
-    parser: argparse.ArgumentParser = subparsers.add_parser(
-        "verify",
-        help="probe wheels built elsewhere (e.g. from PyPI) in the distros, as the corpus is",
-        description="Install the given wheels with each distro's own pip (no network), import "
-        "their top-level modules in fresh processes, run --check, and judge the outcome "
-        "against what their tags claim.",
-    )
-    parser.add_argument(
-        "paths",
-        type=Path,
-        nargs="+",
-        metavar="WHEEL_OR_DIR",
-        help="wheel files, or directories of wheels (a wheel and its dependencies)",
-    )
-    parser.add_argument(
-        "--check",
-        default=None,
-        metavar="CMD",
-        help="shell command run in the venv after the imports, its python first on PATH; "
-        "exit 0 means it works",
-    )
-    parser.add_argument("--profile", choices=("local", "official"), default="local")
-    parser.add_argument(
-        "--arch",
-        action="append",
-        default=[],
-        help="distro architecture (repeatable; default: the wheels' own). A wheel of another "
-        "arch must be refused there",
-    )
-    parser.add_argument(
-        "--distro",
-        action="append",
-        default=[],
-        help="distro name (repeatable; default: every distro of the profile for the arch)",
-    )
-    parser.add_argument("--results-dir", type=Path, default=DEFAULT_RESULTS)
-    parser.add_argument("--cache-dir", type=Path, default=None)
-    return parser
-
-
-def run(args: argparse.Namespace) -> int:
-    from harness.architecture import host_machine
-    from harness.catalog import default_catalog
-    from harness.container import install_termination_handlers, start_run
-    from harness.progress import Progress
-    from harness.settings import Settings, parse_engine_option
-
-    # Bad input and infrastructure trouble are reported by the CLI's own handler (cli.main).
-    plan = make_plan(args, default_catalog(), host_machine())
-    settings = Settings(engines=parse_engine_option([], os.environ))
-    if args.cache_dir:
-        settings = dataclasses.replace(settings, cache_dir=args.cache_dir)
-    install_termination_handlers()
-    start_run()  # a fresh run id: what the sweep at the end removes
-    return Verification(plan, settings, args.results_dir.resolve(), Progress()).execute()
 
 
 # -- effects -----------------------------------------------------------------------------------
@@ -235,9 +104,8 @@ class Verification:
                 )
         return self._engines[url]
 
-    def execute(self) -> int:
+    def execute(self) -> ExitCode:
         from harness import results
-        from harness.cli import EXIT_INTERRUPTED, run_exit_status
         from harness.container import LABEL_RUN, run_id
         from harness.publish import publish
         from harness.report import render_markdown
@@ -281,7 +149,7 @@ class Verification:
         print(
             f"\nresults: {written['json']}\nreport:  {written['markdown']}\nhtml:    {written['html']}"
         )
-        return EXIT_INTERRUPTED if interrupted else run_exit_status(record)
+        return ExitCode.INTERRUPTED if interrupted else results.exit_code(record)
 
     # -- preparation ---------------------------------------------------------------------------
 
@@ -375,7 +243,9 @@ class Verification:
                 for wheel_set in self.plan.sets:
                     emit(self.error_cell(wheel_set, distro, f"cannot probe {distro.key}: {exc}"))
                 return
-            self.distros[distro.key] = distro_entry(distro, probe.image, facts, self.settings)
+            self.distros[distro.key] = records.distro_entry(
+                distro, probe.image, facts, self.settings
+            )
             for wheel_set in self.plan.sets:
                 emit(self.probe_cell(probe, facts, wheel_set, distro, pool, script))
         finally:
@@ -398,7 +268,7 @@ class Verification:
             dict.fromkeys(m for w in wheel_set.wheels for m in self.modules[w.filename])
         )
         request = ProbeRequest(
-            cell_id=cell_id(wheel_set.key(arch, distro.name)),
+            cell_id=safe_name(wheel_set.key(arch, distro.name)),
             wheels=tuple(pool / w.filename for w in wheel_set.wheels),
             imports=(),  # each module is imported by a check step, in a process of its own
             checks=tuple(
@@ -412,18 +282,11 @@ class Verification:
             forced_load_moot(wheel_set.wheels, facts, arch),
             pip_too_old(wheel_set.wheels, self.requires, facts),
         )
-        expected: dict[str, Any] = {
-            "installable": expectation.installable,
-            "reason": expectation.reason,
-            "matching_tags": list(expectation.matching_tags),
-            "policy_problems": [
-                p
-                for w in wheel_set.wheels
-                for p in self.inspections.get(w.filename, {}).get("policy_problems", [])
-            ],
-            "requires_python": {
-                w.filename: self.requires.get(w.filename) for w in wheel_set.wheels
-            },
+        expected = records.expected_of(
+            expectation, (w.filename for w in wheel_set.wheels), self.inspections
+        )
+        expected["requires_python"] = {
+            w.filename: self.requires.get(w.filename) for w in wheel_set.wheels
         }
         notes = (
             ()
@@ -446,11 +309,11 @@ class Verification:
         facts: DistroFacts | None,
         notes: tuple[str, ...],
     ) -> CellRecord:
-        return cell_record(
+        return given_cell_record(
             wheel_set,
             distro.name,
             distro.arch.name,
-            Measured(expected, observation, decision, facts, notes),
+            records.Measured(expected, observation, decision, facts, notes),
             self.inspections,
             emulated=self.settings.emulated(distro.arch),
         )
@@ -458,13 +321,10 @@ class Verification:
     # -- the record ----------------------------------------------------------------------------
 
     def run_record(self, interrupted: bool) -> RunRecord:
-        from harness import __version__, results
+        from harness import results
 
         plan = self.plan
-        return results.RunRecord(
-            schema=results.SCHEMA_VERSION,
-            harness_version=__version__,
-            created=results.now_iso(),
+        return records.run_record(
             profile=plan.profile,
             selection={
                 "command": "verify",
@@ -474,7 +334,7 @@ class Verification:
                 "wheels": [w.filename for w in plan.wheels],
                 "check": plan.check,
             },
-            host=self.host_facts(),
+            host=records.host_facts(self.settings.host, self._engines),
             images=self.images,
             builds={
                 s.label: {
@@ -485,72 +345,25 @@ class Verification:
                 for s in plan.sets
             },
             distros=self.distros,
-            cells=tuple(results.read_cells(self.results_dir)),
+            cells=results.read_cells(self.results_dir),
             interrupted=interrupted,
             skipped={d.key: d.skip_reason for d in plan.distros if d.skip_reason},
             wheels=self.inspections,
         )
 
-    def host_facts(self) -> dict[str, Any]:
-        from harness import results
-        from harness.provenance import host_dependencies, installed_version
 
-        facts: dict[str, Any] = {"machine": self.settings.host, "engines": {}}
-        for name in ("auditwheel", "packaging"):
-            facts[name] = installed_version(name) or ""
-        # Every host-side distribution the run imported, so a gate can tell two runs made
-        # with different tools apart.
-        facts[results.HOST_DEPENDENCIES] = host_dependencies()
-        for url, engine in self._engines.items():
-            try:
-                info = engine.version()
-            except Exception:  # facts for the record only
-                continue
-            facts["engines"][url or "default"] = {
-                "version": info.get("Version"),
-                "api": info.get("ApiVersion"),
-            }
-        return facts
-
-
-def cell_id(key: str) -> str:
-    """A file-name-safe id for the agent's work directory, unique per cell key."""
-    safe = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in key)[:100]
-    return f"{safe}-{hashlib.sha256(key.encode()).hexdigest()[:8]}"
-
-
-@dataclass(frozen=True)
-class Measured:
-    """What one cell's probe produced, judged."""
-
-    expected: Mapping[str, Any]
-    observation: obs.Observation
-    decision: Decision
-    facts: DistroFacts | None  # None: the distro could not be probed
-    notes: tuple[str, ...] = ()
-
-
-def cell_record(
+def given_cell_record(
     wheel_set: WheelSet,
     distro: str,
     arch: str,
-    measured: Measured,
-    inspections: Mapping[str, Mapping[str, Any]],
+    measured: records.Measured,
+    inspections: records.Inspections,
     *,
     emulated: bool,
 ) -> CellRecord:
-    """The matrix's CellRecord for one (wheel set, distro): members are the given wheels."""
+    """The record of one (wheel set, distro): its members are the given wheels."""
     from harness import results
-    from harness.lint import WARNING_KINDS
 
-    expected = dict(measured.expected)
-    decision = measured.decision
-    declared = None
-    if measured.facts is not None and wheel_set.foreign(arch):
-        # As the matrix does for cross-arch cells: no outcome but a refusal holds.
-        declared = Verdict.REFUSED_AS_CLAIMED
-        expected["declared"] = declared.value
-        expected["declared_reason"] = CROSS_ARCH_REASON
     pairs = list(zip(wheel_set.wheels, wheel_set.labels, strict=True))
     members = tuple(
         results.MemberRecord(
@@ -564,37 +377,27 @@ def cell_record(
         )
         for wheel, label in pairs
     )
-    lint_members = {
-        label: sorted(
-            {
-                finding["kind"]
-                for finding in inspections.get(wheel.filename, {}).get("lint", [])
-                if finding["kind"] in WARNING_KINDS
-            }
-        )
-        for wheel, label in pairs
-    }
-    return results.CellRecord(
+    # As the matrix does for cross-arch cells: no outcome but a refusal holds.
+    declared = (
+        records.CROSS_ARCH_REFUSAL
+        if measured.facts is not None and wheel_set.foreign(arch)
+        else None
+    )
+    place = records.CellPlace(
         key=wheel_set.key(arch, distro),
         test_id=wheel_set.test_id(arch, distro),
         row=wheel_set.row(arch),
         arch=arch,
         distro=distro,
-        installer="distro",
+        installer=DISTRO,
         dlopen="default",
-        members=members,
-        pip_version=measured.facts.pip_version if measured.facts else "",
+    )
+    return records.cell_record(
+        place,
+        members,
+        measured,
+        declared=declared,
+        lint=records.lint_of({label: [w.filename] for w, label in pairs}, inspections),
         emulated=emulated,
-        expected=expected,
-        observed=dataclasses.asdict(measured.observation),
-        verdict=decision.verdict,
-        explanation=decision.explanation,
-        diagnosis=diagnosis(decision, measured.observation),
-        as_expected=(
-            decision.verdict is declared if declared is not None else decision.verdict.claim_held
-        ),
-        timings=measured.observation.timings(),
-        notes=measured.notes,
         worker="main",
-        lint={"warned": any(lint_members.values()), "members": lint_members},
     )

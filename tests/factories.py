@@ -13,9 +13,8 @@ from packaging import tags
 
 from harness import results
 from harness.facts import DistroFacts
+from harness.legacy_policies import legacy_platform
 from harness.verdict import Verdict
-
-_LEGACY = {(2, 17): "manylinux2014", (2, 12): "manylinux2010", (2, 5): "manylinux1"}
 
 
 def manylinux_platforms(glibc: tuple[int, int], arch: str) -> list[str]:
@@ -23,10 +22,9 @@ def manylinux_platforms(glibc: tuple[int, int], arch: str) -> list[str]:
     platforms = []
     for minor in range(glibc[1], -1, -1):
         platforms.append(f"manylinux_2_{minor}_{arch}")
-        if ((2, minor) in _LEGACY and arch in ("x86_64", "i686")) or (
-            (2, minor) == (2, 17) and arch in ("aarch64", "ppc64le", "s390x", "armv7l")
-        ):
-            platforms.append(f"{_LEGACY[(2, minor)]}_{arch}")
+        legacy = legacy_platform((2, minor), arch)
+        if legacy is not None:
+            platforms.append(legacy)
     return [*platforms, f"linux_{arch}"]
 
 

@@ -9,8 +9,9 @@ from typing import Any
 
 from packaging.version import InvalidVersion, Version
 
-from harness.expectation import WheelClaim, minimum_pip
+from harness.expectation import WheelClaim
 from harness.facts import version_tuple
+from harness.installers import minimum_pip
 from harness.report.cell_detail import cell_details, member_label
 from harness.report.cpp_lint import lint_match, lint_text
 from harness.report.model import (

@@ -21,7 +21,7 @@ from harness.cache import Cache
 from harness.catalog import default_catalog
 from harness.container import Engine
 from harness.images import ImageProvider
-from harness.pips import ensure_pips, pips_dir
+from harness.installers import ensure_pips, pips_dir
 from harness.probe import DistroProbe, ProbeRequest
 from harness.settings import Settings
 from tests.factories import make_wheel

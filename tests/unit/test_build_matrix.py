@@ -216,7 +216,7 @@ def test_no_cross_arch_cells_with_one_arch() -> None:
 
 
 def test_run_stops_when_no_build_image_or_no_distro_can_be_obtained() -> None:
-    from harness.session import nothing_to_run
+    from harness.prepared import nothing_to_run
 
     samples = [s for s in SAMPLES if s.name == "c_plain"]
     plan = make_plan(

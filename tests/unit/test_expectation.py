@@ -8,10 +8,9 @@ from harness.expectation import (
     WheelClaim,
     declared_rule,
     expect_install,
-    installer_knows,
     manylinux_glibc,
-    minimum_pip,
 )
+from harness.installers import installer_knows, minimum_pip
 from harness.samples import ExpectRule
 from harness.verdict import Verdict
 from tests.factories import facts

@@ -14,9 +14,10 @@ import pytest
 from harness import explain as explain_mod
 from harness import policy
 from harness.catalog import default_catalog
+from harness.cli import explain as explain_command
 from harness.errors import UsageError
-from harness.expectation import tag_families
 from harness.explain import Explanation, explain, render_markdown, render_text
+from harness.installers import tag_families
 from harness.results import RunRecord, load
 
 RESULTS = Path(__file__).parent / "data" / "explain-results.json"
@@ -226,7 +227,7 @@ def test_markdown_renders_tables(record: RunRecord) -> None:
 
 def _parse(*argv: str) -> argparse.Namespace:
     parser = argparse.ArgumentParser()
-    explain_mod.register(parser.add_subparsers(dest="command"))
+    explain_command.register(parser.add_subparsers(dest="command"))
     return parser.parse_args(["explain", *argv])
 
 
@@ -234,10 +235,10 @@ def test_command_line_with_explicit_results(capsys: pytest.CaptureFixture[str]) 
     args = _parse("manylinux_2_31", "manylinux_2_36", "--results", str(RESULTS.parent))
     # --results names a directory here: explain-results.json is not results.json there.
     with pytest.raises(UsageError, match="results.json"):
-        explain_mod.run(args, today=TODAY)
+        explain_command.run(args, today=TODAY)
     args = _parse("manylinux_2_31", "manylinux_2_36", "--results", str(RESULTS))
     assert args.profile == "local" and args.arch == "x86_64" and args.format == "text"
-    assert explain_mod.run(args, today=TODAY) == 0
+    assert explain_command.run(args, today=TODAY) == 0
     out = capsys.readouterr().out
     assert "debian-bullseye  glibc 2.31 (measured)" in out
     assert "3 ok / 5 refused / 2 other" in out
@@ -256,8 +257,8 @@ def test_command_line_finds_the_newest_matching_run(
     assert explain_mod.find_results(tmp_path, "official", "x86_64") is None
 
     monkeypatch.chdir(tmp_path)
-    assert explain_mod.run(_parse("2_31", "2_36", "--format", "markdown"), today=TODAY) == 0
+    assert explain_command.run(_parse("2_31", "2_36", "--format", "markdown"), today=TODAY) == 0
     out = capsys.readouterr().out
     assert "From `results/x86_64/results.json`" in out
-    assert explain_mod.run(_parse("2_31", "2_36", "--arch", "aarch64"), today=TODAY) == 0
+    assert explain_command.run(_parse("2_31", "2_36", "--arch", "aarch64"), today=TODAY) == 0
     assert "Observed" not in capsys.readouterr().out

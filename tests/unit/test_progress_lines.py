@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from harness import cli
 from harness.catalog import default_catalog
+from harness.cli import run as run_command
 from harness.matrix import Selection, make_plan
 from harness.progress import VERDICT_WIDTH, CellLabel, cell_line, cell_test_id, pip_text
 from harness.pytest_plugin import cell_labels
@@ -95,9 +95,12 @@ def test_run_asks_pytest_for_quiet_output() -> None:
         results_dir=Path("res"),
         jobs=2,
         emulation_factor=None,
+        pip=[],
+        candidate_image=[],
+        baseline=None,
         pytest_args=[],
     )
-    argv = cli.pytest_arguments(args)
+    argv = run_command.pytest_arguments(args)
     assert "-q" in argv and "-v" not in argv
     assert "-rfE" in argv and "--junitxml" in argv
 

@@ -7,9 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from harness import cli
+from harness import cli, results
 from harness.cache import Cache, tree_hash
-from harness.errors import UsageError
+from harness.cli import run as run_command
+from harness.errors import ExitCode, UsageError
 from harness.samples import default_samples_dir, discover, load_sample
 from harness.verdict import Verdict
 from tests.factories import cell, record
@@ -104,6 +105,9 @@ def _args(**kw) -> argparse.Namespace:
         results_dir=Path("res"),
         jobs=2,
         emulation_factor=None,
+        pip=[],
+        candidate_image=[],
+        baseline=None,
         pytest_args=["-x"],
     )
     base.update(kw)
@@ -111,39 +115,39 @@ def _args(**kw) -> argparse.Namespace:
 
 
 def test_run_is_the_pytest_matrix() -> None:
-    argv = cli.pytest_arguments(_args())
+    argv = run_command.pytest_arguments(_args())
     assert argv[0].endswith("harness/cells.py")
     assert argv[argv.index("--profile") : argv.index("--profile") + 2] == ["--profile", "local"]
     assert "--arch" in argv and "aarch64" in argv and "debian-trixie" in argv
     assert argv[argv.index("-n") : argv.index("-n") + 4] == ["-n", "2", "--dist", "loadgroup"]
     assert argv[-1] == "-x"
-    assert "no:xdist" in cli.pytest_arguments(_args(jobs=1))
+    assert "no:xdist" in run_command.pytest_arguments(_args(jobs=1))
 
 
 def test_run_exit_status_separates_the_three_outcomes() -> None:
     held = record(
         [cell("a", "d", Verdict.OK), cell("b", "d", Verdict.VIOLATION, declared="violation")]
     )
-    assert cli.run_exit_status(held) == cli.EXIT_HELD
+    assert results.exit_code(held) == ExitCode.HELD
     broken = record(
         [
             cell("a", "d", Verdict.VIOLATION, as_expected=False),
             cell("b", "d", Verdict.ERROR, as_expected=False),
         ]
     )
-    assert cli.run_exit_status(broken) == cli.EXIT_BROKEN
+    assert results.exit_code(broken) == ExitCode.BROKEN
     not_told = record(
         [cell("a", "d", Verdict.OK), cell("b", "d", Verdict.ERROR, as_expected=False)]
     )
-    assert cli.run_exit_status(not_told) == cli.EXIT_NOT_TOLD
-    assert cli.run_exit_status(record([])) == cli.EXIT_NOT_TOLD
+    assert results.exit_code(not_told) == ExitCode.NOT_TOLD
+    assert results.exit_code(record([])) == ExitCode.NOT_TOLD
     assert (
-        cli.run_exit_status(record([cell("a", "d", Verdict.OK)], interrupted=True))
-        == cli.EXIT_INTERRUPTED
+        results.exit_code(record([cell("a", "d", Verdict.OK)], interrupted=True))
+        == ExitCode.INTERRUPTED
     )
 
 
 def test_cli_usage_errors_are_one_line(capsys: pytest.CaptureFixture[str]) -> None:
-    assert cli.main(["report", "/nonexistent/results.json"]) == cli.EXIT_USAGE
+    assert cli.main(["report", "/nonexistent/results.json"]) == ExitCode.USAGE
     err = capsys.readouterr().err.strip()
     assert err.count("\n") == 0 and "does not exist" in err

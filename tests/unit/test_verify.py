@@ -13,10 +13,12 @@ from pathlib import Path
 import pytest
 from packaging import tags as ptags
 
-from harness import cli, given_check, given_wheels, probe_agent, verify
+from harness import cli, given_check, given_wheels, probe_agent, records, verify, verify_plan
 from harness import observation as obs
+from harness.cli import verify as verify_command
 from harness.errors import UsageError
 from harness.facts import DistroFacts
+from harness.names import safe_name
 from harness.verdict import Verdict, decide
 from tests.factories import make_wheel
 
@@ -25,7 +27,7 @@ MANYLINUX = "manylinux_2_17_x86_64.manylinux2014_x86_64"
 
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="manylinux-harness")
-    verify.register(root.add_subparsers(dest="command"))
+    verify_command.register(root.add_subparsers(dest="command"))
     return root
 
 
@@ -200,7 +202,7 @@ def test_rows_keys_and_ids() -> None:
     assert wheel_set.test_id("aarch64", "debian-bookworm") == (
         "numpy-2.1.3+six-1.17.0-aarch64-debian-bookworm-from-x86_64"
     )
-    cell_id = verify.cell_id(wheel_set.key("x86_64", "debian-bookworm"))
+    cell_id = safe_name(wheel_set.key("x86_64", "debian-bookworm"))
     assert all(ch.isalnum() or ch in "-_." for ch in cell_id)
 
 
@@ -221,10 +223,10 @@ def test_arches_and_policies_from_tags() -> None:
     assert given_wheels.claimed_policy(musl.platforms) == "musllinux_1_1"
     assert given_wheels.claimed_policy(plain.platforms) == "linux"
     assert given_wheels.claimed_policy(six.platforms) == "any"
-    assert verify.default_arches([numpy, six, musl], "x86_64") == ("aarch64", "x86_64")
-    assert verify.default_arches([six], "x86_64") == ("x86_64",)
+    assert verify_plan.default_arches([numpy, six, musl], "x86_64") == ("aarch64", "x86_64")
+    assert verify_plan.default_arches([six], "x86_64") == ("x86_64",)
     with pytest.raises(UsageError, match="ppc64, which has no distros"):
-        verify.default_arches(given("q-1.0-cp311-cp311-manylinux2014_ppc64.whl"), "x86_64")
+        verify_plan.default_arches(given("q-1.0-cp311-cp311-manylinux2014_ppc64.whl"), "x86_64")
 
 
 def test_pool_key_is_content_addressed() -> None:
@@ -409,8 +411,8 @@ def test_cell_records_declare_cross_arch_refusals() -> None:
     observation, decision = given_check.judge(
         expectation, refused, given_check.forced_load_moot(wheel_set.wheels, system, "aarch64")
     )
-    measured = verify.Measured({"installable": False}, observation, decision, system)
-    record = verify.cell_record(
+    measured = records.Measured({"installable": False}, observation, decision, system)
+    record = verify.given_cell_record(
         wheel_set, "debian-bookworm", "aarch64", measured, {}, emulated=True
     )
     assert record.row == "m-1.0 (x86_64 wheel)"
@@ -425,11 +427,11 @@ def test_cell_records_declare_cross_arch_refusals() -> None:
     )
     # Could not probe: an error, never as expected, and nothing declared.
     failure = obs.Observation.failure("distro image unavailable: no mirror")
-    error = verify.cell_record(
+    error = verify.given_cell_record(
         wheel_set,
         "debian-bookworm",
         "aarch64",
-        verify.Measured({}, failure, decide(False, failure), None),
+        records.Measured({}, failure, decide(False, failure), None),
         {},
         emulated=True,
     )

@@ -1,0 +1,40 @@
+"""Parse the command line, run the command, and end with the exit code its outcome or its
+error names (harness.errors.ExitCode)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from harness import __version__
+from harness.cli import clean, doctor, explain, gate, merge, report, run, verify
+from harness.errors import ExitCode, HarnessError
+
+# In the order `--help` lists them.
+COMMANDS = (doctor, run, report, gate, merge, explain, verify, clean)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="manylinux-harness",
+        description="Test manylinux wheel claims end to end: build through cibuildwheel, "
+        "install and run in real distro containers.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+    for command in COMMANDS:
+        command.register(sub).set_defaults(handler=command.run)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.handler(args))
+    except HarnessError as exc:
+        print(f"manylinux-harness: {exc}", file=sys.stderr)
+        return int(exc.exit_code)
+    except KeyboardInterrupt:
+        print("manylinux-harness: interrupted", file=sys.stderr)
+        return int(ExitCode.INTERRUPTED)

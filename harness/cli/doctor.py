@@ -1,0 +1,35 @@
+"""`manylinux-harness doctor [--fix]`: check (and set up) this host."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from harness.errors import ExitCode
+from harness.options import add_options, option
+
+DEFAULT_ARCHES = ("x86_64", "aarch64")
+
+
+def register(subparsers: Any) -> argparse.ArgumentParser:
+    parser: argparse.ArgumentParser = subparsers.add_parser(
+        "doctor", help="check (and with --fix, set up) this host"
+    )
+    arch = option(
+        "arch", help=f"architectures to check (repeatable; default: {' and '.join(DEFAULT_ARCHES)})"
+    )
+    add_options(parser.add_argument, [arch, "fix", "profile"])
+    return parser
+
+
+def run(args: argparse.Namespace) -> ExitCode:
+    from harness import doctor
+
+    arches = doctor.arches_from_names(args.arch or list(DEFAULT_ARCHES))
+    local = args.profile == "local"
+    if args.fix:
+        doctor.fix(arches, print, local_profile=local)
+    checks = doctor.run_checks(arches, local_profile=local)
+    for check in checks:
+        print(check.line())
+    return ExitCode.BROKEN if doctor.problems(checks) else ExitCode.HELD

@@ -1,0 +1,63 @@
+"""`manylinux-harness explain OLD NEW`: what moving wheels from one manylinux policy to
+another gains and gives up (see harness.explain)."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as _dt
+from pathlib import Path
+from typing import Any
+
+from harness.errors import ExitCode
+from harness.options import add_options, option
+
+
+def register(subparsers: Any) -> argparse.ArgumentParser:
+    parser: argparse.ArgumentParser = subparsers.add_parser(
+        "explain",
+        help="what moving wheels from one manylinux policy to another gains and gives up",
+    )
+    parser.add_argument("old", metavar="OLD", help="current policy, e.g. manylinux2014, 2_31")
+    parser.add_argument("new", metavar="NEW", help="policy to move to, e.g. manylinux_2_28")
+    # One arch per explanation: the policies' symbol sets and the run's cells are per arch.
+    arch = option("arch", repeatable=False, default="x86_64", help="architecture")
+    add_options(parser.add_argument, ["profile", arch, "results", "format"])
+    return parser
+
+
+def run(args: argparse.Namespace, today: _dt.date | None = None) -> ExitCode:
+    from harness import results
+    from harness.architecture import get_arch
+    from harness.catalog import default_catalog
+    from harness.explain import explain, find_results, render_markdown, render_text
+    from harness.installers import tag_families
+    from harness.provenance import installed_version
+
+    arch = get_arch(args.arch).name
+    path: Path | None = args.results
+    if path is None:
+        path = find_results(Path.cwd(), args.profile, arch)
+    record = results.load(path) if path is not None else None
+    expl = explain(
+        args.old,
+        args.new,
+        default_catalog(),
+        record,
+        tag_families(),
+        profile=args.profile,
+        arch=arch,
+        today=today,
+        results=display_path(path) if path is not None else "",
+        auditwheel_version=installed_version("auditwheel") or "",
+    )
+    render = render_markdown if args.format == "markdown" else render_text
+    print(render(expl), end="")
+    return ExitCode.HELD
+
+
+def display_path(path: Path) -> str:
+    """The results file as the explanation names it: relative to here when it is below."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)

@@ -1,0 +1,33 @@
+"""`manylinux-harness merge RESULTS... --output DIR`: several runs' results as one."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from harness.errors import ExitCode
+from harness.options import add_options
+
+
+def register(subparsers: Any) -> argparse.ArgumentParser:
+    parser: argparse.ArgumentParser = subparsers.add_parser(
+        "merge", help="merge several runs' results into one report"
+    )
+    parser.add_argument("results", type=Path, nargs="+", help="results.json files (or dirs)")
+    add_options(parser.add_argument, ["output"])
+    return parser
+
+
+def run(args: argparse.Namespace) -> ExitCode:
+    from harness import results
+    from harness.publish import publish
+
+    merged = results.merge([results.load(path) for path in args.results])
+    written = publish(merged, args.output)
+    summary = merged.summary()
+    print(
+        f"merged {len(args.results)} runs: {summary['cells']} cells "
+        f"({summary['not_as_expected']} not as expected) -> {written['json']}"
+    )
+    return results.exit_code(merged)

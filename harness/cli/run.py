@@ -1,0 +1,94 @@
+"""`manylinux-harness run`: the matrix, as the pytest session users can run themselves
+(`pytest harness/cells.py --profile local`), and its exit code from the record it leaves."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from harness import options
+from harness.errors import ExitCode
+from harness.options import add_options, option
+
+# What the CLI hands pytest beside the options: the plugin prints one line per finished cell
+# (CellProgress) instead of pytest's; -q drops pytest's header and its node-id prefixes. The
+# summary and failures stay. xunit1 keeps each cell's verdict as a JUnit property.
+PYTEST_FIXED = ("-o", "junit_family=xunit1", "-rfE", "-q")
+
+
+def from_pytest(code: int) -> ExitCode:
+    """pytest's exit code as the harness's, for a session that left no record and no
+    recorded stop (the plugin's TO_PYTEST goes the other way). Mapped, never passed on:
+    pytest's 2 is "interrupted", the harness's "usage"."""
+    return {
+        0: ExitCode.HELD,  # pytest.ExitCode.OK
+        1: ExitCode.BROKEN,  # TESTS_FAILED
+        2: ExitCode.INTERRUPTED,  # INTERRUPTED
+        3: ExitCode.NOT_TOLD,  # INTERNAL_ERROR
+        4: ExitCode.USAGE,  # USAGE_ERROR
+        5: ExitCode.NOT_TOLD,  # NO_TESTS_COLLECTED
+    }.get(int(code), ExitCode.NOT_TOLD)
+
+
+def register(subparsers: Any) -> argparse.ArgumentParser:
+    parser: argparse.ArgumentParser = subparsers.add_parser(
+        "run", help="run the matrix and write results.json, JUnit and Markdown"
+    )
+    jobs = option("jobs", help="parallel workers for probing (xdist) and for preparation")
+    add_options(parser.add_argument, [jobs if name == "jobs" else name for name in options.RUN])
+    parser.add_argument("pytest_args", nargs="*", help="extra pytest arguments (after --)")
+    return parser
+
+
+def pytest_arguments(args: argparse.Namespace) -> list[str]:
+    """The pytest command line `run` executes (the same tests users can run with pytest)."""
+    import harness.cells
+
+    cells_file = Path(harness.cells.__file__)
+    results_dir: Path = args.results_dir.resolve()
+    values = {**vars(args), "results_dir": results_dir, "prepare_jobs": max(1, args.jobs)}
+    argv = [str(cells_file), "--rootdir", str(cells_file.parent.parent)]
+    argv += ["-p", "harness.pytest_plugin", "-p", "no:cacheprovider"]
+    argv += options.forward(values, options.MATRIX)
+    argv += ["--junitxml", str(results_dir / "junit.xml"), *PYTEST_FIXED]
+    if args.jobs > 1:
+        argv += ["-n", str(args.jobs), "--dist", "loadgroup"]
+    else:
+        argv += ["-p", "no:xdist"]
+    return argv + list(args.pytest_args)
+
+
+def run(args: argparse.Namespace) -> ExitCode:
+    import pytest
+
+    from harness import results
+    from harness.prepared import STOPPED
+
+    results_dir: Path = args.results_dir.resolve()
+    argv = pytest_arguments(args)
+    # A stop recorded by an earlier run in this directory must not speak for this one.
+    (results_dir / results.STATE_DIR / f"{STOPPED}.json").unlink(missing_ok=True)
+    print("manylinux-harness: pytest " + " ".join(argv), file=sys.stderr, flush=True)
+    code = pytest.main(argv)
+    stopped = results.read_state(results_dir, STOPPED)
+    if stopped:
+        # The cause, last, so that it is what a CI log shows at its end.
+        print(f"manylinux-harness: stopped: {stopped['reason']}", file=sys.stderr)
+        return ExitCode(stopped.get("exit_code", ExitCode.NOT_TOLD))
+    results_file = results_dir / "results.json"
+    if code in (pytest.ExitCode.USAGE_ERROR, pytest.ExitCode.INTERNAL_ERROR):
+        return from_pytest(pytest.ExitCode(code))
+    if not results_file.exists():
+        # No record: what pytest says, except that no failed test means nothing was told.
+        status = from_pytest(code)
+        return status if status in (ExitCode.INTERRUPTED, ExitCode.USAGE) else ExitCode.NOT_TOLD
+    record = results.load(results_file)
+    status = results.exit_code(record)
+    if args.baseline and status in (ExitCode.HELD, ExitCode.NOT_TOLD):
+        from harness import gate
+
+        if not gate.compare(results.load(args.baseline), record).passed:
+            return ExitCode.BROKEN
+    return status

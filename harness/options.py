@@ -1,0 +1,204 @@
+"""Every option of the command line and of the pytest plugin, declared once, as data.
+
+The CLI's commands (argparse) and the pytest plugin (pytest_addoption) add the options they
+take from this table by name; `run` forwards its options to the plugin with `argv`. A command
+that needs another default or help for an option specialises the one entry (`option(name,
+default=...)`), it never declares it anew. Cheap to import: the CLI builds its parser from it
+before any command runs.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+from harness.installers import default_pips
+from harness.settings import DEFAULT_EMULATION_FACTOR, PROFILES
+
+
+@dataclass(frozen=True)
+class Option:
+    name: str  # the long flag without its dashes; its dest has "_" for "-"
+    help: str
+    type: Callable[[str], Any] | None = None
+    repeatable: bool = False  # given several times, its values form a list
+    default: Any = None
+    choices: tuple[str, ...] | None = None
+    metavar: str | None = None
+    short: str | None = None  # e.g. "-j"
+    switch: bool = False  # takes no value: present or not
+    required: bool = False
+
+    @property
+    def dest(self) -> str:
+        return self.name.replace("-", "_")
+
+    @property
+    def flags(self) -> tuple[str, ...]:
+        return (self.short, f"--{self.name}") if self.short else (f"--{self.name}",)
+
+    def arguments(self) -> dict[str, Any]:
+        """Keyword arguments for argparse's add_argument (pytest's addoption takes the same)."""
+        if self.switch:
+            return {"action": "store_true", "help": self.help, "dest": self.dest}
+        kwargs: dict[str, Any] = {"help": self.help, "dest": self.dest}
+        if self.repeatable:
+            kwargs["action"] = "append"
+            kwargs["default"] = list(self.default or [])
+        else:
+            kwargs["default"] = self.default
+        for key in ("type", "choices", "metavar"):
+            if getattr(self, key) is not None:
+                kwargs[key] = getattr(self, key)
+        if self.required:
+            kwargs["required"] = True
+        return kwargs
+
+    def argv(self, value: Any) -> list[str]:
+        """This option with `value` as a command line (what `run` hands to pytest)."""
+        if self.switch:
+            return [f"--{self.name}"] if value else []
+        values = value if self.repeatable else [value]
+        found: list[str] = []
+        for item in values:
+            if item is None:
+                continue
+            text = str(item.resolve()) if isinstance(item, Path) else str(item)
+            found += [f"--{self.name}", text]
+        return found
+
+
+OPTIONS: Mapping[str, Option] = {
+    o.name: o
+    for o in (
+        # -- what a matrix run selects -------------------------------------------------------
+        Option(
+            "profile",
+            "catalog profile: local (images built from Debian's mirror) or official "
+            "(PyPA's images and the distros' own)",
+            choices=PROFILES,
+            default="local",
+        ),
+        Option("arch", "architecture (repeatable)", repeatable=True),
+        Option(
+            "policy",
+            "build image policy, e.g. manylinux_2_31 or 2014 (repeatable)",
+            repeatable=True,
+        ),
+        Option("distro", "distro name (repeatable)", repeatable=True),
+        Option("sample", "sample name (repeatable)", repeatable=True),
+        Option(
+            "pip",
+            "pip versions of the pip axis, e.g. 19.3 or latest (repeatable; 'none': only the "
+            f"distro's pip; default: {' '.join(default_pips())})",
+            repeatable=True,
+        ),
+        Option(
+            "candidate-image",
+            "also run that build image's cells with wheels built in IMAGE (repeatable)",
+            repeatable=True,
+            metavar="POLICY:ARCH=IMAGE",
+        ),
+        # -- where and how it runs -----------------------------------------------------------
+        Option(
+            "engine",
+            "run that arch on another Docker engine (repeatable)",
+            repeatable=True,
+            metavar="ARCH=URL",
+        ),
+        Option("results-dir", "where results go", type=Path, default=Path("results")),
+        Option("cache-dir", "cache for images' rootfs, wheels, logs", type=Path),
+        Option("samples-dir", "directory of sample projects", type=Path),
+        Option(
+            "jobs",
+            "parallel workers for probing (xdist) and for preparation",
+            type=int,
+            default=2,
+            short="-j",
+        ),
+        Option("prepare-jobs", "images and wheels prepared in parallel", type=int, default=2),
+        Option(
+            "emulation-factor",
+            "timeout multiplier for emulated arches",
+            type=float,
+            default=DEFAULT_EMULATION_FACTOR,
+        ),
+        Option(
+            "baseline",
+            "results.json (or its directory) of a baseline run: fail if a cell that held "
+            "there no longer holds",
+            type=Path,
+        ),
+        # -- other commands' ----------------------------------------------------------------
+        Option("fix", "install and start what is missing", switch=True),
+        Option(
+            "check",
+            "shell command run in the venv after the imports, its python first on PATH; "
+            "exit 0 means it works",
+            metavar="CMD",
+        ),
+        Option(
+            "candidate",
+            "results.json (or dir) of the candidate run (default: the baseline file itself, "
+            "whose candidate-image cells are then set against its current-image cells)",
+            type=Path,
+        ),
+        Option("markdown", "also write the Markdown here", type=Path),
+        Option("output", "directory for the merged run", type=Path, required=True),
+        Option(
+            "results",
+            "results.json or its directory (default: the newest results/*/results.json with "
+            "cells for the arch)",
+            type=Path,
+        ),
+        Option("format", "output format", choices=("text", "markdown"), default="text"),
+        Option("images", "also remove the harness's images", switch=True),
+    )
+}
+
+# The options of the pytest plugin (the matrix), and those `run` forwards to it.
+MATRIX = (
+    "profile",
+    "arch",
+    "policy",
+    "distro",
+    "sample",
+    "pip",
+    "candidate-image",
+    "engine",
+    "results-dir",
+    "cache-dir",
+    "samples-dir",
+    "prepare-jobs",
+    "emulation-factor",
+    "baseline",
+)
+RUN = (*(name for name in MATRIX if name != "prepare-jobs"), "jobs")
+
+
+def option(name: str, **changes: Any) -> Option:
+    """The table's option, specialised for one command (another default, help, ...)."""
+    return dataclasses.replace(OPTIONS[name], **changes) if changes else OPTIONS[name]
+
+
+class _Adds(Protocol):
+    def __call__(self, *flags: str, **kwargs: Any) -> Any: ...
+
+
+def add_options(add: _Adds, options: Iterable[str | Option]) -> None:
+    """Add options, by name or specialised, through an add_argument or addoption."""
+    for item in options:
+        opt = OPTIONS[item] if isinstance(item, str) else item
+        add(*opt.flags, **opt.arguments())
+
+
+def forward(values: Mapping[str, Any], names: Sequence[str]) -> list[str]:
+    """The command line that passes these options' values (by dest) on."""
+    argv: list[str] = []
+    for name in names:
+        opt = OPTIONS[name]
+        argv += opt.argv(values.get(opt.dest))
+    return argv
