@@ -7,9 +7,9 @@ naive    per cell a fresh container of the distro image (no network, wheelhouse 
          auditwheel's integration tests do: python3 -m venv, pip install, import + check.
 floor    one running container: the distro's pip into an empty venv made beforehand, then one
          import + check; each a single exec. Nothing cheaper can answer the same question.
-harness  harness.probe.DistroProbe, started once per distro, then probe() per cell.
+harness  harness.probe.distro_probe.DistroProbe, started once per distro, then probe() per cell.
 
-Every container goes through harness.container.Engine, so each carries the harness's labels
+Every container goes through harness.util.container.Engine, so each carries the harness's labels
 and is removed when its block ends, Ctrl-C included. See benchmarks/README.md.
 """
 
@@ -28,17 +28,23 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from harness import observation as obs
-from harness.cache import Cache
-from harness.catalog import Distro, default_catalog
-from harness.container import Container, Engine, ExecResult, Mount, install_termination_handlers
+from harness.catalog.model import Distro, default_catalog
+from harness.catalog.samples import default_samples_dir, load_sample
 from harness.errors import ContainerError, HarnessError, UsageError
-from harness.expectation import WheelClaim, expect_install
-from harness.facts import DistroFacts
-from harness.images import ImageProvider
-from harness.probe import INSTALL_TIMEOUT, RUN_TIMEOUT, DistroProbe, ProbeRequest
-from harness.samples import default_samples_dir, load_sample
+from harness.images.provider import ImageProvider
+from harness.judge.expectation import WheelClaim, expect_install
+from harness.probe import observation as obs
+from harness.probe.distro_probe import INSTALL_TIMEOUT, RUN_TIMEOUT, DistroProbe, ProbeRequest
+from harness.probe.facts import DistroFacts
 from harness.settings import Settings
+from harness.util.cache import Cache
+from harness.util.container import (
+    Container,
+    Engine,
+    ExecResult,
+    Mount,
+    install_termination_handlers,
+)
 
 SAMPLES = ("c_plain", "glibc_control")
 WAYS = ("naive", "floor", "harness")
@@ -128,7 +134,7 @@ def find_wheels(wheel_root: Path, arch: str) -> list[BenchWheel]:
     for sample_name in SAMPLES:
         sample = load_sample(samples_dir / sample_name)
         flavours = {f.name for f in sample.flavours}
-        # Entries are named sample-flavour-policy-arch-key (harness.build.WheelBuilder); a
+        # Entries are named sample-flavour-policy-arch-key (harness.build.wheels.WheelBuilder); a
         # build still in progress is dot-prefixed, so the pattern skips it.
         for entry in sorted(wheel_root.glob(f"{sample_name}-*-*-{arch}-*")):
             flavour, policy, entry_arch, _key = entry.name[len(sample_name) + 1 :].rsplit("-", 3)

@@ -32,7 +32,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from harness import probe_deps  # noqa: E402
+from harness.probe import deps as probe_deps  # noqa: E402
 
 HOST_TOOLS = ["tox", "ruff", "mypy", "setuptools", "wheel"]
 # What the local-build recipe installs with pip (catalog-local.toml), unpinned here.

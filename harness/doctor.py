@@ -16,12 +16,12 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from harness.architecture import Arch, get_arch, host_machine
-from harness.cache import default_cache_dir
-from harness.container import Engine
+from harness.catalog.architecture import Arch, get_arch, host_machine
 from harness.errors import EngineUnavailable
-from harness.mirror_index import IndexState, fetch_states
-from harness.trust import host_ca_bundle
+from harness.images.mirror_index import IndexState, fetch_states
+from harness.images.trust import host_ca_bundle
+from harness.util.cache import default_cache_dir
+from harness.util.container import Engine
 
 BINFMT_DIR = Path("/proc/sys/fs/binfmt_misc")
 DOCKER_SOCKET = Path("/var/run/docker.sock")
@@ -199,7 +199,7 @@ def mirror_line(arch: Arch, mirror: str, states: Sequence[IndexState]) -> Check:
 def local_suites(arch: Arch) -> tuple[str, ...]:
     """The Debian suites the local profile's images of `arch` are bootstrapped from, in the
     catalog's order of suites."""
-    from harness.catalog import default_catalog
+    from harness.catalog.model import default_catalog
 
     catalog = default_catalog()
     specs = [b.image for b in catalog.build_images("local", [arch.name])]
@@ -209,7 +209,7 @@ def local_suites(arch: Arch) -> tuple[str, ...]:
 
 
 def check_mirror(arches: Sequence[Arch]) -> list[Check]:
-    from harness.bootstrap import debian_mirror
+    from harness.images.bootstrap import debian_mirror
 
     mirror = debian_mirror()
     suites = {arch.name: local_suites(arch) for arch in arches}

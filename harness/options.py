@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-from harness.installers import default_pips
+from harness.judge.installers import default_pips
 from harness.settings import DEFAULT_EMULATION_FACTOR, PROFILES
 
 

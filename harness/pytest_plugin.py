@@ -25,18 +25,21 @@ from typing import Any, NoReturn
 
 import pytest
 
-from harness import gate, options, progress, report, results
-from harness.candidate import CandidateImage
-from harness.container import install_termination_handlers, start_run
+from harness import options, report
 from harness.errors import ExitCode, HarnessError
-from harness.installers import default_pips, parse_pips
-from harness.matrix import Plan, Selection
-from harness.prepared import STOPPED
-from harness.progress import CellLabel, Progress
-from harness.publish import publish
-from harness.session import Session
+from harness.images.candidate import CandidateImage
+from harness.judge.installers import default_pips, parse_pips
+from harness.judge.verdict import Verdict
+from harness.matrix.plan import Plan, Selection
+from harness.matrix.prepared import STOPPED
+from harness.matrix.session import Session
+from harness.report.publish import publish
+from harness.results import gate
+from harness.results import record as results
 from harness.settings import Settings, parse_engine_option
-from harness.verdict import Verdict
+from harness.util import progress
+from harness.util.container import install_termination_handlers, start_run
+from harness.util.progress import CellLabel, Progress
 
 # The harness's exit codes as pytest's, for a session that stops on a harness error (what a
 # user running pytest directly sees). Mapped, never assumed equal: pytest's 2 is

@@ -7,9 +7,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from harness.architecture import Arch, host_machine
-from harness.cache import default_cache_dir
+from harness.catalog.architecture import Arch, host_machine
 from harness.errors import UsageError
+from harness.util.cache import default_cache_dir
 
 # Emulated builds and installs run roughly ten times slower (PyTables#1337: 10,977 s).
 DEFAULT_EMULATION_FACTOR = 10.0
@@ -49,7 +49,7 @@ def parse_engine_option(
 
     MANYLINUX_HARNESS_ENGINES="aarch64=ssh://arm-box ppc64le=tcp://power:2376" (space or
     comma separated) configures the same for every run on a machine; options win over it."""
-    from harness.architecture import get_arch
+    from harness.catalog.architecture import get_arch
 
     configured = (environ or {}).get(ENGINES_VARIABLE, "").replace(",", " ").split()
     engines: dict[str, str] = {}

@@ -18,7 +18,7 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> ExitCode:
-    from harness.container import LABEL, Engine
+    from harness.util.container import LABEL, Engine
 
     engine = Engine.connect()
     removed = engine.remove_containers({LABEL: "1"})

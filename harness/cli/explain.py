@@ -1,5 +1,5 @@
 """`manylinux-harness explain OLD NEW`: what moving wheels from one manylinux policy to
-another gains and gives up (see harness.explain)."""
+another gains and gives up (see harness.explain.policy_change)."""
 
 from __future__ import annotations
 
@@ -26,12 +26,12 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace, today: _dt.date | None = None) -> ExitCode:
-    from harness import results
-    from harness.architecture import get_arch
-    from harness.catalog import default_catalog
-    from harness.explain import explain, find_results, render_markdown, render_text
-    from harness.installers import tag_families
-    from harness.provenance import installed_version
+    from harness.catalog.architecture import get_arch
+    from harness.catalog.model import default_catalog
+    from harness.explain.policy_change import explain, find_results, render_markdown, render_text
+    from harness.judge.installers import tag_families
+    from harness.results import record as results
+    from harness.util.provenance import installed_version
 
     arch = get_arch(args.arch).name
     path: Path | None = args.results

@@ -20,7 +20,8 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> ExitCode:
-    from harness import gate, results
+    from harness.results import gate
+    from harness.results import record as results
 
     baseline = results.load(args.baseline)
     candidate = results.load(args.candidate) if args.candidate else baseline

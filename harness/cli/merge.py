@@ -20,8 +20,8 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> ExitCode:
-    from harness import results
-    from harness.publish import publish
+    from harness.report.publish import publish
+    from harness.results import record as results
 
     merged = results.merge([results.load(path) for path in args.results])
     written = publish(merged, args.output)

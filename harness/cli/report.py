@@ -18,7 +18,8 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> ExitCode:
-    from harness import report, results
+    from harness import report
+    from harness.results import record as results
 
     print(report.render_markdown(results.load(args.results)), end="")
     return ExitCode.HELD

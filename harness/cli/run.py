@@ -1,5 +1,5 @@
 """`manylinux-harness run`: the matrix, as the pytest session users can run themselves
-(`pytest harness/cells.py --profile local`), and its exit code from the record it leaves."""
+(`pytest harness/matrix/cells.py --profile local`), and its exit code from the record it leaves."""
 
 from __future__ import annotations
 
@@ -44,9 +44,9 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
 
 def pytest_arguments(args: argparse.Namespace) -> list[str]:
     """The pytest command line `run` executes (the same tests users can run with pytest)."""
-    import harness.cells
+    import harness.matrix.cells
 
-    cells_file = Path(harness.cells.__file__)
+    cells_file = Path(harness.matrix.cells.__file__)
     results_dir: Path = args.results_dir.resolve()
     values = {**vars(args), "results_dir": results_dir, "prepare_jobs": max(1, args.jobs)}
     argv = [str(cells_file), "--rootdir", str(cells_file.parent.parent)]
@@ -63,8 +63,8 @@ def pytest_arguments(args: argparse.Namespace) -> list[str]:
 def run(args: argparse.Namespace) -> ExitCode:
     import pytest
 
-    from harness import results
-    from harness.prepared import STOPPED
+    from harness.matrix.prepared import STOPPED
+    from harness.results import record as results
 
     results_dir: Path = args.results_dir.resolve()
     argv = pytest_arguments(args)
@@ -87,7 +87,7 @@ def run(args: argparse.Namespace) -> ExitCode:
     record = results.load(results_file)
     status = results.exit_code(record)
     if args.baseline and status in (ExitCode.HELD, ExitCode.NOT_TOLD):
-        from harness import gate
+        from harness.results import gate
 
         if not gate.compare(results.load(args.baseline), record).passed:
             return ExitCode.BROKEN

@@ -1,5 +1,5 @@
 """`manylinux-harness verify WHEEL_OR_DIR... [--check CMD]`: wheels built elsewhere through
-the same probe as the corpus (see harness.verify)."""
+the same probe as the corpus (see harness.verify.session)."""
 
 from __future__ import annotations
 
@@ -46,13 +46,13 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> ExitCode:
-    from harness.architecture import host_machine
-    from harness.catalog import default_catalog
-    from harness.container import install_termination_handlers, start_run
-    from harness.progress import Progress
+    from harness.catalog.architecture import host_machine
+    from harness.catalog.model import default_catalog
     from harness.settings import Settings, parse_engine_option
-    from harness.verify import Verification
-    from harness.verify_plan import make_plan
+    from harness.util.container import install_termination_handlers, start_run
+    from harness.util.progress import Progress
+    from harness.verify.plan import make_plan
+    from harness.verify.session import Verification
 
     # Bad input and infrastructure trouble end in main's handler, with the error's exit code.
     plan = make_plan(

@@ -6,7 +6,7 @@ from __future__ import annotations
 from harness.report import html, markdown
 from harness.report.build import build_report
 from harness.report.model import Report
-from harness.results import RunRecord
+from harness.results.record import RunRecord
 
 __all__ = ["Report", "build_report", "render_html", "render_markdown"]
 

@@ -3,6 +3,7 @@ Markdown and the HTML report show. Pure: RunRecord in, Report out."""
 
 from __future__ import annotations
 
+from harness.judge.verdict import Verdict
 from harness.report import findings
 from harness.report.matrix import arch_sections, installer_order
 from harness.report.model import (
@@ -14,8 +15,7 @@ from harness.report.model import (
     Report,
     VerdictCount,
 )
-from harness.results import RunRecord
-from harness.verdict import Verdict
+from harness.results.record import RunRecord
 
 
 def build_report(record: RunRecord) -> Report:

@@ -9,7 +9,7 @@ from typing import Any
 
 from harness.report.cpp_lint import lint_text
 from harness.report.model import DetailPart
-from harness.results import CellRecord, MemberRecord
+from harness.results.record import CellRecord, MemberRecord
 
 
 def cell_details(cell: CellRecord) -> tuple[DetailPart, ...]:

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-from harness.results import CellRecord
-from harness.verdict import Verdict
+from harness.judge.verdict import Verdict
+from harness.results.record import CellRecord
 
 
 def lint_text(cell: CellRecord) -> str:

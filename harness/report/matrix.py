@@ -9,9 +9,9 @@ from typing import Any
 
 from packaging.version import InvalidVersion, Version
 
-from harness.expectation import WheelClaim
-from harness.facts import version_tuple
-from harness.installers import minimum_pip
+from harness.judge.expectation import WheelClaim
+from harness.judge.installers import minimum_pip
+from harness.probe.facts import version_tuple
 from harness.report.cell_detail import cell_details, member_label
 from harness.report.cpp_lint import lint_match, lint_text
 from harness.report.model import (
@@ -27,7 +27,7 @@ from harness.report.model import (
     Text,
     plain,
 )
-from harness.results import CellRecord, RunRecord
+from harness.results.record import CellRecord, RunRecord
 
 
 def arch_sections(record: RunRecord) -> tuple[ArchSection, ...]:

@@ -11,12 +11,12 @@ from pathlib import Path
 
 import pytest
 
-from harness.cache import Cache, default_cache_dir
-from harness.catalog import default_catalog
-from harness.container import Engine
+from harness.catalog.model import default_catalog
 from harness.errors import EngineUnavailable
-from harness.images import ImageProvider, ResolvedImage
+from harness.images.provider import ImageProvider, ResolvedImage
 from harness.settings import Settings
+from harness.util.cache import Cache, default_cache_dir
+from harness.util.container import Engine
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -11,7 +11,7 @@ from types import ModuleType
 
 import pytest
 
-from harness.container import LABEL, LABEL_OWNER, Engine, owner_token
+from harness.util.container import LABEL, LABEL_OWNER, Engine, owner_token
 from tests.integration.conftest import REPO, run_cli
 
 pytestmark = pytest.mark.xdist_group("benchmark")

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from harness.architecture import get_arch
-from harness.container import LABEL, LABEL_OWNER, LABEL_ROLE, Engine, Mount, owner_token
+from harness.catalog.architecture import get_arch
 from harness.errors import ExecTimeout
-from harness.images import ResolvedImage
+from harness.images.provider import ResolvedImage
+from harness.util.container import LABEL, LABEL_OWNER, LABEL_ROLE, Engine, Mount, owner_token
 
 X86_64 = get_arch("x86_64")
 
@@ -87,8 +87,8 @@ def test_exception_inside_the_block_still_removes(
 
 CRASHER = """
 import os, sys
-from harness.architecture import get_arch
-from harness.container import Engine
+from harness.catalog.architecture import get_arch
+from harness.util.container import Engine
 engine = Engine.connect()
 manager = engine.container(sys.argv[1], arch=get_arch("x86_64"), role="test", name_hint="test-crashed")
 container = manager.__enter__()

@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from harness.architecture import get_arch
-from harness.cache import Cache
-from harness.catalog import default_catalog
-from harness.container import Engine
-from harness.images import ImageProvider
+from harness.catalog.architecture import get_arch
+from harness.catalog.model import default_catalog
+from harness.images.provider import ImageProvider
 from harness.settings import Settings
+from harness.util.cache import Cache
+from harness.util.container import Engine
 from tests.integration.conftest import load_results, run_cli
 
 pytestmark = pytest.mark.xdist_group("local-matrix")

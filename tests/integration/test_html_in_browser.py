@@ -12,11 +12,12 @@ from pathlib import Path
 
 import pytest
 
+from harness.judge.verdict import Verdict
 from harness.report import render_html
-from harness.results import RunRecord, load
-from harness.verdict import Verdict
+from harness.results.record import RunRecord, load
+from tests.helpers import DATA_DIR
 
-DATA = Path(__file__).resolve().parents[1] / "data"
+DATA = DATA_DIR
 # As the machine notes say: without the background-networking flags, chromium's connections
 # are refused by a closed network, many at a time.
 FLAGS = (

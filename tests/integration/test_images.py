@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import dataclasses
 
-from harness.cache import Cache
-from harness.catalog import default_catalog
-from harness.container import IMAGE_LABEL, Engine
-from harness.images import ImageProvider, ResolvedImage
+from harness.catalog.model import default_catalog
+from harness.images.provider import ImageProvider, ResolvedImage
 from harness.settings import Settings
+from harness.util.cache import Cache
+from harness.util.container import IMAGE_LABEL, Engine
 
 
 def test_unchanged_recipe_reuses_the_image(

@@ -15,16 +15,16 @@ from pathlib import Path
 
 import pytest
 
-from harness import installers
-from harness import observation as obs
-from harness.cache import Cache
-from harness.catalog import default_catalog
-from harness.container import Engine
-from harness.images import ImageProvider
-from harness.installers import ensure_pips, pips_dir
-from harness.probe import DistroProbe, ProbeRequest
+from harness.catalog.model import default_catalog
+from harness.images.provider import ImageProvider
+from harness.judge import installers
+from harness.judge.installers import ensure_pips, pips_dir
+from harness.probe import observation as obs
+from harness.probe.distro_probe import DistroProbe, ProbeRequest
 from harness.settings import Settings
-from tests.factories import make_wheel
+from harness.util.cache import Cache
+from harness.util.container import Engine
+from tests.helpers.factories import make_wheel
 
 pytestmark = pytest.mark.xdist_group("pip-driver")
 

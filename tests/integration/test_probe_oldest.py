@@ -1,6 +1,6 @@
 """The agent and the tag logic it ships run on the oldest interpreter these machines have:
-bullseye's Python 3.9 (harness.probe_deps.OLDEST_PYTHON). The grammar test
-(tests/unit/test_probe_grammar.py) catches syntax; this catches what only running shows."""
+bullseye's Python 3.9 (harness.probe.deps.OLDEST_PYTHON). The grammar test
+(tests/unit/probe/test_grammar.py) catches syntax; this catches what only running shows."""
 
 from __future__ import annotations
 
@@ -8,13 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from harness import probe_deps
-from harness.cache import Cache
-from harness.catalog import default_catalog
-from harness.container import Engine
-from harness.images import ImageProvider
-from harness.probe import DistroProbe
+from harness.catalog.model import default_catalog
+from harness.images.provider import ImageProvider
+from harness.probe import deps as probe_deps
+from harness.probe.distro_probe import DistroProbe
 from harness.settings import Settings
+from harness.util.cache import Cache
+from harness.util.container import Engine
 
 pytestmark = pytest.mark.xdist_group("probe-oldest")
 

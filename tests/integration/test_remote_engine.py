@@ -22,11 +22,11 @@ from pathlib import Path
 
 import pytest
 
-from harness.cache import Cache
-from harness.catalog import default_catalog
-from harness.container import LABEL, Engine
-from harness.images import ImageProvider
+from harness.catalog.model import default_catalog
+from harness.images.provider import ImageProvider
 from harness.settings import Settings
+from harness.util.cache import Cache
+from harness.util.container import LABEL, Engine
 from tests.integration.conftest import load_results, run_cli
 
 pytestmark = pytest.mark.xdist_group("remote")

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.container import LABEL, LABEL_OWNER, Engine
+from harness.util.container import LABEL, LABEL_OWNER, Engine
 from tests.integration.conftest import REPO
 from tests.unit.test_verify import make_wheel
 

@@ -12,7 +12,7 @@ from pathlib import Path
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
-from harness.catalog import default_catalog
+from harness.catalog.model import default_catalog
 
 ROOT = Path(__file__).resolve().parents[2]
 EXACT = re.compile(r"^(?P<name>[A-Za-z0-9_.-]+)==(?P<version>[^\s;]+)(\s*;\s*(?P<marker>.+))?$")
@@ -90,7 +90,7 @@ def test_build_images_install_only_pinned_versions() -> None:
 
 
 def test_changing_a_pin_changes_the_image_tag(monkeypatch) -> None:
-    from harness import catalog
+    from harness.catalog import model as catalog
 
     before = default_catalog().build_images("local", ["x86_64"])[0].image.tag
     monkeypatch.setattr(catalog, "_image_constraints", lambda: "'pip==1.0'")

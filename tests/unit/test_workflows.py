@@ -17,8 +17,8 @@ from typing import Any
 
 import pytest
 
-from harness.cache import Cache, default_cache_dir
-from harness.catalog import default_catalog
+from harness.catalog.model import default_catalog
+from harness.util.cache import Cache, default_cache_dir
 
 try:
     import yaml

@@ -9,11 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from harness import options, results
+from harness import options
 from harness.cli import dispatch
 from harness.cli import run as run_command
 from harness.errors import ExitCode
-from harness.prepared import STOPPED
+from harness.matrix.prepared import STOPPED
+from harness.results import record as results
 
 
 def parse(*argv: str) -> argparse.Namespace:

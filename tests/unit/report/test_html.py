@@ -15,14 +15,15 @@ from typing import Any
 import pytest
 
 import harness.report
-from harness import results
-from harness.facts import TOOLCHAIN
+from harness.judge.verdict import Verdict
+from harness.probe.facts import TOOLCHAIN
 from harness.report import render_html
 from harness.report.model import NOT_MEASURED
-from harness.verdict import Verdict
+from harness.results import record as results
+from tests.helpers import DATA_DIR
 from tests.unit.report.dom import Node, parse
 
-DATA = Path(__file__).resolve().parents[2] / "data"
+DATA = DATA_DIR
 STATIC = Path(harness.report.__file__).parent / "static"
 
 

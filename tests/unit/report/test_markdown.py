@@ -8,13 +8,14 @@ import dataclasses
 import gzip
 from pathlib import Path
 
-from harness import results
-from harness.facts import TOOLCHAIN
+from harness.judge.verdict import Verdict
+from harness.probe.facts import TOOLCHAIN
 from harness.report import render_markdown
-from harness.verdict import Verdict
-from tests.factories import cell, record
+from harness.results import record as results
+from tests.helpers import DATA_DIR
+from tests.helpers.factories import cell, record
 
-DATA = Path(__file__).resolve().parents[2] / "data"
+DATA = DATA_DIR
 
 
 def test_matrix_orders_distros_by_glibc_and_bolds_the_unexpected() -> None:

@@ -1,0 +1,1 @@
+"""Static analysis of wheels' ELF files (C++ runtime exports)."""

@@ -1,0 +1,1 @@
+"""Build: the sample corpus's wheels, through cibuildwheel in each build image."""

@@ -1,0 +1,1 @@
+"""The catalog: build images, distros, architectures and the sample corpus, as data."""

@@ -1,0 +1,411 @@
+"""The catalog of build images and distros, as frozen data resolved per (profile, arch).
+
+Loading is pure: nothing here talks to an engine. harness.images.provider turns an ImageSpec into a
+real image, through one code path for both profiles.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import shlex
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from harness.catalog.architecture import Arch, get_arch
+from harness.errors import UsageError
+from harness.judge import policy as policy_mod
+from harness.settings import PROFILES
+from harness.util.resources import load_toml, read_text
+
+Role = Literal["build", "distro"]
+
+# Bump when the meaning of a recipe changes without its text changing (e.g. how steps run),
+# so that every image is rebuilt.
+RECIPE_SCHEMA = 1
+
+
+@dataclass(frozen=True)
+class DebianSuite:
+    name: str
+    version: str
+    glibc: str
+    python: str
+    eol: str
+    arches: tuple[str, ...]
+
+    @property
+    def python_tag(self) -> str:
+        digits = self.python.replace(".", "")
+        return f"cp{digits}-cp{digits}"
+
+
+@dataclass(frozen=True)
+class BaseSource:
+    """Where an image's root filesystem comes from: a registry pull or a Debian bootstrap."""
+
+    kind: Literal["pull", "debian"]
+    reference: str = ""  # pull
+    suite: str = ""  # debian
+    packages: tuple[str, ...] = ()  # debian
+
+    def describe(self) -> str:
+        if self.kind == "pull":
+            return self.reference
+        return f"debian {self.suite} ({len(self.packages)} packages)"
+
+
+@dataclass(frozen=True)
+class ImageSpec:
+    """Everything that determines one image; its hash names the image."""
+
+    role: Role
+    name: str  # "manylinux_2_31" or "debian-bullseye"
+    profile: str
+    arch: Arch
+    base: BaseSource
+    steps: tuple[str, ...] = ()
+    env: tuple[tuple[str, str], ...] = ()
+    network: bool = False
+    remove_sonames: tuple[str, ...] = ()
+
+    @property
+    def key(self) -> str:
+        return f"{self.role}:{self.name}:{self.arch.name}"
+
+    def recipe(self) -> dict[str, Any]:
+        return {
+            "schema": RECIPE_SCHEMA,
+            "role": self.role,
+            "name": self.name,
+            "platform": self.arch.oci_platform,
+            "base": {
+                "kind": self.base.kind,
+                "reference": self.base.reference,
+                "suite": self.base.suite,
+                "debian_arch": self.arch.debian if self.base.kind == "debian" else "",
+                "packages": sorted(self.base.packages),
+            },
+            "steps": list(self.steps),
+            "env": dict(self.env),
+            "remove_sonames": sorted(self.remove_sonames),
+        }
+
+    def recipe_hash(self) -> str:
+        text = json.dumps(self.recipe(), sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(text.encode()).hexdigest()[:12]
+
+    @property
+    def needs_provisioning(self) -> bool:
+        return bool(self.steps or self.env or self.remove_sonames)
+
+    @property
+    def tag(self) -> str:
+        """The reference the final image is known by."""
+        if self.base.kind == "pull" and not self.needs_provisioning:
+            return self.base.reference
+        return f"manylinux-harness/{self.role}-{self.name}:{self.arch.name}-{self.recipe_hash()}"
+
+    @property
+    def base_tag(self) -> str:
+        """Where a Debian bootstrap is imported before provisioning."""
+        if self.base.kind == "pull":
+            return self.base.reference
+        base_hash = hashlib.sha256(
+            json.dumps(self.recipe()["base"], sort_keys=True).encode()
+        ).hexdigest()[:12]
+        return f"manylinux-harness/rootfs-{self.base.suite}:{self.arch.name}-{base_hash}"
+
+
+@dataclass(frozen=True)
+class BuildImage:
+    profile: str
+    policy: str  # canonical PEP 600 name, e.g. "manylinux_2_31"
+    display_policy: str  # as the catalog names it, e.g. "manylinux2014"
+    arch: Arch
+    python_tag: str  # /opt/python/<python_tag> builds the wheels
+    image: ImageSpec
+    glibc: tuple[int, int] = field(default=(0, 0))
+
+    @property
+    def key(self) -> str:
+        return f"{self.display_policy}-{self.arch.name}"
+
+    @property
+    def python_version(self) -> str:
+        """The build interpreter's version, e.g. "3.11" for cp311-cp311."""
+        digits = self.python_tag.split("-")[0].removeprefix("cp")
+        return f"{digits[0]}.{digits[1:]}" if digits else ""
+
+    @property
+    def libc(self) -> str:
+        """The platform family cibuildwheel builds for: "musllinux" or "manylinux"."""
+        return "musllinux" if policy_mod.is_musl(self.policy) else "manylinux"
+
+    @property
+    def build_identifier(self) -> str:
+        """cibuildwheel's build identifier, e.g. cp311-manylinux_x86_64."""
+        return f"{self.python_tag.split('-')[0]}-{self.libc}_{self.arch.name}"
+
+
+@dataclass(frozen=True)
+class Distro:
+    profile: str
+    name: str
+    arch: Arch
+    image: ImageSpec
+    family: str
+    eol: str = ""
+    description: str = ""
+    expected_glibc: str = ""
+    expected_python: str = ""
+    # Set when no interpreter the corpus can use exists there (e.g. CentOS 6: Python 2.6
+    # only, too old a glibc for a portable CPython): its cells are reported as skipped.
+    skip_reason: str = ""
+
+    @property
+    def key(self) -> str:
+        return f"{self.name}-{self.arch.name}"
+
+
+@functools.cache
+def _image_constraints() -> str:
+    """The pins a recipe's pip installs use, as one shell word for a step to write to a file.
+
+    Expanded into the steps, so the recipe hash (and with it the image tag) changes whenever
+    the pins do: a tag names what is inside."""
+    return shlex.quote(read_text("constraints-image.txt"))
+
+
+def _format(value: str, values: Mapping[str, str]) -> str:
+    try:
+        return value.format(**values)
+    except KeyError as exc:
+        raise UsageError(f"catalog recipe uses unknown placeholder {exc}: fix the catalog") from exc
+
+
+@dataclass(frozen=True)
+class Catalog:
+    suites: Mapping[str, DebianSuite]
+    recipes: Mapping[str, Mapping[str, Any]]
+    build_rows: tuple[Mapping[str, Any], ...]
+    distro_rows: tuple[Mapping[str, Any], ...]
+
+    @classmethod
+    def from_files(cls, texts: list[Mapping[str, Any]]) -> Catalog:
+        """Several catalog files as one: tables merge, row lists concatenate."""
+        merged: dict[str, Any] = {
+            "debian_suites": {},
+            "recipes": {},
+            "build_image": [],
+            "distro": [],
+        }
+        for data in texts:
+            for table in ("debian_suites", "recipes"):
+                duplicates = set(merged[table]) & set(data.get(table, {}))
+                if duplicates:
+                    raise UsageError(f"catalog defines [{table}.{sorted(duplicates)[0]}] twice")
+                merged[table].update(data.get(table, {}))
+            for rows in ("build_image", "distro"):
+                merged[rows] += data.get(rows, [])
+        return cls.from_data(merged)
+
+    @classmethod
+    def from_data(cls, data: Mapping[str, Any]) -> Catalog:
+        suites = {
+            name: DebianSuite(
+                name=name,
+                version=str(row["version"]),
+                glibc=str(row["glibc"]),
+                python=str(row["python"]),
+                eol=str(row.get("eol", "")),
+                arches=tuple(row["arches"]),
+            )
+            for name, row in data.get("debian_suites", {}).items()
+        }
+        return cls(
+            suites=suites,
+            recipes=data.get("recipes", {}),
+            build_rows=tuple(data.get("build_image", ())),
+            distro_rows=tuple(data.get("distro", ())),
+        )
+
+    # -- resolution --------------------------------------------------------------------------
+
+    def _recipe(self, names: str | list[str]) -> dict[str, Any]:
+        """One recipe, or several merged in order (e.g. a package manager's, then a
+        portable interpreter's): packages, steps and sonames concatenate, env merges (later
+        wins), and the network is needed if any of them needs it."""
+        merged: dict[str, Any] = {"packages": [], "steps": [], "env": {}, "remove_sonames": []}
+        merged["network"] = False
+        for name in [names] if isinstance(names, str) else names:
+            try:
+                recipe = self.recipes[name]
+            except KeyError:
+                raise UsageError(
+                    f"catalog names unknown recipe {name!r}: add [recipes.{name}]"
+                ) from None
+            merged["packages"] += recipe.get("packages", [])
+            merged["steps"] += recipe.get("steps", [])
+            merged["env"].update(recipe.get("env", {}))
+            merged["remove_sonames"] += recipe.get("remove_sonames", [])
+            merged["network"] = merged["network"] or bool(recipe.get("network"))
+        return merged
+
+    def _row_arches(self, row: Mapping[str, Any]) -> tuple[str, ...]:
+        if "arches" in row:
+            return tuple(row["arches"])
+        suite = row.get("debian_suite")
+        if suite:
+            return self.suites[suite].arches
+        return ()
+
+    def _image_spec(
+        self,
+        role: Role,
+        name: str,
+        profile: str,
+        arch: Arch,
+        row: Mapping[str, Any],
+        values: Mapping[str, str],
+    ) -> ImageSpec:
+        recipe = self._recipe(row["recipe"])
+        if "debian_suite" in row:
+            base = BaseSource(
+                kind="debian", suite=row["debian_suite"], packages=tuple(recipe.get("packages", ()))
+            )
+        elif "image" in row:
+            reference = _format(row["image"], values)
+            # A digest pin per arch makes the reference immutable: repo@sha256:...
+            pin = row.get("pins", {}).get(arch.name)
+            if pin:
+                reference = f"{reference.split('@')[0]}@{pin}"
+            base = BaseSource(kind="pull", reference=reference)
+        else:
+            raise UsageError(f"catalog entry {name!r} needs either debian_suite or image")
+        return ImageSpec(
+            role=role,
+            name=name,
+            profile=profile,
+            arch=arch,
+            base=base,
+            steps=tuple(_format(step, values) for step in recipe.get("steps", ())),
+            env=tuple((k, _format(v, values)) for k, v in sorted(recipe.get("env", {}).items())),
+            network=bool(recipe.get("network", False)),
+            remove_sonames=tuple(recipe.get("remove_sonames", ())),
+        )
+
+    def build_images(
+        self,
+        profile: str,
+        arches: Iterable[str] | None = None,
+        policies: Iterable[str] | None = None,
+    ) -> list[BuildImage]:
+        _check_profile(profile)
+        wanted_arches = _arch_filter(arches)
+        wanted_policies = {policy_mod.canonical_name(p) for p in policies} if policies else None
+        found: list[BuildImage] = []
+        for row in self.build_rows:
+            if row["profile"] != profile:
+                continue
+            canonical = policy_mod.canonical_name(row["policy"])
+            if wanted_policies is not None and canonical not in wanted_policies:
+                continue
+            for arch_name in self._row_arches(row):
+                if wanted_arches is not None and arch_name not in wanted_arches:
+                    continue
+                arch = get_arch(arch_name)
+                suite = self.suites.get(row.get("debian_suite", ""))
+                python_tag = row.get("python_tag") or (suite.python_tag if suite else "")
+                python_version = suite.python if suite else ""
+                values = {
+                    "arch": arch.name,
+                    "policy": canonical,
+                    "python_tag": python_tag,
+                    "python_version": python_version,
+                    "image_constraints": _image_constraints(),
+                }
+                found.append(
+                    BuildImage(
+                        profile=profile,
+                        policy=canonical,
+                        display_policy=row["policy"],
+                        arch=arch,
+                        python_tag=python_tag,
+                        image=self._image_spec("build", row["policy"], profile, arch, row, values),
+                        glibc=policy_mod.glibc_of(canonical),
+                    )
+                )
+        return found
+
+    def distros(
+        self,
+        profile: str,
+        arches: Iterable[str] | None = None,
+        names: Iterable[str] | None = None,
+    ) -> list[Distro]:
+        _check_profile(profile)
+        wanted_arches = _arch_filter(arches)
+        wanted_names = set(names) if names else None
+        if wanted_names:
+            known = {row["name"] for row in self.distro_rows if row["profile"] == profile}
+            unknown = sorted(wanted_names - known)
+            if unknown:
+                raise UsageError(
+                    f"unknown distro {unknown[0]!r} in profile {profile}: "
+                    f"choose from {', '.join(sorted(known))}"
+                )
+        found: list[Distro] = []
+        for row in self.distro_rows:
+            if row["profile"] != profile:
+                continue
+            if wanted_names is not None and row["name"] not in wanted_names:
+                continue
+            suite = self.suites.get(row.get("debian_suite", ""))
+            for arch_name in self._row_arches(row):
+                if wanted_arches is not None and arch_name not in wanted_arches:
+                    continue
+                arch = get_arch(arch_name)
+                values = {
+                    "arch": arch.name,
+                    "policy": "",
+                    "python_tag": "",
+                    "python_version": "",
+                    "image_constraints": _image_constraints(),
+                }
+                found.append(
+                    Distro(
+                        profile=profile,
+                        name=row["name"],
+                        arch=arch,
+                        image=self._image_spec("distro", row["name"], profile, arch, row, values),
+                        family=row.get("family", "debian" if suite else ""),
+                        eol=row.get("eol", suite.eol if suite else ""),
+                        description=row.get("description", ""),
+                        expected_glibc=row.get("glibc", suite.glibc if suite else ""),
+                        expected_python=row.get("python", suite.python if suite else ""),
+                        skip_reason=row.get("skip_reason", ""),
+                    )
+                )
+        return found
+
+
+def _check_profile(profile: str) -> None:
+    if profile not in PROFILES:
+        raise UsageError(f"unknown profile {profile!r}: use one of {', '.join(PROFILES)}")
+
+
+def _arch_filter(arches: Iterable[str] | None) -> set[str] | None:
+    if not arches:
+        return None
+    return {get_arch(a).name for a in arches}
+
+
+CATALOG_FILES = ("catalog-local.toml", "catalog-official.toml")
+
+
+@functools.cache
+def default_catalog() -> Catalog:
+    return Catalog.from_files([load_toml(name) for name in CATALOG_FILES])

@@ -1,0 +1,263 @@
+"""The sample corpus: standalone projects under sample_projects/, each described by sample.toml.
+
+A sample names what the probe imports, the check it runs (a script that verifies results,
+not only that import works), the build flavours cibuildwheel makes of it, and the verdicts
+the harness must reproduce for it, as data next to the code.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import tomllib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from harness.errors import UsageError
+from harness.judge.verdict import Verdict
+from harness.util.cache import tree_hash
+
+SAMPLE_FILE = "sample.toml"
+KINDS = ("sample", "control")
+# Which of an arch's build images (ordered by glibc) a flavour is built in.
+BUILDS = ("all", "oldest", "newest", "all-but-oldest")
+DLOPEN_MODES = ("default", "global")
+_RULE_CONDITIONS = (
+    "flavour",
+    "arch",
+    "distro",
+    "build_policy",
+    "build_glibc",
+    "build_python",
+    "distro_glibc",
+    "distro_python",
+    "distro_glibcxx",
+    "distro_lacks",
+    "distro_lacks_needed",
+    "requires_beyond_distro",
+    "order",
+    "dlopen",
+)
+
+
+@dataclass(frozen=True)
+class Flavour:
+    """One way of building a sample (toolchain flags, repair command)."""
+
+    name: str
+    environment: Mapping[str, str] = field(default_factory=dict)  # CIBW_ENVIRONMENT_LINUX
+    repair: str | None = None  # CIBW_REPAIR_WHEEL_COMMAND_LINUX, None: cibuildwheel's default
+    builds: str = "all"  # one of BUILDS
+    # Module names, when they differ per flavour or build image; placeholders {flavour} and
+    # {policy} (the build image's policy). Wheels loaded into one process need distinct ones.
+    imports: tuple[str, ...] = ()
+    kind: str = ""  # overrides the sample's kind (a control flavour of a sample)
+    description: str = ""
+
+    def config(self) -> dict[str, Any]:
+        """What enters the wheel cache key."""
+        return {"environment": dict(self.environment), "repair": self.repair}
+
+
+@dataclass(frozen=True)
+class ExpectRule:
+    """`verdict` applies to cells matching every condition given (first matching rule wins)."""
+
+    verdict: Verdict
+    conditions: Mapping[str, Any]
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class CombinationMember:
+    flavour: str
+    build: str  # "oldest" or "newest" build image of the arch
+
+
+@dataclass(frozen=True)
+class Combination:
+    """Several wheels of one sample imported into one process (in each order, and with the
+    dlopen modes given), e.g. the same C++ code from two toolchains."""
+
+    name: str
+    members: tuple[CombinationMember, ...]
+    orders: str = "both"  # "given" or "both"
+    dlopen: tuple[str, ...] = ("default",)
+    expect: tuple[ExpectRule, ...] = ()
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class Sample:
+    name: str
+    path: Path
+    kind: str
+    description: str
+    imports: tuple[str, ...]
+    check: str  # path of the check script, relative to the project
+    flavours: tuple[Flavour, ...]
+    expect: tuple[ExpectRule, ...]
+    combinations: tuple[Combination, ...] = ()
+    # Its wheel from the oldest build image of each arch is also offered to one distro of every
+    # other arch in the run: pip must refuse it there (the cross-arch check).
+    cross_arch: bool = False
+    # Its single-wheel cells are also installed with each pip of the pip-version axis.
+    pip_axis: bool = False
+
+    @property
+    def check_path(self) -> Path:
+        return self.path / self.check
+
+    @functools.cached_property
+    def tree_hash(self) -> str:
+        return tree_hash(self.path)
+
+    def flavour(self, name: str) -> Flavour:
+        for flavour in self.flavours:
+            if flavour.name == name:
+                return flavour
+        raise UsageError(f"sample {self.name} has no flavour {name!r}")
+
+    def kind_of(self, flavour: Flavour) -> str:
+        return flavour.kind or self.kind
+
+    def module_names(self, flavour: Flavour, build_policy: str) -> tuple[str, ...]:
+        """The modules a wheel of this flavour, built under `build_policy`, provides."""
+        values = {"flavour": flavour.name, "policy": policy_slug(build_policy)}
+        return tuple(name.format(**values) for name in (flavour.imports or self.imports))
+
+
+def policy_slug(policy: str) -> str:
+    """A build image's policy as it appears in module names: "manylinux_2_31", "manylinux2014"."""
+    return "".join(ch if ch.isalnum() else "_" for ch in policy)
+
+
+def _rule(data: Mapping[str, Any], where: str) -> ExpectRule:
+    unknown = sorted(set(data) - {"verdict", "reason", *_RULE_CONDITIONS})
+    if unknown:
+        raise UsageError(
+            f"{where}: unknown expect condition {unknown[0]!r}; use {', '.join(_RULE_CONDITIONS)}"
+        )
+    try:
+        verdict = Verdict(data["verdict"])
+    except (KeyError, ValueError):
+        raise UsageError(
+            f"{where}: expect rule needs verdict = one of {', '.join(v.value for v in Verdict)}"
+        ) from None
+    conditions = {k: v for k, v in data.items() if k in _RULE_CONDITIONS}
+    return ExpectRule(verdict=verdict, conditions=conditions, reason=str(data.get("reason", "")))
+
+
+def _flavour(row: Mapping[str, Any], where: str) -> Flavour:
+    builds = str(row.get("builds", "all"))
+    if builds not in BUILDS:
+        raise UsageError(
+            f"{where}: flavour {row.get('name')!r} builds must be one of {', '.join(BUILDS)}"
+        )
+    kind = str(row.get("kind", ""))
+    if kind and kind not in KINDS:
+        raise UsageError(f"{where}: flavour kind must be one of {', '.join(KINDS)}, not {kind!r}")
+    return Flavour(
+        name=str(row["name"]),
+        environment={str(k): str(v) for k, v in row.get("environment", {}).items()},
+        repair=row.get("repair"),
+        builds=builds,
+        imports=tuple(row.get("imports", ())),
+        kind=kind,
+        description=str(row.get("description", "")),
+    )
+
+
+def _combination(row: Mapping[str, Any], flavours: list[str], where: str) -> Combination:
+    members = []
+    for member in row.get("members", ()):
+        if member.get("flavour") not in flavours:
+            raise UsageError(
+                f"{where}: combination {row.get('name')!r} names unknown flavour {member.get('flavour')!r}"
+            )
+        if member.get("build") not in ("oldest", "newest"):
+            raise UsageError(f'{where}: combination members need build = "oldest" or "newest"')
+        members.append(CombinationMember(flavour=member["flavour"], build=member["build"]))
+    if len(members) < 2:
+        raise UsageError(f"{where}: combination {row.get('name')!r} needs at least two members")
+    dlopen = tuple(row.get("dlopen", ["default"]))
+    if not set(dlopen) <= set(DLOPEN_MODES):
+        raise UsageError(f"{where}: dlopen modes are {', '.join(DLOPEN_MODES)}")
+    orders = str(row.get("orders", "both"))
+    if orders not in ("given", "both"):
+        raise UsageError(f'{where}: orders must be "given" or "both"')
+    return Combination(
+        name=str(row["name"]),
+        members=tuple(members),
+        orders=orders,
+        dlopen=dlopen,
+        expect=tuple(_rule(r, f"{where} combination {row['name']}") for r in row.get("expect", ())),
+        description=str(row.get("description", "")),
+    )
+
+
+def load_sample(project: Path) -> Sample:
+    meta_path = project / SAMPLE_FILE
+    try:
+        data = tomllib.loads(meta_path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise UsageError(
+            f"{project} has no {SAMPLE_FILE}: add one (see sample_projects/c_plain)"
+        ) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise UsageError(f"{meta_path} is not valid TOML ({exc}): fix it") from None
+    where = str(meta_path)
+    kind = data.get("kind", "sample")
+    if kind not in KINDS:
+        raise UsageError(f"{where}: kind must be one of {', '.join(KINDS)}, not {kind!r}")
+    flavours = tuple(_flavour(row, where) for row in data.get("flavour", [{"name": "default"}]))
+    names = [f.name for f in flavours]
+    if len(set(names)) != len(names):
+        raise UsageError(f"{where}: flavour names must be unique, got {names}")
+    sample = Sample(
+        name=str(data.get("name", project.name)),
+        path=project,
+        kind=kind,
+        description=str(data.get("description", "")),
+        imports=tuple(data.get("imports", [project.name])),
+        check=str(data.get("check", "check.py")),
+        flavours=flavours,
+        expect=tuple(_rule(row, where) for row in data.get("expect", ())),
+        combinations=tuple(_combination(row, names, where) for row in data.get("combine", ())),
+        cross_arch=bool(data.get("cross_arch", False)),
+        pip_axis=bool(data.get("pip_axis", False)),
+    )
+    if not sample.check_path.is_file():
+        raise UsageError(f"{where}: check script {sample.check} does not exist: add it")
+    return sample
+
+
+def default_samples_dir() -> Path:
+    configured = os.environ.get("MANYLINUX_HARNESS_SAMPLES")
+    if configured:
+        return Path(configured)
+    checkout = Path(__file__).resolve().parent.parent / "sample_projects"
+    if checkout.is_dir():
+        return checkout
+    return Path.cwd() / "sample_projects"
+
+
+def discover(samples_dir: Path, names: Iterable[str] | None = None) -> list[Sample]:
+    if not samples_dir.is_dir():
+        raise UsageError(
+            f"sample directory {samples_dir} does not exist: pass --samples-dir or run from a checkout"
+        )
+    projects = sorted(p.parent for p in samples_dir.glob(f"*/{SAMPLE_FILE}"))
+    found = [load_sample(p) for p in projects]
+    if names:
+        wanted = list(names)
+        known = {s.name for s in found}
+        unknown = [n for n in wanted if n not in known]
+        if unknown:
+            raise UsageError(
+                f"unknown sample {unknown[0]!r}: choose from {', '.join(sorted(known))}"
+            )
+        found = [s for s in found if s.name in wanted]
+    return found

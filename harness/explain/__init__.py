@@ -1,0 +1,1 @@
+"""Explain: what a policy switch gains and gives up."""

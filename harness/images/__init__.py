@@ -1,0 +1,1 @@
+"""Images: make each catalogued image exist (pull or bootstrap, then provision)."""

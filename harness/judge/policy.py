@@ -1,0 +1,111 @@
+"""The manylinux policies, read from the installed auditwheel's policy data.
+
+Symbol versions and library whitelists are never re-typed here: auditwheel is the
+authority, and a newer auditwheel brings newer policies with no change to this code.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from auditwheel.architecture import Architecture
+from auditwheel.libc import Libc
+from auditwheel.policy import WheelPolicies
+
+from harness.errors import UsageError
+from harness.judge.legacy_policies import LEGACY_GLIBC
+
+_PEP600 = re.compile(r"^manylinux_(\d+)_(\d+)$")
+_MUSL = re.compile(r"^musllinux_(\d+)_(\d+)$")
+
+
+@dataclass(frozen=True)
+class PolicyInfo:
+    name: str  # PEP 600 name without arch, e.g. "manylinux_2_17"
+    aliases: tuple[str, ...]  # legacy names without arch, e.g. ("manylinux2014",)
+    glibc: tuple[int, int]
+    symbol_versions: Mapping[str, frozenset[str]]  # e.g. {"GLIBCXX": {"3.4", ...}}
+    whitelist: frozenset[str]  # sonames a wheel may leave to the system
+
+    def tag(self, arch: str) -> str:
+        return f"{self.name}_{arch}"
+
+    @property
+    def display_name(self) -> str:
+        return self.aliases[0] if self.aliases else self.name
+
+
+def glibc_of(policy_name: str) -> tuple[int, int]:
+    """glibc floor of a policy name, PEP 600 or legacy ("manylinux2014" -> (2, 17));
+    (0, 0) for a musllinux policy, which has none."""
+    name = canonical_name(policy_name)
+    match = _PEP600.match(name)
+    if match is None:
+        return (0, 0)
+    return int(match.group(1)), int(match.group(2))
+
+
+def canonical_name(policy_name: str) -> str:
+    """Accept "manylinux2014", "2014", "manylinux_2_28", "2_28", "manylinux1", "1"."""
+    name = policy_name.strip()
+    if not name.startswith("manylinux"):
+        name = f"manylinux{'_' if '_' in name else ''}{name}"
+    if name in LEGACY_GLIBC:
+        major, minor = LEGACY_GLIBC[name]
+        return f"manylinux_{major}_{minor}"
+    if _PEP600.match(name) or _MUSL.match(policy_name.strip()):
+        return name if _PEP600.match(name) else policy_name.strip()
+    raise UsageError(
+        f"unknown manylinux policy {policy_name!r}: use a PEP 600 name such as manylinux_2_28, "
+        "one of manylinux1, manylinux2010, manylinux2014, or a musllinux_x_y name"
+    )
+
+
+def is_musl(policy_name: str) -> bool:
+    return bool(_MUSL.match(policy_name.strip()))
+
+
+@functools.cache
+def policies(arch: str) -> tuple[PolicyInfo, ...]:
+    """Every manylinux policy auditwheel knows for this arch, oldest glibc first."""
+    try:
+        wheel_policies = WheelPolicies(libc=Libc.GLIBC, arch=Architecture(arch))
+    except ValueError as exc:
+        raise UsageError(f"auditwheel has no manylinux policies for arch {arch!r}") from exc
+    found = []
+    suffix = f"_{Architecture(arch).baseline.value}"
+    for pol in wheel_policies:
+        if not pol.name.startswith("manylinux"):
+            continue
+        name = pol.name.removesuffix(suffix)
+        found.append(
+            PolicyInfo(
+                name=name,
+                aliases=tuple(alias.removesuffix(suffix) for alias in pol.aliases),
+                glibc=glibc_of(name),
+                symbol_versions=pol.symbol_versions,
+                whitelist=pol.whitelist,
+            )
+        )
+    return tuple(sorted(found, key=lambda p: p.glibc))
+
+
+def get_policy(policy_name: str, arch: str) -> PolicyInfo:
+    name = canonical_name(policy_name)
+    for pol in policies(arch):
+        if pol.name == name:
+            return pol
+    known = ", ".join(p.name for p in policies(arch))
+    raise UsageError(
+        f"auditwheel has no policy {name} for {arch} (it knows: {known}); "
+        "upgrade auditwheel if the policy is newer than it"
+    )
+
+
+def lowest_policy_for_glibc(glibc: tuple[int, int], arch: str) -> PolicyInfo | None:
+    """The newest policy whose glibc floor is at most `glibc` (what a system of it satisfies)."""
+    fitting = [p for p in policies(arch) if p.glibc <= glibc]
+    return fitting[-1] if fitting else None

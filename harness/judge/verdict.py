@@ -1,0 +1,105 @@
+"""From expectation and observation to a verdict: pure logic, one place.
+
+Three outcomes are kept apart everywhere:
+  the claim held      ok, refused-as-claimed, over-restrictive
+  the claim broke     violation (the finding the harness exists for)
+  could not tell      error (infrastructure: never a pass, never a violation)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from harness.probe import observation as obs
+from harness.probe.diagnostics import diagnose_run
+
+
+class Verdict(StrEnum):
+    OK = "ok"  # installed as claimed, imported, computed the right answer
+    REFUSED_AS_CLAIMED = "refused-as-claimed"  # pip refused, and the tags say it should
+    VIOLATION = "violation"  # the claim is broken: accepted but fails, or refused though claimed
+    OVER_RESTRICTIVE = "over-restrictive"  # refused as the tags say, yet a forced load works
+    ERROR = "error"  # the harness could not tell
+
+    @property
+    def claim_held(self) -> bool:
+        return self in (Verdict.OK, Verdict.REFUSED_AS_CLAIMED, Verdict.OVER_RESTRICTIVE)
+
+
+@dataclass(frozen=True)
+class Decision:
+    verdict: Verdict
+    explanation: str  # one line: why this verdict
+
+
+def decide(installable: bool, observation: obs.Observation, pip_too_old: bool = False) -> Decision:
+    """`installable`: whether the wheel's claims say this system (and its pip) takes it.
+    `pip_too_old`: the tags fit the system, but the installing pip does not know their
+    family; then a forced load that works says nothing against the tags."""
+    if observation.error is not None:
+        return Decision(Verdict.ERROR, observation.error)
+    install = observation.install
+    if install is None:
+        return Decision(Verdict.ERROR, "no install was attempted")
+    if install.decision == obs.FAILED:
+        return Decision(
+            Verdict.ERROR, f"pip failed for a reason other than the tags: {install.reason}"
+        )
+
+    if install.decision == obs.ACCEPTED:
+        load = observation.load
+        if load is None:
+            return Decision(Verdict.ERROR, "installed, but the import was not run")
+        if load.status in (obs.TIMEOUT, obs.RUN_ERROR):
+            return Decision(Verdict.ERROR, diagnose_run(load).summary)
+        if load.passed:
+            if installable:
+                return Decision(Verdict.OK, "installed, imported and computed the expected results")
+            return Decision(
+                Verdict.OK,
+                "pip accepted a wheel whose tags exclude this system, and it works "
+                "(the installer is more permissive than the standard)",
+            )
+        problem = diagnose_run(load).summary
+        if installable:
+            return Decision(Verdict.VIOLATION, f"pip installed it as claimed, but {problem}")
+        return Decision(
+            Verdict.VIOLATION, f"pip accepted a wheel whose tags exclude this system, and {problem}"
+        )
+
+    # Refused.
+    if installable:
+        return Decision(
+            Verdict.VIOLATION, f"the tags claim this system, but pip refused: {install.reason}"
+        )
+    forced = observation.forced
+    if forced is not None and forced.passed and pip_too_old:
+        return Decision(
+            Verdict.REFUSED_AS_CLAIMED,
+            f"refused: pip {install.pip_version} does not know the wheel's tag family; "
+            "the wheel itself works here (forced load)",
+        )
+    if forced is not None and forced.passed:
+        return Decision(
+            Verdict.OVER_RESTRICTIVE,
+            "refused as the tags say, yet a forced load works: the tags claim less than the wheel can do",
+        )
+    if forced is None:
+        why = "no forced load was run"
+    elif forced.status in (obs.TIMEOUT, obs.RUN_ERROR):
+        why = f"forced load could not tell: {diagnose_run(forced).summary}"
+    else:
+        why = f"forced load: {diagnose_run(forced).summary}"
+    return Decision(Verdict.REFUSED_AS_CLAIMED, f"refused as the tags say; {why}")
+
+
+def diagnosis(decision: Decision, observation: obs.Observation) -> str:
+    """The one line a report shows for a cell: the harness's trouble, or the loader's or
+    Python's words from the run (or forced load) that failed; "" when there is nothing to say."""
+    if decision.verdict is Verdict.ERROR:
+        return observation.error or decision.explanation
+    for run in (observation.load, observation.forced):
+        if run is not None and not run.passed:
+            return diagnose_run(run).summary
+    return ""

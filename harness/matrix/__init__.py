@@ -1,0 +1,1 @@
+"""The matrix run: plan the cells, prepare images and wheels, probe, record."""

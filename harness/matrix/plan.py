@@ -1,0 +1,282 @@
+"""The matrix: which wheels to build and which cells to probe, from a selection. Pure."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from harness.build.wheels import BuildRequest
+from harness.catalog.model import BuildImage, Catalog, Distro
+from harness.catalog.samples import Combination, Flavour, Sample
+from harness.errors import UsageError
+from harness.images.candidate import CandidateImage, candidate_build_image
+from harness.judge import installers
+
+
+@dataclass(frozen=True)
+class Selection:
+    profile: str
+    arches: tuple[str, ...] = ()
+    policies: tuple[str, ...] = ()
+    distros: tuple[str, ...] = ()
+    samples: tuple[str, ...] = ()
+    candidates: tuple[CandidateImage, ...] = ()
+    pips: tuple[str, ...] = ()  # the pip-version axis (besides the distro's own pip)
+
+
+@dataclass(frozen=True)
+class Member:
+    """One wheel in a cell: a sample's flavour built in one build image."""
+
+    sample: Sample
+    flavour: Flavour
+    build_image: BuildImage
+
+    @property
+    def request(self) -> BuildRequest:
+        return BuildRequest(self.sample, self.flavour, self.build_image)
+
+    @property
+    def label(self) -> str:
+        """e.g. "c_plain@manylinux_2_31" or "cpp_static_locals[static]@manylinux_2_31"."""
+        flavour = "" if self.flavour.name == "default" else f"[{self.flavour.name}]"
+        return f"{self.sample.name}{flavour}@{self.build_image.display_policy}"
+
+    @property
+    def imports(self) -> tuple[str, ...]:
+        return self.sample.module_names(self.flavour, self.build_image.display_policy)
+
+    @property
+    def kind(self) -> str:
+        return self.sample.kind_of(self.flavour)
+
+
+@dataclass(frozen=True)
+class Cell:
+    members: tuple[Member, ...]
+    distro: Distro
+    dlopen: str = "default"
+    installer: str = "distro"  # which pip: the distro's own
+    combination: Combination | None = None  # set for several wheels in one process
+    order: str = "given"  # or "reversed": the combination's members imported the other way
+
+    @property
+    def arch(self) -> str:
+        return self.distro.arch.name
+
+    @property
+    def cross_arch(self) -> bool:
+        """A wheel of another arch offered to this distro: pip must refuse it."""
+        return any(m.build_image.arch != self.distro.arch for m in self.members)
+
+    def _label(self, member: Member) -> str:
+        if member.build_image.arch == self.distro.arch:
+            return member.label
+        return f"{member.label} ({member.build_image.arch.name} wheel)"
+
+    @property
+    def row(self) -> str:
+        """The report row: the wheels (in import order) and how they are loaded."""
+        text = " + ".join(self._label(m) for m in self.members)
+        return text if self.dlopen == "default" else f"{text} (RTLD_GLOBAL)"
+
+    @property
+    def key(self) -> str:
+        """Stable identity across runs (no image digests): what the gate compares."""
+        return f"{self.row} | {self.arch} | {self.distro.name} | pip={self.installer}"
+
+    @property
+    def test_id(self) -> str:
+        members = "+".join(m.label.replace("@", "-") for m in self.members)
+        parts = [members, self.arch, self.distro.name]
+        foreign = sorted(
+            {
+                m.build_image.arch.name
+                for m in self.members
+                if m.build_image.arch != self.distro.arch
+            }
+        )
+        if foreign:
+            parts.append("from-" + "-".join(foreign))
+        if self.dlopen != "default":
+            parts.append(self.dlopen)
+        if self.installer != "distro":
+            parts.append(f"pip{self.installer}")
+        return "-".join(parts).replace("[", "(").replace("]", ")")
+
+    @property
+    def group(self) -> str:
+        """The xdist group: cells of one group run on one worker, which keeps one container
+        per distro. One group per (distro, installer), not per distro: with a group per distro,
+        2 workers and 5 distros, the last distro ran alone for a fifth of the run (measured
+        under qemu); the pip axis's small groups fill that tail. A worker that gets groups of
+        a distro the other worker also has starts a container of its own for it."""
+        if self.installer == "distro":
+            return self.distro.key
+        return f"{self.distro.key}-pip{self.installer}"
+
+
+@dataclass(frozen=True)
+class Plan:
+    selection: Selection
+    build_images: tuple[BuildImage, ...]
+    distros: tuple[Distro, ...]
+    builds: tuple[BuildRequest, ...]
+    cells: tuple[Cell, ...]
+    not_probed: tuple[tuple[str, str], ...] = ()  # (what, why): e.g. a pip on too new a Python
+
+
+def _pip_cells(
+    cells: Sequence[Cell], pips: Sequence[str]
+) -> tuple[list[Cell], list[tuple[str, str]]]:
+    """Single-wheel cells of pip-axis samples, once per pip that runs on the distro's Python
+    (by the catalog's Python; the probe checks the measured one)."""
+    made: list[Cell] = []
+    not_probed: dict[str, str] = {}
+    for cell in cells:
+        if len(cell.members) != 1 or not cell.members[0].sample.pip_axis or cell.cross_arch:
+            continue
+        for pip in pips:
+            why = installers.cannot_run(pip, cell.distro.expected_python)
+            if why:
+                not_probed[f"{cell.distro.key} with pip {pip}"] = why
+            else:
+                made.append(dataclasses.replace(cell, installer=pip))
+    return made, sorted(not_probed.items())
+
+
+def _built_in(flavour: Flavour, arch_images: Sequence[BuildImage]) -> list[BuildImage]:
+    """The build images (of one arch, oldest glibc first) a flavour is built in."""
+    if not arch_images:
+        return []
+    chosen = {
+        "all": list(arch_images),
+        "oldest": [arch_images[0]],
+        "newest": [arch_images[-1]],
+        "all-but-oldest": list(arch_images[1:]),
+    }
+    return chosen[flavour.builds]
+
+
+def _combination_cells(
+    sample: Sample,
+    combination: Combination,
+    arch_images: Sequence[BuildImage],
+    built: set[tuple[str, str, str]],
+    distros: Sequence[Distro],
+) -> list[Cell]:
+    if not arch_images:
+        return []
+    members = []
+    for wanted in combination.members:
+        image = arch_images[0] if wanted.build == "oldest" else arch_images[-1]
+        flavour = sample.flavour(wanted.flavour)
+        if (sample.name, flavour.name, image.key) not in built:
+            return []  # e.g. a single build image: no "other toolchain" to pair with
+        members.append(Member(sample, flavour, image))
+    if len({m.imports for m in members}) < len(members):
+        return []  # the same module twice (oldest == newest): not a combination
+    orders = [("given", tuple(members))]
+    if combination.orders == "both":
+        orders.append(("reversed", tuple(reversed(members))))
+    return [
+        Cell(members=ordered, distro=distro, dlopen=mode, combination=combination, order=order)
+        for order, ordered in orders
+        for mode in combination.dlopen
+        for distro in distros
+        if distro.arch == arch_images[0].arch
+    ]
+
+
+def _cross_arch_cells(
+    members: Sequence[Member],
+    by_arch: dict[tuple[str, str], list[BuildImage]],
+    distros: Sequence[Distro],
+) -> list[Cell]:
+    """Each cross-arch sample's wheel from the oldest glibc image of its arch, offered to the
+    oldest probed distro of every other arch (one each: the refusal does not depend on the
+    distro, and emulated distros are expensive). Only when the run has several arches."""
+    oldest_images = {images[0] for (_, libc), images in by_arch.items() if libc == "manylinux"}
+    first_distro: dict[str, Distro] = {}
+    for distro in distros:
+        if not distro.skip_reason:
+            first_distro.setdefault(distro.arch.name, distro)
+    return [
+        Cell(members=(member,), distro=distro)
+        for member in members
+        if member.sample.cross_arch and member.build_image in oldest_images
+        for arch, distro in sorted(first_distro.items())
+        if arch != member.build_image.arch.name
+    ]
+
+
+def make_plan(selection: Selection, catalog: Catalog, samples: Sequence[Sample]) -> Plan:
+    build_images = catalog.build_images(selection.profile, selection.arches, selection.policies)
+    distros = catalog.distros(selection.profile, selection.arches, selection.distros)
+    # "oldest" and "newest" are among images of one arch and one libc (glibc by version;
+    # musllinux images have no glibc and form their own group).
+    by_arch: dict[tuple[str, str], list[BuildImage]] = {}
+    for image in sorted(build_images, key=lambda b: b.glibc):
+        by_arch.setdefault((image.arch.name, image.libc), []).append(image)
+    members = [
+        Member(sample, flavour, build_image)
+        for sample in samples
+        for flavour in sample.flavours
+        for arch_images in by_arch.values()
+        for build_image in _built_in(flavour, arch_images)
+    ]
+    cells = [
+        Cell(members=(member,), distro=distro)
+        for member in members
+        for distro in distros
+        if distro.arch == member.build_image.arch
+    ]
+    cells += _cross_arch_cells(members, by_arch, distros)
+    built = {(m.sample.name, m.flavour.name, m.build_image.key) for m in members}
+    for sample in samples:
+        for combination in sample.combinations:
+            for arch_images in by_arch.values():
+                cells += _combination_cells(sample, combination, arch_images, built, distros)
+    pip_cells, not_probed = _pip_cells(cells, selection.pips)
+    cells += pip_cells
+    builds = [m.request for m in members]
+    for candidate in selection.candidates:
+        current = _replaced(candidate, build_images, selection.profile)
+        image = candidate_build_image(current, candidate.reference)
+        build_images.append(image)
+        swapped = [_swap(cell, current, image) for cell in cells]
+        cells += [cell for cell in swapped if cell is not None]
+        builds += [
+            Member(m.sample, m.flavour, image).request for m in members if m.build_image == current
+        ]
+    return Plan(
+        selection=selection,
+        build_images=tuple(build_images),
+        distros=tuple(distros),
+        builds=tuple(builds),
+        cells=tuple(cells),
+        not_probed=tuple(not_probed),
+    )
+
+
+def _replaced(candidate: CandidateImage, images: Sequence[BuildImage], profile: str) -> BuildImage:
+    for image in images:
+        if candidate.replaces(image):
+            return image
+    known = ", ".join(f"{i.policy}:{i.arch.name}" for i in images) or "none"
+    raise UsageError(
+        f"--candidate-image {candidate.policy}:{candidate.arch}: the {profile} selection has no "
+        f"such build image to stand beside (selected: {known}); select it with --policy/--arch"
+    )
+
+
+def _swap(cell: Cell, current: BuildImage, candidate: BuildImage) -> Cell | None:
+    """The cell with the current image's wheels built in the candidate, if it has any."""
+    if not any(m.build_image == current for m in cell.members):
+        return None
+    members = tuple(
+        Member(m.sample, m.flavour, candidate) if m.build_image == current else m
+        for m in cell.members
+    )
+    return dataclasses.replace(cell, members=members)

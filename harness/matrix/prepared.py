@@ -1,0 +1,137 @@
+"""What a matrix run's preparation produced (images, wheels, their inspections, the pip
+axis), as the controller shares it with the workers through the results directory; and
+whether anything can run at all."""
+
+from __future__ import annotations
+
+import concurrent.futures
+import dataclasses
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from harness.analysis.lint import inspect_wheel
+from harness.build.wheels import BuildOutcome, BuildRequest
+from harness.catalog.model import ImageSpec
+from harness.judge import installers
+from harness.matrix.plan import Plan
+from harness.util import interrupt
+from harness.util.cache import Cache
+from harness.util.progress import Progress
+
+PREPARED = "prepared"  # the state file workers read
+STOPPED = "stopped"  # why a run stopped before probing (state file)
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """What the preparation phase produced, shared with workers through the results dir."""
+
+    images: dict[str, dict[str, Any]]  # spec key -> ResolvedImage fields, or {"error": ...}
+    builds: dict[str, dict[str, Any]]  # build request key -> BuildOutcome fields
+    wheels: dict[str, dict[str, Any]] = dataclasses.field(
+        default_factory=dict
+    )  # name -> inspection
+    pips: dict[str, str] = dataclasses.field(default_factory=dict)  # pip -> why unavailable
+
+    def image_error(self, spec: ImageSpec) -> str | None:
+        entry = self.images.get(spec.key)
+        if entry is None:
+            return f"image {spec.key} was not prepared"
+        return entry.get("error")
+
+    def image_reference(self, spec: ImageSpec) -> str:
+        return str(self.images[spec.key]["reference"])
+
+    def build(self, request: BuildRequest) -> dict[str, Any] | None:
+        return self.builds.get(request.key)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "images": self.images,
+            "builds": self.builds,
+            "wheels": self.wheels,
+            "pips": self.pips,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Prepared:
+        return cls(
+            images=dict(data.get("images", {})),
+            builds=dict(data.get("builds", {})),
+            wheels=dict(data.get("wheels", {})),
+            pips=dict(data.get("pips", {})),
+        )
+
+
+def nothing_to_run(plan: Plan, images: dict[str, dict[str, Any]]) -> str | None:
+    """One line naming the image that could not be obtained and why, when no cell can run."""
+    groups = (
+        ("build image", [b.image for b in plan.build_images]),
+        ("distro image", [d.image for d in plan.distros if not d.skip_reason]),
+    )
+    for role, specs in groups:
+        failed = [s for s in specs if "error" in images.get(s.key, {"error": "not prepared"})]
+        if specs and len(failed) == len(specs):
+            first = failed[0]
+            more = f" (and {len(failed) - 1} more {role}s)" if len(failed) > 1 else ""
+            reason = images.get(first.key, {}).get("error", "not prepared")
+            hint = "; check that its registry is reachable, or use --profile local"
+            return f"no {role} could be obtained{more}: {reason}" + (
+                hint if "cannot pull" in reason else ""
+            )
+    return None
+
+
+def inspect_wheels(plan: Plan, builds: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """The static checks of every built wheel (lint.inspect_wheel), by file name."""
+    wheels: dict[str, dict[str, Any]] = {}
+    for request in plan.builds:
+        for path in builds[request.key].get("wheels", []):
+            try:
+                wheels[Path(path).name] = inspect_wheel(Path(path), request.build_image.arch.name)
+            except Exception as exc:  # a wheel we cannot read is reported, not fatal
+                wheels[Path(path).name] = {"error": f"cannot inspect: {exc}"}
+    return wheels
+
+
+def ensure_axis_pips(plan: Plan, cache: Cache, progress: Progress) -> dict[str, str]:
+    """The pip wheels of the plan's pip axis, fetched; pip -> why it is unavailable."""
+    axis = sorted({c.installer for c in plan.cells} - {installers.DISTRO})
+    if not axis:
+        return {}
+    pythons = {
+        ".".join(d.expected_python.split(".")[:2]) for d in plan.distros if d.expected_python
+    }
+    progress.line(
+        f"pip axis: fetching pip {', '.join(axis)} for Python {', '.join(sorted(pythons))}"
+    )
+    problems = installers.ensure_pips(cache, axis, pythons)
+    for problem in sorted(problems.values()):
+        progress.line(f"pip axis: {problem}")
+    return problems
+
+
+def outcome_json(outcome: BuildOutcome) -> dict[str, Any]:
+    data = dataclasses.asdict(outcome)
+    data["wheels"] = [str(w) for w in outcome.wheels]
+    data["log"] = str(outcome.log) if outcome.log else None
+    return data
+
+
+def parallel(function: Callable[[Any], Any], items: list[Any], jobs: int) -> Iterator[Any]:
+    """Run `function` over items on a few threads, yielding results as they finish."""
+    if not items:
+        return
+    with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+        futures = [pool.submit(function, item) for item in items]
+        try:
+            for future in concurrent.futures.as_completed(futures):
+                yield future.result()
+        except BaseException:
+            # Ctrl-C: tell the threads' child processes to stop, so the pool can wind down.
+            interrupt.STOP.set()
+            for future in futures:
+                future.cancel()
+            raise

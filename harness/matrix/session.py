@@ -1,0 +1,412 @@
+"""A run: prepare images and wheels (once, with visible progress), then probe cells.
+
+The same Session serves the CLI and the pytest plugin (in the controller, which prepares,
+and in every xdist worker, which reads what was prepared and probes its distros).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+from pathlib import Path
+from typing import Any
+
+from harness.build.wheels import FAILED, BuildOutcome, BuildRequest, WheelBuilder
+from harness.catalog.model import Catalog, Distro, ImageSpec, default_catalog
+from harness.catalog.samples import ExpectRule, Sample, default_samples_dir, discover
+from harness.errors import HarnessError, NothingToRun
+from harness.images import facts as image_facts
+from harness.images.provider import ImageProvider, ResolvedImage, describe_failure
+from harness.judge import installers
+from harness.judge.expectation import CellContext, WheelClaim, declared_rule, expect_install
+from harness.judge.verdict import Verdict, decide
+from harness.matrix.plan import Cell, Plan, Selection, make_plan
+from harness.matrix.prepared import (
+    PREPARED,
+    Prepared,
+    ensure_axis_pips,
+    inspect_wheels,
+    nothing_to_run,
+    outcome_json,
+    parallel,
+)
+from harness.probe.distro_probe import DistroProbe, ProbeRequest
+from harness.probe.facts import DistroFacts, version_tuple
+from harness.probe.observation import Observation
+from harness.results import builder as records
+from harness.results import record as results
+from harness.settings import Settings
+from harness.util.cache import Cache
+from harness.util.container import LABEL_RUN, Engine, run_id
+from harness.util.names import safe_name
+from harness.util.progress import Progress
+
+DISTRO_PREFIX = "distro-"
+
+
+class Session:
+    def __init__(
+        self,
+        settings: Settings,
+        selection: Selection,
+        results_dir: Path,
+        samples_dir: Path | None = None,
+        catalog: Catalog | None = None,
+    ) -> None:
+        self.settings = settings
+        self.selection = selection
+        self.results_dir = results_dir
+        self.catalog = catalog or default_catalog()
+        self.samples: list[Sample] = discover(
+            samples_dir or default_samples_dir(), selection.samples
+        )
+        self.plan: Plan = make_plan(selection, self.catalog, self.samples)
+        self.cache = Cache(settings.cache_dir)
+        self._engines: dict[str, Engine] = {}
+        self._engines_lock = threading.Lock()
+        self._probes: dict[str, DistroProbe] = {}
+        self._probe_failures: dict[str, str] = {}
+        self._prepared: Prepared | None = None
+
+    # -- engines ----------------------------------------------------------------------------
+
+    def engine(self, arch_name: str) -> Engine:
+        from harness.catalog.architecture import get_arch
+
+        url = self.settings.engine_url(get_arch(arch_name)) or ""
+        with self._engines_lock:
+            if url not in self._engines:
+                self._engines[url] = Engine.connect(url or None)
+            return self._engines[url]
+
+    def close(self) -> None:
+        for probe in list(self._probes.values()):
+            probe.close()
+        self._probes.clear()
+
+    def sweep(self) -> list[str]:
+        """Remove every container this run created, in any of its processes (the run's
+        controller calls this when the run ends, however it ends)."""
+        removed: list[str] = []
+        for engine in self._engines.values():
+            removed += engine.remove_containers({LABEL_RUN: run_id()})
+        return removed
+
+    # -- preparation (controller) ------------------------------------------------------------
+
+    def prepare(self, progress: Progress, jobs: int = 2) -> Prepared:
+        """Images, then wheels. Failures are recorded per item and never stop the others."""
+        results.reset(self.results_dir)
+        arches = sorted(
+            {d.arch.name for d in self.plan.distros} | {b.arch.name for b in self.plan.build_images}
+        )
+        for arch in arches:
+            reaped = self.engine(arch).reap_leftovers()
+            if reaped:
+                progress.line(
+                    f"removed {len(reaped)} container(s) left by an earlier run: {', '.join(reaped)}"
+                )
+        images = self._ensure_images(progress, jobs)
+        stop = nothing_to_run(self.plan, images)
+        if stop:
+            # Nothing can be measured: say so now, in one line, rather than building nothing
+            # and probing nothing; what was prepared is kept for the record.
+            self._prepared = Prepared(images=images, builds={})
+            results.write_state(self.results_dir, PREPARED, self._prepared.to_json())
+            raise NothingToRun(stop)
+        builds = self._build_wheels(images, progress, jobs)
+        self._prepared = Prepared(
+            images=images,
+            builds=builds,
+            wheels=inspect_wheels(self.plan, builds),
+            pips=ensure_axis_pips(self.plan, self.cache, progress),
+        )
+        results.write_state(self.results_dir, PREPARED, self._prepared.to_json())
+        return self._prepared
+
+    def _ensure_images(self, progress: Progress, jobs: int) -> dict[str, dict[str, Any]]:
+        specs: list[ImageSpec] = [b.image for b in self.plan.build_images] + [
+            d.image for d in self.plan.distros if not d.skip_reason
+        ]
+        images: dict[str, dict[str, Any]] = {}
+        phase = progress.phase("images", len(specs))
+        measured: dict[str, dict[str, str]] = {}
+
+        def ensure(spec: ImageSpec) -> tuple[ImageSpec, ResolvedImage | None, str]:
+            engine = self.engine(spec.arch.name)
+            provider = ImageProvider(engine, self.cache, self.settings)
+            try:
+                resolved = provider.ensure(spec, phase)
+            except HarnessError as exc:
+                return spec, None, describe_failure(exc)
+            if spec.role == "build":
+                try:
+                    measured[spec.key] = image_facts.measure(
+                        engine, resolved, spec.arch, self.cache, self.settings
+                    )
+                except HarnessError as exc:  # reported beside the image, never fatal
+                    measured[spec.key] = {"error": str(exc)}
+            return spec, resolved, ""
+
+        for spec, resolved, error in parallel(ensure, specs, jobs):
+            item = f"{spec.role} {spec.name} {spec.arch.name}"
+            if resolved is None:
+                images[spec.key] = {"reference": spec.tag, "error": error}
+                phase.finish(item, f"FAILED: {error}")
+            else:
+                images[spec.key] = dataclasses.asdict(resolved)
+                if spec.key in measured:
+                    images[spec.key]["facts"] = measured[spec.key]
+                how = f"built in {resolved.seconds:.0f} s" if resolved.built else "cached"
+                phase.finish(item, f"{how} ({resolved.reference})")
+        return images
+
+    def _build_wheels(
+        self, images: dict[str, dict[str, Any]], progress: Progress, jobs: int
+    ) -> dict[str, dict[str, Any]]:
+        builds: dict[str, dict[str, Any]] = {}
+        phase = progress.phase("wheels", len(self.plan.builds))
+
+        def build(request: BuildRequest) -> tuple[BuildRequest, BuildOutcome]:
+            spec = request.build_image.image
+            entry = images[spec.key]
+            if "error" in entry:
+                error = f"build image unavailable: {entry['error']}"
+                return request, BuildOutcome(request.key, FAILED, (), None, 0.0, error=error)
+            fields = {f.name for f in dataclasses.fields(ResolvedImage)}
+            resolved = ResolvedImage(**{k: v for k, v in entry.items() if k in fields})
+            builder = WheelBuilder(self.engine(spec.arch.name), self.cache, self.settings)
+            try:
+                return request, builder.build(request, resolved, phase)
+            except Exception as exc:  # one broken build must not take the others down
+                error = f"harness failure while building: {type(exc).__name__}: {exc}"
+                return request, BuildOutcome(request.key, FAILED, (), None, 0.0, error=error)
+
+        for request, outcome in parallel(build, list(self.plan.builds), jobs):
+            builds[request.key] = outcome_json(outcome)
+            if outcome.ok:
+                names = ", ".join(w.name for w in outcome.wheels)
+                how = (
+                    "cached" if outcome.status == "cached" else f"built in {outcome.seconds:.0f} s"
+                )
+                phase.finish(request.key, f"{how}: {names}")
+            else:
+                phase.finish(request.key, f"FAILED: {outcome.error}")
+        return builds
+
+    def prepared(self) -> Prepared:
+        if self._prepared is None:
+            data = results.read_state(self.results_dir, PREPARED)
+            if data is None:
+                raise HarnessError(
+                    f"nothing was prepared in {self.results_dir}: run the matrix through "
+                    "`manylinux-harness run` or pytest with --profile"
+                )
+            self._prepared = Prepared.from_json(data)
+        return self._prepared
+
+    # -- cells (workers) ---------------------------------------------------------------------
+
+    def _probe(self, distro: Distro) -> DistroProbe:
+        if distro.key in self._probe_failures:
+            raise HarnessError(self._probe_failures[distro.key])
+        probe = self._probes.get(distro.key)
+        if probe is not None:
+            return probe
+        prepared = self.prepared()
+        error = prepared.image_error(distro.image)
+        if error:
+            self._probe_failures[distro.key] = f"distro image unavailable: {error}"
+            raise HarnessError(self._probe_failures[distro.key])
+        probe = DistroProbe(
+            self.engine(distro.arch.name),
+            distro,
+            prepared.image_reference(distro.image),
+            self.cache.path("wheels"),
+            self.settings,
+        )
+        try:
+            probe.start()
+        except HarnessError as exc:
+            probe.close()
+            self._probe_failures[distro.key] = f"cannot probe {distro.key}: {exc}"
+            raise HarnessError(self._probe_failures[distro.key]) from exc
+        except BaseException:
+            probe.close()
+            raise
+        self._probes[distro.key] = probe
+        assert probe.facts is not None
+        results.write_state(
+            self.results_dir,
+            f"{DISTRO_PREFIX}{distro.key}",
+            records.distro_entry(distro, probe.image, probe.facts, self.settings),
+        )
+        return probe
+
+    def run_cell(self, cell: Cell, worker: str = "main") -> results.CellRecord:
+        """Probe one cell and append its record to the results; never raises for the cell's
+        own trouble (that is an `error` record)."""
+        prepared = self.prepared()
+        members, wheels, missing = self._members(cell, prepared)
+        if missing:
+            observation = Observation.failure("build failed: " + "; ".join(missing))
+            measured = records.Measured({}, observation, decide(False, observation), None)
+        else:
+            measured = self._measure(cell, prepared, wheels)
+        place = records.CellPlace(
+            key=cell.key,
+            test_id=cell.test_id,
+            row=cell.row,
+            arch=cell.arch,
+            distro=cell.distro.name,
+            installer=cell.installer,
+            dlopen=cell.dlopen,
+        )
+        record = records.cell_record(
+            place,
+            members,
+            measured,
+            declared=self._declared(cell, measured, prepared, wheels),
+            lint=records.lint_of(
+                {m.label: self._wheel_names(m.request, prepared) for m in cell.members},
+                prepared.wheels,
+            ),
+            emulated=self.settings.emulated(cell.distro.arch),
+            worker=worker,
+        )
+        results.append_cell(self.results_dir, worker, record)
+        return record
+
+    @staticmethod
+    def _wheel_names(request: BuildRequest, prepared: Prepared) -> list[str]:
+        build = prepared.build(request) or {}
+        return [Path(path).name for path in build.get("wheels", [])]
+
+    def _members(
+        self, cell: Cell, prepared: Prepared
+    ) -> tuple[tuple[results.MemberRecord, ...], list[Path], list[str]]:
+        """The cell's members as recorded, their wheels, and what failed to build."""
+        wheels: list[Path] = []
+        missing: list[str] = []
+        members = []
+        for member in cell.members:
+            build = prepared.build(member.request) or {
+                "status": FAILED,
+                "wheels": [],
+                "error": "not built",
+            }
+            member_wheels = [Path(w) for w in build.get("wheels", [])]
+            if not member_wheels:
+                missing.append(f"{member.label}: {build.get('error') or 'no wheel'}")
+            wheels += member_wheels
+            members.append(
+                results.MemberRecord(
+                    sample=member.sample.name,
+                    flavour=member.flavour.name,
+                    kind=member.kind,
+                    build_image=member.build_image.key,
+                    policy=member.build_image.policy,
+                    wheels=tuple(w.name for w in member_wheels),
+                    build_status=str(build.get("status")),
+                )
+            )
+        return tuple(members), wheels, missing
+
+    def _measure(self, cell: Cell, prepared: Prepared, wheels: list[Path]) -> records.Measured:
+        """Expect, probe and judge one cell whose wheels were built."""
+        facts: DistroFacts | None = None
+        expected: dict[str, Any] = {}
+        try:
+            probe = self._probe(cell.distro)
+            facts = probe.facts
+            assert facts is not None
+            if cell.installer in prepared.pips:
+                raise HarnessError(prepared.pips[cell.installer])
+            claims = [WheelClaim.from_filename(w.name) for w in wheels]
+            pip = installers.expected_pip(cell.installer, facts.pip_version)
+            expectation = expect_install(claims, facts, pip)
+            expected = records.expected_of(expectation, (w.name for w in wheels), prepared.wheels)
+            observation = probe.probe(
+                ProbeRequest(
+                    cell_id=safe_name(cell.test_id),
+                    wheels=tuple(wheels),
+                    imports=tuple(i for m in cell.members for i in m.imports),
+                    checks=tuple((m.label, m.sample.check_path, m.imports) for m in cell.members),
+                    dlopen=cell.dlopen,
+                    installer=cell.installer,
+                    pips_dir=installers.pips_dir(self.cache),
+                )
+            )
+        except HarnessError as exc:
+            # What was expected before the probe failed stays in the record.
+            observation = Observation.failure(str(exc))
+            return records.Measured(expected, observation, decide(False, observation), facts)
+        pip_too_old = (
+            not expectation.installable
+            and cell.installer != installers.DISTRO
+            and expect_install(claims, facts, None).installable
+        )
+        decision = decide(expectation.installable, observation, pip_too_old)
+        return records.Measured(expected, observation, decision, facts)
+
+    def _declared(
+        self, cell: Cell, measured: records.Measured, prepared: Prepared, wheels: list[Path]
+    ) -> ExpectRule | None:
+        """The verdict the sample's data declares for this cell, if any."""
+        facts = measured.facts
+        if facts is None:
+            return None
+        expected = measured.expected
+        if cell.installer != installers.DISTRO and expected.get("installable") is False:
+            # Samples declare outcomes for the distro's pip; an older pip that does not know
+            # the wheel's tag family must refuse it (harness-level, from installers.toml).
+            return ExpectRule(Verdict.REFUSED_AS_CLAIMED, {}, str(expected.get("reason", "")))
+        if cell.cross_arch:
+            # Harness-level: no sample may expect otherwise.
+            return records.CROSS_ARCH_REFUSAL
+        first = cell.members[0]
+        needs: dict[str, str] = {}
+        external: set[str] = set()
+        for wheel in wheels:
+            inspection = prepared.wheels.get(wheel.name, {})
+            external.update(inspection.get("external", []))
+            for family, version in inspection.get("max_versions", {}).items():
+                if family not in needs or version_tuple(version) > version_tuple(needs[family]):
+                    needs[family] = version
+        ctx = CellContext(
+            flavour=first.flavour.name,
+            arch=cell.arch,
+            distro=cell.distro.name,
+            build_policy=first.build_image.policy,
+            build_glibc=first.build_image.glibc,
+            facts=facts,
+            build_python=first.build_image.python_version,
+            wheel_needs=needs,
+            wheel_external=tuple(sorted(external)),
+            order=cell.order,
+            dlopen=cell.dlopen,
+        )
+        rules = cell.combination.expect if cell.combination else first.sample.expect
+        return declared_rule(rules, ctx)
+
+    # -- assembling the record ---------------------------------------------------------------
+
+    def run_record(self, interrupted: bool = False) -> results.RunRecord:
+        prepared = self._prepared or Prepared.from_json(
+            results.read_state(self.results_dir, PREPARED) or {}
+        )
+        return records.run_record(
+            profile=self.selection.profile,
+            selection=dataclasses.asdict(self.selection),
+            host=records.host_facts(self.settings.host, self._engines),
+            images=prepared.images,
+            builds=prepared.builds,
+            distros=results.read_state_dir(self.results_dir, DISTRO_PREFIX),
+            cells=results.read_cells(self.results_dir),
+            interrupted=interrupted,
+            skipped={
+                **{d.key: d.skip_reason for d in self.plan.distros if d.skip_reason},
+                **dict(self.plan.not_probed),
+            },
+            wheels=prepared.wheels,
+        )

@@ -1,0 +1,1 @@
+"""Probe: install and run wheels in distro containers (the agent runs inside)."""

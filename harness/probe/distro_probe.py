@@ -1,0 +1,250 @@
+"""The probe: one long-lived container per distro, in which wheels are installed and run.
+
+The container has no network. Wheels come from the wheel cache, mounted read-only (or copied
+in, on a remote engine); the agent script, the pinned libraries it imports there (packaging,
+for the interpreter's supported tags: resources/probe-requirements.txt, never the host's) and
+the samples' checks are copied in once.
+"""
+
+from __future__ import annotations
+
+import json
+import posixpath
+import time
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from harness.catalog.model import Distro
+from harness.errors import ContainerError, ExecTimeout, HarnessError
+from harness.judge import installers
+from harness.probe import deps as probe_deps
+from harness.probe import diagnostics
+from harness.probe import observation as obs
+from harness.probe.facts import DistroFacts
+from harness.settings import Settings
+from harness.util.cache import Cache
+from harness.util.container import Container, Engine, Mount
+
+AGENT_DIR = "/opt/manylinux-harness"
+AGENT = f"{AGENT_DIR}/agent.py"
+LIBDIR = f"{AGENT_DIR}/lib"
+CHECKS_DIR = f"{AGENT_DIR}/checks"
+TEMPLATE = f"{AGENT_DIR}/venv-template"
+WHEELHOUSE = "/wheelhouse"
+_AGENT_SOURCE = Path(__file__).with_name("agent.py")
+_MARKER = "@@MANYLINUX-HARNESS@@"
+
+INSTALL_TIMEOUT = 180.0
+RUN_TIMEOUT = 120.0
+
+
+@dataclass(frozen=True)
+class ProbeRequest:
+    """One cell's work: install these wheels together, import, run the checks."""
+
+    cell_id: str
+    wheels: tuple[Path, ...]  # host paths inside the wheel root
+    imports: tuple[str, ...]
+    checks: tuple[
+        tuple[str, Path, tuple[str, ...]], ...
+    ]  # (label, host path of the script, its args)
+    dlopen: str = "default"  # or "global": RTLD_GLOBAL, as some frameworks set it
+    find_links: tuple[Path, ...] = field(default=())
+    installer: str = "distro"  # or a pip of the pip-version axis: "19.3", "latest"
+    pips_dir: Path | None = None  # host directory of pip wheels (inside the wheel root)
+    # "forked": pip runs in a child of a process that has imported it (the agent's pip
+    # server); "process": `python -m pip` afresh per install (what the benchmark compares).
+    pip_driver: str = "forked"
+
+
+def parse_agent_output(text: str) -> dict[str, Any]:
+    for line in reversed(text.splitlines()):
+        if line.startswith(_MARKER):
+            return json.loads(line[len(_MARKER) :])
+    raise HarnessError(
+        "the probe agent printed no result: "
+        + (text.strip().splitlines() or ["no output"])[-1][:200]
+    )
+
+
+def classify(raw: dict[str, Any]) -> obs.Observation:
+    """The agent's raw result as an Observation (pip's decision read from pip's words)."""
+    if raw.get("installer_error"):
+        # That pip cannot be used here: the cell is not told, whatever the wheel claims.
+        return obs.Observation.failure(str(raw["installer_error"]), raw.get("seconds", 0.0))
+    if raw.get("agent_error"):
+        # The agent could not establish what pip did: the harness cannot tell.
+        return obs.Observation.failure(str(raw["agent_error"]), raw.get("seconds", 0.0))
+    install = raw["install"]
+    output = install["output"]
+    if install["timed_out"]:
+        return obs.Observation.failure(
+            f"pip install did not finish within {install['seconds']:.0f} s", raw.get("seconds", 0.0)
+        )
+    if install["exit_code"] == 0:
+        decision = obs.ACCEPTED
+    elif diagnostics.pip_refused(output):
+        decision = obs.REFUSED
+    else:
+        decision = obs.FAILED
+    return obs.Observation(
+        install=obs.InstallObservation(
+            decision=decision,
+            pip_version=str(raw.get("pip_version", "")),
+            exit_code=int(install["exit_code"]),
+            reason=diagnostics.pip_reason(output),
+            output=output[-3000:],
+            seconds=float(install["seconds"]),
+            driver="forked" if install.get("served") else "process",
+            shared=bool(install.get("shared")),
+        ),
+        load=obs.RunObservation.from_json(raw.get("load")),
+        forced=obs.RunObservation.from_json(raw.get("forced")),
+        seconds=float(raw.get("seconds", 0.0)),
+    )
+
+
+class DistroProbe:
+    """Owns one distro container for as long as cells run in it."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        distro: Distro,
+        image: str,
+        wheel_root: Path,
+        settings: Settings,
+    ) -> None:
+        self.engine = engine
+        self.distro = distro
+        self.image = image
+        self.wheel_root = wheel_root
+        self.settings = settings
+        self.facts: DistroFacts | None = None
+        self._stack = ExitStack()
+        self._container: Container | None = None
+        self._copied: set[str] = set()
+        self._mounted = engine.is_local
+
+    def __enter__(self) -> DistroProbe:
+        try:
+            self.start()
+        except BaseException:
+            self.close()
+            raise
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def start(self) -> DistroFacts:
+        mounts = [Mount(self.wheel_root, WHEELHOUSE)] if self._mounted else []
+        self.wheel_root.mkdir(parents=True, exist_ok=True)
+        self._container = self._stack.enter_context(
+            self.engine.container(
+                self.image,
+                arch=self.distro.arch,
+                role="probe",
+                name_hint=f"probe-{self.distro.key}",
+                mounts=mounts,
+                network=False,
+            )
+        )
+        container = self._container
+        container.copy_into(_AGENT_SOURCE, AGENT_DIR, arcname="agent.py")
+        for shipped in probe_deps.shipped_packages(
+            probe_deps.probe_library(Cache(self.settings.cache_dir))
+        ):
+            container.copy_into(shipped, LIBDIR, arcname=shipped.name)
+        result = container.exec(
+            ["python3", AGENT, "facts", TEMPLATE, LIBDIR],
+            timeout=self.settings.scaled(600, self.distro.arch),
+            step=f"measuring facts in {self.distro.key}",
+        )
+        if not result.ok:
+            # An interpreter too old even to parse the agent cannot report its own version
+            # (the agent does that for the rest): name the minimum here.
+            hint = (
+                f" (the probe needs python3 >= {probe_deps.oldest_python_text()} there: "
+                "give the row the portable-python recipe)"
+                if "SyntaxError" in result.stderr
+                else ""
+            )
+            raise HarnessError(
+                f"the probe agent failed in {self.distro.key} (exit {result.exit_code}): "
+                f"{result.tail(3)}{hint}"
+            )
+        raw = parse_agent_output(result.stdout)
+        problems = raw.pop("problems", [])
+        if problems:
+            raise HarnessError(f"{self.distro.key} cannot be probed: {'; '.join(problems)}")
+        self.facts = DistroFacts.from_json(raw)
+        return self.facts
+
+    def close(self) -> None:
+        self._stack.close()
+        self._container = None
+
+    def _container_path(self, host_path: Path) -> str:
+        relative = host_path.resolve().relative_to(self.wheel_root.resolve())
+        target = posixpath.join(WHEELHOUSE, *relative.parts)
+        if not self._mounted and target not in self._copied:
+            assert self._container is not None
+            self._container.copy_into(host_path, posixpath.dirname(target))
+            self._copied.add(target)
+        return target
+
+    def _check_path(self, host_path: Path) -> str:
+        # one directory per sample project
+        target = posixpath.join(CHECKS_DIR, host_path.parent.name, host_path.name)
+        if target not in self._copied:
+            assert self._container is not None
+            self._container.copy_into(host_path, posixpath.dirname(target))
+            self._copied.add(target)
+        return target
+
+    def probe(self, request: ProbeRequest) -> obs.Observation:
+        """Never raises for the cell's own failures; infrastructure trouble becomes an
+        Observation with `error` set (the harness could not tell)."""
+        started = time.monotonic()
+        if self._container is None or self.facts is None:
+            return obs.Observation.failure(f"{self.distro.key} container is not running")
+        container = self._container
+        arch = self.distro.arch
+        install_timeout = self.settings.scaled(INSTALL_TIMEOUT, arch)
+        run_timeout = self.settings.scaled(RUN_TIMEOUT, arch)
+        try:
+            spec = {
+                "workdir": f"/tmp/mh-cells/{request.cell_id}",
+                "template": TEMPLATE,
+                "wheels": [self._container_path(w) for w in request.wheels],
+                "find_links": [self._container_path(d) for d in request.find_links],
+                "imports": list(request.imports),
+                "checks": [
+                    [label, self._check_path(path), list(args)]
+                    for label, path, args in request.checks
+                ],
+                "dlopen": request.dlopen,
+                "pip_driver": request.pip_driver,
+                "timeouts": {"install": install_timeout, "run": run_timeout},
+            }
+            if request.installer != installers.DISTRO:
+                if request.pips_dir is None:
+                    raise HarnessError(f"no pip wheels for pip {request.installer}")
+                spec["installer"] = installers.requirement(request.installer)
+                spec["pips_dir"] = self._container_path(request.pips_dir)
+            result = container.exec(
+                ["python3", AGENT, "cell", json.dumps(spec)],
+                # The agent enforces its own limits per step; this one is the backstop.
+                timeout=install_timeout + 2 * run_timeout + 60,
+                step=f"cell {request.cell_id}",
+            )
+            raw = parse_agent_output(result.stdout)
+        except ExecTimeout as exc:
+            return obs.Observation.failure(f"{exc.step} hung: {exc}", time.monotonic() - started)
+        except (ContainerError, HarnessError, ValueError) as exc:
+            return obs.Observation.failure(str(exc), time.monotonic() - started)
+        raw.setdefault("pip_version", self.facts.pip_version)
+        return classify(raw)

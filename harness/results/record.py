@@ -1,0 +1,334 @@
+"""results.json: the versioned record of a run, and the per-cell records it is made of.
+
+Cells are appended to a JSON-lines file per worker the moment they are measured, so that an
+interrupted or crashed run keeps what it measured; results.json is assembled from those.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import os
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from harness.errors import ExitCode, UsageError
+from harness.judge.verdict import Verdict
+
+# A record gaining a field keeps the number as long as older records still load (a reader
+# of an older record sees the field missing and says so).
+SCHEMA_VERSION = 1
+CELLS_DIR = ".cells"
+STATE_DIR = ".state"
+# host[HOST_DEPENDENCIES]: the host-side distributions a run imported, name -> version.
+HOST_DEPENDENCIES = "dependencies"
+# Libraries the probe agent imports inside each container, and the DistroFacts field where the
+# agent reports the version it found there (measured, not the version the host meant to ship).
+PROBE_DEPENDENCY_FACTS = {"packaging": "packaging_version"}
+
+
+@dataclass(frozen=True)
+class MemberRecord:
+    sample: str
+    flavour: str
+    kind: str  # sample or control
+    build_image: str  # e.g. "manylinux_2_31-x86_64"
+    policy: str  # canonical policy of the build image
+    wheels: tuple[str, ...]  # file names
+    build_status: str
+
+
+@dataclass(frozen=True)
+class CellRecord:
+    key: str
+    test_id: str
+    row: str
+    arch: str
+    distro: str
+    installer: str
+    dlopen: str
+    members: tuple[MemberRecord, ...]
+    pip_version: str
+    emulated: bool
+    expected: Mapping[str, Any]  # installable, reason, matching_tags, declared, declared_reason
+    observed: Mapping[str, Any]  # install / load / forced / error, as the probe saw them
+    verdict: Verdict
+    explanation: str  # why this verdict, one line
+    diagnosis: str  # the loader's or Python's words, one line ("" when there is nothing to say)
+    as_expected: bool  # the verdict is the declared one, or (undeclared) the claim held
+    timings: Mapping[str, float] = field(default_factory=dict)
+    notes: tuple[str, ...] = ()
+    worker: str = ""  # the process that probed it (xdist worker id, or "main")
+    lint: Mapping[str, Any] = field(default_factory=dict)  # C++ runtime lint of its wheels
+
+    @property
+    def declared(self) -> str | None:
+        return self.expected.get("declared")
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["verdict"] = self.verdict.value
+        return data
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> CellRecord:
+        return cls(
+            key=data["key"],
+            test_id=data["test_id"],
+            row=data["row"],
+            arch=data["arch"],
+            distro=data["distro"],
+            installer=data.get("installer", "distro"),
+            dlopen=data.get("dlopen", "default"),
+            members=tuple(
+                MemberRecord(**{**m, "wheels": tuple(m.get("wheels", ()))}) for m in data["members"]
+            ),
+            pip_version=data.get("pip_version", ""),
+            emulated=bool(data.get("emulated", False)),
+            expected=data.get("expected", {}),
+            observed=data.get("observed", {}),
+            verdict=Verdict(data["verdict"]),
+            explanation=data.get("explanation", ""),
+            diagnosis=data.get("diagnosis", ""),
+            as_expected=bool(data.get("as_expected", False)),
+            timings=data.get("timings", {}),
+            notes=tuple(data.get("notes", ())),
+            worker=data.get("worker", ""),
+            lint=data.get("lint", {}),
+        )
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    schema: int
+    harness_version: str
+    created: str
+    profile: str
+    selection: Mapping[str, Any]
+    host: Mapping[str, Any]
+    images: Mapping[str, Any]
+    builds: Mapping[str, Any]
+    distros: Mapping[str, Any]
+    cells: tuple[CellRecord, ...]
+    interrupted: bool = False
+    skipped: Mapping[str, str] = field(default_factory=dict)  # distro key -> why not probed
+    wheels: Mapping[str, Any] = field(default_factory=dict)  # wheel name -> static inspection
+
+    def summary(self) -> dict[str, int]:
+        counts = Counter(cell.verdict.value for cell in self.cells)
+        return {
+            "cells": len(self.cells),
+            **{v.value: counts.get(v.value, 0) for v in Verdict},
+            "as_expected": sum(1 for c in self.cells if c.as_expected),
+            "not_as_expected": sum(1 for c in self.cells if not c.as_expected),
+        }
+
+    def host_dependencies(self) -> dict[str, str] | None:
+        """The host-side distributions the run imported, name -> version (see provenance);
+        None for a record made before they were recorded: its provenance is unknown."""
+        found = self.host.get(HOST_DEPENDENCIES)
+        if not isinstance(found, Mapping):
+            return None
+        return {str(name): str(version) for name, version in found.items()}
+
+    def probe_dependencies(self) -> dict[str, frozenset[str]]:
+        """The libraries the probe agent imported inside the containers, with every version
+        the distros' measured facts report (one, unless the run mixed probe libraries). A
+        distro that could not say (an interpreter too old to import it) adds nothing."""
+        versions: dict[str, set[str]] = {}
+        for entry in self.distros.values():
+            facts = entry.get("facts", {}) if isinstance(entry, Mapping) else {}
+            for name, fact in PROBE_DEPENDENCY_FACTS.items():
+                if facts.get(fact):
+                    versions.setdefault(name, set()).add(str(facts[fact]))
+        return {name: frozenset(found) for name, found in sorted(versions.items())}
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "schema": self.schema,
+            "harness_version": self.harness_version,
+            "created": self.created,
+            "profile": self.profile,
+            "selection": dict(self.selection),
+            "host": dict(self.host),
+            "interrupted": self.interrupted,
+            "summary": self.summary(),
+            "images": dict(self.images),
+            "builds": dict(self.builds),
+            "wheels": dict(self.wheels),
+            "distros": dict(self.distros),
+            "skipped": dict(self.skipped),
+            "cells": [c.to_json() for c in self.cells],
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any], source: str = "results") -> RunRecord:
+        schema = data.get("schema")
+        if schema != SCHEMA_VERSION:
+            raise UsageError(
+                f"{source} has results schema {schema!r}, this harness reads {SCHEMA_VERSION}: "
+                "re-run it with this version"
+            )
+        return cls(
+            schema=schema,
+            harness_version=data.get("harness_version", ""),
+            created=data.get("created", ""),
+            profile=data.get("profile", ""),
+            selection=data.get("selection", {}),
+            host=data.get("host", {}),
+            images=data.get("images", {}),
+            builds=data.get("builds", {}),
+            distros=data.get("distros", {}),
+            cells=tuple(CellRecord.from_json(c) for c in data.get("cells", ())),
+            interrupted=bool(data.get("interrupted", False)),
+            skipped=data.get("skipped", {}),
+            wheels=data.get("wheels", {}),
+        )
+
+
+def now_iso() -> str:
+    return _dt.datetime.now(_dt.UTC).replace(microsecond=0).isoformat()
+
+
+def load(path: Path) -> RunRecord:
+    if path.is_dir():
+        path = path / "results.json"
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise UsageError(f"{path} does not exist: pass the results.json of a run") from None
+    except ValueError as exc:
+        raise UsageError(
+            f"{path} is not valid JSON ({exc}): pass the results.json of a run"
+        ) from None
+    return RunRecord.from_json(data, source=str(path))
+
+
+def save(record: RunRecord, results_dir: Path) -> Path:
+    results_dir.mkdir(parents=True, exist_ok=True)
+    path = results_dir / "results.json"
+    tmp = path.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(record.to_json(), indent=2), encoding="utf-8")
+    tmp.replace(path)
+    return path
+
+
+# -- incremental pieces, written while the run goes -------------------------------------------
+
+
+def append_cell(results_dir: Path, worker: str, cell: CellRecord) -> None:
+    directory = results_dir / CELLS_DIR
+    directory.mkdir(parents=True, exist_ok=True)
+    with open(directory / f"{worker}.jsonl", "a", encoding="utf-8") as handle:
+        handle.write(json.dumps(cell.to_json()) + "\n")
+        handle.flush()
+        os.fsync(handle.fileno())
+
+
+def read_cells(results_dir: Path) -> list[CellRecord]:
+    cells: dict[str, CellRecord] = {}
+    for path in sorted((results_dir / CELLS_DIR).glob("*.jsonl")):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                try:
+                    cell = CellRecord.from_json(json.loads(line))
+                except (ValueError, KeyError):
+                    continue  # a line cut short by a crash
+                cells[cell.key] = cell
+    return sorted(cells.values(), key=lambda c: (c.arch, c.row, c.distro, c.installer))
+
+
+def write_state(results_dir: Path, name: str, data: Any) -> None:
+    directory = results_dir / STATE_DIR
+    directory.mkdir(parents=True, exist_ok=True)
+    tmp = directory / f".{name}.{os.getpid()}.tmp"
+    tmp.write_text(json.dumps(data, indent=2, default=str), encoding="utf-8")
+    tmp.replace(directory / f"{name}.json")
+
+
+def read_state(results_dir: Path, name: str) -> Any | None:
+    try:
+        return json.loads((results_dir / STATE_DIR / f"{name}.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def read_state_dir(results_dir: Path, prefix: str) -> dict[str, Any]:
+    found = {}
+    for path in sorted((results_dir / STATE_DIR).glob(f"{prefix}*.json")):
+        try:
+            found[path.stem.removeprefix(prefix)] = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+    return found
+
+
+def reset(results_dir: Path) -> None:
+    """Start a run afresh in this directory (a previous run's files are dropped)."""
+    for name in ("results.json", "results.md"):
+        (results_dir / name).unlink(missing_ok=True)
+    for sub in (CELLS_DIR, STATE_DIR):
+        directory = results_dir / sub
+        if directory.is_dir():
+            for path in directory.iterdir():
+                path.unlink()
+
+
+def verdict_counts(cells: Iterable[CellRecord]) -> Counter[str]:
+    return Counter(c.verdict.value for c in cells)
+
+
+def exit_code(record: RunRecord) -> ExitCode:
+    """How a run (matrix, verify or merged) ends: a broken claim outweighs cells that could
+    not be told, which outweigh a run that held."""
+    if record.interrupted:
+        return ExitCode.INTERRUPTED
+    if any(not c.as_expected and c.verdict is not Verdict.ERROR for c in record.cells):
+        return ExitCode.BROKEN
+    if any(c.verdict is Verdict.ERROR for c in record.cells) or not record.cells:
+        return ExitCode.NOT_TOLD
+    return ExitCode.HELD
+
+
+def merge(records: list[RunRecord]) -> RunRecord:
+    """Several runs (e.g. the legs of a nightly matrix) as one record. A cell measured in
+    several of them keeps the last one's measurement."""
+    if not records:
+        raise UsageError("merge needs at least one results.json")
+    cells: dict[str, CellRecord] = {}
+    tables: dict[str, dict[str, Any]] = {
+        "images": {},
+        "builds": {},
+        "distros": {},
+        "wheels": {},
+        "skipped": {},
+    }
+    selection: dict[str, list[str]] = {}
+    for record in records:
+        for cell in record.cells:
+            cells[cell.key] = cell
+        for name, table in tables.items():
+            table.update(getattr(record, name))
+        for axis, values in record.selection.items():
+            if isinstance(values, list | tuple):
+                known = selection.setdefault(axis, [])
+                known += [v for v in values if v not in known]
+    profiles = sorted({r.profile for r in records})
+    return RunRecord(
+        schema=SCHEMA_VERSION,
+        harness_version=records[-1].harness_version,
+        created=now_iso(),
+        profile=profiles[0] if len(profiles) == 1 else "+".join(profiles),
+        selection={"merged_from": len(records), **selection},
+        host=records[-1].host,
+        images=tables["images"],
+        builds=tables["builds"],
+        distros=tables["distros"],
+        cells=tuple(sorted(cells.values(), key=lambda c: (c.arch, c.row, c.distro, c.installer))),
+        interrupted=any(r.interrupted for r in records),
+        skipped=tables["skipped"],
+        wheels=tables["wheels"],
+    )

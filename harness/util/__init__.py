@@ -1,0 +1,1 @@
+"""Plumbing shared by the stages: cache, the one container abstraction, progress."""

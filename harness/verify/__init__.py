@@ -1,0 +1,1 @@
+"""Verify: wheels built elsewhere through the same probe and judgement."""

@@ -1,0 +1,156 @@
+"""Plain data for unit tests: distro facts with the tags packaging computes for them, and
+cells and run records as results.json holds them."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import zipfile
+from collections.abc import Mapping
+from pathlib import Path
+
+from packaging import tags
+
+from harness.judge.legacy_policies import legacy_platform
+from harness.judge.verdict import Verdict
+from harness.probe.facts import DistroFacts
+from harness.results import record as results
+
+
+def manylinux_platforms(glibc: tuple[int, int], arch: str) -> list[str]:
+    """What packaging's _manylinux.platform_tags yields on a glibc `glibc` system."""
+    platforms = []
+    for minor in range(glibc[1], -1, -1):
+        platforms.append(f"manylinux_2_{minor}_{arch}")
+        legacy = legacy_platform((2, minor), arch)
+        if legacy is not None:
+            platforms.append(legacy)
+    return [*platforms, f"linux_{arch}"]
+
+
+def facts(
+    python: tuple[int, int] = (3, 11),
+    glibc: tuple[int, int] | None = (2, 36),
+    arch: str = "x86_64",
+    pip: str = "23.0.1",
+    sonames: tuple[str, ...] = ("libc.so.6", "libm.so.6", "libcrypt.so.1", "libstdc++.so.6"),
+) -> DistroFacts:
+    platforms = manylinux_platforms(glibc, arch) if glibc else [f"linux_{arch}"]
+    supported = list(tags.cpython_tags(python_version=python, platforms=platforms))
+    supported += list(tags.compatible_tags(python_version=python, platforms=platforms))
+    return DistroFacts(
+        os_name="Test Linux",
+        machine=arch,
+        python_version=f"{python[0]}.{python[1]}.0",
+        python_platform=f"linux-{arch}",
+        glibc=f"{glibc[0]}.{glibc[1]}" if glibc else None,
+        glibcxx_max="3.4.30",
+        pip_version=pip,
+        packaging_version="26.0",
+        sonames=sonames,
+        supported_tags=tuple(str(t) for t in supported),
+    )
+
+
+def make_wheel(
+    directory: Path,
+    filename: str,
+    files: Mapping[str, str | bytes],
+    *,
+    top_level: list[str] | None = None,
+    requires_python: str | None = None,
+    requires: tuple[str, ...] = (),
+) -> Path:
+    """A wheel pip installs: the files, plus a dist-info with METADATA, WHEEL and RECORD."""
+    name, version = filename.split("-")[:2]
+    tag = "-".join(filename.removesuffix(".whl").split("-")[-3:])
+    dist_info = f"{name}-{version}.dist-info"
+    metadata = f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n"
+    if requires_python:
+        metadata += f"Requires-Python: {requires_python}\n"
+    metadata += "".join(f"Requires-Dist: {r}\n" for r in requires)
+    contents: dict[str, bytes] = {
+        path: data.encode() if isinstance(data, str) else data for path, data in files.items()
+    }
+    contents[f"{dist_info}/METADATA"] = metadata.encode()
+    contents[f"{dist_info}/WHEEL"] = (
+        f"Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\nTag: {tag}\n"
+    ).encode()
+    if top_level is not None:
+        contents[f"{dist_info}/top_level.txt"] = "".join(f"{n}\n" for n in top_level).encode()
+    record = []
+    for path, data in contents.items():
+        digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
+        record.append(f"{path},sha256={digest},{len(data)}")
+    record.append(f"{dist_info}/RECORD,,")
+    contents[f"{dist_info}/RECORD"] = ("\n".join(record) + "\n").encode()
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / filename
+    with zipfile.ZipFile(path, "w") as archive:
+        for member, data in contents.items():
+            archive.writestr(member, data)
+    return path
+
+
+def cell(
+    row: str,
+    distro: str,
+    verdict: Verdict,
+    as_expected: bool = True,
+    declared: str | None = None,
+    diagnosis: str = "",
+) -> results.CellRecord:
+    expected = {"installable": verdict is not Verdict.REFUSED_AS_CLAIMED, "reason": "r"}
+    if declared:
+        expected["declared"] = declared
+    return results.CellRecord(
+        key=f"{row} | x86_64 | {distro} | pip=distro",
+        test_id=f"{row}-{distro}",
+        row=row,
+        arch="x86_64",
+        distro=distro,
+        installer="distro",
+        dlopen="default",
+        members=(
+            results.MemberRecord(
+                "c_plain",
+                "default",
+                "sample",
+                "manylinux_2_31-x86_64",
+                "manylinux_2_31",
+                ("c_plain-1.0-cp39-abi3-manylinux_2_31_x86_64.whl",),
+                "built",
+            ),
+        ),
+        pip_version="23.0.1",
+        emulated=False,
+        expected=expected,
+        observed={},
+        verdict=verdict,
+        explanation="because",
+        diagnosis=diagnosis,
+        as_expected=as_expected,
+    )
+
+
+def record(cells, interrupted: bool = False) -> results.RunRecord:
+    return results.RunRecord(
+        schema=results.SCHEMA_VERSION,
+        harness_version="0",
+        created="now",
+        profile="local",
+        selection={},
+        host={},
+        images={"build:x:x86_64": {"reference": "r", "error": "cannot pull r"}},
+        builds={"b": {"status": "failed", "error": "cibuildwheel exited with 1"}},
+        distros={
+            "debian-bullseye-x86_64": {
+                "facts": {"glibc": "2.31", "python_version": "3.9.2", "pip_version": "20.3.4"}
+            },
+            "debian-forky-x86_64": {
+                "facts": {"glibc": "2.43", "python_version": "3.14.0", "pip_version": "26.2"}
+            },
+        },
+        cells=tuple(cells),
+        interrupted=interrupted,
+    )

@@ -1,0 +1,154 @@
+from __future__ import annotations
+
+import argparse
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from harness import cli
+from harness.catalog.samples import default_samples_dir, discover, load_sample
+from harness.cli import run as run_command
+from harness.errors import ExitCode, UsageError
+from harness.judge.verdict import Verdict
+from harness.results import record as results
+from harness.util.cache import Cache, tree_hash
+from tests.helpers.factories import cell, record
+
+
+def _project(tmp_path: Path, toml: str, check: bool = True) -> Path:
+    project = tmp_path / "p"
+    project.mkdir(parents=True)
+    (project / "sample.toml").write_text(toml)
+    if check:
+        (project / "check.py").write_text("pass\n")
+    return project
+
+
+def test_every_shipped_sample_loads_and_has_a_check() -> None:
+    samples = discover(default_samples_dir())
+    assert {"c_plain", "glibc_control"} <= {s.name for s in samples}
+    for sample in samples:
+        assert sample.check_path.is_file()
+        assert sample.imports
+        assert (sample.path / "pyproject.toml").is_file()
+
+
+def test_bad_sample_metadata_is_named(tmp_path: Path) -> None:
+    with pytest.raises(UsageError, match="unknown expect condition 'distro_glib'"):
+        load_sample(_project(tmp_path, 'name="x"\n[[expect]]\nverdict="ok"\ndistro_glib=">2"\n'))
+    with pytest.raises(UsageError, match="verdict = one of"):
+        load_sample(_project(tmp_path / "b", 'name="x"\n[[expect]]\nverdict="fine"\n'))
+    with pytest.raises(UsageError, match="check script check.py does not exist"):
+        load_sample(_project(tmp_path / "c", 'name="x"\n', check=False))
+    with pytest.raises(UsageError, match="not valid TOML"):
+        load_sample(_project(tmp_path / "d", "name = \n"))
+
+
+def test_unknown_sample_name(tmp_path: Path) -> None:
+    with pytest.raises(UsageError, match="unknown sample 'nope'"):
+        discover(default_samples_dir(), ["nope"])
+
+
+def test_tree_hash_tracks_content_not_build_debris(tmp_path: Path) -> None:
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "a.c").write_text("int x;")
+    first = tree_hash(tmp_path)
+    (tmp_path / "build").mkdir()
+    (tmp_path / "build" / "junk.o").write_text("junk")
+    assert tree_hash(tmp_path) == first
+    (tmp_path / "src" / "a.c").write_text("int y;")
+    assert tree_hash(tmp_path) != first
+
+
+def test_new_entry_appears_only_on_success(tmp_path: Path) -> None:
+    cache = Cache(tmp_path)
+    final = tmp_path / "wheels" / "entry"
+    with pytest.raises(RuntimeError), cache.new_entry(final) as scratch:
+        (scratch / "half.whl").write_text("x")
+        raise RuntimeError("build died")
+    assert not final.exists() and list((tmp_path / "wheels").iterdir()) == []
+    with cache.new_entry(final) as scratch:
+        (scratch / "whole.whl").write_text("x")
+    assert (final / "whole.whl").exists()
+
+
+def test_lock_serialises(tmp_path: Path) -> None:
+    cache = Cache(tmp_path)
+    order: list[str] = []
+
+    def hold() -> None:
+        with cache.lock("k"):
+            order.append("a-in")
+            time.sleep(0.3)
+            order.append("a-out")
+
+    thread = threading.Thread(target=hold)
+    thread.start()
+    time.sleep(0.1)
+    with cache.lock("k"):
+        order.append("b")
+    thread.join()
+    assert order == ["a-in", "a-out", "b"]
+
+
+def _args(**kw) -> argparse.Namespace:
+    base = dict(
+        profile="local",
+        arch=["aarch64"],
+        policy=[],
+        distro=["debian-trixie"],
+        sample=[],
+        engine=[],
+        cache_dir=None,
+        samples_dir=None,
+        results_dir=Path("res"),
+        jobs=2,
+        emulation_factor=None,
+        pip=[],
+        candidate_image=[],
+        baseline=None,
+        pytest_args=["-x"],
+    )
+    base.update(kw)
+    return argparse.Namespace(**base)
+
+
+def test_run_is_the_pytest_matrix() -> None:
+    argv = run_command.pytest_arguments(_args())
+    assert argv[0].endswith("harness/matrix/cells.py")
+    assert argv[argv.index("--profile") : argv.index("--profile") + 2] == ["--profile", "local"]
+    assert "--arch" in argv and "aarch64" in argv and "debian-trixie" in argv
+    assert argv[argv.index("-n") : argv.index("-n") + 4] == ["-n", "2", "--dist", "loadgroup"]
+    assert argv[-1] == "-x"
+    assert "no:xdist" in run_command.pytest_arguments(_args(jobs=1))
+
+
+def test_run_exit_status_separates_the_three_outcomes() -> None:
+    held = record(
+        [cell("a", "d", Verdict.OK), cell("b", "d", Verdict.VIOLATION, declared="violation")]
+    )
+    assert results.exit_code(held) == ExitCode.HELD
+    broken = record(
+        [
+            cell("a", "d", Verdict.VIOLATION, as_expected=False),
+            cell("b", "d", Verdict.ERROR, as_expected=False),
+        ]
+    )
+    assert results.exit_code(broken) == ExitCode.BROKEN
+    not_told = record(
+        [cell("a", "d", Verdict.OK), cell("b", "d", Verdict.ERROR, as_expected=False)]
+    )
+    assert results.exit_code(not_told) == ExitCode.NOT_TOLD
+    assert results.exit_code(record([])) == ExitCode.NOT_TOLD
+    assert (
+        results.exit_code(record([cell("a", "d", Verdict.OK)], interrupted=True))
+        == ExitCode.INTERRUPTED
+    )
+
+
+def test_cli_usage_errors_are_one_line(capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["report", "/nonexistent/results.json"]) == ExitCode.USAGE
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and "does not exist" in err

@@ -1,0 +1,155 @@
+from __future__ import annotations
+
+import pytest
+
+from harness.catalog.samples import ExpectRule
+from harness.errors import UsageError
+from harness.judge.expectation import (
+    CellContext,
+    WheelClaim,
+    declared_rule,
+    expect_install,
+    manylinux_glibc,
+)
+from harness.judge.installers import installer_knows, minimum_pip
+from harness.judge.verdict import Verdict
+from tests.helpers.factories import facts
+
+C_PLAIN = (
+    "mh_c_plain-1.0.0-cp39-abi3-manylinux1_x86_64.manylinux_2_31_x86_64.manylinux_2_5_x86_64.whl"
+)
+PTHREAD = "mh_glibc_control-1.0.0-cp39-abi3-manylinux_2_34_x86_64.manylinux_2_36_x86_64.whl"
+
+
+def test_claim_expands_compressed_tags() -> None:
+    claim = WheelClaim.from_filename(C_PLAIN)
+    assert claim.project == "mh-c-plain"
+    assert "cp39-abi3-manylinux_2_31_x86_64" in claim.tags
+    assert "cp39-abi3-manylinux1_x86_64" in claim.tags
+    assert claim.glibc_floor == (2, 5)
+    assert claim.arches == ("x86_64",)
+
+
+def test_bad_wheel_name_is_a_usage_error() -> None:
+    with pytest.raises(UsageError, match="not a wheel file name"):
+        WheelClaim.from_filename("not-a-wheel.zip")
+
+
+@pytest.mark.parametrize(
+    ("tag", "glibc"),
+    [
+        ("manylinux1_x86_64", (2, 5)),
+        ("manylinux2010_i686", (2, 12)),
+        ("manylinux2014_aarch64", (2, 17)),
+        ("manylinux_2_34_x86_64", (2, 34)),
+        ("linux_x86_64", None),
+        ("musllinux_1_2_x86_64", None),
+    ],
+)
+def test_manylinux_glibc(tag: str, glibc: tuple[int, int] | None) -> None:
+    assert manylinux_glibc(tag) == glibc
+
+
+def test_installable_where_glibc_is_new_enough() -> None:
+    claim = WheelClaim.from_filename(PTHREAD)
+    expectation = expect_install([claim], facts(python=(3, 11), glibc=(2, 36)))
+    assert expectation.installable
+    assert expectation.matching_tags == ("cp39-abi3-manylinux_2_36_x86_64",)
+
+
+def test_refused_below_the_floor_names_the_floor() -> None:
+    claim = WheelClaim.from_filename(PTHREAD)
+    expectation = expect_install([claim], facts(python=(3, 9), glibc=(2, 31)))
+    assert not expectation.installable
+    assert "needs glibc >= 2.34" in expectation.reason
+    assert "has 2.31" in expectation.reason
+
+
+def test_other_arch_is_refused_by_arch() -> None:
+    claim = WheelClaim.from_filename(C_PLAIN)
+    expectation = expect_install([claim], facts(arch="aarch64"))
+    assert not expectation.installable
+    assert "built for x86_64" in expectation.reason
+
+
+def test_python_too_old_for_abi3_floor() -> None:
+    claim = WheelClaim.from_filename("x-1.0-cp312-abi3-manylinux_2_17_x86_64.whl")
+    expectation = expect_install([claim], facts(python=(3, 9)))
+    assert not expectation.installable
+    assert "Python 3.9" in expectation.reason
+
+
+def test_old_pip_does_not_know_pep600_tags() -> None:
+    claim = WheelClaim.from_filename(PTHREAD)
+    expectation = expect_install([claim], facts(glibc=(2, 36)), pip_version="20.2")
+    assert not expectation.installable
+    assert "needs pip >= 20.3" in expectation.reason
+
+
+def test_every_wheel_of_a_set_must_fit() -> None:
+    ok = WheelClaim.from_filename(C_PLAIN)
+    too_new = WheelClaim.from_filename(PTHREAD)
+    assert not expect_install([ok, too_new], facts(python=(3, 9), glibc=(2, 31))).installable
+    assert expect_install([ok, too_new], facts(python=(3, 9), glibc=(2, 36))).installable
+
+
+@pytest.mark.parametrize(
+    ("tag", "pip", "known"),
+    [
+        ("manylinux1_x86_64", "8.1", True),
+        ("manylinux2010_x86_64", "18.1", False),
+        ("manylinux2010_x86_64", "19.0", True),
+        ("manylinux2014_x86_64", "19.2.3", False),
+        ("manylinux2014_x86_64", "19.3", True),
+        ("manylinux_2_28_x86_64", "20.2.4", False),
+        ("manylinux_2_28_x86_64", "20.3", True),
+        ("linux_x86_64", "1.0", True),
+        ("manylinux_2_28_x86_64", None, True),
+    ],
+)
+def test_installer_knows(tag: str, pip: str | None, known: bool) -> None:
+    assert installer_knows(tag, pip) is known
+
+
+def test_minimum_pip_is_the_oldest_family_among_the_tags() -> None:
+    assert str(minimum_pip(["manylinux_2_31_x86_64", "manylinux1_x86_64"])) == "8.1"
+    assert str(minimum_pip(["manylinux_2_34_x86_64"])) == "20.3"
+    assert minimum_pip(["linux_x86_64"]) is None
+
+
+def _ctx(**overrides) -> CellContext:
+    values = dict(
+        flavour="default",
+        arch="x86_64",
+        distro="debian-bullseye",
+        build_policy="manylinux_2_36",
+        build_glibc=(2, 36),
+        facts=facts(python=(3, 9), glibc=(2, 31)),
+    )
+    values.update(overrides)
+    return CellContext(**values)
+
+
+def test_declared_rules_first_match_wins() -> None:
+    rules = [
+        ExpectRule(Verdict.REFUSED_AS_CLAIMED, {"build_glibc": ">=2.34", "distro_glibc": "<2.34"}),
+        ExpectRule(Verdict.OK, {}),
+    ]
+    assert declared_rule(rules, _ctx()).verdict is Verdict.REFUSED_AS_CLAIMED
+    assert declared_rule(rules, _ctx(build_glibc=(2, 31))).verdict is Verdict.OK
+    newer = _ctx(facts=facts(python=(3, 11), glibc=(2, 36)))
+    assert declared_rule(rules, newer).verdict is Verdict.OK
+
+
+def test_declared_rule_on_missing_library_and_distro_pattern() -> None:
+    rules = [ExpectRule(Verdict.VIOLATION, {"distro_lacks": "libcrypt.so.1", "distro": "debian-*"})]
+    without = _ctx(facts=facts(sonames=("libc.so.6",)))
+    assert declared_rule(rules, without) is not None
+    assert declared_rule(rules, _ctx()) is None  # default facts have libcrypt.so.1
+    assert declared_rule(rules, _ctx(distro="fedora-40", facts=without.facts)) is None
+
+
+def test_bad_specifier_is_a_usage_error() -> None:
+    rules = [ExpectRule(Verdict.OK, {"build_glibc": "two point thirty"})]
+    with pytest.raises(UsageError, match="not a version specifier"):
+        declared_rule(rules, _ctx())

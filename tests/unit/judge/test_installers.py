@@ -1,0 +1,54 @@
+"""The pip-version axis: which pips, on which Pythons, and what each is expected to install."""
+
+from __future__ import annotations
+
+import pytest
+
+from harness.catalog.model import default_catalog
+from harness.catalog.samples import default_samples_dir, discover
+from harness.errors import UsageError
+from harness.judge import installers
+from harness.matrix.plan import Selection, make_plan
+
+
+def test_defaults_and_parsing() -> None:
+    assert installers.default_pips() == ("19.0", "19.3", "20.3", "latest")
+    assert installers.parse_pips(["19.3,20.3", "latest", "19.3"]) == ("19.3", "20.3", "latest")
+    assert installers.parse_pips(["none"]) == ()
+    with pytest.raises(UsageError, match="not a pip version"):
+        installers.parse_pips(["newest"])
+    assert installers.requirement("19.0") == "pip==19.0.*"
+    assert installers.requirement("latest") == "pip"
+
+
+def test_which_pythons_each_pip_runs_on() -> None:
+    assert installers.cannot_run("19.0", "3.9.2") is None
+    assert "collections.Mapping" in (installers.cannot_run("19.0", "3.11.2") or "")
+    assert installers.cannot_run("20.3", "3.11.2") is None
+    assert "distutils" in (installers.cannot_run("20.3", "3.13.5") or "")
+    assert installers.cannot_run("latest", "3.14.0") is None
+
+
+def test_pip_cells_only_for_pip_axis_samples_and_pythons_the_pip_runs_on() -> None:
+    samples = discover(default_samples_dir())
+    plan = make_plan(
+        Selection("local", arches=("x86_64",), pips=("19.0", "20.3", "latest")),
+        default_catalog(),
+        samples,
+    )
+    axis = [c for c in plan.cells if c.installer != "distro"]
+    assert {c.members[0].sample.name for c in axis} == {"c_plain", "glibc_control"}
+    assert all(len(c.members) == 1 for c in axis)
+    pairs = {(c.distro.name, c.installer) for c in axis}
+    assert ("debian-bullseye", "19.0") in pairs and ("debian-bookworm", "19.0") not in pairs
+    assert ("debian-bookworm", "20.3") in pairs and ("debian-trixie", "20.3") not in pairs
+    assert ("debian-forky", "latest") in pairs
+    not_probed = dict(plan.not_probed)
+    assert "distutils" in not_probed["debian-trixie-x86_64 with pip 20.3"]
+    cell = next(c for c in axis if c.installer == "19.0")
+    assert cell.test_id.endswith("-pip19.0") and cell.key.endswith("pip=19.0")
+    # one xdist group per (distro, installer): small groups that balance the workers' tails
+    assert cell.group == f"{cell.distro.key}-pip19.0"
+    groups = {c.group for c in plan.cells}
+    assert len(groups) == len({(c.distro.key, c.installer) for c in plan.cells})
+    assert len({c.key for c in plan.cells}) == len(plan.cells)

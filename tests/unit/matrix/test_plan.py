@@ -1,0 +1,246 @@
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+from harness.build.wheels import BuildRequest, cache_key, cibuildwheel_env, environment_option
+from harness.catalog.model import default_catalog
+from harness.catalog.samples import Flavour, default_samples_dir, discover
+from harness.images.provider import ResolvedImage
+from harness.matrix.plan import Selection, make_plan
+
+SAMPLES = discover(default_samples_dir())
+
+
+def _request(flavour: Flavour | None = None) -> BuildRequest:
+    build_image = default_catalog().build_images("local", ["aarch64"], ["manylinux_2_36"])[0]
+    sample = next(s for s in SAMPLES if s.name == "c_plain")
+    return BuildRequest(sample, flavour or sample.flavours[0], build_image)
+
+
+IMAGE = ResolvedImage(
+    "build:manylinux_2_36:aarch64",
+    "manylinux-harness/build-manylinux_2_36:aarch64-abc",
+    "sha256:1",
+    "linux/arm64",
+    False,
+    0.0,
+)
+
+
+def test_offline_build_environment() -> None:
+    env = cibuildwheel_env(_request(), IMAGE, job="J", network=False, environ={}, engine_url=None)
+    assert env["CIBW_BUILD"] == "cp311-manylinux_aarch64"
+    assert env["CIBW_ARCHS_LINUX"] == "aarch64"
+    assert env["CIBW_MANYLINUX_AARCH64_IMAGE"] == IMAGE.reference
+    assert env["CIBW_BUILD_FRONTEND"] == "build; args: --no-isolation"
+    engine = env["CIBW_CONTAINER_ENGINE"]
+    assert engine.startswith("docker; create_args: ")
+    assert "--network=none" in engine and "--label=org.manylinux-harness.job=J" in engine
+    assert engine.endswith("disable_host_mount: true")
+    assert env["CIBW_AUDIT_COMMAND"] == ""
+    assert "DOCKER_HOST" not in env and "CIBW_REPAIR_WHEEL_COMMAND_LINUX" not in env
+
+
+def test_networked_build_gets_the_trust_store(tmp_path: Path) -> None:
+    bundle = tmp_path / "ca.pem"
+    bundle.write_text("x")
+    env = cibuildwheel_env(
+        _request(),
+        IMAGE,
+        job="J",
+        network=True,
+        environ={"SSL_CERT_FILE": str(bundle), "HTTPS_PROXY": "http://proxy:3128"},
+        engine_url=None,
+    )
+    assert "--network=none" not in env["CIBW_CONTAINER_ENGINE"]
+    assert (
+        f"--volume={bundle}:/opt/manylinux-harness/ca-bundle.pem:ro" in env["CIBW_CONTAINER_ENGINE"]
+    )
+    assert "--env=HTTPS_PROXY=http://proxy:3128" in env["CIBW_CONTAINER_ENGINE"]
+    assert env["CIBW_BUILD_FRONTEND"] == "build"
+    assert "DOCKER_HOST" not in env
+    remote = cibuildwheel_env(
+        _request(),
+        IMAGE,
+        job="J",
+        network=True,
+        environ={"SSL_CERT_FILE": str(bundle), "HTTPS_PROXY": "http://proxy:3128"},
+        engine_url="ssh://arm-box",
+    )
+    # the other machine cannot see this host's bundle: proxies only
+    assert "--volume" not in remote["CIBW_CONTAINER_ENGINE"]
+    assert "PIP_CERT" not in remote["CIBW_CONTAINER_ENGINE"]
+    assert "--env=HTTPS_PROXY=http://proxy:3128" in remote["CIBW_CONTAINER_ENGINE"]
+    assert remote["DOCKER_HOST"] == "ssh://arm-box"
+
+
+def test_flavour_environment_and_repair() -> None:
+    flavour = Flavour(
+        "static",
+        {"LDFLAGS": "-static-libstdc++ -Wl,--as-needed", "CFLAGS": "-O1"},
+        repair="auditwheel repair --exclude libcrypt.so.1 -w {dest_dir} {wheel}",
+    )
+    env = cibuildwheel_env(
+        _request(flavour), IMAGE, job="J", network=False, environ={}, engine_url=None
+    )
+    assert env["CIBW_ENVIRONMENT_LINUX"] == (
+        "CFLAGS=-O1 LDFLAGS='-static-libstdc++ -Wl,--as-needed' MH_BUILD_POLICY=manylinux_2_36 "
+        "MH_FLAVOUR=static MH_MODULES=c_plain MH_SAMPLE=c_plain"
+    )
+    assert env["CIBW_REPAIR_WHEEL_COMMAND_LINUX"].startswith(
+        "auditwheel repair --exclude libcrypt.so.1"
+    )
+    assert environment_option({}) == ""
+
+
+def test_cache_key_changes_with_each_input() -> None:
+    request = _request()
+    base = cache_key(request, IMAGE, "4.3.3")
+    assert base == cache_key(request, IMAGE, "4.3.3")
+    assert base != cache_key(request, IMAGE, "4.3.5")
+    assert base != cache_key(request, dataclasses.replace(IMAGE, id="sha256:2"), "4.3.3")
+    assert base != cache_key(_request(Flavour("default", {"CFLAGS": "-O0"})), IMAGE, "4.3.3")
+
+
+def test_plan_for_local_x86_64() -> None:
+    plan = make_plan(Selection("local", arches=("x86_64",)), default_catalog(), SAMPLES)
+    names = {s.name for s in SAMPLES}
+    assert len(plan.build_images) == 3 and len(plan.distros) == 5
+    per_flavour = {"all": 3, "all-but-oldest": 2, "oldest": 1, "newest": 1}
+    assert len(plan.builds) == sum(per_flavour[f.builds] for s in SAMPLES for f in s.flavours)
+    assert all(c.arch == "x86_64" for c in plan.cells)
+    keys = [c.key for c in plan.cells]
+    ids = [c.test_id for c in plan.cells]
+    assert len(set(keys)) == len(keys) and len(set(ids)) == len(ids)
+    cell = next(
+        c
+        for c in plan.cells
+        if c.members[0].sample.name == "c_plain"
+        and c.distro.name == "debian-bullseye"
+        and c.members[0].build_image.policy == "manylinux_2_31"
+    )
+    assert cell.key == "c_plain@manylinux_2_31 | x86_64 | debian-bullseye | pip=distro"
+    assert cell.test_id == "c_plain-manylinux_2_31-x86_64-debian-bullseye"
+    assert cell.group == "debian-bullseye-x86_64"
+    assert "c_plain" in names
+
+
+def test_plan_selection_narrows() -> None:
+    plan = make_plan(
+        Selection("local", arches=("x86_64",), policies=("2_36",), distros=("debian-forky",)),
+        default_catalog(),
+        [s for s in SAMPLES if s.name == "c_plain"],
+    )
+    assert [c.test_id for c in plan.cells] == ["c_plain-manylinux_2_36-x86_64-debian-forky"]
+
+
+def test_combination_cells_cover_orders_and_dlopen_modes() -> None:
+    cpp = [s for s in SAMPLES if s.name == "cpp_static_locals"]
+    plan = make_plan(
+        Selection("local", arches=("x86_64",), distros=("debian-bookworm",)), default_catalog(), cpp
+    )
+    combos = [c for c in plan.cells if len(c.members) > 1]
+    # two combinations x two orders x two dlopen modes, on one distro
+    assert len(combos) == 8
+    rows = {c.row for c in combos}
+    assert (
+        "cpp_static_locals[plain]@manylinux_2_31 + cpp_static_locals[static]@manylinux_2_31" in rows
+    )
+    assert (
+        "cpp_static_locals[static]@manylinux_2_31 + cpp_static_locals[plain]@manylinux_2_31 (RTLD_GLOBAL)"
+        in rows
+    )
+    assert (
+        "cpp_static_locals[plain]@manylinux_2_31 + cpp_static_locals[plain]@manylinux_2_41" in rows
+    )
+    imports = {c.row: [i for m in c.members for i in m.imports] for c in combos}
+    assert imports[
+        "cpp_static_locals[plain]@manylinux_2_31 + cpp_static_locals[static]@manylinux_2_31"
+    ] == [
+        "cpp_locals_plain_manylinux_2_31",
+        "cpp_locals_static_manylinux_2_31",
+    ]
+    assert {c.order for c in combos} == {"given", "reversed"} and {c.dlopen for c in combos} == {
+        "default",
+        "global",
+    }
+    assert len({c.key for c in combos}) == 8 and len({c.test_id for c in combos}) == 8
+
+
+def test_no_combination_with_a_single_build_image() -> None:
+    cpp = [s for s in SAMPLES if s.name == "cpp_static_locals"]
+    plan = make_plan(
+        Selection("local", arches=("x86_64",), policies=("2_36",)), default_catalog(), cpp
+    )
+    rows = {c.row for c in plan.cells if len(c.members) > 1}
+    # plain+static from the one image remain; "compilers" needs two different images
+    assert rows and all("static" in row for row in rows)
+
+
+def test_builds_see_which_modules_to_provide() -> None:
+    from harness.build.wheels import build_environment
+
+    cpp = next(s for s in SAMPLES if s.name == "cpp_static_locals")
+    image = default_catalog().build_images("local", ["x86_64"], ["2_41"])[0]
+    env = build_environment(BuildRequest(cpp, cpp.flavour("static"), image))
+    assert env["MH_MODULES"] == "cpp_locals_static_manylinux_2_41"
+    assert env["LDFLAGS"] == "-static-libstdc++ -static-libgcc"
+
+
+def test_cross_arch_cells_offer_each_wheel_to_one_distro_of_every_other_arch() -> None:
+    samples = [s for s in SAMPLES if s.name in ("c_plain", "glibc_control")]
+    plan = make_plan(
+        Selection("local", arches=("x86_64", "aarch64", "riscv64")), default_catalog(), samples
+    )
+    cross = [c for c in plan.cells if c.cross_arch]
+    # c_plain only (glibc_control is not cross-arch), from the oldest image of each arch,
+    # to the first distro of each of the two other arches: 3 arches x 2
+    assert len(cross) == 6
+    pairs = {(c.members[0].build_image.key, c.distro.key) for c in cross}
+    assert ("manylinux_2_31-x86_64", "debian-bullseye-aarch64") in pairs
+    assert ("manylinux_2_31-aarch64", "debian-bullseye-x86_64") in pairs
+    # riscv64 starts at trixie: its oldest image is manylinux_2_41 and its first distro trixie
+    assert ("manylinux_2_41-riscv64", "debian-bullseye-x86_64") in pairs
+    assert ("manylinux_2_31-x86_64", "debian-trixie-riscv64") in pairs
+    first = next(c for c in cross if c.distro.key == "debian-bullseye-aarch64")
+    assert first.arch == "aarch64"
+    assert first.row == "c_plain@manylinux_2_31 (x86_64 wheel)"
+    assert first.test_id == "c_plain-manylinux_2_31-aarch64-debian-bullseye-from-x86_64"
+    assert len({c.key for c in plan.cells}) == len(plan.cells)
+
+
+def test_no_cross_arch_cells_with_one_arch() -> None:
+    plan = make_plan(Selection("local", arches=("x86_64",)), default_catalog(), SAMPLES)
+    assert not any(c.cross_arch for c in plan.cells)
+
+
+def test_run_stops_when_no_build_image_or_no_distro_can_be_obtained() -> None:
+    from harness.matrix.prepared import nothing_to_run
+
+    samples = [s for s in SAMPLES if s.name == "c_plain"]
+    plan = make_plan(
+        Selection("local", arches=("x86_64",), policies=("2_31", "2_36")),
+        default_catalog(),
+        samples,
+    )
+    ok = {"reference": "r"}
+    pull_failed = {"error": "cannot pull quay.io/pypa/x for linux/amd64: no such host"}
+    images = {b.image.key: ok for b in plan.build_images} | {d.image.key: ok for d in plan.distros}
+    assert nothing_to_run(plan, images) is None
+    # one build image of two is missing: the rest of the matrix runs
+    first, second = plan.build_images
+    assert nothing_to_run(plan, images | {first.image.key: pull_failed}) is None
+    line = nothing_to_run(
+        plan, images | {first.image.key: pull_failed, second.image.key: pull_failed}
+    )
+    assert line is not None and "\n" not in line
+    assert line.startswith(
+        "no build image could be obtained (and 1 more build images): cannot pull"
+    )
+    assert line.endswith("or use --profile local")
+    no_distros = images | {d.image.key: {"error": "bootstrap failed"} for d in plan.distros}
+    assert (
+        nothing_to_run(plan, no_distros)
+        == "no distro image could be obtained (and 4 more distro images): bootstrap failed"
+    )

@@ -1,0 +1,96 @@
+from __future__ import annotations
+
+import pytest
+
+from harness.probe import diagnostics
+from harness.probe import observation as obs
+
+
+@pytest.mark.parametrize(
+    ("text", "kind", "detail"),
+    [
+        (
+            "ImportError: /lib/x86_64-linux-gnu/libc.so.6: version `GLIBC_2.34' not found "
+            "(required by /tmp/f/glibc_control.abi3.so)",
+            "missing-symbol-version",
+            "GLIBC_2.34",
+        ),
+        (
+            "ImportError: /usr/lib/libstdc++.so.6: version `GLIBCXX_3.4.32' not found (required by x.so)",
+            "missing-symbol-version",
+            "GLIBCXX_3.4.32",
+        ),
+        (
+            "ImportError: libcrypt.so.1: cannot open shared object file: No such file or directory",
+            "missing-library",
+            "libcrypt.so.1",
+        ),
+        (
+            "ImportError: /x/y.so: undefined symbol: _ZSt11__once_call",
+            "undefined-symbol",
+            "_ZSt11__once_call",
+        ),
+        ("ImportError: /x/y.so: wrong ELF class: ELFCLASS64", "wrong-arch", ""),
+    ],
+)
+def test_loader_messages(text: str, kind: str, detail: str) -> None:
+    diagnosis = diagnostics.diagnose_text(text)
+    assert diagnosis is not None
+    assert (diagnosis.kind, diagnosis.detail) == (kind, detail)
+
+
+def test_nothing_to_diagnose() -> None:
+    assert diagnostics.diagnose_text("all fine") is None
+
+
+def test_crash_names_signal_and_stage() -> None:
+    run = obs.RunObservation(obs.CRASHED, -11, "SIGSEGV", "import cpp_b", "Fatal Python error", 0.2)
+    diagnosis = diagnostics.diagnose_run(run)
+    assert diagnosis.kind == "crash"
+    assert "SIGSEGV" in diagnosis.summary and "import cpp_b" in diagnosis.summary
+
+
+def test_check_failure_reports_the_assertion() -> None:
+    output = (
+        'Traceback (most recent call last):\n  File "check.py", line 3\n'
+        "AssertionError: fib(10) = 54, expected 55\n"
+    )
+    run = obs.RunObservation(obs.CHECK_FAILED, 1, None, "check c_plain", output, 0.1)
+    assert (
+        diagnostics.diagnose_run(run).summary
+        == "check failed: AssertionError: fib(10) = 54, expected 55"
+    )
+
+
+def test_timeout_names_the_stage() -> None:
+    run = obs.RunObservation(obs.TIMEOUT, None, None, "import cpp_a", "", 120.0)
+    assert "hung at import cpp_a" in diagnostics.diagnose_run(run).summary
+
+
+@pytest.mark.parametrize(
+    ("output", "refused"),
+    [
+        (
+            "ERROR: x-1.0-cp39-abi3-manylinux_2_34_x86_64.whl is not a supported wheel on this platform.",
+            True,
+        ),
+        (
+            "ERROR: Could not find a version that satisfies the requirement y\n"
+            "ERROR: No matching distribution found for y",
+            True,
+        ),
+        ("ERROR: Package 'x' requires a different Python: 3.9.2 not in '>=3.10'", True),
+        ("/usr/bin/python3: No module named pip", False),
+        (
+            "ERROR: Could not install packages due to an OSError: [Errno 28] No space left on device",
+            False,
+        ),
+    ],
+)
+def test_pip_refusal_is_told_apart_from_pip_failure(output: str, refused: bool) -> None:
+    assert diagnostics.pip_refused(output) is refused
+
+
+def test_pip_reason_is_its_last_error_line() -> None:
+    out = "Processing x\nERROR: x.whl is not a supported wheel on this platform.\n"
+    assert diagnostics.pip_reason(out) == "x.whl is not a supported wheel on this platform."

@@ -1,0 +1,510 @@
+"""`verify`'s pure logic: which wheels, how they group, what to import, how rows are named,
+what an outcome means, and the check script run by the agent's runner (host Python, no
+Docker)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+
+import pytest
+from packaging import tags as ptags
+
+from harness import cli
+from harness.cli import verify as verify_command
+from harness.errors import UsageError
+from harness.judge.verdict import Verdict, decide
+from harness.probe import agent as probe_agent
+from harness.probe import observation as obs
+from harness.probe.facts import DistroFacts
+from harness.results import builder as records
+from harness.util.names import safe_name
+from harness.verify import given_check, given_wheels
+from harness.verify import plan as verify_plan
+from harness.verify import session as verify
+from tests.helpers.factories import make_wheel
+
+MANYLINUX = "manylinux_2_17_x86_64.manylinux2014_x86_64"
+
+
+def parser() -> argparse.ArgumentParser:
+    root = argparse.ArgumentParser(prog="manylinux-harness")
+    verify_command.register(root.add_subparsers(dest="command"))
+    return root
+
+
+def facts(python: tuple[int, int], arch: str = "x86_64", pip: str = "23.0.1") -> DistroFacts:
+    """What the agent measures, for an interpreter of this version on glibc 2.31."""
+    platforms = [f"manylinux_2_{minor}_{arch}" for minor in range(31, 16, -1)]
+    platforms += [f"manylinux2014_{arch}", f"manylinux2010_{arch}", f"manylinux1_{arch}"]
+    platforms.append(f"linux_{arch}")
+    supported = [
+        *ptags.cpython_tags(python_version=python, platforms=platforms),
+        *ptags.compatible_tags(
+            python_version=python, interpreter=f"cp{python[0]}{python[1]}", platforms=platforms
+        ),
+    ]
+    return DistroFacts(
+        os_name="Debian",
+        machine=arch,
+        python_version=f"{python[0]}.{python[1]}.2",
+        python_platform=f"linux-{arch}",
+        glibc="2.31",
+        glibcxx_max="3.4.28",
+        pip_version=pip,
+        packaging_version="24",
+        supported_tags=tuple(str(t) for t in supported),
+    )
+
+
+# -- module discovery ---------------------------------------------------------------------------
+
+
+def modules(tmp_path: Path, files: Mapping[str, str], **kwargs) -> tuple[str, ...]:
+    return given_wheels.wheel_modules(
+        make_wheel(tmp_path, "pkg-1.0-py3-none-any.whl", files, **kwargs)
+    )
+
+
+def test_top_level_txt_names_the_modules(tmp_path: Path) -> None:
+    files = {
+        "markupsafe/__init__.py": "",
+        "markupsafe/_speedups.cpython-311-x86_64-linux-gnu.so": "",
+        "stray.py": "",
+    }
+    assert modules(tmp_path, files, top_level=["markupsafe"]) == ("markupsafe",)
+
+
+def test_without_top_level_txt_the_listing_decides(tmp_path: Path) -> None:
+    files = {"foo/__init__.py": "", "foo/sub/__init__.py": "", "bar.py": "", "_private.py": ""}
+    assert modules(tmp_path, files) == ("bar", "foo")
+
+
+def test_a_top_level_txt_naming_nothing_present_is_ignored(tmp_path: Path) -> None:
+    assert modules(tmp_path, {"real/__init__.py": ""}, top_level=["ghost"]) == ("real",)
+
+
+def test_libs_and_dist_info_are_not_modules(tmp_path: Path) -> None:
+    files = {
+        "numpy.libs/libgfortran-040039e1.so.5.0.0": "",
+        "numpy.libs/libscipy_openblas64_-ff651d7f.so": "",
+        "numpy/__init__.py": "",
+        "numpy/_core/_multiarray_umath.cpython-311-x86_64-linux-gnu.so": "",
+    }
+    assert modules(tmp_path, files) == ("numpy",)
+
+
+def test_data_dir_only_purelib_and_platlib_are_importable(tmp_path: Path) -> None:
+    files = {
+        "pkg-1.0.data/scripts/tool": "#!/bin/sh\n",
+        "pkg-1.0.data/headers/pkg.h": "",
+        "pkg-1.0.data/data/share/doc.txt": "",
+        "pkg-1.0.data/platlib/plat.cpython-311-x86_64-linux-gnu.so": "",
+        "pkg/__init__.py": "",
+    }
+    assert modules(tmp_path, files) == ("pkg", "plat")
+
+
+def test_single_module_wheels(tmp_path: Path) -> None:
+    assert modules(tmp_path / "py", {"six.py": ""}) == ("six",)
+    assert modules(tmp_path / "so", {"fast.cpython-311-x86_64-linux-gnu.so": ""}) == ("fast",)
+    assert modules(tmp_path / "abi3", {"fast.abi3.so": ""}) == ("fast",)
+
+
+def test_private_names_only_when_nothing_else(tmp_path: Path) -> None:
+    files = {"_cffi_backend.cpython-311-x86_64-linux-gnu.so": ""}
+    assert modules(tmp_path, files) == ("_cffi_backend",)
+    both = {**files, "cffi/__init__.py": ""}
+    assert modules(tmp_path / "both", both, top_level=["_cffi_backend", "cffi"]) == ("cffi",)
+
+
+def test_namespace_packages_are_followed_to_regular_ones(tmp_path: Path) -> None:
+    files = {
+        "google/protobuf/__init__.py": "",
+        "google/protobuf/message.py": "",
+        "google/_upb/_message.abi3.so": "",
+    }
+    assert modules(tmp_path, files, top_level=["google"]) == ("google.protobuf",)
+
+
+def test_setup_tests_and_docs_are_never_imported(tmp_path: Path) -> None:
+    files = {"setup.py": "", "conftest.py": "", "tests/__init__.py": "", "foo/__init__.py": ""}
+    assert modules(tmp_path, files) == ("foo",)
+
+
+def test_requires_python_is_read_from_metadata(tmp_path: Path) -> None:
+    with_spec = make_wheel(
+        tmp_path, "a-1.0-py3-none-any.whl", {"a.py": ""}, requires_python=">=3.10"
+    )
+    without = make_wheel(tmp_path, "b-1.0-py3-none-any.whl", {"b.py": ""})
+    assert given_wheels.requires_python(with_spec) == ">=3.10"
+    assert given_wheels.requires_python(without) is None
+
+
+# -- wheels and sets ----------------------------------------------------------------------------
+
+
+def given(*names: str) -> list[given_wheels.GivenWheel]:
+    return [given_wheels.parse_wheel(Path("/w") / name) for name in names]
+
+
+def test_distinct_projects_form_one_set() -> None:
+    wheels = given(
+        f"pandas-2.2.3-cp311-cp311-{MANYLINUX}.whl",
+        f"numpy-2.1.3-cp311-cp311-{MANYLINUX}.whl",
+        "six-1.17.0-py2.py3-none-any.whl",
+    )
+    (only,) = given_wheels.group(wheels)
+    assert only.label == "numpy-2.1.3 + pandas-2.2.3 + six-1.17.0"
+
+
+def test_several_wheels_of_one_project_are_alternatives() -> None:
+    wheels = given(
+        f"MarkupSafe-2.1.5-cp39-cp39-{MANYLINUX}.whl",
+        f"MarkupSafe-2.1.5-cp311-cp311-{MANYLINUX}.whl",
+        f"MarkupSafe-3.0.2-cp313-cp313-{MANYLINUX}.whl",
+        "six-1.17.0-py2.py3-none-any.whl",
+    )
+    sets = given_wheels.group(wheels)
+    assert [s.label for s in sets] == [
+        "MarkupSafe-2.1.5 (cp311, manylinux_2_17_x86_64)",  # one release, two wheels
+        "MarkupSafe-2.1.5 (cp39, manylinux_2_17_x86_64)",
+        "MarkupSafe-3.0.2",
+        "six-1.17.0",
+    ]
+    assert all(len(s.wheels) == 1 for s in sets)
+
+
+def test_labels_fall_back_to_file_names_when_variants_collide() -> None:
+    wheels = given(
+        "m-1.0-cp311-abi3-manylinux_2_17_x86_64.whl",
+        "m-1.0-cp311-abi3-manylinux_2_17_x86_64.manylinux_2_28_x86_64.whl",
+        "m-1.0-cp311-abi3-musllinux_1_2_aarch64.whl",
+    )
+    assert given_wheels.wheel_labels(wheels, wheels) == (
+        "m-1.0-cp311-abi3-manylinux_2_17_x86_64",
+        "m-1.0-cp311-abi3-manylinux_2_17_x86_64.manylinux_2_28_x86_64",
+        "m-1.0-cp311-abi3-musllinux_1_2_aarch64",
+    )
+    assert given_wheels.variant(wheels[2]) == "cp311-abi3, musllinux_1_2_aarch64"
+
+
+def test_rows_keys_and_ids() -> None:
+    (wheel_set,) = given_wheels.group(
+        given(f"numpy-2.1.3-cp311-cp311-{MANYLINUX}.whl", "six-1.17.0-py2.py3-none-any.whl")
+    )
+    assert wheel_set.row("x86_64") == "numpy-2.1.3 + six-1.17.0"
+    assert wheel_set.foreign("x86_64") == ()
+    # On another arch the platform wheel is marked, as the matrix marks cross-arch wheels.
+    assert wheel_set.row("aarch64") == "numpy-2.1.3 (x86_64 wheel) + six-1.17.0"
+    assert wheel_set.foreign("aarch64") == ("x86_64",)
+    assert wheel_set.key("x86_64", "debian-bookworm") == (
+        "numpy-2.1.3 + six-1.17.0 | x86_64 | debian-bookworm | pip=distro"
+    )
+    assert wheel_set.test_id("aarch64", "debian-bookworm") == (
+        "numpy-2.1.3+six-1.17.0-aarch64-debian-bookworm-from-x86_64"
+    )
+    cell_id = safe_name(wheel_set.key("x86_64", "debian-bookworm"))
+    assert all(ch.isalnum() or ch in "-_." for ch in cell_id)
+
+
+def test_arches_and_policies_from_tags() -> None:
+    numpy, six, musl, plain = given(
+        f"numpy-2.1.3-cp311-cp311-{MANYLINUX}.whl",
+        "six-1.17.0-py2.py3-none-any.whl",
+        "m-1.0-cp311-cp311-musllinux_1_2_aarch64.musllinux_1_1_aarch64.whl",
+        "p-1.0-cp311-cp311-linux_x86_64.whl",
+    )
+    assert (numpy.arches, six.arches, musl.arches, plain.arches) == (
+        ("x86_64",),
+        (),
+        ("aarch64",),
+        ("x86_64",),
+    )
+    assert given_wheels.claimed_policy(numpy.platforms) == "manylinux_2_17"
+    assert given_wheels.claimed_policy(musl.platforms) == "musllinux_1_1"
+    assert given_wheels.claimed_policy(plain.platforms) == "linux"
+    assert given_wheels.claimed_policy(six.platforms) == "any"
+    assert verify_plan.default_arches([numpy, six, musl], "x86_64") == ("aarch64", "x86_64")
+    assert verify_plan.default_arches([six], "x86_64") == ("x86_64",)
+    with pytest.raises(UsageError, match="ppc64, which has no distros"):
+        verify_plan.default_arches(given("q-1.0-cp311-cp311-manylinux2014_ppc64.whl"), "x86_64")
+
+
+def test_pool_key_is_content_addressed() -> None:
+    assert given_wheels.pool_key({"a.whl": "1", "b.whl": "2"}) == given_wheels.pool_key(
+        {"b.whl": "2", "a.whl": "1"}
+    )
+    assert given_wheels.pool_key({"a.whl": "1"}) != given_wheels.pool_key({"a.whl": "2"})
+    assert given_wheels.pool_key({"a.whl": "1"}).startswith("verify-")
+
+
+def test_directories_skip_wheels_of_other_platforms(tmp_path: Path) -> None:
+    make_wheel(tmp_path, "six-1.17.0-py2.py3-none-any.whl", {"six.py": ""})
+    make_wheel(tmp_path, "fast-1.0-cp311-cp311-macosx_11_0_arm64.whl", {"fast.py": ""})
+    collected = given_wheels.collect([tmp_path, tmp_path / "six-1.17.0-py2.py3-none-any.whl"])
+    assert [w.filename for w in collected.wheels] == ["six-1.17.0-py2.py3-none-any.whl"]
+    assert "macosx_11_0_arm64, not Linux" in collected.skipped[0]
+
+
+# -- argument errors ----------------------------------------------------------------------------
+
+
+def run_verify(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str]:
+    code = cli.main(["verify", *argv])  # as a user runs it: the CLI reports the error
+    return code, capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("setup", "message"),
+    [
+        (lambda d: d / "missing.whl", "does not exist: pass wheel files"),
+        (lambda d: _file(d / "notes.txt", b"x"), "is not a wheel (*.whl)"),
+        (lambda d: _dir(d / "empty"), "holds no *.whl file"),
+        (lambda d: _file(d / "foo.whl", b"x"), "not a valid wheel file name"),
+        (lambda d: _file(d / "foo-1.0-py3-none-any.whl", b"not a zip"), "not a zip archive"),
+        (
+            lambda d: make_wheel(d, "fast-1.0-cp311-cp311-win_amd64.whl", {"fast.py": ""}),
+            "wheel for win_amd64, not Linux",
+        ),
+        (
+            lambda d: make_wheel(d / "mac", "f-1.0-cp311-cp311-macosx_11_0_arm64.whl", {}).parent,
+            "holds no Linux wheel",
+        ),
+    ],
+)
+def test_bad_input_is_one_usage_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], setup, message: str
+) -> None:
+    code, err = run_verify(capsys, str(setup(tmp_path)))
+    assert code == 2
+    assert message in err
+    assert err.startswith("manylinux-harness: ") and err.count("\n") == 1
+
+
+def test_bad_options_are_usage_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    wheel = make_wheel(tmp_path, "six-1.17.0-py2.py3-none-any.whl", {"six.py": ""})
+    code, err = run_verify(capsys, str(wheel), "--distro", "debian-potato")
+    assert code == 2 and "unknown distro 'debian-potato'" in err
+    code, err = run_verify(capsys, str(wheel), "--check", " ")
+    assert code == 2 and "--check needs a command" in err
+    code, err = run_verify(capsys, str(wheel), "--arch", "sparc")
+    assert code == 2 and "unknown architecture 'sparc'" in err
+
+
+def test_same_name_different_content_is_refused(tmp_path: Path) -> None:
+    one = make_wheel(tmp_path / "a", "six-1.17.0-py2.py3-none-any.whl", {"six.py": "A = 1\n"})
+    two = make_wheel(tmp_path / "b", "six-1.17.0-py2.py3-none-any.whl", {"six.py": "A = 2\n"})
+    with pytest.raises(UsageError, match="different files with the same name"):
+        given_wheels.collect([one, two])
+    assert len(given_wheels.collect([one, one.parent]).wheels) == 1  # the same file twice is fine
+
+
+def _file(path: Path, data: bytes) -> Path:
+    path.write_bytes(data)
+    return path
+
+
+def _dir(path: Path) -> Path:
+    path.mkdir()
+    return path
+
+
+# -- what outcomes mean -------------------------------------------------------------------------
+
+
+def _install(decision: str, output: str = "") -> obs.InstallObservation:
+    reason = output.strip().splitlines()[-1].removeprefix("ERROR: ") if output else ""
+    return obs.InstallObservation(
+        decision, "20.3.4", 0 if decision == "accepted" else 1, reason, output, 1.0
+    )
+
+
+def _run(status: str) -> obs.RunObservation:
+    return obs.RunObservation(status, 0 if status == "passed" else 1, None, "done", "", 0.5)
+
+
+def test_requires_python_is_part_of_the_claim(tmp_path: Path) -> None:
+    (wheel,) = given("modern-1.0-py3-none-any.whl")
+    old = facts((3, 9))
+    expectation = given_check.expect([wheel], {wheel.filename: ">=3.10"}, old)
+    assert not expectation.installable
+    assert "requires Python >=3.10 (Requires-Python)" in expectation.reason
+    assert given_check.expect([wheel], {wheel.filename: ">=3.10"}, facts((3, 11))).installable
+    assert given_check.expect([wheel], {wheel.filename: "not a spec"}, old).installable
+
+
+def test_a_missing_dependency_cannot_be_told() -> None:
+    (wheel,) = given("app-1.0-py3-none-any.whl")
+    expectation = given_check.expect([wheel], {}, facts((3, 9)))
+    output = (
+        "ERROR: Could not find a version that satisfies the requirement requests (from app)\n"
+        "ERROR: No matching distribution found for requests\n"
+    )
+    observation, decision = given_check.judge(
+        expectation, obs.Observation(_install(obs.REFUSED, output)), None
+    )
+    assert decision.verdict is Verdict.ERROR
+    assert (
+        "requests" in decision.explanation and "add the dependency's wheel" in decision.explanation
+    )
+    assert observation.error == decision.explanation
+
+
+def test_a_forced_load_of_a_wheel_for_another_python_says_nothing() -> None:
+    (wheel,) = given(f"MarkupSafe-3.0.2-cp313-cp313-{MANYLINUX}.whl")
+    system = facts((3, 9))
+    expectation = given_check.expect([wheel], {}, system)
+    assert not expectation.installable
+    moot = given_check.forced_load_moot([wheel], system, "x86_64")
+    assert moot is not None and "another Python than 3.9.2" in moot
+    refused = obs.Observation(
+        _install(obs.REFUSED, "ERROR: x.whl is not a supported wheel on this platform."),
+        forced=_run(obs.PASSED),
+    )
+    _, decision = given_check.judge(expectation, refused, moot)
+    assert decision.verdict is Verdict.REFUSED_AS_CLAIMED
+    assert "says nothing here" in decision.explanation
+    # Where the forced load means something (same Python and arch), decide() is left alone.
+    assert (
+        given_check.forced_load_moot(given(f"m-1.0-cp39-cp39-{MANYLINUX}.whl"), system, "x86_64")
+        is None
+    )
+    _, decision = given_check.judge(expectation, refused, None)
+    assert decision.verdict is Verdict.OVER_RESTRICTIVE
+    musl = given("m-1.0-cp39-cp39-musllinux_1_2_x86_64.whl")
+    assert "musl libc" in (given_check.forced_load_moot(musl, system, "x86_64") or "")
+
+
+def test_a_pip_too_old_for_the_tags_refuses_as_claimed() -> None:
+    (wheel,) = given("m-1.0-cp39-cp39-manylinux_2_28_x86_64.whl")
+    old_pip = facts((3, 9), pip="20.2")  # manylinux_x_y tags came with pip 20.3
+    expectation = given_check.expect([wheel], {}, old_pip)
+    assert not expectation.installable and "needs pip >= 20.3" in expectation.reason
+    assert given_check.pip_too_old([wheel], {}, old_pip)
+    assert not given_check.pip_too_old([wheel], {}, facts((3, 9)))
+    refused = obs.Observation(
+        _install(obs.REFUSED, "ERROR: m.whl is not a supported wheel on this platform."),
+        forced=_run(obs.PASSED),
+    )
+    _, decision = given_check.judge(expectation, refused, None, too_old_pip=True)
+    assert decision.verdict is Verdict.REFUSED_AS_CLAIMED
+
+
+def test_accepted_but_broken_is_a_violation_and_infrastructure_is_an_error() -> None:
+    (wheel,) = given(f"m-1.0-cp39-cp39-{MANYLINUX}.whl")
+    expectation = given_check.expect([wheel], {}, facts((3, 9)))
+    assert expectation.installable
+    broken = obs.Observation(_install(obs.ACCEPTED), load=_run(obs.CHECK_FAILED))
+    assert given_check.judge(expectation, broken, None)[1].verdict is Verdict.VIOLATION
+    hung = obs.Observation.failure("cell m hung")
+    assert given_check.judge(expectation, hung, None)[1].verdict is Verdict.ERROR
+
+
+def test_cell_records_declare_cross_arch_refusals() -> None:
+    (wheel_set,) = given_wheels.group(given(f"m-1.0-cp311-cp311-{MANYLINUX}.whl"))
+    system = facts((3, 11), arch="aarch64")
+    expectation = given_check.expect(wheel_set.wheels, {}, system)
+    assert not expectation.installable and "built for x86_64" in expectation.reason
+    refused = obs.Observation(
+        _install(obs.REFUSED, "ERROR: m.whl is not a supported wheel on this platform."),
+        forced=_run(obs.PASSED),
+    )
+    observation, decision = given_check.judge(
+        expectation, refused, given_check.forced_load_moot(wheel_set.wheels, system, "aarch64")
+    )
+    measured = records.Measured({"installable": False}, observation, decision, system)
+    record = verify.given_cell_record(
+        wheel_set, "debian-bookworm", "aarch64", measured, {}, emulated=True
+    )
+    assert record.row == "m-1.0 (x86_64 wheel)"
+    assert record.expected["declared"] == "refused-as-claimed"
+    assert record.verdict is Verdict.REFUSED_AS_CLAIMED and record.as_expected
+    (member,) = record.members
+    assert (member.kind, member.build_image, member.policy, member.build_status) == (
+        "wheel",
+        "external",
+        "manylinux_2_17",
+        "given",
+    )
+    # Could not probe: an error, never as expected, and nothing declared.
+    failure = obs.Observation.failure("distro image unavailable: no mirror")
+    error = verify.given_cell_record(
+        wheel_set,
+        "debian-bookworm",
+        "aarch64",
+        records.Measured({}, failure, decide(False, failure), None),
+        {},
+        emulated=True,
+    )
+    assert error.verdict is Verdict.ERROR and not error.as_expected
+    assert "declared" not in error.expected
+
+
+# -- the check script, run by the agent's runner ------------------------------------------------
+
+
+def run_steps(
+    tmp_path: Path, steps: tuple[tuple[str, tuple[str, ...]], ...], site: Mapping[str, str]
+) -> dict:
+    site_dir = tmp_path / "site"
+    site_dir.mkdir()
+    for name, body in site.items():
+        (site_dir / f"{name}.py").write_text(body)
+    directory, name = given_check.check_script_name()
+    script = tmp_path / directory / name
+    script.parent.mkdir()
+    script.write_text(given_check.CHECK_SCRIPT)
+    workdir = tmp_path / "work"
+    workdir.mkdir()
+    spec = {
+        "imports": [],
+        "checks": [[label, str(script), list(argv)] for label, argv in steps],
+        "timeouts": {"run": 30},
+    }
+    return probe_agent.run_checks(
+        sys.executable, str(workdir), spec, "load", {"PYTHONPATH": str(site_dir)}
+    )
+
+
+def test_each_module_imports_in_a_fresh_process(tmp_path: Path) -> None:
+    # `second` fails if `first` was imported in the same process.
+    site = {
+        "first": "import os\nos.environ['MH_FIRST'] = '1'\n",
+        "second": "import os\nassert 'MH_FIRST' not in os.environ\n",
+    }
+    result = run_steps(tmp_path, given_check.check_steps(["first", "second"], None), site)
+    assert (result["status"], result["stage"]) == ("passed", "done"), result["output"]
+
+
+def test_a_failing_import_names_its_module(tmp_path: Path) -> None:
+    site = {
+        "good": "",
+        "bad": "raise ImportError('libcrypt.so.1: cannot open shared object file')\n",
+    }
+    result = run_steps(tmp_path, given_check.check_steps(["good", "bad"], None), site)
+    assert (result["status"], result["stage"]) == ("check-failed", "check import bad")
+    assert "libcrypt.so.1" in result["output"]
+
+
+def test_a_crashing_import_keeps_its_signal(tmp_path: Path) -> None:
+    site = {"boom": "import ctypes\nctypes.string_at(0)\n"}
+    result = run_steps(tmp_path, given_check.check_steps(["boom"], None), site)
+    assert (result["status"], result["signal"]) == ("crashed", "SIGSEGV")
+    assert result["stage"] == "check import boom"
+
+
+def test_the_command_runs_with_the_venv_python_first(tmp_path: Path) -> None:
+    command = 'test "$(command -v python)" = "$VIRTUAL_ENV/bin/python" && python -c "import six"'
+    assert os.path.basename(sys.executable).startswith("python")
+    result = run_steps(tmp_path, given_check.check_steps(["six"], command), {"six": ""})
+    assert (result["status"], result["stage"]) == ("passed", "done"), result["output"]
+
+
+def test_a_failing_command_is_a_failed_check(tmp_path: Path) -> None:
+    result = run_steps(tmp_path, given_check.check_steps([], "echo nope; exit 3"), {})
+    assert (result["status"], result["stage"]) == ("check-failed", "check command")
+    assert "exited with status 3" in result["output"]
