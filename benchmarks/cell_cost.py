@@ -9,7 +9,7 @@ floor    one running container: the distro's pip into an empty venv made beforeh
          import + check; each a single exec. Nothing cheaper can answer the same question.
 harness  harness.probe.distro_probe.DistroProbe, started once per distro, then probe() per cell.
 
-Every container goes through harness.util.container.Engine, so each carries the harness's labels
+Every container goes through harness.util.engine.Engine, so each carries the harness's labels
 and is removed when its block ends, Ctrl-C included. See benchmarks/README.md.
 """
 
@@ -38,13 +38,8 @@ from harness.probe.distro_probe import INSTALL_TIMEOUT, RUN_TIMEOUT, DistroProbe
 from harness.probe.facts import DistroFacts
 from harness.settings import Settings
 from harness.util.cache import Cache
-from harness.util.container import (
-    Container,
-    Engine,
-    ExecResult,
-    Mount,
-    install_termination_handlers,
-)
+from harness.util.container import Container, ExecResult, Mount, install_termination_handlers
+from harness.util.engine import Engine
 
 SAMPLES = ("c_plain", "glibc_control")
 WAYS = ("naive", "floor", "harness")

@@ -21,7 +21,7 @@ from harness.errors import EngineUnavailable
 from harness.images.mirror_index import IndexState, fetch_states
 from harness.images.trust import host_ca_bundle
 from harness.util.cache import default_cache_dir
-from harness.util.container import Engine
+from harness.util.engine import Engine
 
 BINFMT_DIR = Path("/proc/sys/fs/binfmt_misc")
 DOCKER_SOCKET = Path("/var/run/docker.sock")

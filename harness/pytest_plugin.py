@@ -38,7 +38,8 @@ from harness.results import gate
 from harness.results import record as results
 from harness.settings import Settings, parse_engine_option
 from harness.util import progress
-from harness.util.container import install_termination_handlers, start_run
+from harness.util.container import install_termination_handlers
+from harness.util.ownership import start_run
 from harness.util.progress import CellLabel, Progress
 
 # The harness's exit codes as pytest's, for a session that stops on a harness error (what a

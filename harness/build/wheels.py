@@ -25,8 +25,9 @@ from harness.images.provider import ResolvedImage
 from harness.images.trust import passthrough
 from harness.settings import Settings
 from harness.util.cache import Cache, key_of
-from harness.util.container import Engine, harness_labels
+from harness.util.engine import Engine
 from harness.util.interrupt import stop_process, wait_process
+from harness.util.ownership import harness_labels
 from harness.util.progress import Phase
 
 BUILD_TIMEOUT = 900.0

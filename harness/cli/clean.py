@@ -18,7 +18,8 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> ExitCode:
-    from harness.util.container import LABEL, Engine
+    from harness.util.engine import Engine
+    from harness.util.ownership import LABEL
 
     engine = Engine.connect()
     removed = engine.remove_containers({LABEL: "1"})

@@ -49,7 +49,8 @@ def run(args: argparse.Namespace) -> ExitCode:
     from harness.catalog.architecture import host_machine
     from harness.catalog.model import default_catalog
     from harness.settings import Settings, parse_engine_option
-    from harness.util.container import install_termination_handlers, start_run
+    from harness.util.container import install_termination_handlers
+    from harness.util.ownership import start_run
     from harness.util.progress import Progress
     from harness.verify.plan import make_plan
     from harness.verify.session import Verification

@@ -13,7 +13,7 @@ from harness.images.provider import ResolvedImage
 from harness.probe.facts import TOOLCHAIN
 from harness.settings import Settings
 from harness.util.cache import Cache
-from harness.util.container import Engine
+from harness.util.engine import Engine
 
 # How each tool of the toolchain reports its version; a missing tool prints nothing.
 _VERSION_COMMANDS = {

@@ -20,7 +20,9 @@ from harness.images import bootstrap
 from harness.images.trust import CONTAINER_CA_PATH, passthrough
 from harness.settings import Settings
 from harness.util.cache import Cache
-from harness.util.container import IMAGE_LABEL, Engine, ImageInfo, Mount
+from harness.util.container import Mount
+from harness.util.engine import Engine, ImageInfo
+from harness.util.ownership import IMAGE_LABEL
 from harness.util.progress import Phase
 
 

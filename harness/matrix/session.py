@@ -37,8 +37,9 @@ from harness.results import builder as records
 from harness.results import record as results
 from harness.settings import Settings
 from harness.util.cache import Cache
-from harness.util.container import LABEL_RUN, Engine, run_id
+from harness.util.engine import Engine
 from harness.util.names import safe_name
+from harness.util.ownership import LABEL_RUN, run_id
 from harness.util.progress import Progress
 
 DISTRO_PREFIX = "distro-"

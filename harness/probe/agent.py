@@ -9,7 +9,6 @@ after a marker, so stray output from pip or the loader cannot corrupt it.
 
     python3 agent.py facts TEMPLATE_VENV LIBDIR
     python3 agent.py cell SPEC_JSON
-    VENV/bin/python agent.py pip-server SOCKET     (started by `cell` itself, see PipServer)
 """
 
 import fcntl
@@ -20,12 +19,15 @@ import platform
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
-import traceback
 import zipfile
+
+try:  # in the container: pip_server.py sits beside this file
+    import pip_server
+except ImportError:  # on the host (the harness's own tests): a module of harness.probe
+    from harness.probe import pip_server
 
 MARKER = "@@MANYLINUX-HARNESS@@"
 # Kept equal to harness.probe.deps.OLDEST_PYTHON (a unit test checks): this file cannot import
@@ -193,7 +195,7 @@ def facts(template, libdir):
         result["pip_version"] = match.group(1)
         # Set-up, not a cell's cost: the distro pip's server imports pip now, once.
         started = time.time()
-        conn = connect_pip_server(template)
+        conn = pip_server.connect(template)
         if conn is not None:
             conn.close()
         result["pip_server"] = {
@@ -333,283 +335,6 @@ def fresh_venv(template, venv):
             dirs[:] = []
 
 
-# -- the pip server -------------------------------------------------------------------------
-#
-# Under qemu, importing pip costs an emulated interpreter 4-5 s, most of a cell (the install
-# itself is well under a second). So one process per template imports pip once and forks a
-# child per install: the child is a copy of an interpreter that has just imported pip and done
-# nothing else, runs pip's own `__main__` exactly as `python -m pip` does, and exits. Same
-# interpreter, same pip code, same tags: the decision is the one that pip makes on that
-# interpreter (a test compares both ways, per pip of the axis). The child installs with
-# `--prefix VENV`, pip's own option for "install into that environment's scheme"; where a
-# server cannot start (a pip that cannot be imported there), cells run `VENV/bin/python -m
-# pip` as before.
-
-PIP_SERVERS_DIR = "/tmp/mh-pip"
-PIP_SERVER_IDLE = 900.0  # seconds without a request before a server exits by itself
-PIP_SERVER_START = 600.0  # importing pip, emulated, on a busy host
-# Imported once by the server so that the children find them in sys.modules; the names of
-# several pip releases (19.0 .. today), missing ones are skipped. Importing a module pip would
-# import anyway changes nothing but when the cost is paid.
-PIP_WARM_MODULES = (
-    "pip._internal.cli.main",
-    "pip._internal.main",
-    "pip._internal.commands.install",
-    "pip._internal.cli.req_command",
-    "pip._internal.resolution.resolvelib.resolver",
-    "pip._internal.resolution.legacy.resolver",
-    "pip._internal.legacy_resolve",
-    "pip._internal.operations.prepare",
-    "pip._internal.operations.install.wheel",
-    "pip._internal.wheel",
-    "pip._internal.index.package_finder",
-    "pip._internal.index",
-    "pip._internal.network.session",
-    "pip._internal.download",
-    "pip._internal.req.req_install",
-    "pip._internal.metadata",
-    "pip._internal.self_outdated_check",
-)
-
-
-def exit_status(code):
-    """A SystemExit's code as a process exit status, as the interpreter itself maps it."""
-    if code is None:
-        return 0
-    if isinstance(code, int):
-        return code & 0xFF
-    sys.stderr.write("%s\n" % code)
-    return 1
-
-
-def read_line(conn, timeout):
-    conn.settimeout(timeout)
-    data = b""
-    while not data.endswith(b"\n"):
-        chunk = conn.recv(65536)
-        if not chunk:
-            raise OSError("connection closed")
-        data += chunk
-    return json.loads(data.decode("utf-8"))
-
-
-def serve_one_install(conn):
-    """In a forked child of the server: run one `pip ...`, report its exit status. Never
-    returns."""
-    try:
-        os.setsid()  # the client kills this group on timeout
-        request = read_line(conn, 60)
-        conn.sendall((json.dumps({"pid": os.getpid()}) + "\n").encode())
-        out = os.open(request["output"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
-        os.dup2(out, 1)
-        os.dup2(out, 2)
-        os.close(out)
-        os.environ.update(request["env"])
-        os.chdir(request["cwd"])
-        sys.argv = ["pip"] + request["args"]
-        code = 0
-        try:
-            import runpy
-
-            runpy.run_module("pip", run_name="__main__", alter_sys=True)
-        except SystemExit as exc:
-            code = exit_status(exc.code)
-        except BaseException:
-            traceback.print_exc()
-            code = 1
-        for stream in (sys.stdout, sys.stderr):
-            try:
-                stream.flush()
-            except Exception:
-                pass
-        conn.sendall((json.dumps({"exit_code": code}) + "\n").encode())
-    finally:
-        os._exit(0)
-
-
-def pip_server(socket_path):
-    """Import pip, then serve installs on SOCKET_PATH, one forked child each."""
-    for name in PIP_WARM_MODULES:
-        try:
-            __import__(name)
-        except Exception:
-            pass
-    __import__("pip")  # a pip that cannot be imported here fails the start, visibly
-    if os.path.exists(socket_path):
-        os.unlink(socket_path)
-    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    listener.bind(socket_path)
-    listener.listen(64)
-    listener.settimeout(PIP_SERVER_IDLE)
-    with open(socket_path + ".pid", "w") as handle:  # for whoever must stop it early
-        handle.write("%d\n" % os.getpid())
-    sys.stdout.write("ready %d\n" % os.getpid())
-    sys.stdout.flush()
-    null = os.open(os.devnull, os.O_RDWR)
-    for fd in (0, 1, 2):
-        os.dup2(null, fd)
-    signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # the kernel reaps the children
-    while True:
-        try:
-            conn, _ = listener.accept()
-        except socket.timeout:
-            break  # idle: nobody needs this pip any more
-        pid = os.fork()
-        if pid == 0:
-            listener.close()
-            signal.signal(signal.SIGCHLD, signal.SIG_DFL)
-            serve_one_install(conn)
-        conn.close()
-    listener.close()
-    try:
-        os.unlink(socket_path)
-    except OSError:
-        pass
-
-
-def pip_server_socket(template):
-    key = hashlib.sha256(template.encode()).hexdigest()[:16]
-    return os.path.join(PIP_SERVERS_DIR, key + ".sock")
-
-
-def start_pip_server(template, socket_path):
-    """Start the template's server unless one answers; returns an error text or None. Runs
-    under the caller's lock, so one cell starts it and the others wait."""
-    failed = socket_path + ".failed"
-    if os.path.exists(failed):
-        with open(failed) as handle:
-            return handle.read()
-    python = os.path.join(template, "bin", "python")
-    proc = subprocess.Popen(
-        [python, os.path.abspath(__file__), "pip-server", socket_path],
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-        env=dict(os.environ, PYTHONDONTWRITEBYTECODE="1"),
-    )
-    # A thread-free timeout on the first line: the server answers "ready PID" or dies.
-    deadline = time.time() + PIP_SERVER_START
-    line = b""
-    import select
-
-    while not line.endswith(b"\n") and time.time() < deadline:
-        ready, _, _ = select.select([proc.stdout], [], [], max(0.0, deadline - time.time()))
-        if not ready:
-            break
-        chunk = os.read(proc.stdout.fileno(), 4096)
-        if not chunk:
-            break
-        line += chunk
-    if line.startswith(b"ready "):
-        proc.stdout.close()
-        return None
-    try:
-        os.killpg(proc.pid, signal.SIGKILL)
-    except OSError:
-        pass
-    rest = proc.communicate()[0] or b""
-    words = (line + rest).decode("utf-8", "replace").strip().splitlines() or ["no output"]
-    error = "the pip server did not start: " + words[-1][-300:]
-    with open(failed, "w") as handle:
-        handle.write(error)
-    return error
-
-
-def connect_pip_server(template):
-    """A connection to the template's server, started first if none answers; None when it
-    cannot start (remembered: a pip that cannot be imported here is not tried per cell)."""
-    os.makedirs(PIP_SERVERS_DIR, exist_ok=True)
-    socket_path = pip_server_socket(template)
-    for attempt in (1, 2):
-        conn = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        try:
-            conn.connect(socket_path)
-            return conn
-        except OSError:
-            conn.close()
-        if attempt == 2:
-            return None
-        with open(socket_path + ".lock", "w") as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)  # one cell starts it, the others wait
-            if start_pip_server(template, socket_path):
-                return None
-    return None
-
-
-def served_pip(template, args, timeout, env, output):
-    """`pip ARGS` through the template's server; None when there is no server to serve it."""
-    conn = connect_pip_server(template)
-    if conn is None:
-        return None
-    started = time.time()
-    request = {"args": args, "env": env, "output": output, "cwd": os.path.dirname(output)}
-    timed_out = False
-    code = None
-    with conn:
-        conn.sendall((json.dumps(request) + "\n").encode())
-        pid = read_line(conn, 60)["pid"]
-        try:
-            code = read_line(conn, timeout)["exit_code"]
-        except socket.timeout:
-            timed_out = True
-        except (OSError, ValueError):
-            pass  # the child died without a word: said below
-        if code is None:
-            try:
-                os.killpg(pid, signal.SIGKILL)
-            except OSError:
-                pass
-    try:
-        with open(output, "rb") as handle:
-            text = handle.read().decode("utf-8", "replace")
-    except OSError:
-        text = ""
-    if code is None and not timed_out:
-        text += "\nthe pip process ended without an exit status (killed?)"
-        code = -signal.SIGKILL
-    return {
-        "exit_code": code,
-        "timed_out": timed_out,
-        "output": text[-TAIL:],
-        "seconds": round(time.time() - started, 3),
-        "served": True,
-    }
-
-
-def site_packages(venv):
-    lib = os.path.join(venv, "lib")
-    for name in sorted(os.listdir(lib)) if os.path.isdir(lib) else []:
-        candidate = os.path.join(lib, name, "site-packages")
-        if os.path.isdir(candidate):
-            return candidate
-    return None
-
-
-def pip_install(template, venv, args, timeout, env):
-    """`pip ARGS` (an install) for VENV, decided by the template's pip on this interpreter.
-
-    Served (a forked child of a process that has imported pip) with `--prefix VENV`, checked
-    to have written into VENV and nothing into the template; otherwise `VENV/bin/python -m
-    pip` started afresh."""
-    template_site = site_packages(template)
-    before = sorted(os.listdir(template_site)) if template_site else []
-    output = os.path.join(os.path.dirname(venv), "pip-output.txt")
-    served = served_pip(template, [*args[:1], "--prefix", venv, *args[1:]], timeout, env, output)
-    if served is None:
-        return run([os.path.join(venv, "bin", "python"), "-m", "pip", *args], timeout, env=env)
-    if served["exit_code"] == 0 and not served["timed_out"]:
-        own = site_packages(venv)
-        landed = [n for n in os.listdir(own) if n.endswith(".dist-info")] if own else []
-        after = sorted(os.listdir(template_site)) if template_site else []
-        if after != before or ("Successfully installed" in served["output"] and not landed):
-            served["agent_error"] = (
-                "pip --prefix %s did not install into that venv (template changed: %s); "
-                "the harness cannot tell what pip decided" % (venv, after != before)
-            )
-    return served
-
-
 SETS_DIR = "/tmp/mh-sets"
 
 
@@ -658,7 +383,9 @@ def installed_set(spec, template):
         if driver == "process":  # as before the server: the benchmark and a test compare both
             installed = run(command, spec["timeouts"]["install"], env=env)
         else:
-            installed = pip_install(template, venv, command[3:], spec["timeouts"]["install"], env)
+            installed = pip_server.install_into(
+                template, venv, command[3:], spec["timeouts"]["install"], env
+            ) or run(command, spec["timeouts"]["install"], env=env)
         if not installed["timed_out"]:  # a hang is not a decision: the next cell tries again
             with open(recorded, "w") as handle:
                 json.dump(installed, handle)
@@ -719,8 +446,6 @@ def main(argv):
         return 0  # the problem is the result: the harness reports it as this distro's error
     if len(argv) >= 3 and argv[0] == "facts":
         facts(argv[1], argv[2])
-    elif len(argv) == 2 and argv[0] == "pip-server":
-        pip_server(argv[1])
     elif len(argv) == 2 and argv[0] == "cell":
         # The spec rides on the command line: a file would cost the harness two more round
         # trips to the engine per cell (mkdir, upload), more than the agent's own work.

@@ -25,7 +25,8 @@ from harness.probe import observation as obs
 from harness.probe.facts import DistroFacts
 from harness.settings import Settings
 from harness.util.cache import Cache
-from harness.util.container import Container, Engine, Mount
+from harness.util.container import Container, Mount
+from harness.util.engine import Engine
 
 AGENT_DIR = "/opt/manylinux-harness"
 AGENT = f"{AGENT_DIR}/agent.py"
@@ -33,7 +34,8 @@ LIBDIR = f"{AGENT_DIR}/lib"
 CHECKS_DIR = f"{AGENT_DIR}/checks"
 TEMPLATE = f"{AGENT_DIR}/venv-template"
 WHEELHOUSE = "/wheelhouse"
-_AGENT_SOURCE = Path(__file__).with_name("agent.py")
+# The agent and its pip server, copied side by side (the agent imports the server's module).
+_AGENT_SOURCES = (Path(__file__).with_name("agent.py"), Path(__file__).with_name("pip_server.py"))
 _MARKER = "@@MANYLINUX-HARNESS@@"
 
 INSTALL_TIMEOUT = 180.0
@@ -153,7 +155,8 @@ class DistroProbe:
             )
         )
         container = self._container
-        container.copy_into(_AGENT_SOURCE, AGENT_DIR, arcname="agent.py")
+        for source in _AGENT_SOURCES:
+            container.copy_into(source, AGENT_DIR, arcname=source.name)
         for shipped in probe_deps.shipped_packages(
             probe_deps.probe_library(Cache(self.settings.cache_dir))
         ):

@@ -23,7 +23,7 @@ from harness.util.provenance import host_dependencies, installed_version
 if TYPE_CHECKING:
     from harness.catalog.model import Distro
     from harness.settings import Settings
-    from harness.util.container import Engine
+    from harness.util.engine import Engine
 
 # The host-side tools whose releases can change a run's outcome, recorded by name.
 HOST_TOOLS = ("cibuildwheel", "auditwheel", "packaging")

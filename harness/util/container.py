@@ -13,42 +13,26 @@ import io
 import os
 import shlex
 import signal
-import socket
 import tarfile
-import tempfile
 import threading
 import time
-import uuid
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager, suppress
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import docker
 import docker.errors
 import docker.types
 import requests.exceptions
 
-from harness.catalog.architecture import Arch, platform_matches
-from harness.errors import ContainerError, EngineUnavailable, ExecTimeout, ImageUnavailable
-from harness.util.names import safe_name
+from harness.catalog.architecture import Arch
+from harness.errors import ContainerError, ExecTimeout
+from harness.util.ownership import LABEL, LABEL_OWNER, LABEL_ROLE, LABEL_RUN
 
-LABEL = "org.manylinux-harness.managed"
-LABEL_OWNER = "org.manylinux-harness.owner"
-LABEL_ROLE = "org.manylinux-harness.role"
-# One id per run, inherited by its worker processes through the environment, so that the
-# process that started the run can sweep everything the run created however it ended
-# (xdist may tear a worker down before its fixtures are).
-LABEL_RUN = "org.manylinux-harness.run"
-RUN_ENV = "MANYLINUX_HARNESS_RUN"
-# Images carry their own label: containers created from them (by us, by cibuildwheel, by a
-# user) must not inherit a "managed" label with a stale owner and be reaped by mistake.
-IMAGE_LABEL = "org.manylinux-harness.image"
-MIN_API_VERSION = (1, 41)
-# Reads on the engine socket block for as long as an exec runs; the real limit on a command
-# is the in-container `timeout` each exec is wrapped in.
-_SOCKET_TIMEOUT = 6 * 3600
+if TYPE_CHECKING:
+    from harness.util.engine import Engine
+
 _TIMEOUT_EXIT_CODES = (124, 137)
 
 # What a call to the engine can raise: the SDK's errors, and the transport's when the
@@ -59,52 +43,6 @@ ENGINE_ERRORS: tuple[type[BaseException], ...] = (
     requests.exceptions.RequestException,
     OSError,
 )
-
-
-def owner_token(pid: int | None = None) -> str:
-    """host:pid:start-time, so that a recycled pid is not mistaken for the owner."""
-    pid = os.getpid() if pid is None else pid
-    return f"{socket.gethostname()}:{pid}:{_process_start_time(pid)}"
-
-
-def _process_start_time(pid: int) -> str:
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return ""
-    # Field 22 (starttime), counted after the parenthesised command name.
-    return stat.rsplit(")", 1)[1].split()[19]
-
-
-def owner_is_alive(token: str) -> bool:
-    """Whether the process that created a labelled object is still running on this host.
-
-    Objects owned by another host are assumed alive: we cannot tell, so we leave them be.
-    """
-    try:
-        host, pid_text, start = token.rsplit(":", 2)
-        pid = int(pid_text)
-    except ValueError:
-        return False
-    if host != socket.gethostname():
-        return True
-    return _process_start_time(pid) == start and start != ""
-
-
-def run_id() -> str:
-    if not os.environ.get(RUN_ENV):
-        start_run()
-    return os.environ[RUN_ENV]
-
-
-def start_run() -> str:
-    """A fresh run id for this process and the processes it starts from now on."""
-    os.environ[RUN_ENV] = uuid.uuid4().hex[:12]
-    return os.environ[RUN_ENV]
-
-
-def harness_labels(role: str) -> dict[str, str]:
-    return {LABEL: "1", LABEL_OWNER: owner_token(), LABEL_ROLE: role, LABEL_RUN: run_id()}
 
 
 @dataclass(frozen=True)
@@ -129,23 +67,6 @@ class ExecResult:
     def tail(self, lines: int = 20) -> str:
         text = (self.stdout + ("\n" if self.stdout and self.stderr else "") + self.stderr).strip()
         return "\n".join(text.splitlines()[-lines:])
-
-
-@dataclass(frozen=True)
-class ImageInfo:
-    reference: str
-    id: str
-    os: str
-    architecture: str
-    variant: str | None
-    labels: Mapping[str, str] = field(default_factory=dict)
-
-    @property
-    def platform(self) -> str:
-        return "/".join(p for p in (self.os, self.architecture, self.variant) if p)
-
-    def matches(self, arch: Arch) -> bool:
-        return platform_matches(arch, self.os, self.architecture, self.variant)
 
 
 # -- cleanup registry -----------------------------------------------------------------------
@@ -173,247 +94,10 @@ def install_termination_handlers() -> None:
         signal.signal(signum, signal.default_int_handler)
 
 
-# -- engine ---------------------------------------------------------------------------------
-
-
-class Engine:
-    """A connection to one Docker engine (local socket, tcp:// or ssh://)."""
-
-    def __init__(self, client: docker.DockerClient, base_url: str) -> None:
-        self.client = client
-        self.base_url = base_url
-
-    @classmethod
-    def connect(cls, base_url: str | None = None) -> Engine:
-        url = base_url or os.environ.get("DOCKER_HOST") or "unix:///var/run/docker.sock"
-        try:
-            client = docker.DockerClient(
-                base_url=url,
-                version="auto",
-                timeout=_SOCKET_TIMEOUT,
-                # ssh:// goes through paramiko (docker[ssh]), which reads ~/.ssh/config and
-                # known_hosts. Not use_ssh_client: its exec streams break on close
-                # (docker/docker-py#3218) and it starts one ssh per request (#2966).
-            )
-            version = client.version()
-        except Exception as exc:  # the SDK raises many types for "not there"
-            fix = (
-                "start it with `manylinux-harness doctor --fix`"
-                if url.startswith("unix://")
-                else f"check that it runs and that `docker -H {url} version` works from here"
-            )
-            raise EngineUnavailable(
-                f"cannot reach the Docker engine at {url} ({_short(exc)}): {fix}"
-            ) from exc
-        api = tuple(int(x) for x in str(version.get("ApiVersion", "0.0")).split(".")[:2])
-        if api < MIN_API_VERSION:
-            raise EngineUnavailable(
-                f"the Docker engine at {url} speaks API {version.get('ApiVersion')}, "
-                f"cibuildwheel needs >= {'.'.join(map(str, MIN_API_VERSION))}: upgrade the engine"
-            )
-        return cls(client, url)
-
-    @property
-    def is_local(self) -> bool:
-        """Bind mounts of host paths only make sense on an engine on this machine."""
-        return self.base_url.startswith("unix://")
-
-    def version(self) -> Mapping[str, Any]:
-        return self.client.version()
-
-    def close(self) -> None:
-        self.client.close()
-
-    # -- images -----------------------------------------------------------------------------
-
-    def image_info(self, reference: str) -> ImageInfo | None:
-        try:
-            attrs = self.client.api.inspect_image(reference)
-        except docker.errors.ImageNotFound:
-            return None
-        except ENGINE_ERRORS as exc:
-            if getattr(exc, "status_code", None) == 404:
-                return None
-            raise ImageUnavailable(
-                f"cannot inspect {reference} on {self.base_url}: {_short(exc)}"
-            ) from exc
-        return ImageInfo(
-            reference=reference,
-            id=attrs["Id"],
-            os=attrs.get("Os", ""),
-            architecture=attrs.get("Architecture", ""),
-            variant=attrs.get("Variant") or None,
-            labels=(attrs.get("Config") or {}).get("Labels") or {},
-        )
-
-    def pull(self, reference: str, arch: Arch) -> ImageInfo:
-        try:
-            self.client.api.pull(reference, platform=arch.oci_platform)
-        except ENGINE_ERRORS as exc:
-            raise ImageUnavailable(
-                f"cannot pull {reference} for {arch.oci_platform}: {_short(exc)}"
-            ) from exc
-        info = self.image_info(reference)
-        if info is None:
-            raise ImageUnavailable(f"pulled {reference} but the engine does not list it")
-        return info
-
-    def build_from_rootfs(
-        self, rootfs_tar: Path, tag: str, arch: Arch, labels: Mapping[str, str]
-    ) -> ImageInfo:
-        """Turn a root filesystem tarball into an image that records `arch`'s platform.
-
-        `docker import` records the host's architecture whatever it is told; a classic-builder
-        `FROM scratch` + `ADD` build with a platform records the right one. --no-cache
-        because the classic builder's cache ignores the platform.
-        """
-        with tempfile.TemporaryDirectory(prefix="mh-rootfs-", dir=rootfs_tar.parent) as ctx:
-            context = Path(ctx)
-            os.link(rootfs_tar, context / "rootfs.tar")
-            (context / "Dockerfile").write_text(
-                'FROM scratch\nADD rootfs.tar /\nCMD ["/bin/sh"]\n', encoding="utf-8"
-            )
-            try:
-                self.client.images.build(
-                    path=str(context),
-                    tag=tag,
-                    platform=arch.oci_platform,
-                    nocache=True,
-                    rm=True,
-                    forcerm=True,
-                    labels=dict(labels),
-                )
-            except ENGINE_ERRORS as exc:
-                raise ImageUnavailable(
-                    f"could not import {rootfs_tar.name} as {tag}: {_short(exc)}"
-                ) from exc
-        info = self.image_info(tag)
-        if info is None or not info.matches(arch):
-            recorded = info.platform if info else "nothing"
-            raise ImageUnavailable(
-                f"the engine recorded {recorded} for {tag}, not {arch.oci_platform}: "
-                "it needs a classic builder that honours --platform"
-            )
-        return info
-
-    def tag_image(self, source: str, target: str) -> None:
-        repository, _, tag = target.rpartition(":")
-        try:
-            self.client.api.tag(source, repository, tag)
-        except ENGINE_ERRORS as exc:
-            raise ImageUnavailable(f"cannot tag {source} as {target}: {_short(exc)}") from exc
-
-    def remove_image(self, reference: str) -> None:
-        with suppress(*ENGINE_ERRORS):
-            self.client.api.remove_image(reference, force=True)
-
-    def images(self, label: str = IMAGE_LABEL) -> list[ImageInfo]:
-        found = []
-        for image in self.client.images.list(filters={"label": label}):
-            for reference in image.tags or [image.id]:
-                info = self.image_info(reference)
-                if info:
-                    found.append(info)
-        return found
-
-    # -- containers -------------------------------------------------------------------------
-
-    @contextmanager
-    def container(
-        self,
-        image: str,
-        *,
-        arch: Arch,
-        role: str,
-        name_hint: str,
-        mounts: Sequence[Mount] = (),
-        network: bool = False,
-    ) -> Iterator[Container]:
-        """A long-lived container for exec; removed when the block ends, however it ends."""
-        container = self._start(
-            image, arch=arch, role=role, name_hint=name_hint, mounts=mounts, network=network
-        )
-        try:
-            yield container
-        finally:
-            container.remove()
-
-    def _start(
-        self,
-        image: str,
-        *,
-        arch: Arch,
-        role: str,
-        name_hint: str,
-        mounts: Sequence[Mount],
-        network: bool,
-    ) -> Container:
-        if mounts and not self.is_local:
-            raise ContainerError(
-                f"bind mounts need a local engine, {self.base_url} is remote: copy files in instead"
-            )
-        name = f"mh-{safe_name(name_hint)}-{uuid.uuid4().hex[:8]}"
-        try:
-            raw = self.client.containers.run(
-                image,
-                # A shell that sleeps: portable across distros (busybox included), and exits on TERM.
-                ["/bin/sh", "-c", "trap 'exit 0' TERM; while :; do sleep 3600 & wait $!; done"],
-                name=name,
-                detach=True,
-                platform=arch.oci_platform,
-                network_mode="bridge" if network else "none",
-                mounts=[
-                    docker.types.Mount(m.target, str(m.source), type="bind", read_only=m.read_only)
-                    for m in mounts
-                ],
-                labels=harness_labels(role),
-                init=True,
-            )
-        except ENGINE_ERRORS as exc:
-            raise ContainerError(f"cannot start a container from {image}: {_short(exc)}") from exc
-        container = Container(self, raw, image=image, arch=arch, name=name)
-        with _live_lock:
-            _live[container.id] = container
-        container.detect_timeout_tool()
-        return container
-
-    def leftovers(self) -> list[Any]:
-        """Labelled containers whose owning process is gone."""
-        found = []
-        for raw in self.client.containers.list(all=True, filters={"label": f"{LABEL}=1"}):
-            token = (raw.labels or {}).get(LABEL_OWNER, "")
-            if not owner_is_alive(token):
-                found.append(raw)
-        return found
-
-    def reap_leftovers(self) -> list[str]:
-        """Remove what a crashed or killed earlier run left behind; returns their names."""
-        reaped = []
-        for raw in self.leftovers():
-            try:
-                raw.remove(force=True)
-                reaped.append(raw.name)
-            except ENGINE_ERRORS:
-                pass
-        return reaped
-
-    def remove_containers(self, labels: Mapping[str, str]) -> list[str]:
-        """Remove every container carrying all of these labels (e.g. one build job's)."""
-        filters = {"label": [f"{key}={value}" for key, value in labels.items()]}
-        removed = []
-        try:
-            for raw in self.client.containers.list(all=True, filters=filters):
-                try:
-                    raw.remove(force=True)
-                    removed.append(raw.name)
-                except ENGINE_ERRORS:
-                    pass
-        except ENGINE_ERRORS:
-            pass
-        return removed
-
-    def running_harness_containers(self) -> list[str]:
-        return [c.name for c in self.client.containers.list(filters={"label": f"{LABEL}=1"})]
+def track(container: Container) -> None:
+    """Remember a started container, so that exit and Ctrl-C remove it."""
+    with _live_lock:
+        _live[container.id] = container
 
 
 class Container:
@@ -481,7 +165,7 @@ class Container:
             exit_code = api.exec_inspect(exec_id).get("ExitCode")
         except ENGINE_ERRORS as exc:
             raise ContainerError(
-                f"exec of {shlex.join(command)[:80]} failed in {self.name}: {_short(exc)}"
+                f"exec of {shlex.join(command)[:80]} failed in {self.name}: {short_error(exc)}"
             ) from exc
         return ExecResult(
             command=shlex.join(command),
@@ -514,14 +198,18 @@ class Container:
         try:
             self.engine.client.api.put_archive(self.id, dest_dir, data)
         except ENGINE_ERRORS as exc:
-            raise ContainerError(f"copy into {self.name}:{dest_dir} failed: {_short(exc)}") from exc
+            raise ContainerError(
+                f"copy into {self.name}:{dest_dir} failed: {short_error(exc)}"
+            ) from exc
 
     def copy_out(self, path: str, dest_dir: Path) -> None:
         try:
             stream, _ = self.engine.client.api.get_archive(self.id, path)
             buffer = io.BytesIO(b"".join(stream))  # the stream is read here: errors too
         except ENGINE_ERRORS as exc:
-            raise ContainerError(f"copy out of {self.name}:{path} failed: {_short(exc)}") from exc
+            raise ContainerError(
+                f"copy out of {self.name}:{path} failed: {short_error(exc)}"
+            ) from exc
         dest_dir.mkdir(parents=True, exist_ok=True)
         with tarfile.open(fileobj=buffer) as tar:
             tar.extractall(dest_dir, filter="data")
@@ -540,7 +228,7 @@ class Container:
             image = self.raw.commit(repository=repository, tag=tag, changes=changes)
         except ENGINE_ERRORS as exc:
             raise ContainerError(
-                f"commit of {self.name} as {reference} failed: {_short(exc)}"
+                f"commit of {self.name} as {reference} failed: {short_error(exc)}"
             ) from exc
         return str(image.id)
 
@@ -560,7 +248,7 @@ class Container:
             pass
 
 
-def _short(exc: BaseException) -> str:
+def short_error(exc: BaseException) -> str:
     """One line of an SDK exception, without the HTTP noise."""
     text = getattr(exc, "explanation", None) or str(exc)
     if isinstance(text, bytes):

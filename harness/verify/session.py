@@ -59,7 +59,7 @@ if TYPE_CHECKING:
     from harness.results.record import CellRecord, RunRecord
     from harness.settings import Settings
     from harness.util.cache import Cache
-    from harness.util.container import Engine
+    from harness.util.engine import Engine
     from harness.util.progress import Progress
 
 KIND = "wheel"
@@ -92,7 +92,7 @@ class Verification:
         self.requires: dict[str, str | None] = {}
 
     def engine(self, distro: Distro) -> Engine:
-        from harness.util.container import Engine
+        from harness.util.engine import Engine
 
         url = self.settings.engine_url(distro.arch) or ""
         if url not in self._engines:
@@ -108,7 +108,7 @@ class Verification:
         from harness.report import render_markdown
         from harness.report.publish import publish
         from harness.results import record as results
-        from harness.util.container import LABEL_RUN, run_id
+        from harness.util.ownership import LABEL_RUN, run_id
 
         plan = self.plan
         for line in plan.skipped_wheels:

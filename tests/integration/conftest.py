@@ -16,7 +16,7 @@ from harness.errors import EngineUnavailable
 from harness.images.provider import ImageProvider, ResolvedImage
 from harness.settings import Settings
 from harness.util.cache import Cache, default_cache_dir
-from harness.util.container import Engine
+from harness.util.engine import Engine
 
 REPO = Path(__file__).resolve().parents[2]
 

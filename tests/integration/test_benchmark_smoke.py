@@ -11,7 +11,8 @@ from types import ModuleType
 
 import pytest
 
-from harness.util.container import LABEL, LABEL_OWNER, Engine, owner_token
+from harness.util.engine import Engine
+from harness.util.ownership import LABEL, LABEL_OWNER, owner_token
 from tests.integration.conftest import REPO, run_cli
 
 pytestmark = pytest.mark.xdist_group("benchmark")

@@ -14,7 +14,7 @@ from harness.catalog.model import default_catalog
 from harness.images.provider import ImageProvider
 from harness.settings import Settings
 from harness.util.cache import Cache
-from harness.util.container import Engine
+from harness.util.engine import Engine
 from tests.integration.conftest import load_results, run_cli
 
 pytestmark = pytest.mark.xdist_group("local-matrix")

@@ -8,7 +8,8 @@ from harness.catalog.model import default_catalog
 from harness.images.provider import ImageProvider, ResolvedImage
 from harness.settings import Settings
 from harness.util.cache import Cache
-from harness.util.container import IMAGE_LABEL, Engine
+from harness.util.engine import Engine
+from harness.util.ownership import IMAGE_LABEL
 
 
 def test_unchanged_recipe_reuses_the_image(

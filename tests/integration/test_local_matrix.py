@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.util.container import Engine
+from harness.util.engine import Engine
 from tests.integration.conftest import REPO, load_results, run_cli
 
 pytestmark = pytest.mark.xdist_group("local-matrix")

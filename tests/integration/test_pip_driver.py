@@ -23,7 +23,7 @@ from harness.probe import observation as obs
 from harness.probe.distro_probe import DistroProbe, ProbeRequest
 from harness.settings import Settings
 from harness.util.cache import Cache
-from harness.util.container import Engine
+from harness.util.engine import Engine
 from tests.helpers.factories import make_wheel
 
 pytestmark = pytest.mark.xdist_group("pip-driver")

@@ -14,7 +14,7 @@ from harness.probe import deps as probe_deps
 from harness.probe.distro_probe import DistroProbe
 from harness.settings import Settings
 from harness.util.cache import Cache
-from harness.util.container import Engine
+from harness.util.engine import Engine
 
 pytestmark = pytest.mark.xdist_group("probe-oldest")
 

@@ -26,7 +26,8 @@ from harness.catalog.model import default_catalog
 from harness.images.provider import ImageProvider
 from harness.settings import Settings
 from harness.util.cache import Cache
-from harness.util.container import LABEL, Engine
+from harness.util.engine import Engine
+from harness.util.ownership import LABEL
 from tests.integration.conftest import load_results, run_cli
 
 pytestmark = pytest.mark.xdist_group("remote")

@@ -17,7 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from harness.util.container import LABEL, LABEL_OWNER, Engine
+from harness.util.engine import Engine
+from harness.util.ownership import LABEL, LABEL_OWNER
 from tests.integration.conftest import REPO
 from tests.unit.test_verify import make_wheel
 

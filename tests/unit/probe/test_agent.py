@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from harness.probe import agent as probe_agent
-from harness.probe import diagnostics
+from harness.probe import diagnostics, pip_server
 from harness.probe.distro_probe import classify, parse_agent_output
 from tests.helpers.factories import make_wheel
 
@@ -143,7 +143,7 @@ def test_classify_reads_pips_decision() -> None:
 def pip_servers(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     """The agent's pip servers of one test, stopped at its end."""
     directory = tmp_path / "pip-servers"
-    monkeypatch.setattr(probe_agent, "PIP_SERVERS_DIR", str(directory))
+    monkeypatch.setattr(pip_server, "PIP_SERVERS_DIR", str(directory))
     yield directory
     for pid_file in directory.glob("*.pid"):
         with contextlib.suppress(OSError, ValueError):
@@ -239,7 +239,7 @@ def test_cells_of_one_wheel_set_share_one_install_whatever_the_order(
     template = tmp_path / "template"
     venv.create(template, with_pip=False, symlinks=True)
     monkeypatch.setattr(probe_agent, "SETS_DIR", str(tmp_path / "sets"))
-    monkeypatch.setattr(probe_agent, "PIP_SERVERS_DIR", str(tmp_path / "pip-servers"))
+    monkeypatch.setattr(pip_server, "PIP_SERVERS_DIR", str(tmp_path / "pip-servers"))
     pip_runs: list[list[str]] = []
     outcomes = iter([{"timed_out": True}, {"timed_out": False}, {"timed_out": False}])
 
@@ -281,7 +281,7 @@ def test_a_served_install_lands_in_the_cells_venv_and_decides_as_pip_does(
     wheels = tmp_path / "wheels"
     fits = make_wheel(wheels, "t_fits-1.0-py3-none-any.whl", {"t_fits/__init__.py": "V = 1\n"})
     alien = make_wheel(wheels, "t_alien-1.0-py3-none-win_amd64.whl", {"t_alien.py": ""})
-    template_site = probe_agent.site_packages(str(template))
+    template_site = pip_server.site_packages(str(template))
     assert template_site is not None
     before = sorted(os.listdir(template_site))
     answers = {}
@@ -294,7 +294,7 @@ def test_a_served_install_lands_in_the_cells_venv_and_decides_as_pip_does(
             args = ["install", "--no-index", "--no-cache-dir", "--disable-pip-version-check"]
             env = {"PIP_NO_INPUT": "1"}
             if driver == "forked":
-                done = probe_agent.pip_install(
+                done = pip_server.install_into(
                     str(template), cell_venv, [*args, str(wheel)], 120, env
                 )
                 assert done.get("served") is True and "agent_error" not in done
@@ -305,7 +305,7 @@ def test_a_served_install_lands_in_the_cells_venv_and_decides_as_pip_does(
                 done["exit_code"] == 0,
                 diagnostics.pip_reason(done["output"]),
             )
-            own = probe_agent.site_packages(cell_venv)
+            own = pip_server.site_packages(cell_venv)
             assert own is not None
             landed = [n for n in os.listdir(own) if n.endswith(".dist-info")]
             assert landed == (["t_fits-1.0.dist-info"] if wheel is fits else [])

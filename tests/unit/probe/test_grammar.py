@@ -17,6 +17,7 @@ from harness.catalog.model import default_catalog
 from harness.catalog.samples import default_samples_dir, discover
 from harness.probe import agent as probe_agent
 from harness.probe import deps as probe_deps
+from harness.probe import pip_server
 from harness.probe.deps import too_new
 from harness.util.cache import Cache, default_cache_dir
 from harness.verify.given_check import CHECK_SCRIPT
@@ -27,6 +28,7 @@ def shipped_sources() -> dict[str, str]:
     agent = Path(probe_agent.__file__)
     sources = {
         "probe_agent.py": agent.read_text(encoding="utf-8"),
+        "pip_server.py": Path(pip_server.__file__).read_text(encoding="utf-8"),
         "probe_agent.RUNNER": probe_agent.RUNNER,
         "given_check.CHECK_SCRIPT": CHECK_SCRIPT,
     }

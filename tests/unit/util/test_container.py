@@ -15,7 +15,8 @@ import requests.exceptions
 
 from harness.catalog.architecture import get_arch
 from harness.errors import ContainerError, HarnessError, ImageUnavailable
-from harness.util.container import Container, Engine
+from harness.util.container import Container
+from harness.util.engine import Engine
 
 FAILURES = [
     BrokenPipeError(32, "Broken pipe"),

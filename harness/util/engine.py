@@ -1,0 +1,289 @@
+"""A connection to one container engine (through the docker SDK, not the CLI): images,
+containers started with the harness's labels, and the reaping of a crashed run's leftovers."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import uuid
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import docker
+import docker.errors
+import docker.types
+
+from harness.catalog.architecture import Arch, platform_matches
+from harness.errors import ContainerError, EngineUnavailable, ImageUnavailable
+from harness.util.container import ENGINE_ERRORS, Container, Mount, short_error, track
+from harness.util.names import safe_name
+from harness.util.ownership import IMAGE_LABEL, LABEL, LABEL_OWNER, harness_labels, owner_is_alive
+
+MIN_API_VERSION = (1, 41)
+# Reads on the engine socket block for as long as an exec runs; the real limit on a command
+# is the in-container `timeout` each exec is wrapped in.
+_SOCKET_TIMEOUT = 6 * 3600
+
+
+@dataclass(frozen=True)
+class ImageInfo:
+    reference: str
+    id: str
+    os: str
+    architecture: str
+    variant: str | None
+    labels: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def platform(self) -> str:
+        return "/".join(p for p in (self.os, self.architecture, self.variant) if p)
+
+    def matches(self, arch: Arch) -> bool:
+        return platform_matches(arch, self.os, self.architecture, self.variant)
+
+
+# -- engine ---------------------------------------------------------------------------------
+
+
+class Engine:
+    """A connection to one Docker engine (local socket, tcp:// or ssh://)."""
+
+    def __init__(self, client: docker.DockerClient, base_url: str) -> None:
+        self.client = client
+        self.base_url = base_url
+
+    @classmethod
+    def connect(cls, base_url: str | None = None) -> Engine:
+        url = base_url or os.environ.get("DOCKER_HOST") or "unix:///var/run/docker.sock"
+        try:
+            client = docker.DockerClient(
+                base_url=url,
+                version="auto",
+                timeout=_SOCKET_TIMEOUT,
+                # ssh:// goes through paramiko (docker[ssh]), which reads ~/.ssh/config and
+                # known_hosts. Not use_ssh_client: its exec streams break on close
+                # (docker/docker-py#3218) and it starts one ssh per request (#2966).
+            )
+            version = client.version()
+        except Exception as exc:  # the SDK raises many types for "not there"
+            fix = (
+                "start it with `manylinux-harness doctor --fix`"
+                if url.startswith("unix://")
+                else f"check that it runs and that `docker -H {url} version` works from here"
+            )
+            raise EngineUnavailable(
+                f"cannot reach the Docker engine at {url} ({short_error(exc)}): {fix}"
+            ) from exc
+        api = tuple(int(x) for x in str(version.get("ApiVersion", "0.0")).split(".")[:2])
+        if api < MIN_API_VERSION:
+            raise EngineUnavailable(
+                f"the Docker engine at {url} speaks API {version.get('ApiVersion')}, "
+                f"cibuildwheel needs >= {'.'.join(map(str, MIN_API_VERSION))}: upgrade the engine"
+            )
+        return cls(client, url)
+
+    @property
+    def is_local(self) -> bool:
+        """Bind mounts of host paths only make sense on an engine on this machine."""
+        return self.base_url.startswith("unix://")
+
+    def version(self) -> Mapping[str, Any]:
+        return self.client.version()
+
+    def close(self) -> None:
+        self.client.close()
+
+    # -- images -----------------------------------------------------------------------------
+
+    def image_info(self, reference: str) -> ImageInfo | None:
+        try:
+            attrs = self.client.api.inspect_image(reference)
+        except docker.errors.ImageNotFound:
+            return None
+        except ENGINE_ERRORS as exc:
+            if getattr(exc, "status_code", None) == 404:
+                return None
+            raise ImageUnavailable(
+                f"cannot inspect {reference} on {self.base_url}: {short_error(exc)}"
+            ) from exc
+        return ImageInfo(
+            reference=reference,
+            id=attrs["Id"],
+            os=attrs.get("Os", ""),
+            architecture=attrs.get("Architecture", ""),
+            variant=attrs.get("Variant") or None,
+            labels=(attrs.get("Config") or {}).get("Labels") or {},
+        )
+
+    def pull(self, reference: str, arch: Arch) -> ImageInfo:
+        try:
+            self.client.api.pull(reference, platform=arch.oci_platform)
+        except ENGINE_ERRORS as exc:
+            raise ImageUnavailable(
+                f"cannot pull {reference} for {arch.oci_platform}: {short_error(exc)}"
+            ) from exc
+        info = self.image_info(reference)
+        if info is None:
+            raise ImageUnavailable(f"pulled {reference} but the engine does not list it")
+        return info
+
+    def build_from_rootfs(
+        self, rootfs_tar: Path, tag: str, arch: Arch, labels: Mapping[str, str]
+    ) -> ImageInfo:
+        """Turn a root filesystem tarball into an image that records `arch`'s platform.
+
+        `docker import` records the host's architecture whatever it is told; a classic-builder
+        `FROM scratch` + `ADD` build with a platform records the right one. --no-cache
+        because the classic builder's cache ignores the platform.
+        """
+        with tempfile.TemporaryDirectory(prefix="mh-rootfs-", dir=rootfs_tar.parent) as ctx:
+            context = Path(ctx)
+            os.link(rootfs_tar, context / "rootfs.tar")
+            (context / "Dockerfile").write_text(
+                'FROM scratch\nADD rootfs.tar /\nCMD ["/bin/sh"]\n', encoding="utf-8"
+            )
+            try:
+                self.client.images.build(
+                    path=str(context),
+                    tag=tag,
+                    platform=arch.oci_platform,
+                    nocache=True,
+                    rm=True,
+                    forcerm=True,
+                    labels=dict(labels),
+                )
+            except ENGINE_ERRORS as exc:
+                raise ImageUnavailable(
+                    f"could not import {rootfs_tar.name} as {tag}: {short_error(exc)}"
+                ) from exc
+        info = self.image_info(tag)
+        if info is None or not info.matches(arch):
+            recorded = info.platform if info else "nothing"
+            raise ImageUnavailable(
+                f"the engine recorded {recorded} for {tag}, not {arch.oci_platform}: "
+                "it needs a classic builder that honours --platform"
+            )
+        return info
+
+    def tag_image(self, source: str, target: str) -> None:
+        repository, _, tag = target.rpartition(":")
+        try:
+            self.client.api.tag(source, repository, tag)
+        except ENGINE_ERRORS as exc:
+            raise ImageUnavailable(f"cannot tag {source} as {target}: {short_error(exc)}") from exc
+
+    def remove_image(self, reference: str) -> None:
+        with suppress(*ENGINE_ERRORS):
+            self.client.api.remove_image(reference, force=True)
+
+    def images(self, label: str = IMAGE_LABEL) -> list[ImageInfo]:
+        found = []
+        for image in self.client.images.list(filters={"label": label}):
+            for reference in image.tags or [image.id]:
+                info = self.image_info(reference)
+                if info:
+                    found.append(info)
+        return found
+
+    # -- containers -------------------------------------------------------------------------
+
+    @contextmanager
+    def container(
+        self,
+        image: str,
+        *,
+        arch: Arch,
+        role: str,
+        name_hint: str,
+        mounts: Sequence[Mount] = (),
+        network: bool = False,
+    ) -> Iterator[Container]:
+        """A long-lived container for exec; removed when the block ends, however it ends."""
+        container = self._start(
+            image, arch=arch, role=role, name_hint=name_hint, mounts=mounts, network=network
+        )
+        try:
+            yield container
+        finally:
+            container.remove()
+
+    def _start(
+        self,
+        image: str,
+        *,
+        arch: Arch,
+        role: str,
+        name_hint: str,
+        mounts: Sequence[Mount],
+        network: bool,
+    ) -> Container:
+        if mounts and not self.is_local:
+            raise ContainerError(
+                f"bind mounts need a local engine, {self.base_url} is remote: copy files in instead"
+            )
+        name = f"mh-{safe_name(name_hint)}-{uuid.uuid4().hex[:8]}"
+        try:
+            raw = self.client.containers.run(
+                image,
+                # A shell that sleeps: portable across distros (busybox included), and exits on TERM.
+                ["/bin/sh", "-c", "trap 'exit 0' TERM; while :; do sleep 3600 & wait $!; done"],
+                name=name,
+                detach=True,
+                platform=arch.oci_platform,
+                network_mode="bridge" if network else "none",
+                mounts=[
+                    docker.types.Mount(m.target, str(m.source), type="bind", read_only=m.read_only)
+                    for m in mounts
+                ],
+                labels=harness_labels(role),
+                init=True,
+            )
+        except ENGINE_ERRORS as exc:
+            raise ContainerError(
+                f"cannot start a container from {image}: {short_error(exc)}"
+            ) from exc
+        container = Container(self, raw, image=image, arch=arch, name=name)
+        track(container)
+        container.detect_timeout_tool()
+        return container
+
+    def leftovers(self) -> list[Any]:
+        """Labelled containers whose owning process is gone."""
+        found = []
+        for raw in self.client.containers.list(all=True, filters={"label": f"{LABEL}=1"}):
+            token = (raw.labels or {}).get(LABEL_OWNER, "")
+            if not owner_is_alive(token):
+                found.append(raw)
+        return found
+
+    def reap_leftovers(self) -> list[str]:
+        """Remove what a crashed or killed earlier run left behind; returns their names."""
+        reaped = []
+        for raw in self.leftovers():
+            try:
+                raw.remove(force=True)
+                reaped.append(raw.name)
+            except ENGINE_ERRORS:
+                pass
+        return reaped
+
+    def remove_containers(self, labels: Mapping[str, str]) -> list[str]:
+        """Remove every container carrying all of these labels (e.g. one build job's)."""
+        filters = {"label": [f"{key}={value}" for key, value in labels.items()]}
+        removed = []
+        try:
+            for raw in self.client.containers.list(all=True, filters=filters):
+                try:
+                    raw.remove(force=True)
+                    removed.append(raw.name)
+                except ENGINE_ERRORS:
+                    pass
+        except ENGINE_ERRORS:
+            pass
+        return removed
+
+    def running_harness_containers(self) -> list[str]:
+        return [c.name for c in self.client.containers.list(filters={"label": f"{LABEL}=1"})]
