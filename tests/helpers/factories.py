@@ -79,9 +79,9 @@ def make_wheel(
     if top_level is not None:
         contents[f"{dist_info}/top_level.txt"] = "".join(f"{n}\n" for n in top_level).encode()
     record = []
-    for path, data in contents.items():
+    for member, data in contents.items():
         digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
-        record.append(f"{path},sha256={digest},{len(data)}")
+        record.append(f"{member},sha256={digest},{len(data)}")
     record.append(f"{dist_info}/RECORD,,")
     contents[f"{dist_info}/RECORD"] = ("\n".join(record) + "\n").encode()
     directory.mkdir(parents=True, exist_ok=True)

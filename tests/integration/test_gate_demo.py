@@ -5,6 +5,7 @@ candidate identical to the current image must pass it."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -42,7 +43,7 @@ def current_image(engine: Engine, settings: Settings) -> str:
 
 
 @pytest.fixture(scope="module")
-def candidate_image(engine: Engine, current_image: str) -> str:
+def candidate_image(engine: Engine, current_image: str) -> Iterator[str]:
     with engine.container(
         current_image, arch=get_arch("x86_64"), role="test", name_hint="candidate"
     ) as container:

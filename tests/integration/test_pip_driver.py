@@ -39,7 +39,7 @@ PIPS = (installers.DISTRO, "19.0", "20.3", installers.LATEST)
 
 
 def decisions(probe: DistroProbe, root: Path, driver: str) -> dict[tuple[str, str], tuple]:
-    seen = {}
+    seen: dict[tuple[str, str], tuple[object, ...]] = {}
     for pip in PIPS:
         for filename, module in WHEELS.items():
             request = ProbeRequest(

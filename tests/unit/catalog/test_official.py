@@ -279,9 +279,9 @@ def test_every_recipe_used_exists_and_the_family_recipe_is_used() -> None:
         # fix-ups first, the package manager next, the portable interpreter last
         family_at = names.index(row["family"])
         assert all(n not in FAMILIES and n != "portable-python" for n in names[:family_at])
-    for row in catalog.build_rows:
-        if row["profile"] == "official":
-            assert row["recipe"] == "ready"
+    for build_row in catalog.build_rows:
+        if build_row["profile"] == "official":
+            assert build_row["recipe"] == "ready"
 
 
 @pytest.mark.parametrize(

@@ -19,6 +19,7 @@ REPO = Path(__file__).resolve().parents[3]
 def test_every_command_is_a_module_with_register_and_run() -> None:
     parser = dispatch.build_parser()
     sub = next(a for a in parser._actions if a.dest == "command")
+    assert sub.choices is not None
     assert set(sub.choices) == {
         "doctor",
         "run",

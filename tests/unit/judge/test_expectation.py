@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from harness.catalog.samples import ExpectRule
@@ -117,8 +119,8 @@ def test_minimum_pip_is_the_oldest_family_among_the_tags() -> None:
     assert minimum_pip(["linux_x86_64"]) is None
 
 
-def _ctx(**overrides) -> CellContext:
-    values = dict(
+def _ctx(**overrides: Any) -> CellContext:
+    values: dict[str, Any] = dict(
         flavour="default",
         arch="x86_64",
         distro="debian-bullseye",
@@ -130,15 +132,21 @@ def _ctx(**overrides) -> CellContext:
     return CellContext(**values)
 
 
+def _rule(rules: list[ExpectRule], ctx: CellContext) -> ExpectRule:
+    rule = declared_rule(rules, ctx)
+    assert rule is not None
+    return rule
+
+
 def test_declared_rules_first_match_wins() -> None:
     rules = [
         ExpectRule(Verdict.REFUSED_AS_CLAIMED, {"build_glibc": ">=2.34", "distro_glibc": "<2.34"}),
         ExpectRule(Verdict.OK, {}),
     ]
-    assert declared_rule(rules, _ctx()).verdict is Verdict.REFUSED_AS_CLAIMED
-    assert declared_rule(rules, _ctx(build_glibc=(2, 31))).verdict is Verdict.OK
+    assert _rule(rules, _ctx()).verdict is Verdict.REFUSED_AS_CLAIMED
+    assert _rule(rules, _ctx(build_glibc=(2, 31))).verdict is Verdict.OK
     newer = _ctx(facts=facts(python=(3, 11), glibc=(2, 36)))
-    assert declared_rule(rules, newer).verdict is Verdict.OK
+    assert _rule(rules, newer).verdict is Verdict.OK
 
 
 def test_declared_rule_on_missing_library_and_distro_pattern() -> None:

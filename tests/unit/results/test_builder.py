@@ -14,7 +14,7 @@ from harness.results import builder as records
 from harness.results import record as results
 
 PLACE = records.CellPlace("k", "t", "row", "x86_64", "debian-bookworm", "distro", "default")
-INSPECTIONS = {
+INSPECTIONS: dict[str, dict[str, Any]] = {
     "a.whl": {
         "policy_problems": ["needs GLIBC_2.34"],
         "lint": [{"kind": "static-libstdcxx"}, {"kind": "not-a-warning"}],
