@@ -183,9 +183,13 @@ def test_tests_workflow_runs_the_readme_command(workflows: dict[str, dict[str, A
     assert job["runs-on"] == "ubuntu-latest"
     (setup,) = _uses(tests, "tests", "actions/setup-python")
     assert setup["with"]["python-version"] == "3.11"
-    (run,) = [r for r in _runs(tests) if "tox" in r]
+    run = _step(tests, "tests", "python3 -m tox -e tests")["run"]
     assert f"'{command}'" in run
     assert run.startswith('sudo env "PATH=$PATH" "HOME=$HOME"')
+    # lint and types through the same lock, as .ci/run runs them
+    lint = _step(tests, "lint", "python3 -m tox -e lint")["run"]
+    assert lint == "python3 -m pip install --quiet -c constraints.txt tox && python3 -m tox -e lint"
+    assert "python3 -m tox -e lint" in (ROOT / ".ci" / "run").read_text(encoding="utf-8")
     (upload,) = _uses(tests, "tests", "actions/upload-artifact")
     assert upload["if"] == "always()"
 
