@@ -221,45 +221,30 @@ def check_mirror(arches: Sequence[Arch]) -> list[Check]:
     ]
 
 
-def run_checks(arches: Sequence[Arch], *, local_profile: bool = True) -> list[Check]:
-    checks: list[Check] = []
-    engine_check, engine = check_engine()
-    checks.append(engine_check)
-    checks.append(
-        Check("docker CLI", True, shutil.which("docker") or "")
-        if shutil.which("docker")
-        else Check(
-            "docker CLI",
-            False,
-            "not on PATH (cibuildwheel drives it)",
-            fix="apt-get install docker.io",
-        )
-    )
+def tool_check(name: str, why: str, package: str) -> Check:
+    """A host tool on PATH, or the apt package that brings it."""
+    found = shutil.which(name)
+    if found:
+        return Check(name, True, found)
+    return Check(name, False, f"not installed ({why})", fix=f"apt-get install {package}")
+
+
+def host_tool_checks(arches: Sequence[Arch], machine: str, local_profile: bool) -> list[Check]:
+    checks = [tool_check("docker", "cibuildwheel drives the docker CLI", "docker.io")]
     if local_profile:
         checks.append(
-            Check("mmdebstrap", True, shutil.which("mmdebstrap") or "")
-            if shutil.which("mmdebstrap")
-            else Check(
-                "mmdebstrap",
-                False,
-                "not installed (the local profile builds images with it)",
-                fix="apt-get install mmdebstrap",
-            )
+            tool_check("mmdebstrap", "the local profile builds images with it", "mmdebstrap")
         )
-    machine = host_machine()
-    if (
-        local_profile
-        and any(not a.is_native_on(machine) for a in arches)
-        and not shutil.which("arch-test")
-    ):
-        checks.append(
-            Check(
-                "arch-test",
-                False,
-                "not installed (mmdebstrap needs it for foreign arches)",
-                fix="apt-get install arch-test",
-            )
-        )
+    if local_profile and any(not a.is_native_on(machine) for a in arches):
+        arch_test = tool_check("arch-test", "mmdebstrap needs it for foreign arches", "arch-test")
+        if not arch_test.ok:
+            checks.append(arch_test)
+    return checks
+
+
+def arch_checks(arches: Sequence[Arch], machine: str, engine: Engine | None) -> list[Check]:
+    """Per arch: native or emulated (binfmt), and a container of it runs on the engine."""
+    checks: list[Check] = []
     binfmt_mounted = (BINFMT_DIR / "status").exists()
     for arch in arches:
         if not arch.is_native_on(machine) and not binfmt_mounted:
@@ -281,22 +266,22 @@ def run_checks(arches: Sequence[Arch], *, local_profile: bool = True) -> list[Ch
         networked = check_container_network(engine, get_arch(machine))
         if networked is not None:
             checks.append(networked)
-    if local_profile:
-        checks += check_mirror(arches)
+    return checks
+
+
+def storage_and_trust_checks() -> list[Check]:
     cache = default_cache_dir()
     probe_dir = cache if cache.exists() else Path.home()
     free_gib = shutil.disk_usage(probe_dir).free / 2**30
-    checks.append(
+    bundle = host_ca_bundle(os.environ)
+    return [
         Check(
             "disk",
             free_gib >= MIN_FREE_GIB,
             f"{free_gib:.0f} GiB free for {cache}",
             fix=f"free space or set MANYLINUX_HARNESS_CACHE to a disk with >= {MIN_FREE_GIB} GiB",
             warning=True,
-        )
-    )
-    bundle = host_ca_bundle(os.environ)
-    checks.append(
+        ),
         Check("trust store", True, f"{bundle} (passed to containers that need the network)")
         if bundle
         else Check(
@@ -305,8 +290,18 @@ def run_checks(arches: Sequence[Arch], *, local_profile: bool = True) -> list[Ch
             "no host CA bundle found",
             warning=True,
             fix="set MANYLINUX_HARNESS_CA_BUNDLE=/path/to/ca-bundle.pem",
-        )
-    )
+        ),
+    ]
+
+
+def run_checks(arches: Sequence[Arch], *, local_profile: bool = True) -> list[Check]:
+    engine_check, engine = check_engine()
+    machine = host_machine()
+    checks = [engine_check, *host_tool_checks(arches, machine, local_profile)]
+    checks += arch_checks(arches, machine, engine)
+    if local_profile:
+        checks += check_mirror(arches)
+    checks += storage_and_trust_checks()
     if engine is not None:
         engine.close()
     return checks
