@@ -12,13 +12,15 @@ import os
 import shutil
 import subprocess
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from harness.catalog.architecture import Arch, get_arch, host_machine
 from harness.errors import EngineUnavailable
+from harness.images import registry_check
 from harness.images.mirror_index import IndexState, fetch_states
+from harness.images.registry_mirrors import MIRRORS_VARIABLE, NO_MIRRORS, Mirrors
 from harness.images.trust import host_ca_bundle
 from harness.util.cache import default_cache_dir
 from harness.util.engine import Engine
@@ -221,6 +223,23 @@ def check_mirror(arches: Sequence[Arch]) -> list[Check]:
     ]
 
 
+def mirror_checks(mirrors: Mirrors, environ: Mapping[str, str]) -> list[Check]:
+    """One line per registry mirror: does a registry answer where the mapping points?"""
+    checks = []
+    for mirror in mirrors:
+        answer = registry_check.ask(mirror, environ)
+        checks.append(
+            Check(
+                f"registry mirror {mirror.upstream}",
+                answer.ok,
+                f"{mirror.describe()}: {answer.detail}",
+                fix=f"start the registry at {mirror.location}, or correct --registry-mirror "
+                f"{mirror.upstream}=... (or {MIRRORS_VARIABLE})",
+            )
+        )
+    return checks
+
+
 def tool_check(name: str, why: str, package: str) -> Check:
     """A host tool on PATH, or the apt package that brings it."""
     found = shutil.which(name)
@@ -294,13 +313,16 @@ def storage_and_trust_checks() -> list[Check]:
     ]
 
 
-def run_checks(arches: Sequence[Arch], *, local_profile: bool = True) -> list[Check]:
+def run_checks(
+    arches: Sequence[Arch], *, local_profile: bool = True, mirrors: Mirrors = NO_MIRRORS
+) -> list[Check]:
     engine_check, engine = check_engine()
     machine = host_machine()
     checks = [engine_check, *host_tool_checks(arches, machine, local_profile)]
     checks += arch_checks(arches, machine, engine)
     if local_profile:
         checks += check_mirror(arches)
+    checks += mirror_checks(mirrors, os.environ)
     checks += storage_and_trust_checks()
     if engine is not None:
         engine.close()

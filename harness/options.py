@@ -61,7 +61,7 @@ class Option:
         """This option with `value` as a command line (what `run` hands to pytest)."""
         if self.switch:
             return [f"--{self.name}"] if value else []
-        values = value if self.repeatable else [value]
+        values = (value or []) if self.repeatable else [value]  # None: a caller's own args
         found: list[str] = []
         for item in values:
             if item is None:
@@ -108,6 +108,22 @@ OPTIONS: Mapping[str, Option] = {
             "run that arch on another Docker engine (repeatable)",
             repeatable=True,
             metavar="ARCH=URL",
+        ),
+        # -- where images come from ----------------------------------------------------------
+        Option(
+            "registry-mirror",
+            "pull UPSTREAM's images (quay.io, docker.io, ...) from that registry mirror "
+            "(repeatable; also MANYLINUX_HARNESS_REGISTRY_MIRRORS); http:// only for loopback",
+            repeatable=True,
+            metavar="UPSTREAM=HOST[:PORT]/PREFIX",
+        ),
+        Option(
+            "catalog",
+            "a catalog TOML whose build images and distros add to or override the shipped "
+            "ones (repeatable)",
+            type=Path,
+            repeatable=True,
+            metavar="FILE",
         ),
         Option("results-dir", "where results go", type=Path, default=Path("results")),
         Option("cache-dir", "cache for images' rootfs, wheels, logs", type=Path),
@@ -169,6 +185,8 @@ MATRIX = (
     "pip",
     "candidate-image",
     "engine",
+    "registry-mirror",
+    "catalog",
     "results-dir",
     "cache-dir",
     "samples-dir",
@@ -176,6 +194,8 @@ MATRIX = (
     "emulation-factor",
     "baseline",
 )
+# Where images come from: every command that resolves catalog rows takes them.
+SOURCES = ("registry-mirror", "catalog")
 RUN = (*(name for name in MATRIX if name != "prepare-jobs"), "jobs")
 
 

@@ -18,7 +18,6 @@ broken claim fails; a cell the harness could not tell is an ERROR, never a pass 
 from __future__ import annotations
 
 import dataclasses
-import os
 from collections.abc import Generator, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
@@ -36,7 +35,7 @@ from harness.matrix.session import Session
 from harness.report.publish import publish
 from harness.results import gate
 from harness.results import record as results
-from harness.settings import Settings, parse_engine_option
+from harness.settings import Settings
 from harness.util import progress
 from harness.util.container import install_termination_handlers
 from harness.util.ownership import start_run
@@ -83,8 +82,12 @@ def worker_id(config: pytest.Config) -> str:
 
 def harness_session(config: pytest.Config) -> Session:
     if _SESSION not in config.stash:
-        settings = Settings(
-            engines=parse_engine_option(config.getoption("engine"), os.environ),
+        settings = dataclasses.replace(
+            Settings.from_options(
+                engines=config.getoption("engine"),
+                registry_mirrors=config.getoption("registry_mirror"),
+                catalogs=config.getoption("catalog"),
+            ),
             emulation_factor=config.getoption("emulation_factor"),
         )
         if config.getoption("cache_dir"):

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from harness.catalog.architecture import Arch, host_machine
 from harness.errors import UsageError
+from harness.images.registry_mirrors import NO_MIRRORS, Mirrors, parse_mirrors
 from harness.util.cache import default_cache_dir
 
 # Emulated builds and installs run roughly ten times slower (PyTables#1337: 10,977 s).
@@ -24,6 +25,26 @@ class Settings:
     emulation_factor: float = DEFAULT_EMULATION_FACTOR
     host: str = field(default_factory=host_machine)
     environ: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
+    registry_mirrors: Mirrors = NO_MIRRORS  # --registry-mirror UPSTREAM=HOST[:PORT]/PREFIX
+    catalogs: tuple[Path, ...] = ()  # --catalog FILE: user catalogs over the shipped ones
+
+    @classmethod
+    def from_options(
+        cls,
+        *,
+        engines: list[str],
+        registry_mirrors: list[str],
+        catalogs: list[Path],
+        environ: Mapping[str, str] | None = None,
+    ) -> Settings:
+        """The settings the options (and their MANYLINUX_HARNESS_* variables) name; the
+        same for run (through the plugin) and verify."""
+        env = os.environ if environ is None else environ
+        return cls(
+            engines=parse_engine_option(engines, env),
+            registry_mirrors=parse_mirrors(registry_mirrors, env),
+            catalogs=tuple(Path(path) for path in catalogs),
+        )
 
     def engine_url(self, arch: Arch) -> str | None:
         return self.engines.get(arch.name)

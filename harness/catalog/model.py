@@ -6,6 +6,7 @@ real image, through one code path for both profiles.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import hashlib
 import json
@@ -16,6 +17,7 @@ from typing import Any, Literal
 
 from harness.catalog.architecture import Arch, get_arch
 from harness.errors import UsageError
+from harness.images.registry_mirrors import NO_MIRRORS, Mirrors
 from harness.judge import policy as policy_mod
 from harness.settings import PROFILES
 from harness.util.resources import load_toml, read_text
@@ -47,13 +49,16 @@ class BaseSource:
     """Where an image's root filesystem comes from: a registry pull or a Debian bootstrap."""
 
     kind: Literal["pull", "debian"]
-    reference: str = ""  # pull
+    reference: str = ""  # pull: what the engine pulls (a mirror's, when one covers it)
     suite: str = ""  # debian
     packages: tuple[str, ...] = ()  # debian
+    upstream: str = ""  # pull through a mirror: the reference the catalog names
 
     def describe(self) -> str:
         if self.kind == "pull":
-            return self.reference
+            return (
+                f"{self.reference} (mirror of {self.upstream})" if self.upstream else self.reference
+            )
         return f"debian {self.suite} ({len(self.packages)} packages)"
 
 
@@ -76,7 +81,7 @@ class ImageSpec:
         return f"{self.role}:{self.name}:{self.arch.name}"
 
     def recipe(self) -> dict[str, Any]:
-        return {
+        recipe: dict[str, Any] = {
             "schema": RECIPE_SCHEMA,
             "role": self.role,
             "name": self.name,
@@ -92,6 +97,10 @@ class ImageSpec:
             "env": dict(self.env),
             "remove_sonames": sorted(self.remove_sonames),
         }
+        if self.base.upstream:
+            # Only when set, so that images made without a mirror keep their tags.
+            recipe["base"]["upstream"] = self.base.upstream
+        return recipe
 
     def recipe_hash(self) -> str:
         text = json.dumps(self.recipe(), sort_keys=True, separators=(",", ":"))
@@ -192,6 +201,12 @@ class Catalog:
     recipes: Mapping[str, Mapping[str, Any]]
     build_rows: tuple[Mapping[str, Any], ...]
     distro_rows: tuple[Mapping[str, Any], ...]
+    # Applied where a row's image reference is resolved, so every consumer (run, verify,
+    # explain, doctor) pulls the same thing.
+    mirrors: Mirrors = NO_MIRRORS
+
+    def with_mirrors(self, mirrors: Mirrors) -> Catalog:
+        return dataclasses.replace(self, mirrors=mirrors)
 
     @classmethod
     def from_files(cls, texts: list[Mapping[str, Any]]) -> Catalog:
@@ -282,7 +297,12 @@ class Catalog:
             pin = row.get("pins", {}).get(arch.name)
             if pin:
                 reference = f"{reference.split('@')[0]}@{pin}"
-            base = BaseSource(kind="pull", reference=reference)
+            mirrored = self.mirrors.rewrite(reference)
+            base = BaseSource(
+                kind="pull",
+                reference=mirrored,
+                upstream=reference if mirrored != reference else "",
+            )
         else:
             raise UsageError(f"catalog entry {name!r} needs either debian_suite or image")
         return ImageSpec(

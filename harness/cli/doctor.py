@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from harness import options
 from harness.errors import ExitCode
 from harness.options import add_options, option
 
@@ -18,18 +19,24 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
     arch = option(
         "arch", help=f"architectures to check (repeatable; default: {' and '.join(DEFAULT_ARCHES)})"
     )
-    add_options(parser.add_argument, [arch, "fix", "profile"])
+    add_options(parser.add_argument, [arch, "fix", "profile", *options.SOURCES])
     return parser
 
 
 def run(args: argparse.Namespace) -> ExitCode:
+    import os
+
     from harness import doctor
+    from harness.catalog.user import CatalogSources
+    from harness.images.registry_mirrors import parse_mirrors
 
     arches = doctor.arches_from_names(args.arch or list(DEFAULT_ARCHES))
     local = args.profile == "local"
+    mirrors = parse_mirrors(args.registry_mirror, os.environ)
+    CatalogSources(tuple(args.catalog), mirrors).load()  # a bad catalog is a usage error
     if args.fix:
         doctor.fix(arches, print, local_profile=local)
-    checks = doctor.run_checks(arches, local_profile=local)
+    checks = doctor.run_checks(arches, local_profile=local, mirrors=mirrors)
     for check in checks:
         print(check.line())
     return ExitCode.BROKEN if doctor.problems(checks) else ExitCode.HELD

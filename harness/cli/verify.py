@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import os
 from pathlib import Path
 from typing import Any
 
+from harness import options
 from harness.errors import ExitCode
 from harness.options import add_options, option
 
@@ -41,14 +41,17 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
         help="distro name (repeatable; default: every distro of the profile for the arch)",
     )
     results_dir = option("results-dir", default=DEFAULT_RESULTS)
-    add_options(parser.add_argument, ["check", "profile", arch, distro, results_dir, "cache-dir"])
+    add_options(
+        parser.add_argument,
+        ["check", "profile", arch, distro, results_dir, "cache-dir", *options.SOURCES],
+    )
     return parser
 
 
 def run(args: argparse.Namespace) -> ExitCode:
     from harness.catalog.architecture import host_machine
-    from harness.catalog.model import default_catalog
-    from harness.settings import Settings, parse_engine_option
+    from harness.catalog.user import CatalogSources
+    from harness.settings import Settings
     from harness.util.container import install_termination_handlers
     from harness.util.ownership import start_run
     from harness.util.progress import Progress
@@ -56,16 +59,18 @@ def run(args: argparse.Namespace) -> ExitCode:
     from harness.verify.session import Verification
 
     # Bad input and infrastructure trouble end in main's handler, with the error's exit code.
+    settings = Settings.from_options(
+        engines=[], registry_mirrors=args.registry_mirror, catalogs=args.catalog
+    )
     plan = make_plan(
         args.paths,
         args.check,
         args.profile,
         args.arch,
         args.distro,
-        default_catalog(),
+        CatalogSources(settings.catalogs, settings.registry_mirrors).load(),
         host_machine(),
     )
-    settings = Settings(engines=parse_engine_option([], os.environ))
     if args.cache_dir:
         settings = dataclasses.replace(settings, cache_dir=args.cache_dir)
     install_termination_handlers()

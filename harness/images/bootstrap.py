@@ -79,7 +79,9 @@ def mmdebstrap_command(
         "mmdebstrap",
         "--variant=minbase",
         f"--architectures={arch.debian}",
-        f"--include={','.join(sorted(packages))}" if packages else "--include=",
+        # mmdebstrap rejects an empty --include: a bare minbase (as the official Debian
+        # images are) gets none.
+        *([f"--include={','.join(sorted(packages))}"] if packages else []),
         # A stored mirror's Release files expire (testing suites carry Valid-Until).
         '--aptopt=Acquire::Check-Valid-Until "false"',
         # Smaller images: no documentation or man pages.

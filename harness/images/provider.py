@@ -17,6 +17,7 @@ from pathlib import Path
 from harness.catalog.model import ImageSpec
 from harness.errors import HarnessError, ImageUnavailable
 from harness.images import bootstrap
+from harness.images.registry_mirrors import pin_mismatch, served_digest
 from harness.images.trust import CONTAINER_CA_PATH, passthrough
 from harness.settings import Settings
 from harness.util.cache import Cache
@@ -34,6 +35,11 @@ class ResolvedImage:
     platform: str
     built: bool  # built by this call (False: found in the engine)
     seconds: float
+    # Pulled bases: what was pulled, the reference the catalog names when a registry mirror
+    # served it, and the digest the registry served (recorded in results.json).
+    pulled: str = ""
+    upstream: str = ""
+    digest: str = ""
 
 
 def _log_name(reference: str) -> str:
@@ -74,6 +80,13 @@ class ImageProvider:
     def _resolved(
         self, spec: ImageSpec, info: ImageInfo, *, built: bool, started: float
     ) -> ResolvedImage:
+        digest = ""
+        if spec.base.kind == "pull":
+            # A provisioned image records no registry digest; its base, still in the engine,
+            # does.
+            base = info if spec.tag == spec.base.reference else None
+            base = base or self.engine.image_info(spec.base.reference)
+            digest = served_digest(spec.base.reference, base.repo_digests) if base else ""
         return ResolvedImage(
             key=spec.key,
             reference=spec.tag,
@@ -81,6 +94,9 @@ class ImageProvider:
             platform=info.platform,
             built=built,
             seconds=round(time.monotonic() - started, 1),
+            pulled=spec.base.reference if spec.base.kind == "pull" else "",
+            upstream=spec.base.upstream,
+            digest=digest,
         )
 
     # -- base -------------------------------------------------------------------------------
@@ -91,7 +107,10 @@ class ImageProvider:
             if found is not None and found.matches(spec.arch):
                 return found
             _say(phase, spec, f"pulling {spec.base.reference}")
-            info = self.engine.pull(spec.base.reference, spec.arch)
+            info = self.engine.pull(spec.base.reference, spec.arch, mirror_of=spec.base.upstream)
+            mismatch = pin_mismatch(spec.base.reference, info.repo_digests, spec.base.upstream)
+            if mismatch:
+                raise ImageUnavailable(mismatch)
             if not info.matches(spec.arch):
                 raise ImageUnavailable(
                     f"{spec.base.reference} has no {spec.arch.oci_platform} image "

@@ -12,8 +12,9 @@ from pathlib import Path
 from typing import Any
 
 from harness.build.wheels import FAILED, BuildOutcome, BuildRequest, WheelBuilder
-from harness.catalog.model import Catalog, Distro, ImageSpec, default_catalog
+from harness.catalog.model import Catalog, Distro, ImageSpec
 from harness.catalog.samples import ExpectRule, Sample, default_samples_dir, discover
+from harness.catalog.user import CatalogSources
 from harness.errors import HarnessError, NothingToRun
 from harness.images import facts as image_facts
 from harness.images.provider import ImageProvider, ResolvedImage, describe_failure
@@ -57,7 +58,9 @@ class Session:
         self.settings = settings
         self.selection = selection
         self.results_dir = results_dir
-        self.catalog = catalog or default_catalog()
+        self.catalog = (
+            catalog or CatalogSources(settings.catalogs, settings.registry_mirrors).load()
+        )
         self.samples: list[Sample] = discover(
             samples_dir or default_samples_dir(), selection.samples
         )
@@ -399,7 +402,7 @@ class Session:
         return records.run_record(
             profile=self.selection.profile,
             selection=dataclasses.asdict(self.selection),
-            host=records.host_facts(self.settings.host, self._engines),
+            host=records.host_facts(self.settings, self._engines),
             images=prepared.images,
             builds=prepared.builds,
             distros=results.read_state_dir(self.results_dir, DISTRO_PREFIX),

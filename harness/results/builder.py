@@ -159,10 +159,10 @@ def distro_entry(
     }
 
 
-def host_facts(machine: str, engines: Mapping[str, Engine]) -> dict[str, Any]:
-    """The host a run was made on: its tools' releases and its engines (by URL, "" the
-    default one)."""
-    facts: dict[str, Any] = {"machine": machine}
+def host_facts(settings: Settings, engines: Mapping[str, Engine]) -> dict[str, Any]:
+    """The host a run was made on: its tools' releases, its engines (by URL, "" the default
+    one) and where its images came from."""
+    facts: dict[str, Any] = {"machine": settings.host}
     for tool in HOST_TOOLS:
         facts[tool] = installed_version(tool) or ""
     # Every host-side distribution the run imported, so a gate can tell two runs made with
@@ -178,6 +178,10 @@ def host_facts(machine: str, engines: Mapping[str, Engine]) -> dict[str, Any]:
             "version": version.get("Version"),
             "api": version.get("ApiVersion"),
         }
+    # Where pulled images came from and which rows were the user's: the run is only
+    # comparable with one made from the same sources.
+    facts["registry_mirrors"] = settings.registry_mirrors.to_json()
+    facts["catalogs"] = [str(path.resolve()) for path in settings.catalogs]
     return facts
 
 

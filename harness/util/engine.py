@@ -36,6 +36,8 @@ class ImageInfo:
     architecture: str
     variant: str | None
     labels: Mapping[str, str] = field(default_factory=dict)
+    # "repo@sha256:..." per registry the image was pulled from (empty for a local build)
+    repo_digests: tuple[str, ...] = ()
 
     @property
     def platform(self) -> str:
@@ -116,14 +118,27 @@ class Engine:
             architecture=attrs.get("Architecture", ""),
             variant=attrs.get("Variant") or None,
             labels=(attrs.get("Config") or {}).get("Labels") or {},
+            repo_digests=tuple(attrs.get("RepoDigests") or ()),
         )
 
-    def pull(self, reference: str, arch: Arch) -> ImageInfo:
+    def pull(self, reference: str, arch: Arch, *, mirror_of: str = "") -> ImageInfo:
+        """Pull `reference` for `arch`; `mirror_of` names the upstream reference a registry
+        mirror stands in for, so that a failure names both."""
+        source = f"{reference} (mirror of {mirror_of})" if mirror_of else reference
         try:
-            self.client.api.pull(reference, platform=arch.oci_platform)
+            # Streamed: the engine reports some failures (a layer it cannot fetch) inside a
+            # pull that started with 200, as an "error" record.
+            for record in self.client.api.pull(
+                reference, platform=arch.oci_platform, stream=True, decode=True
+            ):
+                if isinstance(record, dict) and record.get("error"):
+                    raise ImageUnavailable(
+                        f"cannot pull {source} for {arch.oci_platform}: "
+                        + " ".join(str(record["error"]).split())[:300]
+                    )
         except ENGINE_ERRORS as exc:
             raise ImageUnavailable(
-                f"cannot pull {reference} for {arch.oci_platform}: {short_error(exc)}"
+                f"cannot pull {source} for {arch.oci_platform}: {short_error(exc)}"
             ) from exc
         info = self.image_info(reference)
         if info is None:

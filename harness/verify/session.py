@@ -334,7 +334,7 @@ class Verification:
                 "wheels": [w.filename for w in plan.wheels],
                 "check": plan.check,
             },
-            host=records.host_facts(self.settings.host, self._engines),
+            host=records.host_facts(self.settings, self._engines),
             images=self.images,
             builds={
                 s.label: {

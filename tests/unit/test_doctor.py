@@ -215,3 +215,11 @@ def test_a_mirror_that_stays_mid_sync_is_tried_three_times_then_named_with_the_f
     assert calls.read_text().count("run") == bootstrap.MIRROR_ATTEMPTS == 3
     assert "File has unexpected size" in message and "MANYLINUX_HARNESS_DEBIAN_MIRROR" in message
     assert "\n" not in message
+
+
+def test_a_bare_minbase_bootstrap_names_no_packages():
+    from harness.catalog.architecture import get_arch
+    from harness.images.bootstrap import mmdebstrap_command
+
+    command = mmdebstrap_command("bookworm", get_arch("x86_64"), (), "http://m/debian", Path("o"))
+    assert not any(arg.startswith("--include") for arg in command)

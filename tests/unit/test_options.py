@@ -68,3 +68,33 @@ def test_the_plugin_registers_the_matrix_options(pytestconfig: pytest.Config) ->
             assert (
                 pytestconfig.getoption(OPTIONS[name].dest) == OPTIONS[name].arguments()["default"]
             )
+
+
+@pytest.mark.parametrize("command", [["run"], ["doctor"], ["verify", "w.whl"]])
+def test_every_command_that_resolves_images_takes_their_sources(command: list[str]) -> None:
+    from harness.cli import dispatch
+
+    args = dispatch.build_parser().parse_args(
+        [*command, "--registry-mirror", "quay.io=m.example/quay", "--catalog", "team.toml"]
+    )
+    assert args.registry_mirror == ["quay.io=m.example/quay"]
+    assert args.catalog == [Path("team.toml")]
+    assert set(options.SOURCES) <= set(options.MATRIX)  # and the plugin, through run
+
+
+def test_settings_from_options_read_the_variables_and_options_win() -> None:
+    from harness.settings import Settings
+
+    settings = Settings.from_options(
+        engines=[],
+        registry_mirrors=["quay.io=m.example/quay"],
+        catalogs=[Path("team.toml")],
+        environ={
+            "MANYLINUX_HARNESS_REGISTRY_MIRRORS": "quay.io=old.example docker.io=hub.example/h"
+        },
+    )
+    assert settings.registry_mirrors.to_json() == {
+        "quay.io": "m.example/quay",
+        "docker.io": "hub.example/h",
+    }
+    assert settings.catalogs == (Path("team.toml"),)

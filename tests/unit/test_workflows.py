@@ -64,7 +64,9 @@ TOX_POLICY = {
     "manylinux2010": "2010",
     "manylinux2014": "2014",
     "manylinux_2_28": "2_28",
+    "manylinux_2_31": "2_31",
     "manylinux_2_34": "2_34",
+    "manylinux_2_35": "2_35",
     "manylinux_2_39": "2_39",
     "musllinux_1_2": "musllinux_1_2",
 }
@@ -140,7 +142,8 @@ def test_tox_environment_expansion() -> None:
     envs = tox_environments()
     assert {"tests", "lint", "x86_64-local", "riscv64-local"} <= envs
     assert {"x86_64-1", "aarch64-2014", "riscv64-2_39", "armv7l-musllinux_1_2"} <= envs
-    assert "x86_64-2_31" not in envs and "aarch64" not in envs
+    assert {"armv7l-2_31", "armv7l-2_35"} <= envs  # the armv7l manylinux images
+    assert "x86_64-2_36" not in envs and "aarch64" not in envs
 
 
 def test_every_workflow_parses(workflows: dict[str, dict[str, Any]]) -> None:
@@ -206,7 +209,7 @@ def test_nightly_matrix_is_exactly_the_catalog(workflows: dict[str, dict[str, An
     pairs = [(leg["arch"], leg["policy"]) for leg in legs]
     assert len(pairs) == len(set(pairs))
     assert set(pairs) == _catalog_legs()
-    assert len(pairs) == 28
+    assert len(pairs) == 30
     job = workflows["nightly.yml"]["jobs"]["leg"]
     assert job["strategy"]["fail-fast"] is False
     assert job["runs-on"] == "${{ matrix.runner }}"

@@ -19,7 +19,9 @@ BUILD_IMAGE_ARCHES = {
     "manylinux2010": {"x86_64", "i686"},
     "manylinux2014": {"x86_64", "i686", "aarch64", "ppc64le", "s390x"},
     "manylinux_2_28": {"x86_64", "i686", "aarch64", "ppc64le", "s390x"},
+    "manylinux_2_31": {"armv7l"},  # the only manylinux images for armv7l
     "manylinux_2_34": {"x86_64", "i686", "aarch64", "ppc64le", "s390x"},
+    "manylinux_2_35": {"armv7l"},
     "manylinux_2_39": {"aarch64", "riscv64"},
     "musllinux_1_2": {"x86_64", "i686", "aarch64", "ppc64le", "s390x", "armv7l", "riscv64"},
 }
@@ -40,12 +42,18 @@ PORTABLE = {
     "debian-10",
     "fedora-30",
     "opensuse-leap-15.6",
+    "rockylinux-8",
+    "ubi-8",
 }
 
 AARCH64_DISTROS = [
     "centos-7",
     "almalinux-8",
     "almalinux-9",
+    "rockylinux-8",
+    "ubi-8",
+    "ubi-9",
+    "ubi-10",
     "amazonlinux-2",
     "amazonlinux-2023",
     "ubuntu-14.04",
@@ -148,7 +156,7 @@ def test_build_image_references_resolve_per_arch() -> None:
     (aarch64,) = default_catalog().build_images("official", ["aarch64"], ["manylinux2014"])
     assert aarch64.image.tag == "quay.io/pypa/manylinux2014_aarch64"
     assert aarch64.policy == "manylinux_2_17"
-    (armv7l,) = default_catalog().build_images("official", ["armv7l"])
+    (armv7l,) = default_catalog().build_images("official", ["armv7l"], ["musllinux_1_2"])
     assert armv7l.image.tag == "quay.io/pypa/musllinux_1_2_armv7l"
     assert armv7l.policy == "musllinux_1_2"
     (legacy,) = default_catalog().build_images("official", ["i686"], ["manylinux1"])
@@ -226,6 +234,10 @@ def test_the_required_distros_are_catalogued() -> None:
         "centos-7",
         "almalinux-8",
         "almalinux-9",
+        "rockylinux-8",
+        "ubi-8",
+        "ubi-9",
+        "ubi-10",
         "amazonlinux-2",
         "amazonlinux-2023",
         "ubuntu-14.04",
@@ -267,6 +279,11 @@ def test_distro_arches_where_the_images_exist() -> None:
     assert rows["ubuntu-14.04"] == {"x86_64", "i686", "aarch64", "ppc64le", "armv7l"}
     assert rows["ubuntu-24.04"] == {"x86_64", "aarch64", "ppc64le", "s390x", "armv7l", "riscv64"}
     assert "riscv64" in rows["debian-13"] and "riscv64" not in rows["debian-12"]
+    # What the multi-arch debian tags still carry (docker-library/official-images).
+    assert rows["debian-11"] == {"x86_64", "i686", "aarch64", "armv7l"}
+    assert "s390x" not in rows["debian-12"] and "ppc64le" in rows["debian-12"]
+    assert rows["opensuse-leap-15.6"] == {"x86_64", "aarch64"}
+    assert "s390x" not in rows["opensuse-leap-16.0"]
     assert "i686" not in rows["ubuntu-20.04"]  # Ubuntu stopped i386 images after 18.04
 
 
@@ -289,7 +306,7 @@ def test_every_recipe_used_exists_and_the_family_recipe_is_used() -> None:
     [
         ("debian-12", "x86_64", APT),
         ("almalinux-9", "ppc64le", DNF),
-        ("opensuse-leap-16.0", "s390x", ZYPPER),
+        ("opensuse-leap-16.0", "ppc64le", ZYPPER),
         ("alpine-3.23", "riscv64", APK),
     ],
 )

@@ -26,6 +26,8 @@ def test_every_matrix_option_reaches_the_plugin(tmp_path: Path) -> None:
         "--arch", "aarch64", "--arch", "x86_64", "--distro", "debian-trixie",
         "--pip", "19.3", "--candidate-image", "2_28:x86_64=img",
         "--cache-dir", str(tmp_path / "cache"), "--results-dir", str(tmp_path / "res"),
+        "--registry-mirror", "quay.io=mirror.example/quay",
+        "--catalog", str(tmp_path / "team.toml"),
         "-j", "3", "--", "-x",
     )  # fmt: skip
     argv = run_command.pytest_arguments(args)
@@ -34,6 +36,8 @@ def test_every_matrix_option_reaches_the_plugin(tmp_path: Path) -> None:
     assert ("--pip", "19.3") in pairs and ("--candidate-image", "2_28:x86_64=img") in pairs
     assert ("--cache-dir", str(tmp_path / "cache")) in pairs
     assert ("--results-dir", str(tmp_path / "res")) in pairs
+    assert ("--registry-mirror", "quay.io=mirror.example/quay") in pairs
+    assert ("--catalog", str((tmp_path / "team.toml").resolve())) in pairs
     assert ("--prepare-jobs", "3") in pairs and ("-n", "3") in pairs
     assert ("--profile", "local") in pairs
     assert "--baseline" not in argv and "--jobs" not in argv

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from harness import __version__
 from harness.catalog.samples import ExpectRule
 from harness.errors import ExitCode
+from harness.images.registry_mirrors import parse_mirrors
 from harness.judge.expectation import Expectation
 from harness.judge.verdict import Verdict, decide
 from harness.probe.observation import Observation
 from harness.results import builder as records
 from harness.results import record as results
+from harness.settings import Settings
 
 PLACE = records.CellPlace("k", "t", "row", "x86_64", "debian-bookworm", "distro", "default")
 INSPECTIONS: dict[str, dict[str, Any]] = {
@@ -73,10 +76,23 @@ def test_host_facts_carry_every_tool_and_the_engines_that_answer() -> None:
         "": FakeEngine({"Version": "27.0", "ApiVersion": "1.47"}),
         "ssh://x": FakeEngine(None),
     }
-    facts = records.host_facts("x86_64", engines)  # type: ignore[arg-type]
+    facts = records.host_facts(Settings(host="x86_64"), engines)  # type: ignore[arg-type]
     assert list(facts)[:4] == ["machine", "cibuildwheel", "auditwheel", "packaging"]
+    assert facts["machine"] == "x86_64"
     assert facts["engines"] == {"default": {"version": "27.0", "api": "1.47"}}
     assert results.HOST_DEPENDENCIES in facts
+    assert facts["registry_mirrors"] == {} and facts["catalogs"] == []
+
+
+def test_host_facts_record_the_image_sources(tmp_path: Path) -> None:
+    settings = Settings(
+        host="x86_64",
+        registry_mirrors=parse_mirrors(["quay.io=http://127.0.0.1:5000/quay"]),
+        catalogs=(tmp_path / "team.toml",),
+    )
+    facts = records.host_facts(settings, {})
+    assert facts["registry_mirrors"] == {"quay.io": "http://127.0.0.1:5000/quay"}
+    assert facts["catalogs"] == [str((tmp_path / "team.toml").resolve())]
 
 
 def test_run_records_carry_the_one_harness_version() -> None:
