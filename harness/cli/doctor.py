@@ -26,7 +26,7 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
 def run(args: argparse.Namespace) -> ExitCode:
     import os
 
-    from harness import doctor
+    from harness import doctor, host_setup
     from harness.catalog.user import CatalogSources
     from harness.images.registry_mirrors import parse_mirrors
 
@@ -35,7 +35,7 @@ def run(args: argparse.Namespace) -> ExitCode:
     mirrors = parse_mirrors(args.registry_mirror, os.environ)
     CatalogSources(tuple(args.catalog), mirrors).load()  # a bad catalog is a usage error
     if args.fix:
-        doctor.fix(arches, print, local_profile=local)
+        host_setup.fix(arches, print, local_profile=local)
     checks = doctor.run_checks(arches, local_profile=local, mirrors=mirrors)
     for check in checks:
         print(check.line())

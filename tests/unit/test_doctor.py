@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from harness import doctor
+from harness import doctor, host_setup
 from harness.catalog.architecture import get_arch
 from harness.images import bootstrap
 from harness.images.trust import CONTAINER_CA_PATH, passthrough
@@ -39,7 +39,7 @@ def test_emulation_lines() -> None:
 
 def test_packages_to_install_is_idempotent() -> None:
     arches = [get_arch("x86_64"), get_arch("aarch64")]
-    fresh = doctor.packages_to_install(arches, "x86_64", set())
+    fresh = host_setup.packages_to_install(arches, "x86_64", set())
     assert fresh == ["docker.io", "qemu-user-static", "binfmt-support", "mmdebstrap", "arch-test"]
     everything = {
         "dockerd",
@@ -49,9 +49,9 @@ def test_packages_to_install_is_idempotent() -> None:
         "mmdebstrap",
         "arch-test",
     }
-    assert doctor.packages_to_install(arches, "x86_64", everything) == []
+    assert host_setup.packages_to_install(arches, "x86_64", everything) == []
     assert (
-        doctor.packages_to_install(
+        host_setup.packages_to_install(
             [get_arch("x86_64")], "x86_64", {"dockerd", "docker"}, local_profile=False
         )
         == []
