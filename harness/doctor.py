@@ -24,8 +24,6 @@ from harness.util.cache import default_cache_dir
 from harness.util.engine import Engine
 
 BINFMT_DIR = Path("/proc/sys/fs/binfmt_misc")
-DOCKER_SOCKET = Path("/var/run/docker.sock")
-DOCKERD_LOG = Path("/var/log/dockerd.log")
 MIN_FREE_GIB = 20
 
 

@@ -15,6 +15,9 @@ from harness.doctor import BINFMT_DIR, DOCKERD_LOG, read_binfmt
 from harness.errors import EngineUnavailable
 from harness.util.engine import Engine
 
+DOCKER_SOCKET = Path("/var/run/docker.sock")
+DOCKERD_LOG = Path("/var/log/dockerd.log")
+
 
 def packages_to_install(
     arches: Sequence[Arch], machine: str, have: set[str], local_profile: bool = True
