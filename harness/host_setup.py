@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from harness.catalog.architecture import Arch, host_machine
-from harness.doctor import BINFMT_DIR, DOCKERD_LOG, read_binfmt
+from harness.doctor import BINFMT_DIR, read_binfmt
 from harness.errors import EngineUnavailable
 from harness.util.engine import Engine
 
