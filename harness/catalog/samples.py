@@ -36,6 +36,7 @@ _RULE_CONDITIONS = (
     "distro_glibcxx",
     "distro_lacks",
     "distro_lacks_needed",
+    "distro_lacks_whitelisted",
     "requires_beyond_distro",
     "order",
     "dlopen",

@@ -28,7 +28,10 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
 def run(args: argparse.Namespace, today: _dt.date | None = None) -> ExitCode:
     from harness.catalog.architecture import get_arch
     from harness.catalog.model import default_catalog
-    from harness.explain.policy_change import explain, find_results, render_markdown, render_text
+    from harness.explain.download_shares import shipped
+    from harness.explain.policy_change import explain, find_results
+    from harness.explain.reference_distros import reference_distros
+    from harness.explain.render import render_markdown, render_text
     from harness.judge.installers import tag_families
     from harness.results import record as results
     from harness.util.provenance import installed_version
@@ -49,6 +52,8 @@ def run(args: argparse.Namespace, today: _dt.date | None = None) -> ExitCode:
         today=today,
         results=display_path(path) if path is not None else "",
         auditwheel_version=installed_version("auditwheel") or "",
+        reference=reference_distros(),
+        shares=shipped(),
     )
     render = render_markdown if args.format == "markdown" else render_text
     print(render(expl), end="")

@@ -7,7 +7,8 @@ through harness.judge.policy). Costs: the catalogued distros whose glibc is belo
 with their end of life, and the oldest pip that knows the new tag (installers.toml). A run's
 cells, when given, add what was observed.
 
-`explain` and the renderers are pure; `run` does the file reading.
+`explain` is pure (its data: harness.explain.model; its output: harness.explain.render);
+harness.cli.explain does the file reading.
 """
 
 from __future__ import annotations
@@ -17,125 +18,36 @@ import datetime as _dt
 import re
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 from harness.errors import UsageError
-from harness.probe.facts import TOOLCHAIN, version_tuple
+from harness.explain.model import (
+    TOOLS,
+    DistroReach,
+    Evidence,
+    Explanation,
+    OfferRow,
+    PolicySide,
+    SwitchShares,
+    Tool,
+)
+from harness.probe.facts import version_tuple
 
-# harness.judge.policy, harness.catalog.model and harness.judge.expectation load auditwheel's policy data; they
-# are imported where used, so that `register` (run for every command line) stays cheap.
+# harness.judge.policy, harness.catalog.model and harness.judge.expectation load auditwheel's
+# policy data; they are imported where used, so that `register` (run for every command line)
+# stays cheap.
 if TYPE_CHECKING:
     from harness.catalog.model import BuildImage, Catalog
+    from harness.explain.download_shares import DownloadShares
+    from harness.explain.reference_distros import ReferenceDistro
     from harness.judge.installers import TagFamily
     from harness.judge.policy import PolicyInfo
     from harness.results.record import RunRecord
 
-Source = Literal["measured", "catalog", "not measured"]
-
-# Toolchain rows (harness.probe.facts.TOOLCHAIN), and the keys a build image's measured facts may
-# carry for each ("gxx" for g++ has been read since explain was written: kept, so that no
-# record reads differently).
-_FACT_ALIASES = {"g++": ("gxx",)}
-TOOLS: tuple[tuple[str, tuple[str, ...]], ...] = tuple(
-    (name, (name, *_FACT_ALIASES.get(name, ()))) for name in TOOLCHAIN
-)
-
 # auditwheel lists non-numeric symbol versions too (CXXABI_FLOAT128, CXXABI_TM_1): they are
 # not ceilings, and version_tuple would read "FLOAT128" as 128.
 _NUMERIC_VERSION = re.compile(r"^\d+(\.\d+)*$")
-
-
-# -- plain data --------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Tool:
-    name: str  # "gcc", "binutils", ...
-    version: str  # "" when unknown
-    source: Source
-
-
-@dataclass(frozen=True)
-class PolicySide:
-    """One end of the switch."""
-
-    name: str  # canonical, e.g. "manylinux_2_17"
-    label: str  # as a packager knows it, e.g. "manylinux2014 (manylinux_2_17)"
-    glibc: tuple[int, int]
-    ceilings: tuple[tuple[str, str], ...]  # symbol-version family -> newest allowed ("" none)
-    min_pip: str  # oldest pip that installs a wheel of this policy ("" unknown)
-    pip_family: str  # the tag family that pip version introduced, e.g. "manylinux2014"
-    build_image: str  # the catalog's image reference ("" when the catalog has none)
-    toolchain: tuple[Tool, ...]  # empty when the catalog has no build image for it
-
-    @property
-    def glibc_text(self) -> str:
-        return f"{self.glibc[0]}.{self.glibc[1]}"
-
-    def ceiling(self, family: str) -> str:
-        return dict(self.ceilings).get(family, "")
-
-    def tool(self, name: str) -> Tool | None:
-        return next((t for t in self.toolchain if t.name == name), None)
-
-
-@dataclass(frozen=True)
-class DistroReach:
-    name: str
-    description: str
-    glibc: str  # "" unknown, "none" for a libc other than glibc (musl)
-    glibc_source: Source
-    eol: str  # ISO date, "" when the catalog has none
-    eol_past: bool | None  # None: no (parsable) date
-    pip_version: str = ""  # the distro's own pip, when measured
-    pip_too_old: bool = False  # its own pip predates the new policy's minimum pip
-
-
-@dataclass(frozen=True)
-class Evidence:
-    """Cells of one distro whose wheels all came from one policy's build image."""
-
-    distro: str
-    policy: str  # canonical
-    ok: int
-    refused: int  # pip refused the wheel
-    other: int  # accepted but broken, or the harness could not tell
-
-    @property
-    def total(self) -> int:
-        return self.ok + self.refused + self.other
-
-
-@dataclass(frozen=True)
-class Explanation:
-    old: PolicySide
-    new: PolicySide
-    profile: str
-    arch: str
-    today: _dt.date
-    lost: tuple[DistroReach, ...]  # glibc in [old floor, new floor): no longer installs
-    regained: tuple[DistroReach, ...]  # glibc in [new floor, old floor): a move down reaches
-    kept: tuple[DistroReach, ...]  # installs under both
-    out_of_reach: tuple[DistroReach, ...]  # installs under neither (older glibc, or musl)
-    unknown: tuple[DistroReach, ...]  # glibc neither measured nor declared
-    whitelist_added: tuple[str, ...]  # sonames the new policy lets a wheel leave to the system
-    whitelist_removed: tuple[str, ...]  # sonames the new policy wants bundled
-    evidence: tuple[Evidence, ...]
-    results: str  # where the evidence and measured facts came from ("" none)
-    auditwheel_version: str = ""  # whose policy data the floors and ceilings are
-    notes: tuple[str, ...] = ()
-
-    @property
-    def families(self) -> tuple[str, ...]:
-        """Symbol-version families of either side, in auditwheel's order."""
-        seen = dict.fromkeys(f for f, _ in (*self.old.ceilings, *self.new.ceilings))
-        return tuple(seen)
-
-    @property
-    def toolchain_measured(self) -> bool:
-        return any(t.source == "measured" for t in (*self.old.toolchain, *self.new.toolchain))
 
 
 # -- pure logic --------------------------------------------------------------------------------
@@ -153,12 +65,17 @@ def explain(
     today: _dt.date | None = None,
     results: str = "",
     auditwheel_version: str = "",
+    reference: Sequence[ReferenceDistro] = (),
+    shares: DownloadShares | None = None,
 ) -> Explanation:
     """What moving a project's wheels from policy `old` to policy `new` changes.
 
     `record`: a run whose measured facts and cells are used when it is of `profile`.
     `installers`: the pip tag families (harness.judge.installers.tag_families()).
     `results`: how to name the record's file in the output.
+    `reference`: data rows (harness.explain.reference_distros), grouped like the catalog's
+    distros.
+    `shares`: download counts (harness.explain.download_shares.shipped()).
     """
     from harness.catalog.architecture import get_arch
     from harness.judge import policy as policy_mod
@@ -201,9 +118,19 @@ def explain(
 
     groups: dict[str, list[DistroReach]] = {k: [] for k in ("lost", "regained", "kept", "out", "?")}
     new_pip = version_tuple(new_side.min_pip)
+    reaches = []
+    offers = []
     for distro in catalog.distros(profile, [arch]):
         facts = _distro_facts(record, distro.key)
-        reach = _reach(distro.name, distro.description, distro.eol, distro.expected_glibc, facts)
+        reaches.append(
+            _reach(distro.name, distro.description, distro.eol, distro.expected_glibc, facts)
+        )
+        if facts is not None and facts.get("sonames"):  # libraries measured: offers known
+            offers.append(_offer_row(distro.name, facts, old_policy, new_policy))
+    reaches += [
+        DistroReach(r.name, r.note, r.glibc, "data", r.eol, None, runnable=False) for r in reference
+    ]
+    for reach in reaches:
         reach = _with_eol(reach, today)
         glibc = version_tuple(reach.glibc)
         if not reach.glibc:
@@ -242,6 +169,28 @@ def explain(
         results=results if record is not None else "",
         auditwheel_version=auditwheel_version,
         notes=tuple(notes),
+        offers=tuple(offers),
+        shares=_switch_shares(shares, old_side, new_side) if shares is not None else None,
+    )
+
+
+def _offer_row(name: str, facts: Mapping[str, Any], old: PolicyInfo, new: PolicyInfo) -> OfferRow:
+    from harness.judge.distro_offer import offer
+    from harness.probe.facts import DistroFacts
+
+    measured = DistroFacts.from_json(dict(facts))
+    return OfferRow(name, offer(name, measured, old), offer(name, measured, new))
+
+
+def _switch_shares(shares: DownloadShares, old: PolicySide, new: PolicySide) -> SwitchShares:
+    low, high = sorted((old.glibc, new.glibc))
+    return SwitchShares(
+        source=shares.source,
+        below_old=shares.glibc_below(old.glibc),
+        below_new=shares.glibc_below(new.glibc),
+        between=shares.glibc_between(low, high),
+        pip_old=shares.pip_at_least(old.min_pip or "0"),
+        pip_new=shares.pip_at_least(new.min_pip or "0"),
     )
 
 
@@ -377,7 +326,9 @@ def _evidence(record: RunRecord, arch: str, policies: Sequence[str]) -> tuple[Ev
             outcome = "refused"
         else:
             outcome = "other"
-        counts.setdefault((cell.distro, next(iter(built_in))), Counter())[outcome] += 1
+        tally = counts.setdefault((cell.distro, next(iter(built_in))), Counter())
+        tally[outcome] += 1
+        tally["distro_caused"] += bool(cell.distro_cause)
 
     def glibc_of(distro: str) -> tuple[int, ...]:
         facts = _distro_facts(record, f"{distro}-{arch}") or {}
@@ -388,215 +339,17 @@ def _evidence(record: RunRecord, arch: str, policies: Sequence[str]) -> tuple[Ev
         for pol in policies:
             found = counts.get((distro, pol))
             if found:
-                rows.append(Evidence(distro, pol, found["ok"], found["refused"], found["other"]))
+                rows.append(
+                    Evidence(
+                        distro,
+                        pol,
+                        found["ok"],
+                        found["refused"],
+                        found["other"],
+                        found["distro_caused"],
+                    )
+                )
     return tuple(rows)
-
-
-# -- rendering ---------------------------------------------------------------------------------
-
-
-def _headline(expl: Explanation) -> str:
-    old, new = expl.old, expl.new
-    direction = "raises" if new.glibc > old.glibc else "lowers"
-    return (
-        f"{old.label} -> {new.label} ({expl.profile} profile, {expl.arch}): "
-        f"{direction} the glibc floor from {old.glibc_text} to {new.glibc_text}"
-    )
-
-
-def _tool_text(tool: Tool | None) -> str:
-    if tool is None:
-        return "no build image"
-    if tool.source == "not measured":
-        return "not measured"
-    return f"{tool.version} ({tool.source})"
-
-
-def _reach_glibc(reach: DistroReach) -> str:
-    if reach.glibc == "none":
-        return f"no glibc ({reach.glibc_source})"
-    return f"glibc {reach.glibc} ({reach.glibc_source})" if reach.glibc else "glibc unknown"
-
-
-def _eol_text(reach: DistroReach) -> str:
-    if not reach.eol:
-        return "EOL unknown"
-    if reach.eol_past is None:
-        return f"EOL {reach.eol}"
-    return f"EOL {reach.eol} ({'past' if reach.eol_past else 'supported'})"
-
-
-def _lost_summary(expl: Explanation) -> str:
-    past = sum(1 for r in expl.lost if r.eol_past)
-    if not expl.lost:
-        return f"no catalogued {expl.arch} distro is lost"
-    return (
-        f"{len(expl.lost)} catalogued distro(s) can no longer install the wheel "
-        f"(glibc below {expl.new.glibc_text}), {past} of them already past end of life"
-    )
-
-
-def _comparison_rows(expl: Explanation) -> list[tuple[str, str, str]]:
-    """(what, old, new) rows shared by both renderers."""
-    old, new = expl.old, expl.new
-    rows = [("build image", old.build_image or "none", new.build_image or "none")]
-    rows += [(name, _tool_text(old.tool(name)), _tool_text(new.tool(name))) for name, _ in TOOLS]
-    rows.append(("glibc floor", old.glibc_text, new.glibc_text))
-    rows += [
-        (f"{family} ceiling", old.ceiling(family) or "none", new.ceiling(family) or "none")
-        for family in expl.families
-    ]
-    rows.append(
-        (
-            "minimum pip",
-            f"{old.min_pip} ({old.pip_family} tags)" if old.min_pip else "unknown",
-            f"{new.min_pip} ({new.pip_family} tags)" if new.min_pip else "unknown",
-        )
-    )
-    return rows
-
-
-def _whitelist_lines(expl: Explanation) -> list[str]:
-    lines = []
-    if expl.whitelist_added:
-        lines.append(
-            f"may now leave to the system (no longer bundled): {', '.join(expl.whitelist_added)}"
-        )
-    if expl.whitelist_removed:
-        lines.append(f"must now bundle: {', '.join(expl.whitelist_removed)}")
-    return lines
-
-
-def _kept_text(expl: Explanation) -> str:
-    parts = []
-    for reach in expl.kept:
-        if reach.pip_too_old:
-            parts.append(
-                f"{reach.name} (its pip {reach.pip_version} predates {expl.new.min_pip}: "
-                "upgrade pip first)"
-            )
-        else:
-            parts.append(reach.name)
-    return ", ".join(parts) or "none"
-
-
-def _short_list(items: Sequence[DistroReach]) -> str:
-    return ", ".join(
-        f"{r.name} ({'no glibc' if r.glibc == 'none' else f'glibc {r.glibc}'})" for r in items
-    )
-
-
-# Why a newer image's wheels may still install on a lost distro: auditwheel tags a wheel with
-# the oldest policy its symbols allow, not with the build image's.
-EVIDENCE_LEGEND = (
-    "ok: installed and worked; refused: pip refused the wheel; other: accepted but broke, or "
-    "the harness could not tell. A wheel built in a newer image still installs where auditwheel "
-    "could tag it with an older policy."
-)
-
-
-def _evidence_table(expl: Explanation) -> tuple[list[str], list[list[str]]]:
-    """Header and rows: one row per distro, one column per policy ("ok/refused/other")."""
-    header = ["distro", expl.old.label, expl.new.label]
-    by_distro: dict[str, dict[str, Evidence]] = {}
-    for evidence in expl.evidence:
-        by_distro.setdefault(evidence.distro, {})[evidence.policy] = evidence
-    rows = []
-    for distro, found in by_distro.items():
-        cells = []
-        for pol in (expl.old.name, expl.new.name):
-            ev = found.get(pol)
-            cells.append(f"{ev.ok} ok / {ev.refused} refused / {ev.other} other" if ev else "-")
-        rows.append([distro, *cells])
-    return header, rows
-
-
-def _aligned(rows: Sequence[Sequence[str]], indent: str = "  ") -> list[str]:
-    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    return [
-        indent + "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip()
-        for row in rows
-    ]
-
-
-def render_text(expl: Explanation) -> str:
-    lines = [_headline(expl), ""]
-    source = f"auditwheel {expl.auditwheel_version}" if expl.auditwheel_version else "auditwheel"
-    measured = "" if expl.toolchain_measured else "; toolchain not measured by any run"
-    lines.append(f"What you gain (build image toolchain; policy data from {source}{measured}):")
-    lines += _aligned([("", expl.old.label, expl.new.label), *_comparison_rows(expl)])
-    lines += [f"  {line}" for line in _whitelist_lines(expl)]
-    lines += ["", f"What you give up: {_lost_summary(expl)}"]
-    lines += _aligned(
-        [(r.name, _reach_glibc(r), _eol_text(r), r.description) for r in expl.lost] or [("(none)",)]
-    )
-    if expl.regained:
-        lines += ["", f"Newly reachable (glibc below {expl.old.glibc_text}):"]
-        lines += _aligned([(r.name, _reach_glibc(r), _eol_text(r)) for r in expl.regained])
-    lines += ["", f"Still served: {_kept_text(expl)}"]
-    if expl.out_of_reach:
-        lines.append(f"Out of reach either way: {_short_list(expl.out_of_reach)}")
-    if expl.unknown:
-        lines.append(f"glibc unknown: {', '.join(r.name for r in expl.unknown)}")
-    if expl.evidence:
-        lines += [
-            "",
-            f"Observed in {expl.results or 'the results'} ({expl.arch} cells whose wheels all "
-            "came from one of these build images):",
-        ]
-        header, rows = _evidence_table(expl)
-        lines += _aligned([header, *rows])
-        lines.append(f"  {EVIDENCE_LEGEND}")
-    if expl.notes:
-        lines += ["", *(f"note: {note}" for note in expl.notes)]
-    return "\n".join(lines).rstrip() + "\n"
-
-
-def _md_row(cells: Sequence[str]) -> str:
-    return "| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |"
-
-
-def _md_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
-    return [_md_row(header), "|" + "---|" * len(header), *(_md_row(r) for r in rows), ""]
-
-
-def render_markdown(expl: Explanation) -> str:
-    lines = [f"## {_headline(expl)}", ""]
-    source = f"auditwheel {expl.auditwheel_version}" if expl.auditwheel_version else "auditwheel"
-    lines += ["### What you gain", "", f"Policy floors and ceilings from {source}.", ""]
-    lines += _md_table(["", expl.old.label, expl.new.label], _comparison_rows(expl))
-    lines += [f"- {line}" for line in _whitelist_lines(expl)]
-    lines += ["", "### What you give up", "", f"{_lost_summary(expl)}.", ""]
-    if expl.lost:
-        lines += _md_table(
-            ["distro", "glibc", "end of life", "description"],
-            [(r.name, _reach_glibc(r), _eol_text(r), r.description) for r in expl.lost],
-        )
-    if expl.regained:
-        lines += [f"Newly reachable (glibc below {expl.old.glibc_text}):", ""]
-        lines += _md_table(
-            ["distro", "glibc", "end of life"],
-            [(r.name, _reach_glibc(r), _eol_text(r)) for r in expl.regained],
-        )
-    lines.append(f"- Still served: {_kept_text(expl)}")
-    if expl.out_of_reach:
-        lines.append(f"- Out of reach either way: {_short_list(expl.out_of_reach)}")
-    if expl.unknown:
-        lines.append(f"- glibc unknown: {', '.join(r.name for r in expl.unknown)}")
-    if expl.evidence:
-        lines += [
-            "",
-            "### Observed",
-            "",
-            f"From `{expl.results or 'the results'}`: {expl.arch} cells whose wheels all came "
-            "from one of these build images.",
-            "",
-        ]
-        header, rows = _evidence_table(expl)
-        lines += [*_md_table(header, rows), EVIDENCE_LEGEND]
-    if expl.notes:
-        lines += ["", *(f"> {note}" for note in expl.notes)]
-    return "\n".join(lines).rstrip() + "\n"
 
 
 def find_results(base: Path, profile: str, arch: str) -> Path | None:

@@ -148,6 +148,9 @@ class CellContext:
     # symbol-version family -> newest version the cell's wheels need from the system
     wheel_needs: Mapping[str, str] = field(default_factory=dict)
     wheel_external: tuple[str, ...] = ()  # sonames the cell's wheels leave to the system
+    # of those, the ones their claimed policy whitelists and this distro lacks
+    # (harness.judge.distro_offer.lacking): where the distro, not the wheel, breaks the claim
+    whitelisted_lacking: tuple[str, ...] = ()
     order: str = "given"
     dlopen: str = "default"
 
@@ -205,6 +208,8 @@ def rule_matches(conditions: Mapping[str, Any], ctx: CellContext) -> bool:
         if key == "distro_lacks_needed" and bool(value) != any(
             not ctx.facts.has_library(lib) for lib in ctx.wheel_external
         ):
+            return False
+        if key == "distro_lacks_whitelisted" and bool(value) != bool(ctx.whitelisted_lacking):
             return False
         if key == "requires_beyond_distro" and not set(_as_list(value)) & ctx.beyond_distro():
             return False

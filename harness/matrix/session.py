@@ -18,7 +18,7 @@ from harness.catalog.user import CatalogSources
 from harness.errors import HarnessError, NothingToRun
 from harness.images import facts as image_facts
 from harness.images.provider import ImageProvider, ResolvedImage, describe_failure
-from harness.judge import installers
+from harness.judge import distro_offer, installers
 from harness.judge.expectation import CellContext, WheelClaim, declared_rule, expect_install
 from harness.judge.verdict import Verdict, decide
 from harness.matrix.plan import Cell, Plan, Selection, make_plan
@@ -329,7 +329,9 @@ class Session:
             claims = [WheelClaim.from_filename(w.name) for w in wheels]
             pip = installers.expected_pip(cell.installer, facts.pip_version)
             expectation = expect_install(claims, facts, pip)
-            expected = records.expected_of(expectation, (w.name for w in wheels), prepared.wheels)
+            expected = records.expected_of(
+                expectation, (w.name for w in wheels), prepared.wheels, (facts, cell.arch)
+            )
             observation = probe.probe(
                 ProbeRequest(
                     cell_id=safe_name(cell.test_id),
@@ -369,6 +371,7 @@ class Session:
             # Harness-level: no sample may expect otherwise.
             return records.CROSS_ARCH_REFUSAL
         first = cell.members[0]
+        lacking = records.whitelisted_lacking(expected)
         needs: dict[str, str] = {}
         external: set[str] = set()
         for wheel in wheels:
@@ -387,11 +390,17 @@ class Session:
             build_python=first.build_image.python_version,
             wheel_needs=needs,
             wheel_external=tuple(sorted(external)),
+            whitelisted_lacking=lacking,
             order=cell.order,
             dlopen=cell.dlopen,
         )
         rules = cell.combination.expect if cell.combination else first.sample.expect
-        return declared_rule(rules, ctx)
+        declared = declared_rule(rules, ctx)
+        if declared is None and lacking:
+            # Harness-level, whatever the sample: the tags claim this system, and the system
+            # lacks a library their policy promised; the claim breaks for the user all the same.
+            return ExpectRule(Verdict.VIOLATION, {}, distro_offer.cause(lacking))
+        return declared
 
     # -- assembling the record ---------------------------------------------------------------
 

@@ -34,6 +34,17 @@ MARKER = "@@MANYLINUX-HARNESS@@"
 # the harness.
 OLDEST_PYTHON = (3, 9)
 TAIL = 8000
+# The symbol-version families manylinux policies bound besides GLIBC (the C library's own
+# version), and the whitelisted library that defines each: the newest version each library
+# here defines is measured, so the host can say where a distro falls short of a policy.
+# harness.judge.distro_offer reads this table too (one list, where it is measured).
+VERSIONED_LIBRARIES = (
+    ("GLIBCXX", "libstdc++.so.6"),
+    ("CXXABI", "libstdc++.so.6"),
+    ("GCC", "libgcc_s.so.1"),
+    ("LIBATOMIC", "libatomic.so.1"),
+    ("ZLIB", "libz.so.1"),
+)
 
 RUNNER = r"""
 import importlib, json, os, runpy, sys
@@ -170,6 +181,12 @@ def facts(template, libdir):
     result["sonames"] = sorted(entries)
     result["glibcxx_max"] = newest_version(entries.get("libstdc++.so.6"), "GLIBCXX")
     result["cxxabi_max"] = newest_version(entries.get("libstdc++.so.6"), "CXXABI")
+    maxima = {}
+    for family, soname in VERSIONED_LIBRARIES:
+        newest = newest_version(entries.get(soname), family)
+        if newest:
+            maxima[family] = newest
+    result["symbol_maxima"] = maxima
 
     sys.path.insert(0, libdir)
     try:

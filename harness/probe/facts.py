@@ -44,6 +44,9 @@ class DistroFacts:
     packaging_version: str
     sonames: tuple[str, ...] = ()  # libraries the dynamic loader knows
     cxxabi_max: str | None = None
+    # symbol-version family -> newest version its library defines (GLIBCXX, CXXABI, GCC,
+    # LIBATOMIC, ZLIB: harness.probe.agent.VERSIONED_LIBRARIES); pairs, so facts stay hashable.
+    symbol_maxima: tuple[tuple[str, str], ...] = ()
     # The platform tags packaging computes for this interpreter, best first. Kept out of the
     # results file (thousands of entries); used for expectations.
     supported_tags: tuple[str, ...] = field(default=(), compare=False, repr=False)
@@ -58,7 +61,12 @@ class DistroFacts:
     @property
     def version_maxima(self) -> dict[str, str]:
         """Symbol-version families this system provides, newest version of each."""
-        found = {"GLIBC": self.glibc, "GLIBCXX": self.glibcxx_max, "CXXABI": self.cxxabi_max}
+        found = {
+            **dict(self.symbol_maxima),
+            "GLIBC": self.glibc,
+            "GLIBCXX": self.glibcxx_max,
+            "CXXABI": self.cxxabi_max,
+        }
         return {family: version for family, version in found.items() if version}
 
     @classmethod
@@ -74,6 +82,7 @@ class DistroFacts:
             packaging_version=str(data.get("packaging_version", "")),
             sonames=tuple(data.get("sonames", ())),
             cxxabi_max=data.get("cxxabi_max"),
+            symbol_maxima=tuple(sorted((data.get("symbol_maxima") or {}).items())),
             supported_tags=tuple(data.get("supported_tags", ())),
         )
 
@@ -89,6 +98,7 @@ class DistroFacts:
             "pip_version": self.pip_version,
             "packaging_version": self.packaging_version,
             "sonames": list(self.sonames),
+            "symbol_maxima": dict(self.symbol_maxima),
         }
         if with_tags:
             data["supported_tags"] = list(self.supported_tags)

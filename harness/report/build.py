@@ -4,7 +4,7 @@ Markdown and the HTML report show. Pure: RunRecord in, Report out."""
 from __future__ import annotations
 
 from harness.judge.verdict import Verdict
-from harness.report import findings
+from harness.report import findings, offers
 from harness.report.matrix import arch_sections, installer_order
 from harness.report.model import (
     VERDICT_ICONS,
@@ -19,6 +19,7 @@ from harness.results.record import RunRecord
 
 
 def build_report(record: RunRecord) -> Report:
+    offers_table, offers_absent = offers.offers(record)
     return Report(
         title=f"manylinux-harness: {record.profile} profile",
         harness_version=record.harness_version,
@@ -34,6 +35,8 @@ def build_report(record: RunRecord) -> Report:
         static_findings=findings.static_findings(record),
         build_images=findings.build_images_table(record.images),
         distros=findings.distros_table(record.distros),
+        offers=offers_table,
+        offers_absent=offers_absent,
         not_probed=findings.not_probed(record),
         not_prepared=findings.not_prepared(record),
     )

@@ -58,6 +58,7 @@ def _verdict_fields(cell: CellRecord) -> tuple[tuple[str, str], ...]:
             ("as expected", "yes" if cell.as_expected else "NO"),
             ("explanation", cell.explanation),
             ("diagnosis", cell.diagnosis),
+            ("cause", cell.distro_cause and f"{cell.distro_cause} (the distro's, not the wheel's)"),
             ("notes", "; ".join(cell.notes)),
         ]
     )

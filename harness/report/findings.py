@@ -57,6 +57,9 @@ def explained(cells: Iterable[CellRecord]) -> NoteList:
     reasons: dict[tuple[str, str, str, bool, str, str], str] = {}
     for cell in filter(_worth_a_look, cells):
         why = cell.diagnosis or cell.explanation
+        if cell.distro_cause:
+            # the distro broke the policy's promise: said first, apart from wheels' own faults
+            why = f"the distro's fault, {cell.distro_cause}: {why}"
         key = (cell.arch, cell.row, cell.verdict.value, cell.as_expected, cell.declared or "", why)
         groups[key][cell.distro] = None
         reasons[key] = str(cell.expected.get("declared_reason", "")) if cell.declared else ""

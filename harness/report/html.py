@@ -47,7 +47,8 @@ def render(report: Report) -> str:
         _filters(report.filters, report.counts.cells),
         *(_arch_section(section) for section in report.arches),
         _explained((report.differences, report.explained, report.static_findings)),
-        _facts_section((report.build_images, report.distros)),
+        _facts_section((report.build_images, report.distros, report.offers)),
+        _explained((report.offers_absent,)),
         _not_prepared(report.not_prepared),
     ]
     return (

@@ -35,9 +35,10 @@ def render(report: Report) -> str:
     blocks.append(legend_line(report))
     for notes in (report.differences, report.explained, report.static_findings):
         blocks += _note_blocks(notes)
-    for table in (report.build_images, report.distros):
+    for table in (report.build_images, report.distros, report.offers):
         if table.rows:
             blocks += [f"### {table.title}", _table(table)]
+    blocks += _note_blocks(report.offers_absent)
     for notes in (report.not_probed, report.not_prepared):
         blocks += _note_blocks(notes)
     return "\n\n".join(blocks) + "\n"

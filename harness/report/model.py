@@ -197,5 +197,7 @@ class Report:
     static_findings: NoteList
     build_images: Table
     distros: Table
+    offers: Table  # distro x policy: satisfied, or what falls short (harness.judge.distro_offer)
+    offers_absent: NoteList  # the whitelisted libraries each distro lacks
     not_probed: NoteList
     not_prepared: NoteList

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from harness import __version__
 from harness.analysis.lint import WARNING_KINDS
 from harness.catalog.samples import ExpectRule
+from harness.judge import distro_offer
 from harness.judge.expectation import Expectation
 from harness.judge.verdict import Decision, Verdict, diagnosis
 from harness.probe.facts import DistroFacts
@@ -62,11 +63,17 @@ class Measured:
 
 
 def expected_of(
-    expectation: Expectation, wheels: Iterable[str], inspections: Inspections
+    expectation: Expectation,
+    wheels: Iterable[str],
+    inspections: Inspections,
+    distro: tuple[DistroFacts, str] | None = None,
 ) -> dict[str, Any]:
     """A cell's `expected` dict: what the tags predict, and the policy problems the static
-    checks found in its wheels."""
-    return {
+    checks found in its wheels. With the distro's (facts, arch), and where the tags claim the
+    distro: the whitelisted libraries the wheels leave to the system and the distro lacks
+    (`whitelisted_lacking`, harness.judge.distro_offer), where the distro breaks the claim."""
+    wheels = list(wheels)
+    expected: dict[str, Any] = {
         "installable": expectation.installable,
         "reason": expectation.reason,
         "matching_tags": list(expectation.matching_tags),
@@ -76,6 +83,19 @@ def expected_of(
             for problem in inspections.get(wheel, {}).get("policy_problems", [])
         ],
     }
+    if distro is not None and expectation.installable:
+        facts, arch = distro
+        lacking = distro_offer.cell_lacking(
+            (inspections.get(wheel, {}) for wheel in wheels), facts, arch
+        )
+        if lacking:
+            expected["whitelisted_lacking"] = list(lacking)
+    return expected
+
+
+def whitelisted_lacking(expected: Mapping[str, Any]) -> tuple[str, ...]:
+    """The `whitelisted_lacking` of a cell's `expected` dict (see expected_of)."""
+    return tuple(str(lib) for lib in expected.get("whitelisted_lacking", ()))
 
 
 def lint_of(members: Mapping[str, Iterable[str]], inspections: Inspections) -> dict[str, Any]:
@@ -141,6 +161,10 @@ def cell_record(
         notes=measured.notes,
         worker=worker,
         lint=lint,
+        # the claim broke, and the distro broke the policy's promise, not the wheel
+        distro_cause=distro_offer.cause(whitelisted_lacking(expected))
+        if decision.verdict is Verdict.VIOLATION
+        else "",
     )
 
 

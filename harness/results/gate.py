@@ -36,7 +36,18 @@ class Pair:
     baseline: CellRecord | None
     candidate: CellRecord | None
 
+    @property
+    def cause(self) -> str:
+        """Whose fault a violation is: "distro lacks whitelisted ..." when the distro broke
+        the policy's promise (CellRecord.distro_cause), "" for the wheel's own."""
+        cell = self.candidate or self.baseline
+        return cell.distro_cause if cell is not None else ""
+
     def line(self) -> str:
+        cause = f" [cause: {self.cause}]" if self.cause else ""
+        return self._line() + cause
+
+    def _line(self) -> str:
         if self.baseline and self.candidate:
             text = (
                 f"{self.identity}: {self.baseline.verdict.value} -> {self.candidate.verdict.value}"
@@ -238,6 +249,8 @@ def _regression_details(pair: Pair) -> list[str]:
     lines.append(f"    candidate: {new.verdict.value} ({new.explanation})")
     if new.diagnosis:
         lines.append(f"    diagnosis: {new.diagnosis}")
+    if pair.cause:
+        lines.append(f"    cause:     {pair.cause} (the distro's, not the wheel's)")
     wheels = [w for m in new.members for w in m.wheels]
     if wheels:
         lines.append(f"    wheels:    {', '.join(wheels)}")
@@ -276,15 +289,15 @@ def render_markdown(result: GateResult) -> str:
         lines += [
             "### Regressions",
             "",
-            "| cell | baseline | candidate | diagnosis |",
-            "|---|---|---|---|",
+            "| cell | baseline | candidate | diagnosis | cause |",
+            "|---|---|---|---|---|",
         ]
         for pair in result.regressions:
             assert pair.baseline and pair.candidate
             why = pair.candidate.diagnosis or pair.candidate.explanation
             lines.append(
                 f"| {_md(pair.identity)} | {pair.baseline.verdict.value} | "
-                f"**{pair.candidate.verdict.value}** | {_md(why)} |"
+                f"**{pair.candidate.verdict.value}** | {_md(why)} | {_md(pair.cause or 'wheel')} |"
             )
         lines.append("")
     for title, pairs in (

@@ -63,6 +63,9 @@ class CellRecord:
     notes: tuple[str, ...] = ()
     worker: str = ""  # the process that probed it (xdist worker id, or "main")
     lint: Mapping[str, Any] = field(default_factory=dict)  # C++ runtime lint of its wheels
+    # A violation the distro caused ("distro lacks whitelisted libX11.so.6": the wheel's policy
+    # let it leave that library to the system); "" when the wheel's own or no violation.
+    distro_cause: str = ""
 
     @property
     def declared(self) -> str | None:
@@ -98,6 +101,7 @@ class CellRecord:
             notes=tuple(data.get("notes", ())),
             worker=data.get("worker", ""),
             lint=data.get("lint", {}),
+            distro_cause=data.get("distro_cause", ""),
         )
 
 

@@ -283,7 +283,10 @@ class Verification:
             pip_too_old(wheel_set.wheels, self.requires, facts),
         )
         expected = records.expected_of(
-            expectation, (w.filename for w in wheel_set.wheels), self.inspections
+            expectation,
+            (w.filename for w in wheel_set.wheels),
+            self.inspections,
+            (facts, arch),
         )
         expected["requires_python"] = {
             w.filename: self.requires.get(w.filename) for w in wheel_set.wheels

@@ -38,7 +38,7 @@ def test_image_tags_follow_the_recipe() -> None:
     assert other_arch.tag != spec.tag and other_arch.base_tag != spec.base_tag
 
 
-def test_local_distros_and_the_libcrypt_variant() -> None:
+def test_local_distros_and_the_libcrypt_and_x11_variants() -> None:
     distros = default_catalog().distros("local", ["x86_64"])
     names = [d.name for d in distros]
     assert names == [
@@ -47,10 +47,15 @@ def test_local_distros_and_the_libcrypt_variant() -> None:
         "debian-trixie",
         "debian-forky",
         "debian-trixie-nolibcrypt",
+        "debian-trixie-x11",
     ]
-    variant = distros[-1]
-    assert variant.image.remove_sonames == ("libcrypt.so.1",)
-    assert variant.image.tag != distros[2].image.tag
+    nolibcrypt, x11 = distros[-2:]
+    assert nolibcrypt.image.remove_sonames == ("libcrypt.so.1",)
+    assert nolibcrypt.image.tag != distros[2].image.tag
+    # the x11 variant is trixie plus the whitelisted library the minimal images leave out
+    assert "libx11-6" in x11.image.base.packages
+    assert "libx11-6" not in distros[2].image.base.packages
+    assert x11.image.tag not in (distros[2].image.tag, nolibcrypt.image.tag)
 
 
 def test_riscv64_only_from_trixie() -> None:
@@ -59,6 +64,7 @@ def test_riscv64_only_from_trixie() -> None:
         "debian-trixie",
         "debian-forky",
         "debian-trixie-nolibcrypt",
+        "debian-trixie-x11",
     }
     builds = default_catalog().build_images("local", ["riscv64"])
     assert [b.policy for b in builds] == ["manylinux_2_41"]

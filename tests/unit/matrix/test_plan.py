@@ -106,7 +106,7 @@ def test_cache_key_changes_with_each_input() -> None:
 def test_plan_for_local_x86_64() -> None:
     plan = make_plan(Selection("local", arches=("x86_64",)), default_catalog(), SAMPLES)
     names = {s.name for s in SAMPLES}
-    assert len(plan.build_images) == 3 and len(plan.distros) == 5
+    assert len(plan.build_images) == 3 and len(plan.distros) == 6
     per_flavour = {"all": 3, "all-but-oldest": 2, "oldest": 1, "newest": 1}
     assert len(plan.builds) == sum(per_flavour[f.builds] for s in SAMPLES for f in s.flavours)
     assert all(c.arch == "x86_64" for c in plan.cells)
@@ -242,5 +242,5 @@ def test_run_stops_when_no_build_image_or_no_distro_can_be_obtained() -> None:
     no_distros = images | {d.image.key: {"error": "bootstrap failed"} for d in plan.distros}
     assert (
         nothing_to_run(plan, no_distros)
-        == "no distro image could be obtained (and 4 more distro images): bootstrap failed"
+        == "no distro image could be obtained (and 5 more distro images): bootstrap failed"
     )

@@ -1,0 +1,116 @@
+"""What a distro offers a policy (harness.distro_offer), against auditwheel's policy data."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+
+from harness.catalog.samples import ExpectRule
+from harness.judge import distro_offer
+from harness.judge.distro_offer import (
+    FAMILY_LIBRARIES,
+    Shortfall,
+    cause,
+    cell_lacking,
+    lacking,
+    offer,
+)
+from harness.judge.expectation import CellContext, declared_rule
+from harness.judge.policy import get_policy, policies
+from harness.judge.verdict import Verdict
+from harness.probe.facts import DistroFacts
+from tests.helpers.factories import facts
+
+POL_2_17 = get_policy("manylinux2014", "x86_64")
+POL_2_34 = get_policy("manylinux_2_34", "x86_64")
+
+
+def _full(glibc: tuple[int, int] = (2, 36), missing: tuple[str, ...] = ()) -> DistroFacts:
+    """A distro with every whitelisted library of every policy, at bookworm's versions."""
+    everything = sorted(set().union(*(p.whitelist for p in policies("x86_64"))))
+    base = facts(glibc=glibc, sonames=tuple(lib for lib in everything if lib not in missing))
+    return dataclasses.replace(
+        base,
+        glibcxx_max="3.4.30",
+        cxxabi_max="1.3.13",
+        symbol_maxima=(("GCC", "12.0.0"), ("LIBATOMIC", "1.2"), ("ZLIB", "1.2.13")),
+    )
+
+
+def test_every_family_auditwheel_bounds_has_a_measured_library() -> None:
+    families = {f for p in policies("x86_64") for f in p.symbol_versions}
+    assert families <= set(FAMILY_LIBRARIES)
+    # and each is a whitelisted library: a wheel may leave it to the system
+    assert set(FAMILY_LIBRARIES.values()) <= POL_2_34.whitelist
+
+
+def test_a_full_distro_satisfies_the_policies_its_glibc_reaches() -> None:
+    found = offer("bookworm-full", _full(), POL_2_34)
+    assert found.satisfied and found.summary == "satisfied"
+    assert found.absent == () and found.short == ()
+
+
+def test_absent_whitelisted_libraries_are_named() -> None:
+    found = offer("slim", _full(missing=("libX11.so.6", "libGL.so.1")), POL_2_17)
+    assert not found.satisfied
+    assert found.absent == ("libGL.so.1", "libX11.so.6")
+    assert found.summary == "lacks 2 whitelisted"
+
+
+def test_versions_short_of_the_policy_glibc_first() -> None:
+    found = offer("bullseye", _full(glibc=(2, 31)), POL_2_34)
+    assert found.short[0] == Shortfall("GLIBC", "libc.so.6", "2.31", "2.34")
+    assert found.summary.startswith("GLIBC 2.31 < 2.34")
+    # bookworm's libstdc++ (3.4.30) is newer than manylinux_2_34's ceiling (3.4.29): no shortfall
+    assert "GLIBCXX" not in {s.family for s in found.short}
+
+
+def test_an_absent_library_is_not_also_a_shortfall_and_unmeasured_families_are_said() -> None:
+    no_zlib = dataclasses.replace(_full(missing=("libz.so.1",)), symbol_maxima=())
+    found = offer("no-zlib", no_zlib, POL_2_34)
+    assert "libz.so.1" in found.absent
+    assert "ZLIB" not in {s.family for s in found.short}
+    assert set(found.unmeasured) == {"GCC", "LIBATOMIC"}  # an older record's facts
+
+
+def test_lacking_is_whitelisted_and_absent_only() -> None:
+    distro = facts(sonames=("libc.so.6", "libffi.so.8"))
+    external = ["libX11.so.6", "libffi.so.7", "libc.so.6"]
+    # libffi.so.7 is absent too, but not whitelisted: that is the wheel's own fault
+    assert lacking(external, distro, POL_2_17.whitelist) == ("libX11.so.6",)
+    assert cause(["libX11.so.6"]) == "distro lacks whitelisted libX11.so.6"
+    assert cause([]) == ""
+
+
+def test_cell_lacking_holds_each_wheel_to_the_policy_it_claims() -> None:
+    distro = facts(sonames=("libc.so.6",))
+    inspections: list[Mapping[str, object]] = [
+        {"claimed_policy": "manylinux_2_5", "external": ["libc.so.6", "libX11.so.6"]},
+        {"claimed_policy": None, "external": ["libGL.so.1"]},  # no manylinux claim
+        {},
+    ]
+    assert cell_lacking(inspections, distro, "x86_64") == ("libX11.so.6",)
+
+
+def test_the_distro_lacks_whitelisted_rule_condition() -> None:
+    def _ctx(lacking: tuple[str, ...] = ()) -> CellContext:
+        return CellContext(
+            flavour="default",
+            arch="x86_64",
+            distro="debian-trixie",
+            build_policy="manylinux_2_41",
+            build_glibc=(2, 41),
+            facts=facts(glibc=(2, 41)),
+            whitelisted_lacking=lacking,
+        )
+
+    rules = [
+        ExpectRule(Verdict.VIOLATION, {"distro_lacks_whitelisted": True}),
+        ExpectRule(Verdict.OK, {}),
+    ]
+    lacking_ctx = _ctx(("libX11.so.6",))
+    rule = declared_rule(rules, lacking_ctx)
+    assert rule is not None and rule.verdict is Verdict.VIOLATION
+    rule = declared_rule(rules, _ctx())
+    assert rule is not None and rule.verdict is Verdict.OK
+    assert distro_offer.CAUSE_PREFIX == "distro lacks whitelisted"
