@@ -78,32 +78,12 @@ def explain(
     `shares`: download counts (harness.explain.download_shares.shipped()).
     """
     from harness.catalog.architecture import get_arch
-    from harness.judge import policy as policy_mod
 
     arch = get_arch(arch).name
-    for name in (old, new):
-        if policy_mod.is_musl(name):
-            raise UsageError(
-                f"explain compares glibc policies, and {name} is a musllinux policy: "
-                "pass manylinux names such as manylinux2014 or manylinux_2_28"
-            )
-    old_policy = policy_mod.get_policy(old, arch)
-    new_policy = policy_mod.get_policy(new, arch)
-    if old_policy.name == new_policy.name:
-        raise UsageError(
-            f"{old} and {new} are the same policy ({old_policy.name}): name two different policies"
-        )
+    old_policy, new_policy = _two_glibc_policies(old, new, arch)
     today = today or _dt.date.today()
     notes: list[str] = []
-    if record is not None and not _of_profile(record, profile):
-        # Image and distro keys of another profile name other images: nothing there applies.
-        notes.append(
-            f"{results or 'the results'} are of the {record.profile} profile, not {profile}: "
-            "not used"
-        )
-        record = None
-    if record is not None and not any(c.arch == arch for c in record.cells):
-        notes.append(f"{results or 'the results'} hold no cells for {arch}")
+    record = _usable_record(record, profile, arch, results, notes)
 
     sides = [
         _side(pol, catalog, record, installers, profile, arch) for pol in (old_policy, new_policy)
@@ -116,8 +96,6 @@ def explain(
             )
     old_side, new_side = sides
 
-    groups: dict[str, list[DistroReach]] = {k: [] for k in ("lost", "regained", "kept", "out", "?")}
-    new_pip = version_tuple(new_side.min_pip)
     reaches = []
     offers = []
     for distro in catalog.distros(profile, [arch]):
@@ -130,8 +108,72 @@ def explain(
     reaches += [
         DistroReach(r.name, r.note, r.glibc, "data", r.eol, None, runnable=False) for r in reference
     ]
+    groups = _group_reaches([_with_eol(r, today) for r in reaches], old_side, new_side)
+    return Explanation(
+        old=old_side,
+        new=new_side,
+        profile=profile,
+        arch=arch,
+        today=today,
+        lost=groups["lost"],
+        regained=groups["regained"],
+        kept=groups["kept"],
+        out_of_reach=groups["out"],
+        unknown=groups["?"],
+        whitelist_added=tuple(sorted(new_policy.whitelist - old_policy.whitelist)),
+        whitelist_removed=tuple(sorted(old_policy.whitelist - new_policy.whitelist)),
+        evidence=_evidence(record, arch, (old_side.name, new_side.name)) if record else (),
+        results=results if record is not None else "",
+        auditwheel_version=auditwheel_version,
+        notes=tuple(notes),
+        offers=tuple(offers),
+        shares=_switch_shares(shares, old_side, new_side) if shares is not None else None,
+    )
+
+
+def _two_glibc_policies(old: str, new: str, arch: str) -> tuple[PolicyInfo, PolicyInfo]:
+    """auditwheel's policies of the two names; one-line errors for what explain cannot compare."""
+    from harness.judge import policy as policy_mod
+
+    for name in (old, new):
+        if policy_mod.is_musl(name):
+            raise UsageError(
+                f"explain compares glibc policies, and {name} is a musllinux policy: "
+                "pass manylinux names such as manylinux2014 or manylinux_2_28"
+            )
+    old_policy = policy_mod.get_policy(old, arch)
+    new_policy = policy_mod.get_policy(new, arch)
+    if old_policy.name == new_policy.name:
+        raise UsageError(
+            f"{old} and {new} are the same policy ({old_policy.name}): name two different policies"
+        )
+    return old_policy, new_policy
+
+
+def _usable_record(
+    record: RunRecord | None, profile: str, arch: str, results: str, notes: list[str]
+) -> RunRecord | None:
+    """The record if its measurements apply to this profile; says why not in `notes`."""
+    if record is not None and not _of_profile(record, profile):
+        # Image and distro keys of another profile name other images: nothing there applies.
+        notes.append(
+            f"{results or 'the results'} are of the {record.profile} profile, not {profile}: "
+            "not used"
+        )
+        return None
+    if record is not None and not any(c.arch == arch for c in record.cells):
+        notes.append(f"{results or 'the results'} hold no cells for {arch}")
+    return record
+
+
+def _group_reaches(
+    reaches: Sequence[DistroReach], old_side: PolicySide, new_side: PolicySide
+) -> dict[str, tuple[DistroReach, ...]]:
+    """Each distro by what the switch does to it: lost, regained, kept, out of reach, or
+    unknown (no glibc known), each ordered by glibc."""
+    groups: dict[str, list[DistroReach]] = {k: [] for k in ("lost", "regained", "kept", "out", "?")}
+    new_pip = version_tuple(new_side.min_pip)
     for reach in reaches:
-        reach = _with_eol(reach, today)
         glibc = version_tuple(reach.glibc)
         if not reach.glibc:
             groups["?"].append(reach)
@@ -148,30 +190,10 @@ def explain(
             groups["regained"].append(reach)
         else:
             groups["out"].append(reach)
-
-    def ordered(items: list[DistroReach]) -> tuple[DistroReach, ...]:
-        return tuple(sorted(items, key=lambda r: (version_tuple(r.glibc), r.name)))
-
-    return Explanation(
-        old=old_side,
-        new=new_side,
-        profile=profile,
-        arch=arch,
-        today=today,
-        lost=ordered(groups["lost"]),
-        regained=ordered(groups["regained"]),
-        kept=ordered(groups["kept"]),
-        out_of_reach=ordered(groups["out"]),
-        unknown=ordered(groups["?"]),
-        whitelist_added=tuple(sorted(new_policy.whitelist - old_policy.whitelist)),
-        whitelist_removed=tuple(sorted(old_policy.whitelist - new_policy.whitelist)),
-        evidence=_evidence(record, arch, (old_side.name, new_side.name)) if record else (),
-        results=results if record is not None else "",
-        auditwheel_version=auditwheel_version,
-        notes=tuple(notes),
-        offers=tuple(offers),
-        shares=_switch_shares(shares, old_side, new_side) if shares is not None else None,
-    )
+    return {
+        key: tuple(sorted(items, key=lambda r: (version_tuple(r.glibc), r.name)))
+        for key, items in groups.items()
+    }
 
 
 def _offer_row(name: str, facts: Mapping[str, Any], old: PolicyInfo, new: PolicyInfo) -> OfferRow:
