@@ -156,6 +156,12 @@ OPTIONS: Mapping[str, Option] = {
         ),
         Option("format", "output format", choices=("text", "markdown"), default="text"),
         Option("images", "also remove the harness's images", switch=True),
+        Option(
+            "all",
+            "remove every harness container, also those of runs still going (on a shared "
+            "host: other jobs' probes and builds); default: only those whose run is gone",
+            switch=True,
+        ),
     )
 }
 
