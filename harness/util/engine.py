@@ -242,6 +242,8 @@ class Engine:
                 init=True,
             )
         except ENGINE_ERRORS as exc:
+            # run() is create + start: a start that fails leaves a "created" container.
+            self._discard(name)
             raise ContainerError(
                 f"cannot start a container from {image}: {short_error(exc)}"
             ) from exc
@@ -249,6 +251,12 @@ class Engine:
         track(container)
         container.detect_timeout_tool()
         return container
+
+    def _discard(self, name: str) -> None:
+        try:
+            self.client.containers.get(name).remove(force=True)
+        except ENGINE_ERRORS:
+            pass  # never created, or already gone
 
     def leftovers(self) -> list[Any]:
         """Labelled containers whose owning process is gone."""
