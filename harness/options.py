@@ -16,7 +16,12 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from harness.judge.installers import default_pips
-from harness.settings import DEFAULT_EMULATION_FACTOR, PROFILES
+from harness.settings import (
+    DEFAULT_EMULATION_FACTOR,
+    DEFAULT_RUN_TIMEOUT,
+    PROFILES,
+    positive_seconds,
+)
 
 
 @dataclass(frozen=True)
@@ -125,6 +130,14 @@ OPTIONS: Mapping[str, Option] = {
             "timeout multiplier for emulated arches",
             type=float,
             default=DEFAULT_EMULATION_FACTOR,
+        ),
+        Option(
+            "timeout",
+            "seconds an import or check step may run before it counts as hung (scaled for "
+            f"emulated arches; default {DEFAULT_RUN_TIMEOUT:.0f})",
+            type=positive_seconds,
+            default=DEFAULT_RUN_TIMEOUT,
+            metavar="SECONDS",
         ),
         Option(
             "baseline",

@@ -15,6 +15,9 @@ from harness.util.cache import default_cache_dir
 DEFAULT_EMULATION_FACTOR = 10.0
 # The catalog's profiles: images built from Debian's mirror, or PyPA's and the distros'.
 PROFILES = ("local", "official")
+# How long one import or check step may run before it counts as hung (an endless loop in
+# PyInit): long enough for a slow native import, and changeable per run (--timeout).
+DEFAULT_RUN_TIMEOUT = 120.0
 
 
 @dataclass(frozen=True)
@@ -24,6 +27,7 @@ class Settings:
     emulation_factor: float = DEFAULT_EMULATION_FACTOR
     host: str = field(default_factory=host_machine)
     environ: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
+    run_timeout: float = DEFAULT_RUN_TIMEOUT  # seconds, before scaling for emulation
 
     def engine_url(self, arch: Arch) -> str | None:
         return self.engines.get(arch.name)
@@ -40,6 +44,14 @@ class Settings:
 
 
 ENGINES_VARIABLE = "MANYLINUX_HARNESS_ENGINES"
+
+
+def positive_seconds(text: str) -> float:
+    """An option's value in seconds, above zero (argparse reports a ValueError in one line)."""
+    value = float(text)
+    if not value > 0:
+        raise ValueError(text)
+    return value
 
 
 def parse_engine_option(

@@ -41,13 +41,17 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
         help="distro name (repeatable; default: every distro of the profile for the arch)",
     )
     results_dir = option("results-dir", default=DEFAULT_RESULTS)
-    add_options(parser.add_argument, ["check", "profile", arch, distro, results_dir, "cache-dir"])
+    add_options(
+        parser.add_argument,
+        ["check", "profile", arch, distro, results_dir, "cache-dir", "timeout"],
+    )
     return parser
 
 
 def run(args: argparse.Namespace) -> ExitCode:
     from harness.catalog.architecture import host_machine
     from harness.catalog.model import default_catalog
+    from harness.results.destination import check_results_dir
     from harness.settings import Settings, parse_engine_option
     from harness.util.container import install_termination_handlers
     from harness.util.ownership import start_run
@@ -55,7 +59,9 @@ def run(args: argparse.Namespace) -> ExitCode:
     from harness.verify.plan import make_plan
     from harness.verify.session import Verification
 
-    # Bad input and infrastructure trouble end in main's handler, with the error's exit code.
+    # Bad input and infrastructure trouble end in main's handler, with the error's exit code;
+    # the results dir first, before a wheel is read or a distro probed.
+    results_dir = check_results_dir(args.results_dir)
     plan = make_plan(
         args.paths,
         args.check,
@@ -65,9 +71,9 @@ def run(args: argparse.Namespace) -> ExitCode:
         default_catalog(),
         host_machine(),
     )
-    settings = Settings(engines=parse_engine_option([], os.environ))
+    settings = Settings(engines=parse_engine_option([], os.environ), run_timeout=args.timeout)
     if args.cache_dir:
         settings = dataclasses.replace(settings, cache_dir=args.cache_dir)
     install_termination_handlers()
     start_run()  # a fresh run id: what the sweep at the end removes
-    return Verification(plan, settings, args.results_dir.resolve(), Progress()).execute()
+    return Verification(plan, settings, results_dir, Progress()).execute()
