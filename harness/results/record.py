@@ -23,6 +23,11 @@ from harness.judge.verdict import Verdict
 SCHEMA_VERSION = 1
 CELLS_DIR = ".cells"
 STATE_DIR = ".state"
+# State files a run writes as it goes (in STATE_DIR): what it selected, what it prepared,
+# and each probed distro's facts; what `report` rebuilds a killed run's record from.
+RUN_STATE = "run"
+PREPARED_STATE = "prepared"
+DISTRO_STATE_PREFIX = "distro-"
 # What a run leaves in its results dir, and replaces as a whole.
 OUTPUTS = ("results.json", "results.md", "results.html", "junit.xml")
 # host[HOST_DEPENDENCIES]: the host-side distributions a run imported, name -> version.
