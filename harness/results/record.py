@@ -212,7 +212,9 @@ def load(path: Path) -> RunRecord:
             f"{path} is not valid JSON ({exc}): pass the results.json of a run"
         ) from None
     except OSError as exc:
-        raise UsageError(f"{path} cannot be read ({exc.strerror or exc}): pass a readable file") from None
+        raise UsageError(
+            f"{path} cannot be read ({exc.strerror or exc}): pass a readable file"
+        ) from None
     return parse(data, str(path))
 
 

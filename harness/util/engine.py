@@ -253,10 +253,8 @@ class Engine:
         return container
 
     def _discard(self, name: str) -> None:
-        try:
+        with suppress(*ENGINE_ERRORS):  # never created, or already gone
             self.client.containers.get(name).remove(force=True)
-        except ENGINE_ERRORS:
-            pass  # never created, or already gone
 
     def leftovers(self) -> list[Any]:
         """Labelled containers whose owning process is gone."""

@@ -50,15 +50,15 @@ def test_a_container_that_fails_to_start_is_removed(
     """Case 10: run() creates, then start fails (here: a file mounted onto /etc)."""
     afile = tmp_path / "afile"
     afile.write_text("")
-    with pytest.raises(ContainerError, match="cannot start a container") as raised:
-        with engine.container(
-            bookworm_image.reference,
-            arch=X86_64,
-            role="test",
-            name_hint="fault-start",
-            mounts=[Mount(afile, "/etc")],
-        ):
-            pytest.fail("started")
+    starting = engine.container(
+        bookworm_image.reference,
+        arch=X86_64,
+        role="test",
+        name_hint="fault-start",
+        mounts=[Mount(afile, "/etc")],
+    )
+    with pytest.raises(ContainerError, match="cannot start a container") as raised, starting:
+        pytest.fail("started")
     assert "\n" not in str(raised.value)
     assert owned_by(engine, os.getpid()) == []  # not even in state "created"
 

@@ -32,7 +32,9 @@ def test_damage_inside_is_named(tmp_path: Path, how: str, words: str) -> None:
 
 
 def plan(paths: list[Path]):
-    return make_plan(paths, None, "local", ["x86_64"], ["debian-bookworm"], default_catalog(), "x86_64")
+    return make_plan(
+        paths, None, "local", ["x86_64"], ["debian-bookworm"], default_catalog(), "x86_64"
+    )
 
 
 def test_damaged_wheel_gets_its_own_set_and_the_others_are_verified(tmp_path: Path) -> None:
