@@ -16,7 +16,12 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from harness.judge.installers import default_pips
-from harness.settings import DEFAULT_EMULATION_FACTOR, PROFILES
+from harness.settings import (
+    DEFAULT_EMULATION_FACTOR,
+    DEFAULT_RUN_TIMEOUT,
+    PROFILES,
+    positive_seconds,
+)
 
 
 @dataclass(frozen=True)
@@ -143,6 +148,14 @@ OPTIONS: Mapping[str, Option] = {
             default=DEFAULT_EMULATION_FACTOR,
         ),
         Option(
+            "timeout",
+            "seconds an import or check step may run before it counts as hung (scaled for "
+            f"emulated arches; default {DEFAULT_RUN_TIMEOUT:.0f})",
+            type=positive_seconds,
+            default=DEFAULT_RUN_TIMEOUT,
+            metavar="SECONDS",
+        ),
+        Option(
             "baseline",
             "results.json (or its directory) of a baseline run: fail if a cell that held "
             "there no longer holds",
@@ -172,6 +185,12 @@ OPTIONS: Mapping[str, Option] = {
         ),
         Option("format", "output format", choices=("text", "markdown"), default="text"),
         Option("images", "also remove the harness's images", switch=True),
+        Option(
+            "all",
+            "remove every harness container, also those of runs still going (on a shared "
+            "host: other jobs' probes and builds); default: only those whose run is gone",
+            switch=True,
+        ),
     )
 }
 

@@ -35,6 +35,7 @@ from harness.matrix.session import Session
 from harness.report.publish import publish
 from harness.results import gate
 from harness.results import record as results
+from harness.results.destination import check_results_dir
 from harness.settings import Settings
 from harness.util import progress
 from harness.util.container import install_termination_handlers
@@ -121,12 +122,25 @@ def pytest_configure(config: pytest.Config) -> None:
         start_run()  # fixed before xdist starts workers, which inherit it
     try:
         harness = harness_session(config)
+        if not is_worker(config):
+            check_inputs(config)
     except HarnessError as exc:
         raise pytest.UsageError(str(exc)) from None
     if not is_worker(config):
         config.pluginmanager.register(
             CellProgress(config, cell_labels(harness.plan)), "manylinux-harness-progress"
         )
+
+
+def check_inputs(config: pytest.Config) -> None:
+    """What the session reads or writes at its end, checked before the first image (as
+    `manylinux-harness run` does for its users)."""
+    check_results_dir(Path(config.getoption("results_dir")))
+    if config.getoption("baseline"):
+        try:
+            results.load(config.getoption("baseline"))
+        except HarnessError as exc:
+            raise HarnessError(f"--baseline: {exc}") from None
 
 
 def cell_labels(plan: Plan) -> dict[str, CellLabel]:
@@ -312,17 +326,21 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     record = harness.run_record(interrupted=exitstatus == pytest.ExitCode.INTERRUPTED)
     gate_markdown = ""
     baseline = config.getoption("baseline")
+    failed: HarnessError | None = None
     if baseline:
         try:
             outcome = gate.compare(results.load(baseline), record)
         except HarnessError as exc:
-            stop(harness, exc, "--baseline: ")
-        config.stash[_GATE] = outcome
-        gate_markdown = gate.render_markdown(outcome)
-        if not outcome.passed:
-            session.exitstatus = pytest.ExitCode.TESTS_FAILED
+            failed = exc  # checked at the start; changed since: the record is written first
+        else:
+            config.stash[_GATE] = outcome
+            gate_markdown = gate.render_markdown(outcome)
+            if not outcome.passed:
+                session.exitstatus = pytest.ExitCode.TESTS_FAILED
     publish(record, harness.results_dir, extra_markdown=gate_markdown)
     config.stash[_RECORD] = record
+    if failed is not None:
+        stop(harness, failed, "--baseline: ")
 
 
 def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:

@@ -16,6 +16,9 @@ from harness.util.cache import default_cache_dir
 DEFAULT_EMULATION_FACTOR = 10.0
 # The catalog's profiles: images built from Debian's mirror, or PyPA's and the distros'.
 PROFILES = ("local", "official")
+# How long one import or check step may run before it counts as hung (an endless loop in
+# PyInit): long enough for a slow native import, and changeable per run (--timeout).
+DEFAULT_RUN_TIMEOUT = 120.0
 
 
 @dataclass(frozen=True)
@@ -27,6 +30,7 @@ class Settings:
     environ: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
     registry_mirrors: Mirrors = NO_MIRRORS  # --registry-mirror UPSTREAM=HOST[:PORT]/PREFIX
     catalogs: tuple[Path, ...] = ()  # --catalog FILE: user catalogs over the shipped ones
+    run_timeout: float = DEFAULT_RUN_TIMEOUT  # seconds, before scaling for emulation
 
     @classmethod
     def from_options(
@@ -35,6 +39,7 @@ class Settings:
         engines: list[str],
         registry_mirrors: list[str],
         catalogs: list[Path],
+        run_timeout: float = DEFAULT_RUN_TIMEOUT,
         environ: Mapping[str, str] | None = None,
     ) -> Settings:
         """The settings the options (and their MANYLINUX_HARNESS_* variables) name; the
@@ -44,6 +49,7 @@ class Settings:
             engines=parse_engine_option(engines, env),
             registry_mirrors=parse_mirrors(registry_mirrors, env),
             catalogs=tuple(Path(path) for path in catalogs),
+            run_timeout=run_timeout,
         )
 
     def engine_url(self, arch: Arch) -> str | None:
@@ -61,6 +67,14 @@ class Settings:
 
 
 ENGINES_VARIABLE = "MANYLINUX_HARNESS_ENGINES"
+
+
+def positive_seconds(text: str) -> float:
+    """An option's value in seconds, above zero (argparse reports a ValueError in one line)."""
+    value = float(text)
+    if not value > 0:
+        raise ValueError(text)
+    return value
 
 
 def parse_engine_option(

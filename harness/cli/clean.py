@@ -1,4 +1,8 @@
-"""`manylinux-harness clean [--images]`: remove what the harness left on the engine."""
+"""`manylinux-harness clean [--all] [--images]`: remove what the harness left on the engine.
+
+By default only leftovers: containers whose owning process is gone (the run-time reaper's
+owner check). A run still going, here or in another CI job on the same host, keeps its
+containers unless --all says otherwise."""
 
 from __future__ import annotations
 
@@ -11,9 +15,9 @@ from harness.options import add_options
 
 def register(subparsers: Any) -> argparse.ArgumentParser:
     parser: argparse.ArgumentParser = subparsers.add_parser(
-        "clean", help="remove harness containers left behind (and images)"
+        "clean", help="remove harness containers left behind by runs that are gone (and images)"
     )
-    add_options(parser.add_argument, ["images"])
+    add_options(parser.add_argument, ["all", "images"])
     return parser
 
 
@@ -22,8 +26,17 @@ def run(args: argparse.Namespace) -> ExitCode:
     from harness.util.ownership import LABEL
 
     engine = Engine.connect()
-    removed = engine.remove_containers({LABEL: "1"})
-    print(f"removed {len(removed)} container(s)")
+    if args.all:
+        removed = engine.remove_containers({LABEL: "1"})
+        what = "container(s), live runs' included (--all)"
+    else:
+        removed = engine.reap_leftovers()
+        what = "container(s) left by runs that are gone"
+    print(f"removed {len(removed)} {what}" + (f": {', '.join(removed)}" if removed else ""))
+    if not args.all:
+        live = engine.running_harness_containers()
+        if live:
+            print(f"kept {len(live)} container(s) of runs still going (--all removes them too)")
     if args.images:
         images = engine.images()
         for info in images:

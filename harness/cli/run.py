@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from harness import options
-from harness.errors import ExitCode
+from harness.errors import ExitCode, UsageError
 from harness.options import add_options, option
 
 # What the CLI hands pytest beside the options: the plugin prints one line per finished cell
@@ -60,12 +60,27 @@ def pytest_arguments(args: argparse.Namespace) -> list[str]:
     return argv + list(args.pytest_args)
 
 
+def check_inputs(args: argparse.Namespace) -> None:
+    """Every input a run reads late, read now: a bad one is one line and exit 2 before the
+    first image, not a run whose hours of cells are thrown away at the end."""
+    from harness.results import record as results
+    from harness.results.destination import check_results_dir
+
+    check_results_dir(args.results_dir)
+    if args.baseline:
+        try:
+            results.load(args.baseline)
+        except UsageError as exc:
+            raise UsageError(f"--baseline: {exc}") from None
+
+
 def run(args: argparse.Namespace) -> ExitCode:
     import pytest
 
     from harness.matrix.prepared import STOPPED
     from harness.results import record as results
 
+    check_inputs(args)
     results_dir: Path = args.results_dir.resolve()
     argv = pytest_arguments(args)
     # A stop recorded by an earlier run in this directory must not speak for this one.

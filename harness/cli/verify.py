@@ -43,7 +43,7 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
     results_dir = option("results-dir", default=DEFAULT_RESULTS)
     add_options(
         parser.add_argument,
-        ["check", "profile", arch, distro, results_dir, "cache-dir", *options.SOURCES],
+        ["check", "profile", arch, distro, results_dir, "cache-dir", "timeout", *options.SOURCES],
     )
     return parser
 
@@ -51,6 +51,7 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
 def run(args: argparse.Namespace) -> ExitCode:
     from harness.catalog.architecture import host_machine
     from harness.catalog.user import CatalogSources
+    from harness.results.destination import check_results_dir
     from harness.settings import Settings
     from harness.util.container import install_termination_handlers
     from harness.util.ownership import start_run
@@ -58,9 +59,14 @@ def run(args: argparse.Namespace) -> ExitCode:
     from harness.verify.plan import make_plan
     from harness.verify.session import Verification
 
-    # Bad input and infrastructure trouble end in main's handler, with the error's exit code.
+    # Bad input and infrastructure trouble end in main's handler, with the error's exit code;
+    # the results dir first, before a wheel is read or a distro probed.
+    results_dir = check_results_dir(args.results_dir)
     settings = Settings.from_options(
-        engines=[], registry_mirrors=args.registry_mirror, catalogs=args.catalog
+        engines=[],
+        registry_mirrors=args.registry_mirror,
+        catalogs=args.catalog,
+        run_timeout=args.timeout,
     )
     plan = make_plan(
         args.paths,
@@ -75,4 +81,4 @@ def run(args: argparse.Namespace) -> ExitCode:
         settings = dataclasses.replace(settings, cache_dir=args.cache_dir)
     install_termination_handlers()
     start_run()  # a fresh run id: what the sweep at the end removes
-    return Verification(plan, settings, args.results_dir.resolve(), Progress()).execute()
+    return Verification(plan, settings, results_dir, Progress()).execute()

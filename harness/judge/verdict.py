@@ -33,10 +33,21 @@ class Decision:
     explanation: str  # one line: why this verdict
 
 
-def decide(installable: bool, observation: obs.Observation, pip_too_old: bool = False) -> Decision:
+# What a refusal is explained by: the claim that excludes the system (refused as it says;
+# it claims less than the wheel can do when a forced load works).
+TAGS = "the tags"
+REQUIRES_PYTHON = "Requires-Python"
+_SAYS = {TAGS: "the tags say", REQUIRES_PYTHON: "Requires-Python says"}
+_CLAIMS = {TAGS: "the tags claim", REQUIRES_PYTHON: "Requires-Python claims"}
+
+
+def decide(
+    installable: bool, observation: obs.Observation, pip_too_old: bool = False, claim: str = TAGS
+) -> Decision:
     """`installable`: whether the wheel's claims say this system (and its pip) takes it.
     `pip_too_old`: the tags fit the system, but the installing pip does not know their
-    family; then a forced load that works says nothing against the tags."""
+    family; then a forced load that works says nothing against the tags. `claim`: which claim
+    excludes the system when it is not installable (TAGS or REQUIRES_PYTHON)."""
     if observation.error is not None:
         return Decision(Verdict.ERROR, observation.error)
     install = observation.install
@@ -83,7 +94,8 @@ def decide(installable: bool, observation: obs.Observation, pip_too_old: bool = 
     if forced is not None and forced.passed:
         return Decision(
             Verdict.OVER_RESTRICTIVE,
-            "refused as the tags say, yet a forced load works: the tags claim less than the wheel can do",
+            f"refused as {_SAYS[claim]}, yet a forced load works: "
+            f"{_CLAIMS[claim]} less than the wheel can do",
         )
     if forced is None:
         why = "no forced load was run"
@@ -91,7 +103,12 @@ def decide(installable: bool, observation: obs.Observation, pip_too_old: bool = 
         why = f"forced load could not tell: {diagnose_run(forced).summary}"
     else:
         why = f"forced load: {diagnose_run(forced).summary}"
-    return Decision(Verdict.REFUSED_AS_CLAIMED, f"refused as the tags say; {why}")
+    return Decision(Verdict.REFUSED_AS_CLAIMED, f"refused as {_SAYS[claim]}; {why}")
+
+
+def says(claim: str) -> str:
+    """ "the tags say" / "Requires-Python says": how explanations name a refusal's cause."""
+    return _SAYS[claim]
 
 
 def diagnosis(decision: Decision, observation: obs.Observation) -> str:

@@ -16,11 +16,12 @@ from harness.build.wheels import BuildOutcome, BuildRequest
 from harness.catalog.model import ImageSpec
 from harness.judge import installers
 from harness.matrix.plan import Plan
+from harness.results import record as results
 from harness.util import interrupt
 from harness.util.cache import Cache
 from harness.util.progress import Progress
 
-PREPARED = "prepared"  # the state file workers read
+PREPARED = results.PREPARED_STATE  # the state file workers read
 STOPPED = "stopped"  # why a run stopped before probing (state file)
 
 

@@ -43,7 +43,7 @@ from harness.util.names import safe_name
 from harness.util.ownership import LABEL_RUN, run_id
 from harness.util.progress import Progress
 
-DISTRO_PREFIX = "distro-"
+DISTRO_PREFIX = results.DISTRO_STATE_PREFIX
 
 
 class Session:
@@ -101,6 +101,12 @@ class Session:
     def prepare(self, progress: Progress, jobs: int = 2) -> Prepared:
         """Images, then wheels. Failures are recorded per item and never stop the others."""
         results.reset(self.results_dir)
+        # What was asked, first: a run killed later can still be reported (harness.results.recover).
+        results.write_state(
+            self.results_dir,
+            results.RUN_STATE,
+            {"profile": self.selection.profile, "selection": dataclasses.asdict(self.selection)},
+        )
         arches = sorted(
             {d.arch.name for d in self.plan.distros} | {b.arch.name for b in self.plan.build_images}
         )

@@ -23,7 +23,7 @@ from harness.probe import deps as probe_deps
 from harness.probe import diagnostics
 from harness.probe import observation as obs
 from harness.probe.facts import DistroFacts
-from harness.settings import Settings
+from harness.settings import DEFAULT_RUN_TIMEOUT, Settings
 from harness.util.cache import Cache
 from harness.util.container import Container, Mount
 from harness.util.engine import Engine
@@ -39,7 +39,7 @@ _AGENT_SOURCES = (Path(__file__).with_name("agent.py"), Path(__file__).with_name
 _MARKER = "@@MANYLINUX-HARNESS@@"
 
 INSTALL_TIMEOUT = 180.0
-RUN_TIMEOUT = 120.0
+RUN_TIMEOUT = DEFAULT_RUN_TIMEOUT  # the default; a run's own is settings.run_timeout
 
 
 @dataclass(frozen=True)
@@ -61,14 +61,15 @@ class ProbeRequest:
     pip_driver: str = "forked"
 
 
-def parse_agent_output(text: str) -> dict[str, Any]:
+def parse_agent_output(text: str, stderr: str = "", exit_code: int = 0) -> dict[str, Any]:
+    """The agent's result line. An agent that died before it (a traceback, a signal) is the
+    harness's trouble: its last words, from stderr first, are the diagnosis."""
     for line in reversed(text.splitlines()):
         if line.startswith(_MARKER):
             return json.loads(line[len(_MARKER) :])
-    raise HarnessError(
-        "the probe agent printed no result: "
-        + (text.strip().splitlines() or ["no output"])[-1][:200]
-    )
+    words = stderr.strip().splitlines() or text.strip().splitlines() or ["no output"]
+    died = f" (exit {exit_code})" if exit_code else ""
+    raise HarnessError(f"the probe agent crashed{died}: {words[-1].strip()[:240]}")
 
 
 def classify(raw: dict[str, Any]) -> obs.Observation:
@@ -179,7 +180,7 @@ class DistroProbe:
                 f"the probe agent failed in {self.distro.key} (exit {result.exit_code}): "
                 f"{result.tail(3)}{hint}"
             )
-        raw = parse_agent_output(result.stdout)
+        raw = parse_agent_output(result.stdout, result.stderr, result.exit_code)
         problems = raw.pop("problems", [])
         if problems:
             raise HarnessError(f"{self.distro.key} cannot be probed: {'; '.join(problems)}")
@@ -217,7 +218,7 @@ class DistroProbe:
         container = self._container
         arch = self.distro.arch
         install_timeout = self.settings.scaled(INSTALL_TIMEOUT, arch)
-        run_timeout = self.settings.scaled(RUN_TIMEOUT, arch)
+        run_timeout = self.settings.scaled(self.settings.run_timeout, arch)
         try:
             spec = {
                 "workdir": f"/tmp/mh-cells/{request.cell_id}",
@@ -244,7 +245,7 @@ class DistroProbe:
                 timeout=install_timeout + 2 * run_timeout + 60,
                 step=f"cell {request.cell_id}",
             )
-            raw = parse_agent_output(result.stdout)
+            raw = parse_agent_output(result.stdout, result.stderr, result.exit_code)
         except ExecTimeout as exc:
             return obs.Observation.failure(f"{exc.step} hung: {exc}", time.monotonic() - started)
         except (ContainerError, HarnessError, ValueError) as exc:

@@ -132,7 +132,7 @@ def _matrix_cell(cell: CellRecord) -> MatrixCell:
         key=cell.key,
         distro=cell.distro,
         verdict=cell.verdict,
-        declared=bool(cell.declared),
+        declared=cell.declared or "",
         as_expected=cell.as_expected,
         details=cell_details(cell),
     )

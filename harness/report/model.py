@@ -95,15 +95,20 @@ class MatrixCell:
     key: str  # the cell's stable identity in results.json
     distro: str
     verdict: Verdict
-    declared: bool  # the sample's data declares a verdict for it
+    declared: str  # the verdict the sample's data declares for it ("" when none)
     as_expected: bool
     details: tuple[DetailPart, ...]
 
     @property
     def text(self) -> str:
-        """What the matrix shows: "✅ ok (declared)"."""
+        """What the matrix shows: "✅ ok (declared)"; "❗ error (declared ok)" where the
+        verdict is not the declared one."""
         text = f"{VERDICT_ICONS[self.verdict]} {self.verdict.value}"
-        return f"{text} (declared)" if self.declared else text
+        if not self.declared:
+            return text
+        if self.declared == self.verdict.value:
+            return f"{text} (declared)"
+        return f"{text} (declared {self.declared})"
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,13 @@ from harness.judge.verdict import Verdict
 SCHEMA_VERSION = 1
 CELLS_DIR = ".cells"
 STATE_DIR = ".state"
+# State files a run writes as it goes (in STATE_DIR): what it selected, what it prepared,
+# and each probed distro's facts; what `report` rebuilds a killed run's record from.
+RUN_STATE = "run"
+PREPARED_STATE = "prepared"
+DISTRO_STATE_PREFIX = "distro-"
+# What a run leaves in its results dir, and replaces as a whole.
+OUTPUTS = ("results.json", "results.md", "results.html", "junit.xml")
 # host[HOST_DEPENDENCIES]: the host-side distributions a run imported, name -> version.
 HOST_DEPENDENCIES = "dependencies"
 # Libraries the probe agent imports inside each container, and the DistroFacts field where the
@@ -208,7 +215,30 @@ def load(path: Path) -> RunRecord:
         raise UsageError(
             f"{path} is not valid JSON ({exc}): pass the results.json of a run"
         ) from None
-    return RunRecord.from_json(data, source=str(path))
+    except OSError as exc:
+        raise UsageError(
+            f"{path} cannot be read ({exc.strerror or exc}): pass a readable file"
+        ) from None
+    return parse(data, str(path))
+
+
+def parse(data: Any, source: str) -> RunRecord:
+    """A loaded JSON document as a record; anything else (a list, null, cells without their
+    keys) is bad input named in one line, never a traceback that CI would read as a verdict."""
+    if not isinstance(data, Mapping):
+        kind = "null" if data is None else type(data).__name__
+        raise UsageError(
+            f"{source} holds a JSON {kind}, not a results object: pass the results.json of a run"
+        )
+    try:
+        return RunRecord.from_json(data, source)
+    except KeyError as exc:
+        problem = f"a cell or member lacks the field {exc.args[0]!r}"
+    except (TypeError, ValueError, AttributeError) as exc:
+        problem = str(exc)
+    raise UsageError(
+        f"{source} is not a results record ({problem}): pass the results.json of a run"
+    )
 
 
 def save(record: RunRecord, results_dir: Path) -> Path:
@@ -272,7 +302,8 @@ def read_state_dir(results_dir: Path, prefix: str) -> dict[str, Any]:
 
 def reset(results_dir: Path) -> None:
     """Start a run afresh in this directory (a previous run's files are dropped)."""
-    for name in ("results.json", "results.md"):
+    # All four outputs: a stale one beside new ones would speak for a run that is gone.
+    for name in OUTPUTS:
         (results_dir / name).unlink(missing_ok=True)
     for sub in (CELLS_DIR, STATE_DIR):
         directory = results_dir / sub

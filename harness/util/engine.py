@@ -257,6 +257,8 @@ class Engine:
                 init=True,
             )
         except ENGINE_ERRORS as exc:
+            # run() is create + start: a start that fails leaves a "created" container.
+            self._discard(name)
             raise ContainerError(
                 f"cannot start a container from {image}: {short_error(exc)}"
             ) from exc
@@ -264,6 +266,10 @@ class Engine:
         track(container)
         container.detect_timeout_tool()
         return container
+
+    def _discard(self, name: str) -> None:
+        with suppress(*ENGINE_ERRORS):  # never created, or already gone
+            self.client.containers.get(name).remove(force=True)
 
     def leftovers(self) -> list[Any]:
         """Labelled containers whose owning process is gone."""

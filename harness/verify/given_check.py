@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 
-from harness.judge.verdict import Decision, Verdict, decide
+from harness.judge.verdict import REQUIRES_PYTHON, TAGS, Decision, Verdict, decide, says
 from harness.probe import observation as obs
 from harness.probe.facts import DistroFacts
 from harness.verify.given_wheels import GivenWheel
@@ -22,6 +22,8 @@ if TYPE_CHECKING:
     from harness.judge.expectation import Expectation
 
 CHECK_LABEL = "command"
+# How expect() marks a refusal that Requires-Python, not the tags, predicts.
+BY_REQUIRES_PYTHON = "(Requires-Python)"
 _DEPENDENCY = re.compile(
     r"No matching distribution found for (\S+)"
     r"|Could not find a version that satisfies the requirement (\S+)"
@@ -132,7 +134,7 @@ def expect(
         if python_excluded(spec, facts.python_version):
             return Expectation(
                 False,
-                f"{wheel.filename} requires Python {spec} (Requires-Python), "
+                f"{wheel.filename} requires Python {spec} {BY_REQUIRES_PYTHON}, "
                 f"this system has {facts.python_version}",
                 expectation.matching_tags,
             )
@@ -190,6 +192,7 @@ def judge(
     broken claim; and a forced load of a wheel for another Python or arch does not make a
     refusal over-restrictive."""
     install = observation.install
+    claim = REQUIRES_PYTHON if BY_REQUIRES_PYTHON in expectation.reason else TAGS
     if observation.error is None and install is not None and install.decision == obs.REFUSED:
         requirement = missing_dependency(install.output)
         if expectation.installable and requirement is not None:
@@ -207,7 +210,7 @@ def judge(
         ):
             return observation, Decision(
                 Verdict.REFUSED_AS_CLAIMED,
-                f"refused as the tags say; the forced load passed, which says nothing here: "
+                f"refused as {says(claim)}; the forced load passed, which says nothing here: "
                 f"{moot_forced}, so at most a pure-Python fallback ran",
             )
-    return observation, decide(expectation.installable, observation, too_old_pip)
+    return observation, decide(expectation.installable, observation, too_old_pip, claim)

@@ -10,7 +10,8 @@ from pathlib import Path
 from harness.catalog.architecture import arch_names, get_arch
 from harness.catalog.model import Catalog, Distro
 from harness.errors import UsageError
-from harness.verify.given_wheels import GivenWheel, WheelSet, collect, group
+from harness.verify.given_wheels import GivenWheel, WheelSet, collect, group, wheel_labels
+from harness.verify.integrity import damage
 
 
 @dataclass(frozen=True)
@@ -22,6 +23,9 @@ class VerifyPlan:
     distros: tuple[Distro, ...]
     check: str | None
     skipped_wheels: tuple[str, ...]
+    # Wheels whose zip is damaged inside, each a set of its own with the reason: their cells
+    # are `error` without a probe; the other wheels are verified.
+    damaged: tuple[tuple[WheelSet, str], ...] = ()
 
     @property
     def runnable(self) -> tuple[Distro, ...]:
@@ -54,6 +58,7 @@ def make_plan(
     if check is not None and not check.strip():
         raise UsageError("--check needs a command, e.g. --check \"python -c 'import foo'\"")
     collected = collect(list(paths))
+    whole, damaged = split_damaged(collected.wheels)
     arches = tuple(dict.fromkeys(get_arch(a).name for a in arch_names)) or default_arches(
         collected.wheels, host_arch
     )
@@ -67,9 +72,25 @@ def make_plan(
     return VerifyPlan(
         profile=profile,
         arches=arches,
-        wheels=collected.wheels,
-        sets=group(collected.wheels),
+        wheels=whole,
+        sets=group(whole),
         distros=tuple(distros),
         check=check,
         skipped_wheels=collected.skipped,
+        damaged=tuple(
+            (WheelSet((w,), wheel_labels([w], collected.wheels)), why) for w, why in damaged
+        ),
     )
+
+
+def split_damaged(
+    wheels: Sequence[GivenWheel],
+) -> tuple[tuple[GivenWheel, ...], tuple[tuple[GivenWheel, str], ...]]:
+    """The whole wheels, and the damaged ones with what is wrong; every one damaged is bad
+    input (exit 2), naming each."""
+    damaged = tuple((w, why) for w in wheels if (why := damage(w.path)) is not None)
+    if damaged and len(damaged) == len(wheels):
+        named = "; ".join(f"{w.path}: {why}" for w, why in damaged)
+        raise UsageError(f"every given wheel is damaged ({named}): download them again")
+    bad = {w.filename for w, _ in damaged}
+    return tuple(w for w in wheels if w.filename not in bad), damaged

@@ -113,17 +113,21 @@ class Verification:
         plan = self.plan
         for line in plan.skipped_wheels:
             self.progress.line(f"skipped {line}")
-        cells = len(plan.sets) * len(plan.runnable)
+        for wheel_set, why in plan.damaged:
+            path = wheel_set.wheels[0].path
+            self.progress.line(f"damaged {path}: {why}: its cells are errors; download it again")
+        cells = (len(plan.sets) + len(plan.damaged)) * len(plan.runnable)
         self.progress.line(
             f"verify ({plan.profile}): {len(plan.wheels)} wheel(s) in {len(plan.sets)} set(s), "
             f"{len(plan.runnable)} distro(s), {cells} cells"
         )
         for distro in plan.runnable:
             self.engine(distro)  # no engine: one line and exit 3, before anything is written
-        results.reset(self.results_dir)
         pool = self.stage_pool()
         script = self.write_check_script()
         self.inspect()
+        # Only now, with every input read, does the earlier run's record give way.
+        results.reset(self.results_dir)
         interrupted = False
         try:
             self.ensure_images()
@@ -136,6 +140,8 @@ class Verification:
                 phase.finish(f"{record.row} @ {record.distro}", f"{record.verdict.value}: {how}")
 
             for distro in plan.runnable:
+                for wheel_set, why in plan.damaged:
+                    emit(self.error_cell(wheel_set, distro, f"{wheel_set.label}: {why}"))
                 self.probe_distro(distro, pool, script, emit)
         except KeyboardInterrupt:
             interrupted = True
@@ -335,6 +341,7 @@ class Verification:
                 "arches": list(plan.arches),
                 "distros": [d.name for d in plan.distros],
                 "wheels": [w.filename for w in plan.wheels],
+                "damaged": {s.wheels[0].filename: why for s, why in plan.damaged},
                 "check": plan.check,
             },
             host=records.host_facts(self.settings, self._engines),
@@ -346,6 +353,10 @@ class Verification:
                     "error": None,
                 }
                 for s in plan.sets
+            }
+            | {
+                s.label: {"status": "damaged", "wheels": [str(s.wheels[0].path)], "error": why}
+                for s, why in plan.damaged
             },
             distros=self.distros,
             cells=results.read_cells(self.results_dir),

@@ -92,6 +92,27 @@ def make_wheel(
     return path
 
 
+def damage_wheel(path: Path, how: str) -> Path:
+    """Damage a wheel inside, as a bad download or disk does, keeping what is_zipfile reads
+    (the end record): "crc" changes a byte of the first member's stored data (its CRC fails);
+    "central" breaks the central directory's first entry signature."""
+    data = bytearray(path.read_bytes())
+    if how == "crc":
+        with zipfile.ZipFile(path) as archive:
+            offset = archive.infolist()[0].header_offset
+        # Local header: 30 bytes, the name and the extra field, then the (stored) data.
+        name_length = int.from_bytes(data[offset + 26 : offset + 28], "little")
+        extra_length = int.from_bytes(data[offset + 28 : offset + 30], "little")
+        data[offset + 30 + name_length + extra_length] ^= 0xFF
+    elif how == "central":
+        index = data.find(b"PK\x01\x02")  # the first entry's
+        data[index : index + 4] = b"XX\x01\x02"
+    else:
+        raise ValueError(how)
+    path.write_bytes(bytes(data))
+    return path
+
+
 def cell(
     row: str,
     distro: str,

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from harness.errors import HarnessError
 from harness.probe import agent as probe_agent
 from harness.probe import diagnostics, pip_server
 from harness.probe.distro_probe import classify, parse_agent_output
@@ -113,6 +114,21 @@ def test_global_dlopen_flag_is_applied(tmp_path: Path) -> None:
 def test_agent_result_parsing_ignores_noise() -> None:
     text = "some pip noise\n" + probe_agent.MARKER + json.dumps({"a": 1}) + "\ntrailing\n"
     assert parse_agent_output(text) == {"a": 1}
+
+
+def test_an_agent_that_died_is_diagnosed_by_its_last_words() -> None:
+    """Issue 14, case 4: stderr is read, not only the (empty) stdout."""
+    stderr = (
+        "Traceback (most recent call last):\n  File agent.py, line 424\n"
+        "zipfile.BadZipFile: Bad CRC-32 for file 'ext.so'\n"
+    )
+    with pytest.raises(HarnessError) as raised:
+        parse_agent_output("", stderr, 1)
+    assert str(raised.value) == (
+        "the probe agent crashed (exit 1): zipfile.BadZipFile: Bad CRC-32 for file 'ext.so'"
+    )
+    with pytest.raises(HarnessError, match=r"crashed \(exit -9\): no output"):
+        parse_agent_output("", "", -9)
 
 
 def test_classify_reads_pips_decision() -> None:

@@ -249,3 +249,15 @@ def test_cell_details_leave_out_what_was_not_observed() -> None:
         "c_plain @ manylinux_2_31-x86_64 (sample, policy manylinux_2_31, build built): "
         "c_plain-1.0-cp39-abi3-manylinux_2_31_x86_64.whl",
     )
+
+
+def test_the_matrix_names_the_declared_verdict_it_missed() -> None:
+    """Issue 14, case 9: "error (declared ok)", not "error (declared)"."""
+    from harness.report.model import MatrixCell
+
+    def shown(verdict: Verdict, declared: str) -> str:
+        return MatrixCell("k", "d", verdict, declared, True, ()).text
+
+    assert shown(Verdict.ERROR, "ok").endswith("error (declared ok)")
+    assert shown(Verdict.OK, "ok").endswith("ok (declared)")
+    assert shown(Verdict.OK, "").endswith(" ok")

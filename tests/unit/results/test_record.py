@@ -127,3 +127,11 @@ def test_record_carries_host_and_probe_dependencies(tmp_path: Path) -> None:
     old = record([cell("a@p", "debian-bullseye", Verdict.OK)])
     assert old.host_dependencies() is None
     assert old.probe_dependencies() == {}
+
+
+def test_reset_drops_all_four_outputs(tmp_path: Path) -> None:
+    """Issue 14, case 8: no stale junit.xml (or results.html) beside a new run's results."""
+    for name in results.OUTPUTS:
+        (tmp_path / name).write_text("old")
+    results.reset(tmp_path)
+    assert not any((tmp_path / name).exists() for name in results.OUTPUTS)

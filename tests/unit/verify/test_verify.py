@@ -337,6 +337,21 @@ def test_requires_python_is_part_of_the_claim(tmp_path: Path) -> None:
     assert given_check.expect([wheel], {wheel.filename: "not a spec"}, old).installable
 
 
+def test_a_refusal_by_requires_python_names_it() -> None:
+    """Issue 14, case 11: the tags fit; Requires-Python excludes the system."""
+    (wheel,) = given("modern-1.0-py3-none-any.whl")
+    expectation = given_check.expect([wheel], {wheel.filename: ">=3.99"}, facts((3, 11)))
+    output = "ERROR: Package 'modern' requires a different Python: 3.11.2 not in '>=3.99'\n"
+    for forced, verdict in ((_run(obs.PASSED), Verdict.OVER_RESTRICTIVE), (None, None)):
+        refused = obs.Observation(_install(obs.REFUSED, output), forced=forced)
+        _, decision = given_check.judge(expectation, refused, None)
+        assert "Requires-Python says" in decision.explanation
+        assert "the tags" not in decision.explanation
+        if verdict is not None:
+            assert decision.verdict is verdict
+            assert "Requires-Python claims less" in decision.explanation
+
+
 def test_a_missing_dependency_cannot_be_told() -> None:
     (wheel,) = given("app-1.0-py3-none-any.whl")
     expectation = given_check.expect([wheel], {}, facts((3, 9)))
