@@ -63,6 +63,7 @@ class CellRecord:
     notes: tuple[str, ...] = ()
     worker: str = ""  # the process that probed it (xdist worker id, or "main")
     lint: Mapping[str, Any] = field(default_factory=dict)  # C++ runtime lint of its wheels
+    cpu: str = "host"  # or the CPU model its import + check ran on (harness.judge.cpu)
 
     @property
     def declared(self) -> str | None:
@@ -98,6 +99,7 @@ class CellRecord:
             notes=tuple(data.get("notes", ())),
             worker=data.get("worker", ""),
             lint=data.get("lint", {}),
+            cpu=data.get("cpu", "host"),
         )
 
 
@@ -116,6 +118,9 @@ class RunRecord:
     interrupted: bool = False
     skipped: Mapping[str, str] = field(default_factory=dict)  # distro key -> why not probed
     wheels: Mapping[str, Any] = field(default_factory=dict)  # wheel name -> static inspection
+    # installer@arch -> the installer binary a run fetched (uv: version, wheel, sha256s): they
+    # float on purpose, so the record says which ran
+    installers: Mapping[str, Any] = field(default_factory=dict)
 
     def summary(self) -> dict[str, int]:
         counts = Counter(cell.verdict.value for cell in self.cells)
@@ -159,6 +164,7 @@ class RunRecord:
             "images": dict(self.images),
             "builds": dict(self.builds),
             "wheels": dict(self.wheels),
+            "installers": dict(self.installers),
             "distros": dict(self.distros),
             "skipped": dict(self.skipped),
             "cells": [c.to_json() for c in self.cells],
@@ -186,6 +192,7 @@ class RunRecord:
             interrupted=bool(data.get("interrupted", False)),
             skipped=data.get("skipped", {}),
             wheels=data.get("wheels", {}),
+            installers=data.get("installers", {}),
         )
 
 
@@ -305,6 +312,7 @@ def merge(records: list[RunRecord]) -> RunRecord:
         "distros": {},
         "wheels": {},
         "skipped": {},
+        "installers": {},
     }
     selection: dict[str, list[str]] = {}
     for record in records:
@@ -331,4 +339,5 @@ def merge(records: list[RunRecord]) -> RunRecord:
         interrupted=any(r.interrupted for r in records),
         skipped=tables["skipped"],
         wheels=tables["wheels"],
+        installers=tables["installers"],
     )
