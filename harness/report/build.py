@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from harness.judge.verdict import Verdict
 from harness.report import findings
+from harness.report.installers import installer_notes
 from harness.report.matrix import arch_sections, installer_order
 from harness.report.model import (
     VERDICT_ICONS,
@@ -36,6 +37,7 @@ def build_report(record: RunRecord) -> Report:
         distros=findings.distros_table(record.distros),
         not_probed=findings.not_probed(record),
         not_prepared=findings.not_prepared(record),
+        installers=installer_notes(record),
     )
 
 

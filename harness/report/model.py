@@ -148,6 +148,8 @@ class ArchSection:
     singles: Matrix
     combinations: Matrix | None
     minimum_pip: Table | None
+    # the installer axis: oldest installer per family per wheel; where pip and uv disagree
+    installer_tables: tuple[Table, ...] = ()
 
 
 # -- the whole report --------------------------------------------------------------------------
@@ -199,3 +201,4 @@ class Report:
     distros: Table
     not_probed: NoteList
     not_prepared: NoteList
+    installers: NoteList | None = None  # the installer and CPU axes: what ran, what does not
