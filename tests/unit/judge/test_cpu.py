@@ -7,19 +7,13 @@ import pytest
 from harness.errors import UsageError
 from harness.judge import cpu
 
-V2 = ["lm", "cmov", "cx8", "fpu", "fxsr", "mmx", "syscall", "sse", "sse2"] + [
-    "cx16",
-    "lahf_lm",
-    "popcnt",
-    "sse4_1",
-    "sse4_2",
-    "ssse3",
-]
+V1 = ["lm", "cmov", "cx8", "fpu", "fxsr", "mmx", "syscall", "sse", "sse2"]
+V2 = [*V1, "cx16", "lahf_lm", "popcnt", "sse4_1", "sse4_2", "ssse3"]
 
 
 def test_levels_from_flags_need_every_lower_level() -> None:
     assert cpu.level_of(V2) == 2
-    assert cpu.level_of(V2 + ["avx", "avx2"]) == 2  # not all of v3
+    assert cpu.level_of([*V2, "avx", "avx2"]) == 2  # not all of v3
     assert cpu.level_of(["avx512f", "avx2"]) == 0  # not even the baseline
     assert cpu.level_name(4) == "x86-64-v4" and cpu.level_name(0) == "below x86-64-v1"
 
