@@ -99,8 +99,13 @@ def disagreement_table(cells: Sequence[CellRecord], arch: str) -> Table | None:
     return Table("installer-differences", title, header, tuple(rows))
 
 
-def installer_notes(record: RunRecord) -> NoteList:
-    """What the installer and CPU axes ran on, and what they do not run."""
+def installer_notes(record: RunRecord) -> NoteList | None:
+    """What the installer and CPU axes ran on, and what they do not run; None for a run
+    without uv or CPU-model cells (its report stays as it was)."""
+    if not record.installers and not any(
+        c.cpu != cpus.HOST or family_name(c.installer) != "pip" for c in record.cells
+    ):
+        return None
     items = [f"{name}: {text}" for name, text in notes()]
     for key, entry in sorted(record.installers.items()):
         if "error" in entry:

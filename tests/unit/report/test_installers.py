@@ -60,7 +60,10 @@ def test_installer_notes_name_pipenv_and_the_fetched_uv() -> None:
             }
         },
     )
-    items = [part.value for item in installer_notes(run).items for part in item]
+    assert installer_notes(record([])) is None
+    notes = installer_notes(run)
+    assert notes is not None
+    items = [part.value for item in notes.items for part in item]
     text = " ".join(items)
     assert "pipenv" in text and "uv 0.13.9" in text and "b" * 64 in text
     assert "host CPU: x86-64-v4" in text
