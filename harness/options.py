@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from harness.judge.installers import default_pips
+from harness.judge.uv import default_uvs
 from harness.settings import (
     DEFAULT_EMULATION_FACTOR,
     DEFAULT_RUN_TIMEOUT,
@@ -99,6 +100,19 @@ OPTIONS: Mapping[str, Option] = {
             "pip",
             "pip versions of the pip axis, e.g. 19.3 or latest (repeatable; 'none': only the "
             f"distro's pip; default: {' '.join(default_pips())})",
+            repeatable=True,
+        ),
+        Option(
+            "uv",
+            "uv releases of the installer axis, e.g. latest or 0.4 (repeatable; 'all': every "
+            "release in installers.toml; 'none': no uv cells; default: "
+            f"{' '.join(u.removeprefix('uv-') for u in default_uvs())})",
+            repeatable=True,
+        ),
+        Option(
+            "cpu",
+            "CPU models the cpu-axis samples' import + check also run on, under qemu-user: "
+            "host, x86-64-v1, x86-64-v2 (repeatable; default: host only)",
             repeatable=True,
         ),
         Option(
@@ -202,6 +216,8 @@ MATRIX = (
     "distro",
     "sample",
     "pip",
+    "uv",
+    "cpu",
     "candidate-image",
     "engine",
     "registry-mirror",

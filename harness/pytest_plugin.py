@@ -27,7 +27,9 @@ import pytest
 from harness import options, report
 from harness.errors import ExitCode, HarnessError
 from harness.images.candidate import CandidateImage
+from harness.judge.cpu import parse_cpus
 from harness.judge.installers import default_pips, parse_pips
+from harness.judge.uv import default_uvs, parse_uvs
 from harness.judge.verdict import Verdict
 from harness.matrix.plan import Plan, Selection
 from harness.matrix.prepared import STOPPED
@@ -100,6 +102,8 @@ def harness_session(config: pytest.Config) -> Session:
             distros=tuple(config.getoption("distro")),
             samples=tuple(config.getoption("sample")),
             pips=parse_pips(config.getoption("pip")) if config.getoption("pip") else default_pips(),
+            uvs=parse_uvs(config.getoption("uv")) if config.getoption("uv") else default_uvs(),
+            cpus=parse_cpus(config.getoption("cpu")),
             candidates=tuple(
                 CandidateImage.parse(text) for text in config.getoption("candidate_image")
             ),

@@ -40,6 +40,7 @@ _RULE_CONDITIONS = (
     "requires_beyond_distro",
     "order",
     "dlopen",
+    "cpu_level",  # the x86-64 level of the CPU (model) the import + check ran on
 )
 
 
@@ -106,6 +107,7 @@ class Sample:
     cross_arch: bool = False
     # Its single-wheel cells are also installed with each pip of the pip-version axis.
     pip_axis: bool = False
+    cpu_axis: bool = False  # also run on the CPU models of --cpu (x86-64 levels)
 
     @property
     def check_path(self) -> Path:
@@ -229,6 +231,7 @@ def load_sample(project: Path) -> Sample:
         combinations=tuple(_combination(row, names, where) for row in data.get("combine", ())),
         cross_arch=bool(data.get("cross_arch", False)),
         pip_axis=bool(data.get("pip_axis", False)),
+        cpu_axis=bool(data.get("cpu_axis", False)),
     )
     if not sample.check_path.is_file():
         raise UsageError(f"{where}: check script {sample.check} does not exist: add it")

@@ -82,7 +82,10 @@ class Expectation:
 
 
 def expect_install(
-    claims: Sequence[WheelClaim], facts: DistroFacts, pip_version: str | None = None
+    claims: Sequence[WheelClaim],
+    facts: DistroFacts,
+    pip_version: str | None = None,
+    installer: str = "pip",
 ) -> Expectation:
     """Whether the claims say this system (and this pip) installs every wheel in the set."""
     supported = set(facts.supported_tags)
@@ -94,7 +97,7 @@ def expect_install(
             matches.append(min(usable, key=facts.supported_tags.index))
             continue
         return Expectation(False, _why_not(claim, facts, candidates, pip_version), tuple(matches))
-    pip = f"pip {pip_version}" if pip_version else "pip"
+    pip = f"{installer} {pip_version}" if pip_version else installer
     glibc = f"glibc {facts.glibc}" if facts.glibc else "no glibc"
     return Expectation(
         True,
@@ -153,6 +156,7 @@ class CellContext:
     whitelisted_lacking: tuple[str, ...] = ()
     order: str = "given"
     dlopen: str = "default"
+    cpu_level: int = 0  # the x86-64 level the import + check ran at (0: not x86-64 / unknown)
 
     def beyond_distro(self) -> set[str]:
         """Families in which the wheels need a newer version than this system provides."""
@@ -216,6 +220,8 @@ def rule_matches(conditions: Mapping[str, Any], ctx: CellContext) -> bool:
         if key == "order" and ctx.order not in _as_list(value):
             return False
         if key == "dlopen" and ctx.dlopen not in _as_list(value):
+            return False
+        if key == "cpu_level" and not _version_in(str(value), (ctx.cpu_level,)):
             return False
     return True
 

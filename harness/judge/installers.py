@@ -104,7 +104,19 @@ def expected_pip(installer: str, distro_pip: str) -> str | None:
     knows every tag family)."""
     if installer == DISTRO:
         return distro_pip
-    return None if installer == LATEST else installer
+    # "latest" knows every family; so does every uv release the axis has (uv generated the
+    # manylinux_x_y, legacy and musllinux tags from its first release).
+    return None if installer == LATEST or installer.startswith("uv-") else installer
+
+
+def family_name(installer: str) -> str:
+    """The installer family a cell's installer belongs to: "pip" or "uv"."""
+    return "uv" if installer.startswith("uv-") else "pip"
+
+
+def notes() -> tuple[tuple[str, str], ...]:
+    """(installer, why it is not on the axis or how it decides), for the report."""
+    return tuple((row["installer"], row["text"]) for row in _data().get("note", ()))
 
 
 # -- the tag families each pip knows ------------------------------------------------------------

@@ -42,12 +42,18 @@ _CLAIMS = {TAGS: "the tags claim", REQUIRES_PYTHON: "Requires-Python claims"}
 
 
 def decide(
-    installable: bool, observation: obs.Observation, pip_too_old: bool = False, claim: str = TAGS
+    installable: bool,
+    observation: obs.Observation,
+    pip_too_old: bool = False,
+    installer: str = "pip",
+    claim: str = TAGS,
 ) -> Decision:
     """`installable`: whether the wheel's claims say this system (and its pip) takes it.
     `pip_too_old`: the tags fit the system, but the installing pip does not know their
-    family; then a forced load that works says nothing against the tags. `claim`: which claim
-    excludes the system when it is not installable (TAGS or REQUIRES_PYTHON)."""
+    family; then a forced load that works says nothing against the tags. `installer`: who
+    decided ("pip", "uv"): the explanation names it, so a departure says whose it is.
+    `claim`: which claim excludes the system when it is not installable (TAGS or
+    REQUIRES_PYTHON)."""
     if observation.error is not None:
         return Decision(Verdict.ERROR, observation.error)
     install = observation.install
@@ -55,7 +61,7 @@ def decide(
         return Decision(Verdict.ERROR, "no install was attempted")
     if install.decision == obs.FAILED:
         return Decision(
-            Verdict.ERROR, f"pip failed for a reason other than the tags: {install.reason}"
+            Verdict.ERROR, f"{installer} failed for a reason other than the tags: {install.reason}"
         )
 
     if install.decision == obs.ACCEPTED:
@@ -69,20 +75,24 @@ def decide(
                 return Decision(Verdict.OK, "installed, imported and computed the expected results")
             return Decision(
                 Verdict.OK,
-                "pip accepted a wheel whose tags exclude this system, and it works "
+                f"{installer} accepted a wheel whose tags exclude this system, and it works "
                 "(the installer is more permissive than the standard)",
             )
         problem = diagnose_run(load).summary
         if installable:
-            return Decision(Verdict.VIOLATION, f"pip installed it as claimed, but {problem}")
+            return Decision(
+                Verdict.VIOLATION, f"{installer} installed it as claimed, but {problem}"
+            )
         return Decision(
-            Verdict.VIOLATION, f"pip accepted a wheel whose tags exclude this system, and {problem}"
+            Verdict.VIOLATION,
+            f"{installer} accepted a wheel whose tags exclude this system, and {problem}",
         )
 
     # Refused.
     if installable:
         return Decision(
-            Verdict.VIOLATION, f"the tags claim this system, but pip refused: {install.reason}"
+            Verdict.VIOLATION,
+            f"the tags claim this system, but {installer} refused: {install.reason}",
         )
     forced = observation.forced
     if forced is not None and forced.passed and pip_too_old:

@@ -11,7 +11,8 @@ from harness.catalog.model import BuildImage, Catalog, Distro
 from harness.catalog.samples import Combination, Flavour, Sample
 from harness.errors import UsageError
 from harness.images.candidate import CandidateImage, candidate_build_image
-from harness.judge import installers
+from harness.judge import cpu as cpus
+from harness.judge import installers, uv
 
 
 @dataclass(frozen=True)
@@ -23,6 +24,8 @@ class Selection:
     samples: tuple[str, ...] = ()
     candidates: tuple[CandidateImage, ...] = ()
     pips: tuple[str, ...] = ()  # the pip-version axis (besides the distro's own pip)
+    uvs: tuple[str, ...] = ()  # uv releases of the installer axis: "uv-latest", "uv-0.4"
+    cpus: tuple[str, ...] = ()  # CPU models besides the host's own: "x86-64-v1"
 
 
 @dataclass(frozen=True)
@@ -57,9 +60,10 @@ class Cell:
     members: tuple[Member, ...]
     distro: Distro
     dlopen: str = "default"
-    installer: str = "distro"  # which pip: the distro's own
+    installer: str = "distro"  # which pip: the distro's own; or "19.3", "uv-latest"
     combination: Combination | None = None  # set for several wheels in one process
     order: str = "given"  # or "reversed": the combination's members imported the other way
+    cpu: str = cpus.HOST  # or a CPU model the import + check runs on, under qemu-user
 
     @property
     def arch(self) -> str:
@@ -79,12 +83,15 @@ class Cell:
     def row(self) -> str:
         """The report row: the wheels (in import order) and how they are loaded."""
         text = " + ".join(self._label(m) for m in self.members)
-        return text if self.dlopen == "default" else f"{text} (RTLD_GLOBAL)"
+        text = text if self.dlopen == "default" else f"{text} (RTLD_GLOBAL)"
+        # The CPU model is part of the row: the report then shows each level on a row.
+        return text if self.cpu == cpus.HOST else f"{text} [cpu {self.cpu}]"
 
     @property
     def key(self) -> str:
         """Stable identity across runs (no image digests): what the gate compares."""
-        return f"{self.row} | {self.arch} | {self.distro.name} | pip={self.installer}"
+        axis = "installer" if uv.is_uv(self.installer) else "pip"
+        return f"{self.row} | {self.arch} | {self.distro.name} | {axis}={self.installer}"
 
     @property
     def test_id(self) -> str:
@@ -101,8 +108,12 @@ class Cell:
             parts.append("from-" + "-".join(foreign))
         if self.dlopen != "default":
             parts.append(self.dlopen)
-        if self.installer != "distro":
+        if uv.is_uv(self.installer):
+            parts.append(self.installer)
+        elif self.installer != "distro":
             parts.append(f"pip{self.installer}")
+        if self.cpu != cpus.HOST:
+            parts.append(f"cpu-{self.cpu}")
         return "-".join(parts).replace("[", "(").replace("]", ")")
 
     @property
@@ -112,9 +123,10 @@ class Cell:
         2 workers and 5 distros, the last distro ran alone for a fifth of the run (measured
         under qemu); the pip axis's small groups fill that tail. A worker that gets groups of
         a distro the other worker also has starts a container of its own for it."""
-        if self.installer == "distro":
-            return self.distro.key
-        return f"{self.distro.key}-pip{self.installer}"
+        group = self.distro.key
+        if self.installer != "distro":
+            group += f"-{self.installer}" if uv.is_uv(self.installer) else f"-pip{self.installer}"
+        return group if self.cpu == cpus.HOST else f"{group}-cpu-{self.cpu}"
 
 
 @dataclass(frozen=True)
@@ -130,20 +142,34 @@ class Plan:
 def _pip_cells(
     cells: Sequence[Cell], pips: Sequence[str]
 ) -> tuple[list[Cell], list[tuple[str, str]]]:
-    """Single-wheel cells of pip-axis samples, once per pip that runs on the distro's Python
-    (by the catalog's Python; the probe checks the measured one)."""
+    """Single-wheel cells of pip-axis samples, once per installer of the axis that runs on
+    the distro's Python (by the catalog's Python; the probe checks the measured one): the
+    pips, and the uv releases (a static binary: it runs everywhere)."""
     made: list[Cell] = []
     not_probed: dict[str, str] = {}
     for cell in cells:
         if len(cell.members) != 1 or not cell.members[0].sample.pip_axis or cell.cross_arch:
             continue
         for pip in pips:
-            why = installers.cannot_run(pip, cell.distro.expected_python)
+            why = None if uv.is_uv(pip) else installers.cannot_run(pip, cell.distro.expected_python)
             if why:
                 not_probed[f"{cell.distro.key} with pip {pip}"] = why
             else:
                 made.append(dataclasses.replace(cell, installer=pip))
     return made, sorted(not_probed.items())
+
+
+def _cpu_cells(cells: Sequence[Cell], models: Sequence[str]) -> list[Cell]:
+    """Single-wheel cells of cpu-axis samples, once per CPU model of the distro's arch (the
+    distro's pip decides as on the host: only the import + check runs on the model)."""
+    known = cpus.models()
+    return [
+        dataclasses.replace(cell, cpu=name)
+        for cell in cells
+        if len(cell.members) == 1 and cell.members[0].sample.cpu_axis and not cell.cross_arch
+        for name in models
+        if known[name].arch == cell.arch
+    ]
 
 
 def _built_in(flavour: Flavour, arch_images: Sequence[BuildImage]) -> list[BuildImage]:
@@ -238,8 +264,9 @@ def make_plan(selection: Selection, catalog: Catalog, samples: Sequence[Sample])
         for combination in sample.combinations:
             for arch_images in by_arch.values():
                 cells += _combination_cells(sample, combination, arch_images, built, distros)
-    pip_cells, not_probed = _pip_cells(cells, selection.pips)
-    cells += pip_cells
+    cpu_cells = _cpu_cells(cells, selection.cpus)
+    pip_cells, not_probed = _pip_cells(cells, (*selection.pips, *selection.uvs))
+    cells += pip_cells + cpu_cells
     builds = [m.request for m in members]
     for candidate in selection.candidates:
         current = _replaced(candidate, build_images, selection.profile)

@@ -14,7 +14,7 @@ from typing import Any
 from harness.analysis.lint import inspect_wheel
 from harness.build.wheels import BuildOutcome, BuildRequest
 from harness.catalog.model import ImageSpec
-from harness.judge import installers
+from harness.judge import installers, uv
 from harness.matrix.plan import Plan
 from harness.results import record as results
 from harness.util import interrupt
@@ -35,6 +35,9 @@ class Prepared:
         default_factory=dict
     )  # name -> inspection
     pips: dict[str, str] = dataclasses.field(default_factory=dict)  # pip -> why unavailable
+    # installer@arch -> the uv binary fetched (version, hashes, host path); and also, under
+    # the installer's own name, why it is unavailable (uv.ensure_uvs)
+    uvs: dict[str, dict[str, Any]] = dataclasses.field(default_factory=dict)
 
     def image_error(self, spec: ImageSpec) -> str | None:
         entry = self.images.get(spec.key)
@@ -54,6 +57,7 @@ class Prepared:
             "builds": self.builds,
             "wheels": self.wheels,
             "pips": self.pips,
+            "uvs": self.uvs,
         }
 
     @classmethod
@@ -63,6 +67,7 @@ class Prepared:
             builds=dict(data.get("builds", {})),
             wheels=dict(data.get("wheels", {})),
             pips=dict(data.get("pips", {})),
+            uvs=dict(data.get("uvs", {})),
         )
 
 
@@ -99,7 +104,10 @@ def inspect_wheels(plan: Plan, builds: dict[str, dict[str, Any]]) -> dict[str, d
 
 def ensure_axis_pips(plan: Plan, cache: Cache, progress: Progress) -> dict[str, str]:
     """The pip wheels of the plan's pip axis, fetched; pip -> why it is unavailable."""
-    axis = sorted({c.installer for c in plan.cells} - {installers.DISTRO})
+    axis = sorted(
+        {c.installer for c in plan.cells if installers.family_name(c.installer) == "pip"}
+        - {installers.DISTRO}
+    )
     if not axis:
         return {}
     pythons = {
@@ -112,6 +120,24 @@ def ensure_axis_pips(plan: Plan, cache: Cache, progress: Progress) -> dict[str, 
     for problem in sorted(problems.values()):
         progress.line(f"pip axis: {problem}")
     return problems
+
+
+def ensure_axis_uvs(plan: Plan, cache: Cache, progress: Progress) -> dict[str, dict[str, Any]]:
+    """The uv binaries of the plan's installer axis, fetched: installer@arch -> what was
+    fetched; an installer that could not be fetched maps to {"error": why}."""
+    axis = sorted({c.installer for c in plan.cells if uv.is_uv(c.installer)})
+    if not axis:
+        return {}
+    arches = {c.arch for c in plan.cells if uv.is_uv(c.installer)}
+    fetched, problems = uv.ensure_uvs(cache, axis, arches)
+    for entry in fetched.values():
+        progress.line(
+            f"installer axis: uv {entry['release']} is {entry['version']} "
+            f"(sha256 {entry['binary_sha256'][:16]})"
+        )
+    for _name, problem in sorted(problems.items()):
+        progress.line(f"installer axis: {problem}")
+    return {**fetched, **{name: {"error": why} for name, why in problems.items()}}
 
 
 def outcome_json(outcome: BuildOutcome) -> dict[str, Any]:

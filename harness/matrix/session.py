@@ -13,26 +13,29 @@ from typing import Any
 
 from harness.build.wheels import FAILED, BuildOutcome, BuildRequest, WheelBuilder
 from harness.catalog.model import Catalog, Distro, ImageSpec
-from harness.catalog.samples import ExpectRule, Sample, default_samples_dir, discover
+from harness.catalog.samples import Sample, default_samples_dir, discover
 from harness.catalog.user import CatalogSources
 from harness.errors import HarnessError, NothingToRun
 from harness.images import facts as image_facts
 from harness.images.provider import ImageProvider, ResolvedImage, describe_failure
-from harness.judge import distro_offer, installers
-from harness.judge.expectation import CellContext, WheelClaim, declared_rule, expect_install
-from harness.judge.verdict import Verdict, decide
+from harness.judge import installers
+from harness.judge.expectation import WheelClaim, expect_install
+from harness.judge.verdict import decide
+from harness.matrix import axes
+from harness.matrix.declared import declared_rule_for
 from harness.matrix.plan import Cell, Plan, Selection, make_plan
 from harness.matrix.prepared import (
     PREPARED,
     Prepared,
     ensure_axis_pips,
+    ensure_axis_uvs,
     inspect_wheels,
     nothing_to_run,
     outcome_json,
     parallel,
 )
 from harness.probe.distro_probe import DistroProbe, ProbeRequest
-from harness.probe.facts import DistroFacts, version_tuple
+from harness.probe.facts import DistroFacts
 from harness.probe.observation import Observation
 from harness.results import builder as records
 from harness.results import record as results
@@ -130,6 +133,7 @@ class Session:
             builds=builds,
             wheels=inspect_wheels(self.plan, builds),
             pips=ensure_axis_pips(self.plan, self.cache, progress),
+            uvs=ensure_axis_uvs(self.plan, self.cache, progress),
         )
         results.write_state(self.results_dir, PREPARED, self._prepared.to_json())
         return self._prepared
@@ -234,6 +238,7 @@ class Session:
             prepared.image_reference(distro.image),
             self.cache.path("wheels"),
             self.settings,
+            emulator=axes.needs_emulator(self.plan, distro.key),
         )
         try:
             probe.start()
@@ -271,12 +276,13 @@ class Session:
             distro=cell.distro.name,
             installer=cell.installer,
             dlopen=cell.dlopen,
+            cpu=cell.cpu,
         )
         record = records.cell_record(
             place,
             members,
             measured,
-            declared=self._declared(cell, measured, prepared, wheels),
+            declared=declared_rule_for(cell, measured, prepared, wheels, self.settings.host),
             lint=records.lint_of(
                 {m.label: self._wheel_names(m.request, prepared) for m in cell.members},
                 prepared.wheels,
@@ -332,9 +338,10 @@ class Session:
             assert facts is not None
             if cell.installer in prepared.pips:
                 raise HarnessError(prepared.pips[cell.installer])
+            extra = axes.probe_axes(cell, prepared)
             claims = [WheelClaim.from_filename(w.name) for w in wheels]
             pip = installers.expected_pip(cell.installer, facts.pip_version)
-            expectation = expect_install(claims, facts, pip)
+            expectation = expect_install(claims, facts, pip, axes.installer_word(cell))
             expected = records.expected_of(
                 expectation, (w.name for w in wheels), prepared.wheels, (facts, cell.arch)
             )
@@ -347,6 +354,8 @@ class Session:
                     dlopen=cell.dlopen,
                     installer=cell.installer,
                     pips_dir=installers.pips_dir(self.cache),
+                    uv=extra.uv,
+                    cpu_model=extra.cpu_model,
                 )
             )
         except HarnessError as exc:
@@ -358,55 +367,10 @@ class Session:
             and cell.installer != installers.DISTRO
             and expect_install(claims, facts, None).installable
         )
-        decision = decide(expectation.installable, observation, pip_too_old)
-        return records.Measured(expected, observation, decision, facts)
-
-    def _declared(
-        self, cell: Cell, measured: records.Measured, prepared: Prepared, wheels: list[Path]
-    ) -> ExpectRule | None:
-        """The verdict the sample's data declares for this cell, if any."""
-        facts = measured.facts
-        if facts is None:
-            return None
-        expected = measured.expected
-        if cell.installer != installers.DISTRO and expected.get("installable") is False:
-            # Samples declare outcomes for the distro's pip; an older pip that does not know
-            # the wheel's tag family must refuse it (harness-level, from installers.toml).
-            return ExpectRule(Verdict.REFUSED_AS_CLAIMED, {}, str(expected.get("reason", "")))
-        if cell.cross_arch:
-            # Harness-level: no sample may expect otherwise.
-            return records.CROSS_ARCH_REFUSAL
-        first = cell.members[0]
-        lacking = records.whitelisted_lacking(expected)
-        needs: dict[str, str] = {}
-        external: set[str] = set()
-        for wheel in wheels:
-            inspection = prepared.wheels.get(wheel.name, {})
-            external.update(inspection.get("external", []))
-            for family, version in inspection.get("max_versions", {}).items():
-                if family not in needs or version_tuple(version) > version_tuple(needs[family]):
-                    needs[family] = version
-        ctx = CellContext(
-            flavour=first.flavour.name,
-            arch=cell.arch,
-            distro=cell.distro.name,
-            build_policy=first.build_image.policy,
-            build_glibc=first.build_image.glibc,
-            facts=facts,
-            build_python=first.build_image.python_version,
-            wheel_needs=needs,
-            wheel_external=tuple(sorted(external)),
-            whitelisted_lacking=lacking,
-            order=cell.order,
-            dlopen=cell.dlopen,
+        decision = decide(
+            expectation.installable, observation, pip_too_old, axes.installer_word(cell)
         )
-        rules = cell.combination.expect if cell.combination else first.sample.expect
-        declared = declared_rule(rules, ctx)
-        if declared is None and lacking:
-            # Harness-level, whatever the sample: the tags claim this system, and the system
-            # lacks a library their policy promised; the claim breaks for the user all the same.
-            return ExpectRule(Verdict.VIOLATION, {}, distro_offer.cause(lacking))
-        return declared
+        return records.Measured(expected, observation, axes.on_cpu(cell, decision), facts)
 
     # -- assembling the record ---------------------------------------------------------------
 
@@ -428,4 +392,5 @@ class Session:
                 **dict(self.plan.not_probed),
             },
             wheels=prepared.wheels,
+            installers=prepared.uvs,
         )

@@ -69,6 +69,12 @@ stage("done")
 """
 
 
+# qemu-user reports a guest's fatal signal as an exit status
+FATAL_EXIT_STATUSES = tuple(
+    128 + s for s in (signal.SIGSEGV, signal.SIGABRT, signal.SIGBUS, signal.SIGILL, signal.SIGFPE)
+)
+
+
 def emit(data):
     sys.stdout.write(MARKER + json.dumps(data) + "\n")
     sys.stdout.flush()
@@ -248,9 +254,13 @@ def run_checks(python, workdir, spec, label, extra_env):
     # Run from an empty directory so nothing but the installed wheel can be imported.
     rundir = os.path.join(workdir, "cwd-" + label)
     os.makedirs(rundir)
-    result = run(
-        [python, runner, stage_file, spec_file], spec["timeouts"]["run"], env=env, cwd=rundir
-    )
+    command = [python, runner, stage_file, spec_file]
+    cpu = spec.get("cpu")
+    if cpu:
+        # Only this process runs on the CPU model: qemu-user emulates it, and whatever it
+        # starts runs natively (no binfmt handler for the host's own arch).
+        command = [cpu["emulator"], "-cpu", cpu["model"], *command]
+    result = run(command, spec["timeouts"]["run"], env=env, cwd=rundir)
     try:
         with open(stage_file) as handle:
             stage = handle.read().strip()
@@ -268,8 +278,7 @@ def run_checks(python, workdir, spec, label, extra_env):
             sig = signal.Signals(-code).name
         except ValueError:
             sig = "signal %d" % -code
-    elif code in (128 + signal.SIGSEGV, 128 + signal.SIGABRT, 128 + signal.SIGBUS):
-        # qemu-user reports a guest's fatal signal as an exit status
+    elif code in FATAL_EXIT_STATUSES:
         status = "crashed"
         sig = signal.Signals(code - 128).name
     elif stage.startswith("import"):
@@ -364,8 +373,11 @@ def installed_set(spec, template):
     install is one pip run; under qemu that is most of a cell. The first cell's pip output
     and exit status stand for the others; their install costs nothing and says so."""
     driver = spec.get("pip_driver", "forked")
+    uv = spec.get("uv")
     key = hashlib.sha256(
-        json.dumps([template, driver, sorted(spec["wheels"]), spec.get("find_links", [])]).encode()
+        json.dumps(
+            [template, driver, uv, sorted(spec["wheels"]), spec.get("find_links", [])]
+        ).encode()
     ).hexdigest()[:16]
     directory = os.path.join(SETS_DIR, key)
     venv = os.path.join(directory, "venv")
@@ -383,6 +395,12 @@ def installed_set(spec, template):
         shutil.rmtree(directory, ignore_errors=True)
         os.makedirs(directory)
         fresh_venv(template, venv)
+        if uv:
+            installed = uv_install(uv, python, spec)
+            if not installed["timed_out"]:
+                with open(recorded, "w") as handle:
+                    json.dump(installed, handle)
+            return python, installed
         command = [
             python,
             "-m",
@@ -409,6 +427,24 @@ def installed_set(spec, template):
         return python, installed
 
 
+def uv_install(uv, python, spec):
+    """uv's own decision on the wheel set, into the venv of `python`: offline, no index, no
+    cache (the container has no network and nothing to share)."""
+    command = [uv, "pip", "install", "--python", python, "--offline", "--no-index", "--no-cache"]
+    for find_links in spec.get("find_links", []):
+        command += ["--find-links", find_links]
+    command += spec["wheels"]
+    env = {"UV_NO_PROGRESS": "1", "NO_COLOR": "1", "HOME": spec["workdir"]}
+    return run(command, spec["timeouts"]["install"], env=env)
+
+
+def uv_version(uv, timeout):
+    """ "uv 0.13.9", or None when that uv does not run here."""
+    found = run([uv, "--version"], timeout)
+    match = re.match(r"(uv \S+)", found["output"])
+    return match.group(1) if found["exit_code"] == 0 and match else None
+
+
 def cell(spec):
     started = time.time()
     workdir = spec["workdir"]
@@ -416,7 +452,13 @@ def cell(spec):
     os.makedirs(workdir)
     template = spec["template"]
     pip_version = None
-    if spec.get("installer"):
+    if spec.get("uv"):
+        pip_version = uv_version(spec["uv"], spec["timeouts"]["install"])
+        if pip_version is None:
+            shutil.rmtree(workdir, ignore_errors=True)
+            emit({"installer_error": "%s does not run here" % spec["uv"], "seconds": 0.0})
+            return
+    elif spec.get("installer"):
         template, pip_version, error = installer_template(spec)
         if error:
             shutil.rmtree(workdir, ignore_errors=True)

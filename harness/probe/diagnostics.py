@@ -61,6 +61,23 @@ def last_exception(text: str) -> tuple[str, str] | None:
     return None
 
 
+_FATAL = re.compile(r"Fatal Python error: (?P<what>[A-Za-z -]+)")
+# faulthandler's words for the signals it catches
+_FAULTHANDLER_SIGNALS = {
+    "Segmentation fault": "SIGSEGV",
+    "Illegal instruction": "SIGILL",
+    "Bus error": "SIGBUS",
+    "Floating-point exception": "SIGFPE",
+    "Floating point exception": "SIGFPE",
+    "Aborted": "SIGABRT",
+}
+
+
+def _first_fatal_signal(text: str) -> str | None:
+    match = _FATAL.search(text)
+    return _FAULTHANDLER_SIGNALS.get(match.group("what").strip()) if match else None
+
+
 def diagnose_run(run: obs.RunObservation) -> Diagnosis:
     """Why an import/check did not pass."""
     if run.status == obs.TIMEOUT:
@@ -71,6 +88,11 @@ def diagnose_run(run: obs.RunObservation) -> Diagnosis:
         )
     if run.status == obs.CRASHED:
         signal = run.signal or f"exit {run.exit_code}"
+        first = _first_fatal_signal(run.output)
+        if first and first != run.signal:
+            # Python 3.14's faulthandler walks the C stack after the first fatal signal, and
+            # under qemu-user that walk itself segfaults: the first signal is the crash's.
+            signal = f"{first} (then {signal} in Python's crash handler)"
         loader = diagnose_text(run.output)
         extra = f"; {loader.summary}" if loader else ""
         return Diagnosis(
@@ -91,6 +113,10 @@ def diagnose_run(run: obs.RunObservation) -> Diagnosis:
 
 _PIP_REFUSAL = re.compile(
     r"is not a supported wheel on this platform|No matching distribution|requires a different Python"
+    # uv's words (0.1 .. today) for a wheel whose tags do not fit the interpreter
+    r"|incompatible with the current platform|is not compatible with the current Python"
+    r"|has no wheels with a matching platform tag|only has wheels with the following"
+    r"|none of the wheels? (?:is|are) compatible|no wheels? with a matching"
 )
 
 
@@ -103,5 +129,10 @@ def pip_reason(output: str) -> str:
     for line in reversed(output.strip().splitlines()):
         if line.startswith("ERROR:"):
             return line.removeprefix("ERROR:").strip()[:300]
+    # uv: "error: ..." then indented "Caused by:" (newer: "cause:") lines and a "hint:"; the
+    # last of them is the most specific reason
+    for line in reversed(output.strip().splitlines()):
+        if line.strip().startswith(("Caused by:", "cause:", "error:", "hint:")):
+            return line.strip().split(":", 1)[1].strip()[:300]
     lines = [line for line in output.strip().splitlines() if line.strip()]
     return lines[-1][:300] if lines else ""

@@ -34,6 +34,7 @@ LIBDIR = f"{AGENT_DIR}/lib"
 CHECKS_DIR = f"{AGENT_DIR}/checks"
 TEMPLATE = f"{AGENT_DIR}/venv-template"
 WHEELHOUSE = "/wheelhouse"
+EMULATOR = "/opt/manylinux-harness-cpu/qemu"  # the host's qemu-user, mounted read-only
 # The agent and its pip server, copied side by side (the agent imports the server's module).
 _AGENT_SOURCES = (Path(__file__).with_name("agent.py"), Path(__file__).with_name("pip_server.py"))
 _MARKER = "@@MANYLINUX-HARNESS@@"
@@ -59,6 +60,8 @@ class ProbeRequest:
     # "forked": pip runs in a child of a process that has imported it (the agent's pip
     # server); "process": `python -m pip` afresh per install (what the benchmark compares).
     pip_driver: str = "forked"
+    uv: Path | None = None  # a uv binary (inside the wheel root): uv installs, not pip
+    cpu_model: str = ""  # a qemu CPU model the import + check runs on ("": the host's CPU)
 
 
 def parse_agent_output(text: str, stderr: str = "", exit_code: int = 0) -> dict[str, Any]:
@@ -119,8 +122,10 @@ class DistroProbe:
         image: str,
         wheel_root: Path,
         settings: Settings,
+        emulator: Path | None = None,
     ) -> None:
         self.engine = engine
+        self.emulator = emulator  # qemu-user for the CPU axis; mounted only when given
         self.distro = distro
         self.image = image
         self.wheel_root = wheel_root
@@ -144,6 +149,8 @@ class DistroProbe:
 
     def start(self) -> DistroFacts:
         mounts = [Mount(self.wheel_root, WHEELHOUSE)] if self._mounted else []
+        if self.emulator is not None:
+            mounts.append(Mount(self.emulator, EMULATOR))
         self.wheel_root.mkdir(parents=True, exist_ok=True)
         self._container = self._stack.enter_context(
             self.engine.container(
@@ -234,7 +241,13 @@ class DistroProbe:
                 "pip_driver": request.pip_driver,
                 "timeouts": {"install": install_timeout, "run": run_timeout},
             }
-            if request.installer != installers.DISTRO:
+            if request.cpu_model:
+                if self.emulator is None:
+                    raise HarnessError("the CPU axis needs qemu-user in the probe container")
+                spec["cpu"] = {"emulator": EMULATOR, "model": request.cpu_model}
+            if request.uv is not None:
+                spec["uv"] = self._container_path(request.uv)
+            elif request.installer != installers.DISTRO:
                 if request.pips_dir is None:
                     raise HarnessError(f"no pip wheels for pip {request.installer}")
                 spec["installer"] = installers.requirement(request.installer)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from harness.judge.verdict import Verdict
 from harness.report import findings, offers
+from harness.report.installers import installer_notes
 from harness.report.matrix import arch_sections, installer_order
 from harness.report.model import (
     VERDICT_ICONS,
@@ -39,6 +40,7 @@ def build_report(record: RunRecord) -> Report:
         offers_absent=offers_absent,
         not_probed=findings.not_probed(record),
         not_prepared=findings.not_prepared(record),
+        installers=installer_notes(record),
     )
 
 

@@ -50,6 +50,7 @@ def render(report: Report) -> str:
         _facts_section((report.build_images, report.distros, report.offers)),
         _explained((report.offers_absent,)),
         _not_prepared(report.not_prepared),
+        _explained((report.installers,) if report.installers is not None else ()),
     ]
     return (
         '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
@@ -152,6 +153,7 @@ def _arch_section(section: ArchSection) -> str:
         parts.append("</section>")
     if section.minimum_pip is not None:
         parts.append(_table(section.minimum_pip))
+    parts += [_table(table) for table in section.installer_tables]
     parts.append("</section>")
     return "\n".join(parts)
 

@@ -41,6 +41,8 @@ def render(report: Report) -> str:
     blocks += _note_blocks(report.offers_absent)
     for notes in (report.not_probed, report.not_prepared):
         blocks += _note_blocks(notes)
+    if report.installers is not None:
+        blocks += _note_blocks(report.installers)
     return "\n\n".join(blocks) + "\n"
 
 
@@ -78,6 +80,8 @@ def _arch_blocks(section: ArchSection) -> list[str]:
         blocks += _matrix_blocks(section.combinations, section.distros)
     if section.minimum_pip is not None:
         blocks += [f"#### {section.minimum_pip.title}", _table(section.minimum_pip)]
+    for table in section.installer_tables:
+        blocks += [f"#### {table.title}", _table(table)]
     return blocks
 
 

@@ -10,10 +10,11 @@ from typing import Any
 from packaging.version import InvalidVersion, Version
 
 from harness.judge.expectation import WheelClaim
-from harness.judge.installers import minimum_pip
+from harness.judge.installers import family_name, minimum_pip
 from harness.probe.facts import version_tuple
 from harness.report.cell_detail import cell_details, member_label
 from harness.report.cpp_lint import lint_match, lint_text
+from harness.report.installers import disagreement_table, oldest_installer_table
 from harness.report.model import (
     ArchSection,
     Combination,
@@ -57,7 +58,17 @@ def _arch_section(arch: str, cells: list[CellRecord], record: RunRecord) -> Arch
             if combos
             else None
         ),
-        minimum_pip=minimum_pip_table(singles, arch),
+        minimum_pip=minimum_pip_table(
+            [c for c in singles if family_name(c.installer) == "pip"], arch
+        ),
+        installer_tables=tuple(
+            table
+            for table in (
+                oldest_installer_table(singles, arch),
+                disagreement_table(singles, arch),
+            )
+            if table is not None
+        ),
     )
 
 
@@ -76,10 +87,18 @@ def _distro_column(name: str, facts: Mapping[str, Any]) -> DistroColumn:
     return DistroColumn(name, " · ".join(bits), str(facts.get("os_name", "")))
 
 
-def installer_order(installer: str) -> tuple[bool, bool, Version, str]:
+def installer_order(installer: str) -> tuple[bool, bool, bool, Version, str]:
     """The distro's own pip first (the matrix proper), then the pip axis oldest first, with
-    "latest" last: one order for every table and filter."""
-    return (installer != "distro", installer == "latest", pip_version_key(installer), installer)
+    "latest" last, then uv the same way: one order for every table and filter."""
+    family = family_name(installer)
+    release = installer.removeprefix("uv-")
+    return (
+        installer != "distro",
+        family != "pip",
+        release == "latest",
+        pip_version_key(release),
+        installer,
+    )
 
 
 def pip_version_key(version: str) -> Version:
@@ -90,7 +109,11 @@ def pip_version_key(version: str) -> Version:
 
 
 def installer_label(installer: str) -> str:
-    return "the distro's own pip" if installer == "distro" else f"pip {installer}"
+    if installer == "distro":
+        return "the distro's own pip"
+    if family_name(installer) == "uv":
+        return f"uv {installer.removeprefix('uv-')}"
+    return f"pip {installer}"
 
 
 def _matrix(

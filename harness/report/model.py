@@ -153,6 +153,8 @@ class ArchSection:
     singles: Matrix
     combinations: Matrix | None
     minimum_pip: Table | None
+    # the installer axis: oldest installer per family per wheel; where pip and uv disagree
+    installer_tables: tuple[Table, ...] = ()
 
 
 # -- the whole report --------------------------------------------------------------------------
@@ -206,3 +208,4 @@ class Report:
     offers_absent: NoteList  # the whitelisted libraries each distro lacks
     not_probed: NoteList
     not_prepared: NoteList
+    installers: NoteList | None = None  # the installer and CPU axes: what ran, what does not

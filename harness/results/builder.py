@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from harness import __version__
 from harness.analysis.lint import WARNING_KINDS
 from harness.catalog.samples import ExpectRule
+from harness.judge import cpu as cpus
 from harness.judge import distro_offer
 from harness.judge.expectation import Expectation
 from harness.judge.verdict import Decision, Verdict, diagnosis
@@ -49,6 +50,7 @@ class CellPlace:
     distro: str
     installer: str
     dlopen: str
+    cpu: str = cpus.HOST  # or the CPU model the import + check ran on
 
 
 @dataclass(frozen=True)
@@ -142,6 +144,7 @@ def cell_record(
         distro=place.distro,
         installer=place.installer,
         dlopen=place.dlopen,
+        cpu=place.cpu,
         members=members,
         # The pip that ran, as measured; the distro's when the install never started.
         pip_version=(install.pip_version if install else "")
@@ -151,7 +154,7 @@ def cell_record(
         observed=dataclasses.asdict(observation),
         verdict=decision.verdict,
         explanation=decision.explanation,
-        diagnosis=diagnosis(decision, observation),
+        diagnosis=_on_cpu(diagnosis(decision, observation), place.cpu),
         as_expected=(
             decision.verdict is declared.verdict
             if declared is not None
@@ -166,6 +169,13 @@ def cell_record(
         if decision.verdict is Verdict.VIOLATION
         else "",
     )
+
+
+def _on_cpu(text: str, cpu: str) -> str:
+    """A diagnosis names the CPU model it was made on (a SIGILL depends on it)."""
+    if not text or cpu == cpus.HOST:
+        return text
+    return f"{text}, on CPU model {cpus.models()[cpu].label}"
 
 
 def distro_entry(
@@ -192,6 +202,8 @@ def host_facts(settings: Settings, engines: Mapping[str, Engine]) -> dict[str, A
     # Every host-side distribution the run imported, so a gate can tell two runs made with
     # different tools apart.
     facts[results.HOST_DEPENDENCIES] = host_dependencies()
+    # The level the host's own CPU reaches: what `cpu=host` cells ran at.
+    facts["cpu_level"] = cpus.host_level(settings.host)
     facts["engines"] = {}
     for url, engine in engines.items():
         try:
@@ -221,6 +233,7 @@ def run_record(
     interrupted: bool,
     skipped: Mapping[str, str],
     wheels: Mapping[str, Any],
+    installers: Mapping[str, Any] | None = None,
 ) -> results.RunRecord:
     """The run record, stamped with the harness's version (harness.__version__, the one
     source) and the time it was assembled."""
@@ -238,4 +251,5 @@ def run_record(
         interrupted=interrupted,
         skipped=dict(skipped),
         wheels=dict(wheels),
+        installers=dict(installers or {}),
     )

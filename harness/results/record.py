@@ -73,6 +73,7 @@ class CellRecord:
     # A violation the distro caused ("distro lacks whitelisted libX11.so.6": the wheel's policy
     # let it leave that library to the system); "" when the wheel's own or no violation.
     distro_cause: str = ""
+    cpu: str = "host"  # or the CPU model its import + check ran on (harness.judge.cpu)
 
     @property
     def declared(self) -> str | None:
@@ -109,6 +110,7 @@ class CellRecord:
             worker=data.get("worker", ""),
             lint=data.get("lint", {}),
             distro_cause=data.get("distro_cause", ""),
+            cpu=data.get("cpu", "host"),
         )
 
 
@@ -127,6 +129,9 @@ class RunRecord:
     interrupted: bool = False
     skipped: Mapping[str, str] = field(default_factory=dict)  # distro key -> why not probed
     wheels: Mapping[str, Any] = field(default_factory=dict)  # wheel name -> static inspection
+    # installer@arch -> the installer binary a run fetched (uv: version, wheel, sha256s): they
+    # float on purpose, so the record says which ran
+    installers: Mapping[str, Any] = field(default_factory=dict)
 
     def summary(self) -> dict[str, int]:
         counts = Counter(cell.verdict.value for cell in self.cells)
@@ -170,6 +175,7 @@ class RunRecord:
             "images": dict(self.images),
             "builds": dict(self.builds),
             "wheels": dict(self.wheels),
+            "installers": dict(self.installers),
             "distros": dict(self.distros),
             "skipped": dict(self.skipped),
             "cells": [c.to_json() for c in self.cells],
@@ -197,6 +203,7 @@ class RunRecord:
             interrupted=bool(data.get("interrupted", False)),
             skipped=data.get("skipped", {}),
             wheels=data.get("wheels", {}),
+            installers=data.get("installers", {}),
         )
 
 
@@ -340,6 +347,7 @@ def merge(records: list[RunRecord]) -> RunRecord:
         "distros": {},
         "wheels": {},
         "skipped": {},
+        "installers": {},
     }
     selection: dict[str, list[str]] = {}
     for record in records:
@@ -366,4 +374,5 @@ def merge(records: list[RunRecord]) -> RunRecord:
         interrupted=any(r.interrupted for r in records),
         skipped=tables["skipped"],
         wheels=tables["wheels"],
+        installers=tables["installers"],
     )

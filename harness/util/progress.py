@@ -90,6 +90,8 @@ def pip_text(installer: str, pip_version: str = "") -> str:
     """The pip a cell is installed with: the distro's own with its measured version when
     known; an axis pip by the version asked for (its measured version may be the distro's,
     when the axis pip never ran)."""
+    if installer.startswith("uv-"):
+        return f"uv {installer.removeprefix('uv-')}"
     if installer != DISTRO:
         return f"pip {installer}"
     return f"pip {pip_version}" if pip_version else "distro pip"

@@ -213,4 +213,4 @@ def judge(
                 f"refused as {says(claim)}; the forced load passed, which says nothing here: "
                 f"{moot_forced}, so at most a pure-Python fallback ran",
             )
-    return observation, decide(expectation.installable, observation, too_old_pip, claim)
+    return observation, decide(expectation.installable, observation, too_old_pip, claim=claim)

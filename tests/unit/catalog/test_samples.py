@@ -107,6 +107,8 @@ def _args(**kw) -> argparse.Namespace:
         jobs=2,
         emulation_factor=None,
         pip=[],
+        uv=[],
+        cpu=[],
         candidate_image=[],
         baseline=None,
         pytest_args=["-x"],

@@ -244,3 +244,44 @@ def test_run_stops_when_no_build_image_or_no_distro_can_be_obtained() -> None:
         nothing_to_run(plan, no_distros)
         == "no distro image could be obtained (and 5 more distro images): bootstrap failed"
     )
+
+
+def test_uv_and_cpu_axes_add_cells_and_leave_the_others_alone() -> None:
+    base = make_plan(
+        Selection("local", arches=("x86_64",), pips=("latest",)), default_catalog(), SAMPLES
+    )
+    plan = make_plan(
+        Selection(
+            "local",
+            arches=("x86_64",),
+            pips=("latest",),
+            uvs=("uv-latest", "uv-0.1"),
+            cpus=("x86-64-v1", "x86-64-v2"),
+        ),
+        default_catalog(),
+        SAMPLES,
+    )
+    old = {c.key for c in base.cells}
+    assert old <= {c.key for c in plan.cells}
+    added = [c for c in plan.cells if c.key not in old]
+    uv_cells = [c for c in added if c.installer.startswith("uv-")]
+    cpu_cells = [c for c in added if c.cpu != "host"]
+    assert len(added) == len(uv_cells) + len(cpu_cells)
+    # uv cells: every pip-axis single-wheel cell, once per uv release, on every distro.
+    pip_axis = [c for c in base.cells if c.installer == "latest"]
+    assert len(uv_cells) == 2 * len(pip_axis)
+    assert {c.distro.name for c in uv_cells} == {d.name for d in plan.distros}
+    first = next(c for c in uv_cells if c.installer == "uv-latest")
+    assert first.key.endswith("| installer=uv-latest") and first.test_id.endswith("-uv-latest")
+    assert first.group.endswith("-uv-latest")
+    # cpu cells: only cpu-axis samples, with the distro's pip, once per model.
+    assert {c.members[0].sample.name for c in cpu_cells} == {
+        "c_plain",
+        "cpp_static_locals",
+        "x86_64_v3_control",
+    }
+    assert all(c.installer == "distro" for c in cpu_cells)
+    control = next(c for c in cpu_cells if c.cpu == "x86-64-v1")
+    assert "[cpu x86-64-v1]" in control.row and control.test_id.endswith("-cpu-x86-64-v1")
+    assert control.group.endswith("-cpu-x86-64-v1")
+    assert len({c.test_id for c in plan.cells}) == len(plan.cells)

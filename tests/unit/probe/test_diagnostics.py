@@ -94,3 +94,38 @@ def test_pip_refusal_is_told_apart_from_pip_failure(output: str, refused: bool) 
 def test_pip_reason_is_its_last_error_line() -> None:
     out = "Processing x\nERROR: x.whl is not a supported wheel on this platform.\n"
     assert diagnostics.pip_reason(out) == "x.whl is not a supported wheel on this platform."
+
+
+def test_uv_refusals_are_refusals_with_uv_words() -> None:
+    from harness.probe.diagnostics import pip_reason, pip_refused
+
+    old = (
+        "Resolved 1 package in 1ms\nerror: Failed to determine installation plan\n"
+        "  Caused by: A path dependency is incompatible with the current platform: /w/x.whl\n"
+    )
+    new = (
+        "error: Failed to determine installation plan\n"
+        "  cause: A path (/w/x.whl) dependency is incompatible with the current platform\n\n"
+        "hint: The wheel is compatible with Linux (`manylinux_2_34_x86_64`), but you're on "
+        "Linux (`manylinux_2_31_x86_64`)\n"
+    )
+    assert pip_refused(old) and pip_refused(new)
+    assert pip_reason(old).startswith("A path dependency is incompatible")
+    assert pip_reason(new).startswith("The wheel is compatible with Linux")
+
+
+def test_the_first_fatal_signal_names_a_crash() -> None:
+    from harness.probe import observation as obs
+    from harness.probe.diagnostics import diagnose_run
+
+    run = obs.RunObservation(
+        obs.CRASHED,
+        -11,
+        "SIGSEGV",
+        "check x",
+        "Fatal Python error: Illegal instruction\n\nFatal Python error: Segmentation fault\n",
+        1.0,
+    )
+    assert diagnose_run(run).summary.startswith(
+        "crashed with SIGILL (then SIGSEGV in Python's crash handler)"
+    )

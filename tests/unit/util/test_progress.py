@@ -99,6 +99,8 @@ def test_run_asks_pytest_for_quiet_output() -> None:
         jobs=2,
         emulation_factor=None,
         pip=[],
+        uv=[],
+        cpu=[],
         candidate_image=[],
         baseline=None,
         pytest_args=[],
