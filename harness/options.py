@@ -141,6 +141,12 @@ OPTIONS: Mapping[str, Option] = {
             metavar="CMD",
         ),
         Option(
+            "together",
+            "also install every project given once into one environment, as one more row: "
+            "wheels that each work alone may break in one process",
+            switch=True,
+        ),
+        Option(
             "candidate",
             "results.json (or dir) of the candidate run (default: the baseline file itself, "
             "whose candidate-image cells are then set against its current-image cells)",

@@ -41,7 +41,10 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
         help="distro name (repeatable; default: every distro of the profile for the arch)",
     )
     results_dir = option("results-dir", default=DEFAULT_RESULTS)
-    add_options(parser.add_argument, ["check", "profile", arch, distro, results_dir, "cache-dir"])
+    add_options(
+        parser.add_argument,
+        ["check", "together", "profile", arch, distro, results_dir, "cache-dir"],
+    )
     return parser
 
 
@@ -64,6 +67,7 @@ def run(args: argparse.Namespace) -> ExitCode:
         args.distro,
         default_catalog(),
         host_machine(),
+        together=args.together,
     )
     settings = Settings(engines=parse_engine_option([], os.environ))
     if args.cache_dir:

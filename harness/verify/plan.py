@@ -22,6 +22,7 @@ class VerifyPlan:
     distros: tuple[Distro, ...]
     check: str | None
     skipped_wheels: tuple[str, ...]
+    together: bool = False
 
     @property
     def runnable(self) -> tuple[Distro, ...]:
@@ -50,6 +51,8 @@ def make_plan(
     distro_names: Sequence[str],
     catalog: Catalog,
     host_arch: str,
+    *,
+    together: bool = False,
 ) -> VerifyPlan:
     if check is not None and not check.strip():
         raise UsageError("--check needs a command, e.g. --check \"python -c 'import foo'\"")
@@ -68,8 +71,9 @@ def make_plan(
         profile=profile,
         arches=arches,
         wheels=collected.wheels,
-        sets=group(collected.wheels),
+        sets=group(collected.wheels, together=together),
         distros=tuple(distros),
         check=check,
         skipped_wheels=collected.skipped,
+        together=together,
     )

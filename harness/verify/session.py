@@ -8,11 +8,11 @@ network, then each top-level module of the set is imported in a fresh process an
 --check, the command runs. Expectations come from the tags (packaging's tag logic, measured in
 the container) and Requires-Python; verdicts, records and reports are the matrix's own.
 
-Wheel sets: wheels of distinct projects are installed together, as a user installing them
-would (a directory with a wheel and its dependencies is one set). Several wheels of one
-project (other Pythons, platforms or versions) cannot be installed together: each is a set of
-its own. Every set installs with the whole pool as --find-links, so its dependencies resolve
-among the given wheels.
+Wheel sets: each given wheel is a set of its own, installed as a user installs it (`pip
+install --no-index --find-links POOL that-wheel`): its dependencies resolve among the given
+wheels (scipy gets numpy), and one broken wheel cannot hide another's answer. --together adds
+one set of every project given once, co-installed: wheels that each work alone may break in
+one process.
 
 The pure logic lives in given_wheels (what the wheels are, how they group, which modules to
 import) and given_check (the check script, what a cell's outcome means), which tests/unit
@@ -333,6 +333,7 @@ class Verification:
                 "distros": [d.name for d in plan.distros],
                 "wheels": [w.filename for w in plan.wheels],
                 "check": plan.check,
+                "together": plan.together,
             },
             host=records.host_facts(self.settings.host, self._engines),
             images=self.images,

@@ -151,14 +151,32 @@ def given(*names: str) -> list[given_wheels.GivenWheel]:
     return [given_wheels.parse_wheel(Path("/w") / name) for name in names]
 
 
-def test_distinct_projects_form_one_set() -> None:
+def test_each_wheel_is_a_set_of_its_own() -> None:
+    """One broken wheel cannot hide the others' answers: a set (row) per wheel."""
     wheels = given(
         f"pandas-2.2.3-cp311-cp311-{MANYLINUX}.whl",
         f"numpy-2.1.3-cp311-cp311-{MANYLINUX}.whl",
         "six-1.17.0-py2.py3-none-any.whl",
     )
-    (only,) = given_wheels.group(wheels)
-    assert only.label == "numpy-2.1.3 + pandas-2.2.3 + six-1.17.0"
+    sets = given_wheels.group(wheels)
+    assert [s.label for s in sets] == ["numpy-2.1.3", "pandas-2.2.3", "six-1.17.0"]
+
+
+def test_together_adds_the_co_installed_set() -> None:
+    wheels = given(
+        f"pandas-2.2.3-cp311-cp311-{MANYLINUX}.whl",
+        f"numpy-2.1.3-cp311-cp311-{MANYLINUX}.whl",
+        f"MarkupSafe-2.1.5-cp39-cp39-{MANYLINUX}.whl",
+        f"MarkupSafe-2.1.5-cp311-cp311-{MANYLINUX}.whl",
+        "six-1.17.0-py2.py3-none-any.whl",
+    )
+    sets = given_wheels.group(wheels, together=True)
+    assert len(sets) == 6
+    # pip cannot install two MarkupSafe wheels at once: that project stays out of the set.
+    assert sets[-1].label == "numpy-2.1.3 + pandas-2.2.3 + six-1.17.0"
+    # One wheel alone has nothing to be installed together with.
+    (only,) = given_wheels.group(given("six-1.17.0-py2.py3-none-any.whl"), together=True)
+    assert only.label == "six-1.17.0"
 
 
 def test_several_wheels_of_one_project_are_alternatives() -> None:
@@ -193,8 +211,9 @@ def test_labels_fall_back_to_file_names_when_variants_collide() -> None:
 
 
 def test_rows_keys_and_ids() -> None:
-    (wheel_set,) = given_wheels.group(
-        given(f"numpy-2.1.3-cp311-cp311-{MANYLINUX}.whl", "six-1.17.0-py2.py3-none-any.whl")
+    *_, wheel_set = given_wheels.group(
+        given(f"numpy-2.1.3-cp311-cp311-{MANYLINUX}.whl", "six-1.17.0-py2.py3-none-any.whl"),
+        together=True,
     )
     assert wheel_set.row("x86_64") == "numpy-2.1.3 + six-1.17.0"
     assert wheel_set.foreign("x86_64") == ()
