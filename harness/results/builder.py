@@ -14,7 +14,7 @@ from harness import __version__
 from harness.analysis.lint import WARNING_KINDS
 from harness.catalog.samples import ExpectRule
 from harness.judge.expectation import Expectation
-from harness.judge.verdict import Decision, Verdict, diagnosis
+from harness.judge.verdict import Decision, Verdict, diagnosis, diagnosis_wrapper
 from harness.probe.facts import DistroFacts
 from harness.probe.observation import Observation
 from harness.results import record as results
@@ -132,6 +132,7 @@ def cell_record(
         verdict=decision.verdict,
         explanation=decision.explanation,
         diagnosis=diagnosis(decision, observation),
+        diagnosis_wrapper=diagnosis_wrapper(decision, observation),
         as_expected=(
             decision.verdict is declared.verdict
             if declared is not None

@@ -63,6 +63,8 @@ class CellRecord:
     notes: tuple[str, ...] = ()
     worker: str = ""  # the process that probed it (xdist worker id, or "main")
     lint: Mapping[str, Any] = field(default_factory=dict)  # C++ runtime lint of its wheels
+    # the outermost exception of the chain the diagnosis quotes the innermost of
+    diagnosis_wrapper: str = ""
 
     @property
     def declared(self) -> str | None:
@@ -98,6 +100,7 @@ class CellRecord:
             notes=tuple(data.get("notes", ())),
             worker=data.get("worker", ""),
             lint=data.get("lint", {}),
+            diagnosis_wrapper=data.get("diagnosis_wrapper", ""),
         )
 
 

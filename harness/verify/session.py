@@ -276,10 +276,11 @@ class Verification:
             ),
             find_links=(pool,),
         )
+        moot = forced_load_moot(wheel_set.wheels, facts, arch)
         observation, decision = judge(
             expectation,
             probe.probe(request),
-            forced_load_moot(wheel_set.wheels, facts, arch),
+            moot,
             pip_too_old(wheel_set.wheels, self.requires, facts),
         )
         expected = records.expected_of(
@@ -293,6 +294,8 @@ class Verification:
             if modules
             else ("no importable module in the wheel(s): only the install was checked",)
         )
+        if moot and not expectation.installable:
+            notes += (f"a forced load is moot here: {moot}",)
         return self.cell(wheel_set, distro, expected, observation, decision, facts, notes)
 
     def error_cell(self, wheel_set: WheelSet, distro: Distro, message: str) -> CellRecord:

@@ -5,6 +5,7 @@ Docker)."""
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import sys
 from collections.abc import Mapping
@@ -16,7 +17,7 @@ from packaging import tags as ptags
 from harness import cli
 from harness.cli import verify as verify_command
 from harness.errors import UsageError
-from harness.judge.verdict import Verdict, decide
+from harness.judge.verdict import Verdict, decide, diagnosis
 from harness.probe import agent as probe_agent
 from harness.probe import observation as obs
 from harness.probe.facts import DistroFacts
@@ -396,6 +397,28 @@ def test_a_forced_load_of_a_wheel_for_another_python_says_nothing() -> None:
     assert decision.verdict is Verdict.OVER_RESTRICTIVE
     musl = given("m-1.0-cp39-cp39-musllinux_1_2_x86_64.whl")
     assert "musl libc" in (given_check.forced_load_moot(musl, system, "x86_64") or "")
+
+
+def test_a_failed_forced_load_of_another_pythons_wheel_is_not_quoted() -> None:
+    """CPython never opens another interpreter's cpython-3X module: the failure says nothing
+    about the wheel, and the cell says so instead of quoting it."""
+    (wheel,) = given(f"numpy-2.4.6-cp311-cp311-{MANYLINUX}.whl")
+    system = facts((3, 9))
+    expectation = given_check.expect([wheel], {}, system)
+    moot = given_check.forced_load_moot([wheel], system, "x86_64")
+    failed = dataclasses.replace(
+        _run(obs.IMPORT_FAILED),
+        output="ModuleNotFoundError: No module named 'numpy._core._multiarray_umath'\n",
+    )
+    refused = obs.Observation(
+        _install(obs.REFUSED, "ERROR: x.whl is not a supported wheel on this platform."),
+        forced=failed,
+    )
+    observation, decision = given_check.judge(expectation, refused, moot)
+    assert decision.verdict is Verdict.REFUSED_AS_CLAIMED
+    assert "a forced load says nothing here" in decision.explanation
+    assert "another Python than 3.9.2" in decision.explanation
+    assert diagnosis(decision, observation) == ""
 
 
 def test_a_pip_too_old_for_the_tags_refuses_as_claimed() -> None:
