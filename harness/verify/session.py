@@ -289,7 +289,7 @@ class Verification:
         expected["requires_python"] = {
             w.filename: self.requires.get(w.filename) for w in wheel_set.wheels
         }
-        notes = (
+        notes: tuple[str, ...] = (
             ()
             if modules
             else ("no importable module in the wheel(s): only the install was checked",)
