@@ -7,10 +7,14 @@ import argparse
 import dataclasses
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from harness.errors import ExitCode
 from harness.options import add_options, option
+
+if TYPE_CHECKING:
+    from harness.settings import Settings
+    from harness.util.progress import Progress
 
 # Not imported from verify_plan, which reads the catalog (and auditwheel's policies).
 DEFAULT_RESULTS = Path("results/verify")
@@ -26,10 +30,10 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "paths",
-        type=Path,
         nargs="+",
         metavar="WHEEL_OR_DIR",
-        help="wheel files, or directories of wheels (a wheel and its dependencies)",
+        help="wheel files, or directories of wheels (a wheel and its dependencies); with "
+        "--download, requirements to fetch from the index",
     )
     arch = option(
         "arch",
@@ -43,7 +47,7 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
     results_dir = option("results-dir", default=DEFAULT_RESULTS)
     add_options(
         parser.add_argument,
-        ["check", "together", "profile", arch, distro, results_dir, "cache-dir"],
+        ["check", "download", "together", "profile", arch, distro, results_dir, "cache-dir"],
     )
     return parser
 
@@ -58,20 +62,42 @@ def run(args: argparse.Namespace) -> ExitCode:
     from harness.verify.plan import make_plan
     from harness.verify.session import Verification
 
+    settings = Settings(engines=parse_engine_option([], os.environ))
+    if args.cache_dir:
+        settings = dataclasses.replace(settings, cache_dir=args.cache_dir)
+    progress = Progress()
+    arches = list(args.arch)
+    paths = [Path(p) for p in args.paths]
+    if args.download:
+        arches = arches or [host_machine()]
+        paths = list(download(args, arches, settings, progress))
     # Bad input and infrastructure trouble end in main's handler, with the error's exit code.
     plan = make_plan(
-        args.paths,
+        paths,
         args.check,
         args.profile,
-        args.arch,
+        arches,
         args.distro,
         default_catalog(),
         host_machine(),
         together=args.together,
     )
-    settings = Settings(engines=parse_engine_option([], os.environ))
-    if args.cache_dir:
-        settings = dataclasses.replace(settings, cache_dir=args.cache_dir)
+    if args.download:
+        plan = dataclasses.replace(plan, downloaded=tuple(args.paths))
     install_termination_handlers()
     start_run()  # a fresh run id: what the sweep at the end removes
-    return Verification(plan, settings, args.results_dir.resolve(), Progress()).execute()
+    return Verification(plan, settings, args.results_dir.resolve(), progress).execute()
+
+
+def download(
+    args: argparse.Namespace, arches: list[str], settings: Settings, progress: Progress
+) -> tuple[Path, ...]:
+    """The requirements' wheels, fetched for every Python and arch of the selected distros."""
+    from harness.catalog.model import default_catalog
+    from harness.util.cache import Cache
+    from harness.verify.download import fetch, targets
+
+    distros = default_catalog().distros(args.profile, arches, list(args.distro) or None)
+    wanted = targets([d for d in distros if not d.skip_reason])
+    cache = Cache(settings.cache_dir)
+    return fetch(args.paths, wanted, lambda t: cache.path("downloads", t.label), progress)

@@ -23,6 +23,7 @@ class VerifyPlan:
     check: str | None
     skipped_wheels: tuple[str, ...]
     together: bool = False
+    downloaded: tuple[str, ...] = ()  # the requirements --download fetched the wheels for
 
     @property
     def runnable(self) -> tuple[Distro, ...]:

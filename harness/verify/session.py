@@ -337,6 +337,7 @@ class Verification:
                 "wheels": [w.filename for w in plan.wheels],
                 "check": plan.check,
                 "together": plan.together,
+                "download": list(plan.downloaded),
             },
             host=records.host_facts(self.settings.host, self._engines),
             images=self.images,
