@@ -53,14 +53,17 @@ class WheelAudit:
     system: tuple[str, ...] = ()
     bundled: Mapping[str, str] = field(default_factory=dict)  # soname -> path in the wheel
     elves: tuple[ElfLayout, ...] = ()
-    # soname -> version names required from it, every ELF of the wheel (auditwheel's data)
+    # soname -> version names, as `auditwheel show` reports them: the wheel's ELFs' and those
+    # of the libraries it would have to graft (auditwheel judges a policy with them)
     versioned_symbols: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    # soname -> version names the wheel's own ELFs require (what a loader checks)
+    own_versions: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     # policy name -> what stands between the wheel and that policy
     gaps: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
     @property
     def system_versions(self) -> dict[str, tuple[str, ...]]:
-        return {lib: v for lib, v in self.versioned_symbols.items() if lib not in self.bundled}
+        return {lib: v for lib, v in self.own_versions.items() if lib not in self.bundled}
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -240,6 +243,7 @@ def audit_wheel(wheel: Path) -> WheelAudit:
         bundled=bundled,
         elves=elves,
         versioned_symbols={k: tuple(sorted(v)) for k, v in sorted(info.versioned_symbols.items())},
+        own_versions={k: tuple(sorted(v)) for k, v in sorted(data.versioned_symbols.items())},
         gaps={
             p.name: _gaps(info, p) for p in policies if p.priority > 0 and p > info.overall_policy
         },
