@@ -25,7 +25,7 @@ from harness.results import builder as records
 from harness.util.names import safe_name
 from harness.verify import given_check, given_wheels
 from harness.verify import plan as verify_plan
-from harness.verify import session as verify
+from harness.verify import records as verify_records
 from tests.helpers.factories import make_wheel
 
 MANYLINUX = "manylinux_2_17_x86_64.manylinux2014_x86_64"
@@ -459,7 +459,7 @@ def test_cell_records_declare_cross_arch_refusals() -> None:
         expectation, refused, given_check.forced_load_moot(wheel_set.wheels, system, "aarch64")
     )
     measured = records.Measured({"installable": False}, observation, decision, system)
-    record = verify.given_cell_record(
+    record = verify_records.given_cell_record(
         wheel_set, "debian-bookworm", "aarch64", measured, {}, emulated=True
     )
     assert record.row == "m-1.0 (x86_64 wheel)"
@@ -474,7 +474,7 @@ def test_cell_records_declare_cross_arch_refusals() -> None:
     )
     # Could not probe: an error, never as expected, and nothing declared.
     failure = obs.Observation.failure("distro image unavailable: no mirror")
-    error = verify.given_cell_record(
+    error = verify_records.given_cell_record(
         wheel_set,
         "debian-bookworm",
         "aarch64",
