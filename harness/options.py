@@ -184,6 +184,19 @@ OPTIONS: Mapping[str, Option] = {
             metavar="CMD",
         ),
         Option(
+            "download",
+            "the arguments are requirements (e.g. numpy scipy): fetch, on the host, the newest "
+            "Linux wheels of each for every Python and arch of the selected distros, with "
+            "their dependencies, into the cache, then verify them offline",
+            switch=True,
+        ),
+        Option(
+            "together",
+            "also install every project given once into one environment, as one more row: "
+            "wheels that each work alone may break in one process",
+            switch=True,
+        ),
+        Option(
             "candidate",
             "results.json (or dir) of the candidate run (default: the baseline file itself, "
             "whose candidate-image cells are then set against its current-image cells)",

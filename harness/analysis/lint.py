@@ -1,25 +1,27 @@
-"""Static checks of a built wheel, before anything runs.
+"""Static checks of a wheel, before anything runs.
 
-policy_problems: what the wheel needs from the system beyond what its claimed policy allows
-    (auditwheel's whitelist and symbol versions): a claim that is broken on paper.
+policy_problems: what stands between the wheel and the policy it claims, in auditwheel's own
+    terms (harness.analysis.audit: its wheel_abi over its lddtree), so that a library the wheel
+    finds through its RUNPATH ($ORIGIN) counts as bundled, as `auditwheel show` counts it.
 cxx_runtime_findings: the pattern behind C++ dual-runtime crashes (pyarrow + tensorflow
     through std::call_once): extension modules that export C++ runtime internals, or carry a
     private copy of parts of libstdc++ (static libstdc++, devtoolset's libstdc++_nonshared),
-    whose symbols can interpose on, or be interposed by, another module's runtime.
+    whose symbols can interpose on, or be interposed by, another module's runtime. Read from
+    the symbol tables of the same ELF files, their DT_NEEDED as lddtree read it.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from harness.analysis.elf import WheelAnalysis, analyze_wheel, requirements_of
+from harness.analysis.audit import WheelAudit, audit_wheel, policy_problems
+from harness.analysis.elf import ElfSymbols, wheel_symbols
 from harness.judge import policy as policy_mod
 from harness.judge.expectation import WheelClaim
-from harness.judge.policy import PolicyInfo
-from harness.probe.facts import version_tuple
 
 # Mangled prefixes of the C++ runtime: std:: functions and data (_ZSt, _ZNSt, _ZNKSt),
 # typeinfo, typeinfo names and vtables of std types, guard variables of std statics,
@@ -64,9 +66,12 @@ def _examples(names: list[str], limit: int = 5) -> tuple[str, ...]:
     return tuple((once + rest)[:limit])
 
 
-def cxx_runtime_findings(analysis: WheelAnalysis) -> tuple[Finding, ...]:
+def cxx_runtime_findings(
+    files: tuple[ElfSymbols, ...], needed: Mapping[str, tuple[str, ...]]
+) -> tuple[Finding, ...]:
+    """The lint of the wheel's extension modules; `needed`: path -> DT_NEEDED."""
     findings: list[Finding] = []
-    for ext in analysis.extensions:
+    for ext in (f for f in files if f.is_extension):
         # Weak definitions are template instantiations every C++ module carries; strong and
         # unique ones are the runtime's own code and state.
         weak = set(ext.weak)
@@ -88,7 +93,7 @@ def cxx_runtime_findings(analysis: WheelAnalysis) -> tuple[Finding, ...]:
         carries_runtime = len(defined_runtime) >= 20 or any(
             _ONCE.search(s) for s in defined_runtime
         )
-        if carries_runtime and "libstdc++.so.6" not in ext.needed:
+        if carries_runtime and "libstdc++.so.6" not in needed.get(ext.path, ()):
             findings.append(
                 Finding(
                     PRIVATE_RUNTIME,
@@ -115,45 +120,35 @@ def warned(findings: tuple[Finding, ...]) -> bool:
     return any(f.warns for f in findings)
 
 
-def policy_problems(analysis: WheelAnalysis, policy: PolicyInfo) -> tuple[str, ...]:
-    """Where the wheel needs more from the system than `policy` lets it assume."""
-    problems = [
-        f"needs {lib}, which is not on {policy.display_name}'s whitelist and was not grafted"
-        for lib in analysis.external
-        if lib not in policy.whitelist
-    ]
-    for family, versions in sorted(requirements_of(analysis).items()):
-        allowed = policy.symbol_versions.get(family)
-        if allowed is None:
-            continue
-        beyond = sorted((v for v in versions if v not in allowed), key=version_tuple)
-        if beyond:
-            # auditwheel also lists named versions (CXXABI_FLOAT128, CXXABI_TM_1): not ordered
-            numbered = [v for v in allowed if v[:1].isdigit()]
-            newest = max(numbered, key=version_tuple) if numbered else "none"
-            problems.append(
-                f"needs {family}_{beyond[-1]}, beyond {policy.display_name} ({family} <= {newest})"
-            )
-    return tuple(problems)
-
-
-def inspect_wheel(wheel: Path, arch: str) -> dict[str, Any]:
-    """Everything static about one built wheel, as JSON for the results: what it needs from
-    the system, where that goes beyond its claimed policy, and the C++ runtime lint."""
-    analysis = analyze_wheel(wheel)
+def claimed_policy(wheel: Path, arch: str) -> str | None:
+    """The auditwheel policy the wheel's tags claim, with its arch: the newest policy whose
+    glibc floor is at most the oldest its manylinux tags name ("manylinux_2_17_x86_64"), or
+    its oldest musllinux tag; None for a wheel that claims neither."""
     claim = WheelClaim.from_filename(wheel.name)
     floor = claim.glibc_floor
-    claimed = None
-    problems: tuple[str, ...] = ()
     if floor is not None:
-        claimed = policy_mod.lowest_policy_for_glibc(floor, arch)
-        if claimed is not None:
-            problems = policy_problems(analysis, claimed)
-    findings = cxx_runtime_findings(analysis)
+        policy = policy_mod.lowest_policy_for_glibc(floor, arch)
+        return policy.tag(arch) if policy else None
+    musl = sorted(p for p in claim.platforms if p.startswith("musllinux_"))
+    return musl[0] if musl else None
+
+
+def inspection(
+    audit: WheelAudit, files: tuple[ElfSymbols, ...], claimed: str | None
+) -> dict[str, Any]:
+    """The record's entry for one wheel: auditwheel's analysis, the claim and what stands
+    between the two, the C++ runtime lint."""
+    needed = {e.path: e.needed for e in audit.elves}
+    findings = cxx_runtime_findings(files, needed)
     return {
-        **analysis.to_json(),
-        "claimed_policy": claimed.name if claimed else None,
-        "policy_problems": list(problems),
+        **audit.to_json(),
+        "claimed_policy": claimed,
+        "policy_problems": list(policy_problems(audit, claimed) if claimed else ()),
         "lint": [f.to_json() for f in findings],
         "lint_warned": warned(findings),
     }
+
+
+def inspect_wheel(wheel: Path, arch: str) -> dict[str, Any]:
+    """Everything static about one wheel, as JSON for the results."""
+    return inspection(audit_wheel(wheel), wheel_symbols(wheel), claimed_policy(wheel, arch))

@@ -6,11 +6,16 @@ from __future__ import annotations
 import argparse
 import dataclasses
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from harness import options
 from harness.errors import ExitCode
 from harness.options import add_options, option
+
+if TYPE_CHECKING:
+    from harness.catalog.model import Catalog
+    from harness.settings import Settings
+    from harness.util.progress import Progress
 
 # Not imported from verify_plan, which reads the catalog (and auditwheel's policies).
 DEFAULT_RESULTS = Path("results/verify")
@@ -26,10 +31,10 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "paths",
-        type=Path,
         nargs="+",
         metavar="WHEEL_OR_DIR",
-        help="wheel files, or directories of wheels (a wheel and its dependencies)",
+        help="wheel files, or directories of wheels (a wheel and its dependencies); with "
+        "--download, requirements to fetch from the index",
     )
     arch = option(
         "arch",
@@ -43,7 +48,18 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
     results_dir = option("results-dir", default=DEFAULT_RESULTS)
     add_options(
         parser.add_argument,
-        ["check", "profile", arch, distro, results_dir, "cache-dir", "timeout", *options.SOURCES],
+        [
+            "check",
+            "download",
+            "together",
+            "profile",
+            arch,
+            distro,
+            results_dir,
+            "cache-dir",
+            "timeout",
+            *options.SOURCES,
+        ],
     )
     return parser
 
@@ -60,7 +76,7 @@ def run(args: argparse.Namespace) -> ExitCode:
     from harness.verify.session import Verification
 
     # Bad input and infrastructure trouble end in main's handler, with the error's exit code;
-    # the results dir first, before a wheel is read or a distro probed.
+    # the results dir first, before a wheel is read, downloaded or a distro probed.
     results_dir = check_results_dir(args.results_dir)
     settings = Settings.from_options(
         engines=[],
@@ -68,17 +84,44 @@ def run(args: argparse.Namespace) -> ExitCode:
         catalogs=args.catalog,
         run_timeout=args.timeout,
     )
-    plan = make_plan(
-        args.paths,
-        args.check,
-        args.profile,
-        args.arch,
-        args.distro,
-        CatalogSources(settings.catalogs, settings.registry_mirrors).load(),
-        host_machine(),
-    )
     if args.cache_dir:
         settings = dataclasses.replace(settings, cache_dir=args.cache_dir)
+    catalog = CatalogSources(settings.catalogs, settings.registry_mirrors).load()
+    progress = Progress()
+    arches = list(args.arch)
+    paths = [Path(p) for p in args.paths]
+    if args.download:
+        arches = arches or [host_machine()]
+        paths = list(download(args, arches, catalog, settings, progress))
+    plan = make_plan(
+        paths,
+        args.check,
+        args.profile,
+        arches,
+        args.distro,
+        catalog,
+        host_machine(),
+        together=args.together,
+    )
+    if args.download:
+        plan = dataclasses.replace(plan, downloaded=tuple(args.paths))
     install_termination_handlers()
     start_run()  # a fresh run id: what the sweep at the end removes
-    return Verification(plan, settings, results_dir, Progress()).execute()
+    return Verification(plan, settings, results_dir, progress).execute()
+
+
+def download(
+    args: argparse.Namespace,
+    arches: list[str],
+    catalog: Catalog,
+    settings: Settings,
+    progress: Progress,
+) -> tuple[Path, ...]:
+    """The requirements' wheels, fetched for every Python and arch of the selected distros."""
+    from harness.util.cache import Cache
+    from harness.verify.download import fetch, targets
+
+    distros = catalog.distros(args.profile, arches, list(args.distro) or None)
+    wanted = targets([d for d in distros if not d.skip_reason])
+    cache = Cache(settings.cache_dir)
+    return fetch(args.paths, wanted, lambda t: cache.path("downloads", t.label), progress)

@@ -31,6 +31,9 @@ class Verdict(StrEnum):
 class Decision:
     verdict: Verdict
     explanation: str  # one line: why this verdict
+    # False when a forced load cannot say anything (a wheel for another Python, whose
+    # cpython-3X module CPython never opens): its failure is then not quoted as a diagnosis
+    quote_forced: bool = True
 
 
 # What a refusal is explained by: the claim that excludes the system (refused as it says;
@@ -121,12 +124,26 @@ def says(claim: str) -> str:
     return _SAYS[claim]
 
 
+def _failed_run(decision: Decision, observation: obs.Observation) -> obs.RunObservation | None:
+    for run in (observation.load, observation.forced if decision.quote_forced else None):
+        if run is not None and not run.passed:
+            return run
+    return None
+
+
 def diagnosis(decision: Decision, observation: obs.Observation) -> str:
     """The one line a report shows for a cell: the harness's trouble, or the loader's or
-    Python's words from the run (or forced load) that failed; "" when there is nothing to say."""
+    Python's words from the run (or forced load) that failed, from the innermost exception
+    of its chain; "" when there is nothing to say."""
     if decision.verdict is Verdict.ERROR:
         return observation.error or decision.explanation
-    for run in (observation.load, observation.forced):
-        if run is not None and not run.passed:
-            return diagnose_run(run).summary
-    return ""
+    run = _failed_run(decision, observation)
+    return diagnose_run(run).summary if run is not None else ""
+
+
+def diagnosis_wrapper(decision: Decision, observation: obs.Observation) -> str:
+    """The outermost exception around the one the diagnosis quotes, when there is one."""
+    if decision.verdict is Verdict.ERROR:
+        return ""
+    run = _failed_run(decision, observation)
+    return diagnose_run(run).wrapper if run is not None else ""

@@ -17,6 +17,12 @@ _WRONG_ELF = re.compile(
     r"wrong ELF class|cannot open shared object file: Exec format error|ELF load command"
 )
 _EXCEPTION = re.compile(r"^(?P<type>[A-Za-z_][\w.]*(?:Error|Exception|Exit)):?\s*(?P<message>.*)$")
+# How Python prints a chain: the cause (or context) first, then this line, then the wrapper.
+_CHAIN = re.compile(
+    r"^(?:The above exception was the direct cause of the following exception:"
+    r"|During handling of the above exception, another exception occurred:)$",
+    re.MULTILINE,
+)
 
 
 @dataclass(frozen=True)
@@ -25,6 +31,10 @@ class Diagnosis:
     # crash, exception, timeout, unknown
     detail: str  # the essential token: "GLIBC_2.34", "libcrypt.so.1", "SIGSEGV", ...
     summary: str  # one line for people
+    # the outermost exception, when the summary quotes an inner one of its chain (numpy's
+    # "Error importing numpy: you should not try to import numpy from its source directory"
+    # around the loader's ImportError)
+    wrapper: str = ""
 
 
 def diagnose_text(text: str) -> Diagnosis | None:
@@ -78,6 +88,22 @@ def _first_fatal_signal(text: str) -> str | None:
     return _FAULTHANDLER_SIGNALS.get(match.group("what").strip()) if match else None
 
 
+def exception_chain(text: str) -> list[tuple[str, str]]:
+    """The exceptions of a printed traceback's chain (__cause__ / __context__), innermost
+    first, as Python prints them; one for an unchained exception, none without one."""
+    found = []
+    for segment in _CHAIN.split(text):
+        exception = last_exception(segment)
+        if exception is not None:
+            found.append(exception)
+    return found
+
+
+def _shown(exception: tuple[str, str]) -> str:
+    kind, message = exception
+    return f"{kind}: {message}" if message else kind
+
+
 def diagnose_run(run: obs.RunObservation) -> Diagnosis:
     """Why an import/check did not pass."""
     if run.status == obs.TIMEOUT:
@@ -98,15 +124,16 @@ def diagnose_run(run: obs.RunObservation) -> Diagnosis:
         return Diagnosis(
             "crash", signal, f"crashed with {signal} during {run.stage or 'start'}{extra}"
         )
+    chain = exception_chain(run.output)
+    wrapper = _shown(chain[-1])[:300] if len(chain) > 1 else ""
     loader = diagnose_text(run.output)
     if loader is not None:
-        return loader
-    exception = last_exception(run.output)
-    if exception is not None:
-        kind, message = exception
+        return Diagnosis(loader.kind, loader.detail, loader.summary, wrapper)
+    if chain:
+        # The innermost exception holds the loader's or Python's own words; a package's
+        # wrapper around it (numpy's "Error importing numpy") is kept beside, not shown.
         label = "check failed" if run.status == obs.CHECK_FAILED else f"{run.stage} failed"
-        text = f"{label}: {kind}: {message}" if message else f"{label}: {kind}"
-        return Diagnosis("exception", kind, text[:300])
+        return Diagnosis("exception", chain[0][0], f"{label}: {_shown(chain[0])}"[:300], wrapper)
     tail = run.output.strip().splitlines()[-1:] or [f"exit {run.exit_code}"]
     return Diagnosis("unknown", "", f"{run.status} at {run.stage}: {tail[0][:200]}")
 

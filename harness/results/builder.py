@@ -16,7 +16,7 @@ from harness.catalog.samples import ExpectRule
 from harness.judge import cpu as cpus
 from harness.judge import distro_offer
 from harness.judge.expectation import Expectation
-from harness.judge.verdict import Decision, Verdict, diagnosis
+from harness.judge.verdict import Decision, Verdict, diagnosis, diagnosis_wrapper
 from harness.probe.facts import DistroFacts
 from harness.probe.observation import Observation
 from harness.results import record as results
@@ -155,6 +155,7 @@ def cell_record(
         verdict=decision.verdict,
         explanation=decision.explanation,
         diagnosis=_on_cpu(diagnosis(decision, observation), place.cpu),
+        diagnosis_wrapper=diagnosis_wrapper(decision, observation),
         as_expected=(
             decision.verdict is declared.verdict
             if declared is not None

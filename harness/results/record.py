@@ -74,6 +74,8 @@ class CellRecord:
     # let it leave that library to the system); "" when the wheel's own or no violation.
     distro_cause: str = ""
     cpu: str = "host"  # or the CPU model its import + check ran on (harness.judge.cpu)
+    # the outermost exception of the chain the diagnosis quotes the innermost of
+    diagnosis_wrapper: str = ""
 
     @property
     def declared(self) -> str | None:
@@ -111,6 +113,7 @@ class CellRecord:
             lint=data.get("lint", {}),
             distro_cause=data.get("distro_cause", ""),
             cpu=data.get("cpu", "host"),
+            diagnosis_wrapper=data.get("diagnosis_wrapper", ""),
         )
 
 

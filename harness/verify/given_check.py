@@ -202,15 +202,22 @@ def judge(
                 "(e.g. pip download --only-binary=:all: -d DIR ...), or verify its project too"
             )
             observation = dataclasses.replace(observation, error=error)
-        elif (
-            not expectation.installable
-            and moot_forced
-            and observation.forced is not None
-            and observation.forced.passed
-        ):
+        elif not expectation.installable and moot_forced and observation.forced is not None:
+            # Either way it says nothing: a pass ran at most a pure-Python fallback, a failure
+            # is that of a module CPython never opens (another Python's cpython-3X name).
+            what = (
+                "the forced load passed, which says nothing here"
+                if observation.forced.passed
+                else "a forced load says nothing here"
+            )
+            tail = (
+                "at most a pure-Python fallback ran"
+                if observation.forced.passed
+                else ("its compiled modules cannot load here")
+            )
             return observation, Decision(
                 Verdict.REFUSED_AS_CLAIMED,
-                f"refused as {says(claim)}; the forced load passed, which says nothing here: "
-                f"{moot_forced}, so at most a pure-Python fallback ran",
+                f"refused as {says(claim)}; {what}: {moot_forced}, so {tail}",
+                quote_forced=False,
             )
     return observation, decide(expectation.installable, observation, too_old_pip, claim=claim)

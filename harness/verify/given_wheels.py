@@ -1,6 +1,7 @@
 """Wheels built elsewhere (e.g. downloaded from PyPI), as `verify` takes them: what each one is
-(from its file name and metadata), how they group into sets pip installs together, how their
-rows are named, and which top-level modules importing proves something. Pure: no engine."""
+(from its file name and metadata), which sets pip installs (one per wheel, and the opt-in
+co-installed set), how their rows are named, and which top-level modules importing proves
+something. Pure: no engine."""
 
 from __future__ import annotations
 
@@ -232,18 +233,18 @@ def wheel_labels(wheels: Sequence[GivenWheel], among: Sequence[GivenWheel]) -> t
     return tuple(labels)
 
 
-def group(wheels: Sequence[GivenWheel]) -> tuple[WheelSet, ...]:
-    """One set of every project given once, installed together; plus, for every project given
-    more than once, one set per wheel of it (pip cannot install two wheels of one project)."""
+def group(wheels: Sequence[GivenWheel], *, together: bool = False) -> tuple[WheelSet, ...]:
+    """One set per wheel, installed as a user installs it (its dependencies resolve from the
+    pool), so that one broken wheel cannot hide another's answer. With `together`, one more
+    set of every project given once, installed into one environment: two wheels that each
+    work alone may break in one process (pip cannot install two wheels of one project, so a
+    project given more than once stays out of it)."""
+    ordered = sorted(wheels, key=lambda w: (w.project, w.filename))
+    sets = [WheelSet((w,), wheel_labels([w], wheels)) for w in ordered]
     per_project = Counter(w.project for w in wheels)
-    singles = tuple(w for w in wheels if per_project[w.project] == 1)
-    alternatives = sorted(
-        (w for w in wheels if per_project[w.project] > 1), key=lambda w: (w.project, w.filename)
-    )
-    sets = [WheelSet((w,), wheel_labels([w], wheels)) for w in alternatives]
-    if singles:
-        ordered = tuple(sorted(singles, key=lambda w: w.project))
-        sets.append(WheelSet(ordered, wheel_labels(ordered, wheels)))
+    singles = tuple(w for w in ordered if per_project[w.project] == 1)
+    if together and len(singles) > 1:
+        sets.append(WheelSet(singles, wheel_labels(singles, wheels)))
     return tuple(sets)
 
 

@@ -26,6 +26,8 @@ class VerifyPlan:
     # Wheels whose zip is damaged inside, each a set of its own with the reason: their cells
     # are `error` without a probe; the other wheels are verified.
     damaged: tuple[tuple[WheelSet, str], ...] = ()
+    together: bool = False
+    downloaded: tuple[str, ...] = ()  # the requirements --download fetched the wheels for
 
     @property
     def runnable(self) -> tuple[Distro, ...]:
@@ -54,6 +56,8 @@ def make_plan(
     distro_names: Sequence[str],
     catalog: Catalog,
     host_arch: str,
+    *,
+    together: bool = False,
 ) -> VerifyPlan:
     if check is not None and not check.strip():
         raise UsageError("--check needs a command, e.g. --check \"python -c 'import foo'\"")
@@ -73,13 +77,14 @@ def make_plan(
         profile=profile,
         arches=arches,
         wheels=whole,
-        sets=group(whole),
+        sets=group(whole, together=together),
         distros=tuple(distros),
         check=check,
         skipped_wheels=collected.skipped,
         damaged=tuple(
             (WheelSet((w,), wheel_labels([w], collected.wheels)), why) for w, why in damaged
         ),
+        together=together,
     )
 
 

@@ -8,11 +8,11 @@ network, then each top-level module of the set is imported in a fresh process an
 --check, the command runs. Expectations come from the tags (packaging's tag logic, measured in
 the container) and Requires-Python; verdicts, records and reports are the matrix's own.
 
-Wheel sets: wheels of distinct projects are installed together, as a user installing them
-would (a directory with a wheel and its dependencies is one set). Several wheels of one
-project (other Pythons, platforms or versions) cannot be installed together: each is a set of
-its own. Every set installs with the whole pool as --find-links, so its dependencies resolve
-among the given wheels.
+Wheel sets: each given wheel is a set of its own, installed as a user installs it (`pip
+install --no-index --find-links POOL that-wheel`): its dependencies resolve among the given
+wheels (scipy gets numpy), and one broken wheel cannot hide another's answer. --together adds
+one set of every project given once, co-installed: wheels that each work alone may break in
+one process.
 
 The pure logic lives in given_wheels (what the wheels are, how they group, which modules to
 import) and given_check (the check script, what a cell's outcome means), which tests/unit
@@ -28,7 +28,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from harness.errors import ExitCode, HarnessError
-from harness.judge.installers import DISTRO
 from harness.judge.verdict import Decision, decide
 from harness.probe import observation as obs
 from harness.probe.facts import DistroFacts
@@ -45,13 +44,13 @@ from harness.verify.given_check import (
 )
 from harness.verify.given_wheels import (
     WheelSet,
-    claimed_policy,
     file_digest,
     pool_key,
     requires_python,
     wheel_modules,
 )
 from harness.verify.plan import VerifyPlan
+from harness.verify.records import BUILD_STATUS, given_cell_record
 
 if TYPE_CHECKING:
     from harness.catalog.model import Distro
@@ -61,10 +60,6 @@ if TYPE_CHECKING:
     from harness.util.cache import Cache
     from harness.util.engine import Engine
     from harness.util.progress import Progress
-
-KIND = "wheel"
-BUILD_IMAGE = "external"  # nothing was built: the member's "build image"
-BUILD_STATUS = "given"
 
 
 # -- effects -----------------------------------------------------------------------------------
@@ -192,12 +187,22 @@ class Verification:
         policy, C++ runtime lint), for the record and the report."""
         from harness.analysis.lint import inspect_wheel
 
+        # auditwheel's analysis takes as long as `auditwheel show` (pyarrow: ~40 s): shown.
+        phase = self.progress.phase("static", len(self.plan.wheels))
         for wheel in self.plan.wheels:
             arch = wheel.arches[0] if wheel.arches else self.plan.arches[0]
             try:
-                self.inspections[wheel.filename] = inspect_wheel(wheel.path, arch)
+                found = inspect_wheel(wheel.path, arch)
             except Exception as exc:  # a wheel we cannot read is reported, not fatal
-                self.inspections[wheel.filename] = {"error": f"cannot inspect: {exc}"}
+                found = {"error": f"cannot inspect: {exc}"}
+            self.inspections[wheel.filename] = found
+            problems = found.get("policy_problems") or ()
+            phase.finish(
+                wheel.filename,
+                found.get("error")
+                or f"auditwheel: {found.get('policy') or 'pure'}"
+                + (f"; {len(problems)} problem(s) against its claim" if problems else ""),
+            )
 
     def ensure_images(self) -> None:
         from harness.images.provider import ImageProvider, describe_failure
@@ -282,10 +287,11 @@ class Verification:
             ),
             find_links=(pool,),
         )
+        moot = forced_load_moot(wheel_set.wheels, facts, arch)
         observation, decision = judge(
             expectation,
             probe.probe(request),
-            forced_load_moot(wheel_set.wheels, facts, arch),
+            moot,
             pip_too_old(wheel_set.wheels, self.requires, facts),
         )
         expected = records.expected_of(
@@ -297,11 +303,13 @@ class Verification:
         expected["requires_python"] = {
             w.filename: self.requires.get(w.filename) for w in wheel_set.wheels
         }
-        notes = (
+        notes: tuple[str, ...] = (
             ()
             if modules
             else ("no importable module in the wheel(s): only the install was checked",)
         )
+        if moot and not expectation.installable:
+            notes += (f"a forced load is moot here: {moot}",)
         return self.cell(wheel_set, distro, expected, observation, decision, facts, notes)
 
     def error_cell(self, wheel_set: WheelSet, distro: Distro, message: str) -> CellRecord:
@@ -343,6 +351,8 @@ class Verification:
                 "wheels": [w.filename for w in plan.wheels],
                 "damaged": {s.wheels[0].filename: why for s, why in plan.damaged},
                 "check": plan.check,
+                "together": plan.together,
+                "download": list(plan.downloaded),
             },
             host=records.host_facts(self.settings, self._engines),
             images=self.images,
@@ -364,54 +374,3 @@ class Verification:
             skipped={d.key: d.skip_reason for d in plan.distros if d.skip_reason},
             wheels=self.inspections,
         )
-
-
-def given_cell_record(
-    wheel_set: WheelSet,
-    distro: str,
-    arch: str,
-    measured: records.Measured,
-    inspections: records.Inspections,
-    *,
-    emulated: bool,
-) -> CellRecord:
-    """The record of one (wheel set, distro): its members are the given wheels."""
-    from harness.results import record as results
-
-    pairs = list(zip(wheel_set.wheels, wheel_set.labels, strict=True))
-    members = tuple(
-        results.MemberRecord(
-            sample=label,
-            flavour="default",
-            kind=KIND,
-            build_image=BUILD_IMAGE,
-            policy=claimed_policy(wheel.platforms),
-            wheels=(wheel.filename,),
-            build_status=BUILD_STATUS,
-        )
-        for wheel, label in pairs
-    )
-    # As the matrix does for cross-arch cells: no outcome but a refusal holds.
-    declared = (
-        records.CROSS_ARCH_REFUSAL
-        if measured.facts is not None and wheel_set.foreign(arch)
-        else None
-    )
-    place = records.CellPlace(
-        key=wheel_set.key(arch, distro),
-        test_id=wheel_set.test_id(arch, distro),
-        row=wheel_set.row(arch),
-        arch=arch,
-        distro=distro,
-        installer=DISTRO,
-        dlopen="default",
-    )
-    return records.cell_record(
-        place,
-        members,
-        measured,
-        declared=declared,
-        lint=records.lint_of({label: [w.filename] for w, label in pairs}, inspections),
-        emulated=emulated,
-        worker="main",
-    )

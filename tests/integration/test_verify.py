@@ -19,8 +19,8 @@ import pytest
 
 from harness.util.engine import Engine
 from harness.util.ownership import LABEL, LABEL_OWNER
+from tests.helpers.factories import make_wheel
 from tests.integration.conftest import REPO
-from tests.unit.test_verify import make_wheel
 
 pytestmark = pytest.mark.xdist_group("verify")
 
@@ -159,12 +159,13 @@ def test_pypi_wheels_per_distro(pypi_wheels: Path, tmp_path: Path, engine: Engin
     assert "| six-1.17.0 | ✅ ok | ✅ ok |" in proc.stdout
 
 
-def test_a_set_installs_together_and_a_broken_import_is_a_violation(
+def test_each_wheel_is_a_row_and_together_adds_the_co_installed_set(
     pypi_wheels: Path, tmp_path: Path, engine: Engine
 ) -> None:
-    """greeter + six are one set (distinct projects), greeter's dependency MarkupSafe comes
-    from the given wheels (pip picks the one for the distro's Python among two), and
-    greeter's import fails: pip accepted it as claimed, so the claim is broken."""
+    """greeter and six are rows of their own, and (--together) one more row installed
+    together; greeter's dependency MarkupSafe comes from the given wheels (pip picks the one
+    for the distro's Python among two), and greeter's import fails: pip accepted it as
+    claimed, so the claim is broken, in its own row and in the set, not in six's."""
     wheels = tmp_path / "wheels"
     wheels.mkdir()
     for pattern in ("MarkupSafe-2.1.5-*.whl", f"{SIX}-*.whl"):
@@ -179,17 +180,49 @@ def test_a_set_installs_together_and_a_broken_import_is_a_violation(
     )
     results_dir = tmp_path / "results"
     proc, pid = run_verify(
-        str(wheels), "--distro", "debian-bullseye", "--results-dir", str(results_dir)
+        str(wheels),
+        "--together",
+        "--distro",
+        "debian-bullseye",
+        "--results-dir",
+        str(results_dir),
     )
     assert proc.returncode == 1, proc.stdout[-4000:] + proc.stderr[-4000:]
     assert not left_behind(engine, pid)
     _, cells = verdicts(results_dir)
-    assert {row for row, _ in cells} == {CP39, CP311, f"greeter-1.0 + {SIX}"}
-    broken = cells[(f"greeter-1.0 + {SIX}", "debian-bullseye")]
-    assert broken["verdict"] == "violation"
-    assert broken["observed"]["install"]["decision"] == "accepted"
-    assert "MarkupSafe-2.1.5" in broken["observed"]["install"]["output"]
-    assert broken["observed"]["load"]["stage"] == "check import greeter"
-    assert "escape_silent_v9" in broken["diagnosis"]
+    together = f"greeter-1.0 + {SIX}"
+    assert {row for row, _ in cells} == {CP39, CP311, "greeter-1.0", SIX, together}
+    for row in ("greeter-1.0", together):
+        broken = cells[(row, "debian-bullseye")]
+        assert broken["verdict"] == "violation"
+        assert broken["observed"]["install"]["decision"] == "accepted"
+        assert "MarkupSafe-2.1.5" in broken["observed"]["install"]["output"]
+        assert broken["observed"]["load"]["stage"] == "check import greeter"
+        assert "escape_silent_v9" in broken["diagnosis"]
+    assert cells[(SIX, "debian-bullseye")]["verdict"] == "ok"
     assert cells[(CP39, "debian-bullseye")]["verdict"] == "ok"
     assert cells[(CP311, "debian-bullseye")]["verdict"] == "refused-as-claimed"
+
+
+def test_download_fetches_a_wheel_per_python(tmp_path: Path, engine: Engine) -> None:
+    """--download: one MarkupSafe wheel per distro Python, fetched on the host; each works
+    where its Python is, and elsewhere is refused, the forced load marked as moot."""
+    results_dir = tmp_path / "results"
+    proc, pid = run_verify(
+        "--download",
+        "markupsafe==2.1.5",
+        *("--distro", DISTROS[0], "--distro", DISTROS[1]),
+        *("--results-dir", str(results_dir)),
+    )
+    if proc.returncode == 2 and _NETWORK.search(proc.stderr):
+        pytest.skip(f"PyPI is unreachable: {proc.stderr.strip().splitlines()[-1]}")
+    assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-4000:]
+    assert not left_behind(engine, pid)
+    assert proc.stderr.count("[downloads ") == 2  # one line per (requirement, Python)
+    data, cells = verdicts(results_dir)
+    assert data["selection"]["download"] == ["markupsafe==2.1.5"]
+    assert {c["verdict"] for c in cells.values()} == {"ok", "refused-as-claimed"}
+    for cell in cells.values():
+        if cell["verdict"] == "refused-as-claimed":
+            assert any("moot" in note for note in cell["notes"]), cell["notes"]
+            assert cell["diagnosis"] == ""

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from harness.cli import dispatch
 from harness.cli import verify as verify_command
 
@@ -13,9 +11,14 @@ def test_verify_options_come_from_the_table() -> None:
         ["verify", "a.whl", "--arch", "aarch64", "--check", "true"]
     )
     assert args.handler is verify_command.run
-    assert args.paths == [Path("a.whl")] and args.arch == ["aarch64"] and args.check == "true"
+    assert args.paths == ["a.whl"] and args.arch == ["aarch64"] and args.check == "true"
     assert args.results_dir == verify_command.DEFAULT_RESULTS and args.profile == "local"
     assert args.cache_dir is None and args.distro == []
+    assert not args.download and not args.together
+    args = dispatch.build_parser().parse_args(
+        ["verify", "--download", "numpy", "scipy>=1.10", "--together"]
+    )
+    assert args.download and args.together and args.paths == ["numpy", "scipy>=1.10"]
 
 
 def test_explain_takes_one_arch() -> None:

@@ -62,6 +62,46 @@ def test_check_failure_reports_the_assertion() -> None:
     )
 
 
+NUMPY_CHAIN = """Traceback (most recent call last):
+  File "/f/numpy/__config__.py", line 4, in <module>
+    from numpy._core._multiarray_umath import (
+ImportError: /f/numpy/_core/_multiarray_umath.so: undefined symbol: cblas_sgemm_v9
+
+The above exception was the direct cause of the following exception:
+
+Traceback (most recent call last):
+  File "<string>", line 1, in <module>
+ImportError: Error importing numpy: you should not try to import numpy from
+        its source directory; please exit the numpy source tree, and relaunch
+        your python interpreter from there.
+"""
+
+
+def test_a_chained_exception_is_diagnosed_by_its_cause() -> None:
+    run = obs.RunObservation(obs.IMPORT_FAILED, 1, None, "import numpy", NUMPY_CHAIN, 0.1)
+    diagnosis = diagnostics.diagnose_run(run)
+    assert diagnosis.summary == "undefined symbol cblas_sgemm_v9"
+    assert diagnosis.wrapper.startswith("ImportError: Error importing numpy: you should not")
+
+
+def test_the_innermost_exception_of_a_chain_without_loader_words() -> None:
+    output = (
+        "Traceback (most recent call last):\n"
+        "ImportError: numpy.core.multiarray failed to import\n\n"
+        "During handling of the above exception, another exception occurred:\n\n"
+        "Traceback (most recent call last):\n"
+        "ImportError: Error importing numpy: you should not try to import numpy from\n"
+        "        its source directory\n"
+    )
+    run = obs.RunObservation(obs.IMPORT_FAILED, 1, None, "import numpy", output, 0.1)
+    diagnosis = diagnostics.diagnose_run(run)
+    assert diagnosis.summary == (
+        "import numpy failed: ImportError: numpy.core.multiarray failed to import"
+    )
+    assert diagnosis.wrapper.startswith("ImportError: Error importing numpy")
+    assert diagnostics.exception_chain("ValueError: x\n") == [("ValueError", "x")]
+
+
 def test_timeout_names_the_stage() -> None:
     run = obs.RunObservation(obs.TIMEOUT, None, None, "import cpp_a", "", 120.0)
     assert "hung at import cpp_a" in diagnostics.diagnose_run(run).summary

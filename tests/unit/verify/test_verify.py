@@ -5,6 +5,7 @@ Docker)."""
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import sys
 from collections.abc import Mapping
@@ -16,7 +17,7 @@ from packaging import tags as ptags
 from harness import cli
 from harness.cli import verify as verify_command
 from harness.errors import UsageError
-from harness.judge.verdict import Verdict, decide
+from harness.judge.verdict import Verdict, decide, diagnosis
 from harness.probe import agent as probe_agent
 from harness.probe import observation as obs
 from harness.probe.facts import DistroFacts
@@ -24,7 +25,7 @@ from harness.results import builder as records
 from harness.util.names import safe_name
 from harness.verify import given_check, given_wheels
 from harness.verify import plan as verify_plan
-from harness.verify import session as verify
+from harness.verify import records as verify_records
 from tests.helpers.factories import make_wheel
 
 MANYLINUX = "manylinux_2_17_x86_64.manylinux2014_x86_64"
@@ -151,14 +152,32 @@ def given(*names: str) -> list[given_wheels.GivenWheel]:
     return [given_wheels.parse_wheel(Path("/w") / name) for name in names]
 
 
-def test_distinct_projects_form_one_set() -> None:
+def test_each_wheel_is_a_set_of_its_own() -> None:
+    """One broken wheel cannot hide the others' answers: a set (row) per wheel."""
     wheels = given(
         f"pandas-2.2.3-cp311-cp311-{MANYLINUX}.whl",
         f"numpy-2.1.3-cp311-cp311-{MANYLINUX}.whl",
         "six-1.17.0-py2.py3-none-any.whl",
     )
-    (only,) = given_wheels.group(wheels)
-    assert only.label == "numpy-2.1.3 + pandas-2.2.3 + six-1.17.0"
+    sets = given_wheels.group(wheels)
+    assert [s.label for s in sets] == ["numpy-2.1.3", "pandas-2.2.3", "six-1.17.0"]
+
+
+def test_together_adds_the_co_installed_set() -> None:
+    wheels = given(
+        f"pandas-2.2.3-cp311-cp311-{MANYLINUX}.whl",
+        f"numpy-2.1.3-cp311-cp311-{MANYLINUX}.whl",
+        f"MarkupSafe-2.1.5-cp39-cp39-{MANYLINUX}.whl",
+        f"MarkupSafe-2.1.5-cp311-cp311-{MANYLINUX}.whl",
+        "six-1.17.0-py2.py3-none-any.whl",
+    )
+    sets = given_wheels.group(wheels, together=True)
+    assert len(sets) == 6
+    # pip cannot install two MarkupSafe wheels at once: that project stays out of the set.
+    assert sets[-1].label == "numpy-2.1.3 + pandas-2.2.3 + six-1.17.0"
+    # One wheel alone has nothing to be installed together with.
+    (only,) = given_wheels.group(given("six-1.17.0-py2.py3-none-any.whl"), together=True)
+    assert only.label == "six-1.17.0"
 
 
 def test_several_wheels_of_one_project_are_alternatives() -> None:
@@ -193,8 +212,9 @@ def test_labels_fall_back_to_file_names_when_variants_collide() -> None:
 
 
 def test_rows_keys_and_ids() -> None:
-    (wheel_set,) = given_wheels.group(
-        given(f"numpy-2.1.3-cp311-cp311-{MANYLINUX}.whl", "six-1.17.0-py2.py3-none-any.whl")
+    *_, wheel_set = given_wheels.group(
+        given(f"numpy-2.1.3-cp311-cp311-{MANYLINUX}.whl", "six-1.17.0-py2.py3-none-any.whl"),
+        together=True,
     )
     assert wheel_set.row("x86_64") == "numpy-2.1.3 + six-1.17.0"
     assert wheel_set.foreign("x86_64") == ()
@@ -394,6 +414,28 @@ def test_a_forced_load_of_a_wheel_for_another_python_says_nothing() -> None:
     assert "musl libc" in (given_check.forced_load_moot(musl, system, "x86_64") or "")
 
 
+def test_a_failed_forced_load_of_another_pythons_wheel_is_not_quoted() -> None:
+    """CPython never opens another interpreter's cpython-3X module: the failure says nothing
+    about the wheel, and the cell says so instead of quoting it."""
+    (wheel,) = given(f"numpy-2.4.6-cp311-cp311-{MANYLINUX}.whl")
+    system = facts((3, 9))
+    expectation = given_check.expect([wheel], {}, system)
+    moot = given_check.forced_load_moot([wheel], system, "x86_64")
+    failed = dataclasses.replace(
+        _run(obs.IMPORT_FAILED),
+        output="ModuleNotFoundError: No module named 'numpy._core._multiarray_umath'\n",
+    )
+    refused = obs.Observation(
+        _install(obs.REFUSED, "ERROR: x.whl is not a supported wheel on this platform."),
+        forced=failed,
+    )
+    observation, decision = given_check.judge(expectation, refused, moot)
+    assert decision.verdict is Verdict.REFUSED_AS_CLAIMED
+    assert "a forced load says nothing here" in decision.explanation
+    assert "another Python than 3.9.2" in decision.explanation
+    assert diagnosis(decision, observation) == ""
+
+
 def test_a_pip_too_old_for_the_tags_refuses_as_claimed() -> None:
     (wheel,) = given("m-1.0-cp39-cp39-manylinux_2_28_x86_64.whl")
     old_pip = facts((3, 9), pip="20.2")  # manylinux_x_y tags came with pip 20.3
@@ -432,7 +474,7 @@ def test_cell_records_declare_cross_arch_refusals() -> None:
         expectation, refused, given_check.forced_load_moot(wheel_set.wheels, system, "aarch64")
     )
     measured = records.Measured({"installable": False}, observation, decision, system)
-    record = verify.given_cell_record(
+    record = verify_records.given_cell_record(
         wheel_set, "debian-bookworm", "aarch64", measured, {}, emulated=True
     )
     assert record.row == "m-1.0 (x86_64 wheel)"
@@ -447,7 +489,7 @@ def test_cell_records_declare_cross_arch_refusals() -> None:
     )
     # Could not probe: an error, never as expected, and nothing declared.
     failure = obs.Observation.failure("distro image unavailable: no mirror")
-    error = verify.given_cell_record(
+    error = verify_records.given_cell_record(
         wheel_set,
         "debian-bookworm",
         "aarch64",
