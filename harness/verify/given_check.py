@@ -9,6 +9,7 @@ import dataclasses
 import hashlib
 import re
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
@@ -33,55 +34,9 @@ _DEPENDENCY = re.compile(
 # -- the check, run by the agent's runner in the distro's venv ------------------------------
 
 # One script, content-addressed: what each step does comes in argv (the agent's contract: a
-# check is a script run in the runner process with its arguments). Runs on the distro's
-# Python, so it is written for Python 3.6 too.
-CHECK_SCRIPT = r'''"""manylinux-harness verify: one step of a wheel set's check, in the distro's venv.
-
-    verify_check.py import MODULE   import MODULE in a fresh process
-    verify_check.py run COMMAND     run COMMAND with /bin/sh, the venv's bin first on PATH
-"""
-import os
-import signal
-import subprocess
-import sys
-
-
-def finish(code):
-    if code < 0:
-        # Killed by a signal: die by the same one, so that the agent records the signal.
-        import faulthandler
-
-        faulthandler.disable()
-        sys.stdout.flush()
-        sys.stderr.flush()
-        signal.signal(-code, signal.SIG_DFL)
-        os.kill(os.getpid(), -code)
-    if code != 0:
-        sys.exit(code)
-
-
-def main(argv):
-    step, argument = argv[0], argv[1]
-    if step == "import":
-        code = subprocess.call(
-            [sys.executable, "-c", "import importlib, sys; importlib.import_module(sys.argv[1])",
-             argument]
-        )
-        finish(code)
-        return
-    venv_bin = os.path.dirname(sys.executable)
-    env = dict(os.environ)
-    env["PATH"] = venv_bin + os.pathsep + env.get("PATH", "/usr/bin:/bin")
-    env["VIRTUAL_ENV"] = os.path.dirname(venv_bin)
-    code = subprocess.call(argument, shell=True, env=env)
-    if code > 0:
-        sys.stdout.flush()
-        sys.stderr.write("the --check command exited with status %d: %s\n" % (code, argument))
-    finish(code)
-
-
-main(sys.argv[1:])
-'''
+# check is a script run in the runner process with its arguments). It runs on the distro's
+# Python; its source is verify_check.py beside this module.
+CHECK_SCRIPT = Path(__file__).with_name("verify_check.py").read_text(encoding="utf-8")
 
 
 def check_script_name() -> tuple[str, str]:

@@ -30,7 +30,7 @@ def shipped_sources() -> dict[str, str]:
         "probe_agent.py": agent.read_text(encoding="utf-8"),
         "pip_server.py": Path(pip_server.__file__).read_text(encoding="utf-8"),
         "probe_agent.RUNNER": probe_agent.RUNNER,
-        "given_check.CHECK_SCRIPT": CHECK_SCRIPT,
+        "verify_check.py": CHECK_SCRIPT,
     }
     for sample in discover(default_samples_dir()):
         sources[f"sample_projects/{sample.name}/{sample.check}"] = sample.check_path.read_text(
