@@ -15,7 +15,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from harness.judge.policy import PolicyInfo
-from harness.probe.agent import VERSIONED_LIBRARIES
+from harness.probe.agent_facts import VERSIONED_LIBRARIES
 from harness.probe.facts import DistroFacts, version_tuple
 
 # The library whose version definitions bound each symbol-version family. GLIBC is the C

@@ -36,7 +36,9 @@ TEMPLATE = f"{AGENT_DIR}/venv-template"
 WHEELHOUSE = "/wheelhouse"
 EMULATOR = "/opt/manylinux-harness-cpu/qemu"  # the host's qemu-user, mounted read-only
 # The agent and its pip server, copied side by side (the agent imports the server's module).
-_AGENT_SOURCES = (Path(__file__).with_name("agent.py"), Path(__file__).with_name("pip_server.py"))
+_AGENT_SOURCES = tuple(
+    Path(__file__).with_name(name) for name in ("agent.py", "agent_facts.py", "pip_server.py")
+)
 _MARKER = "@@MANYLINUX-HARNESS@@"
 
 INSTALL_TIMEOUT = 180.0

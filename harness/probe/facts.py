@@ -45,7 +45,7 @@ class DistroFacts:
     sonames: tuple[str, ...] = ()  # libraries the dynamic loader knows
     cxxabi_max: str | None = None
     # symbol-version family -> newest version its library defines (GLIBCXX, CXXABI, GCC,
-    # LIBATOMIC, ZLIB: harness.probe.agent.VERSIONED_LIBRARIES); pairs, so facts stay hashable.
+    # LIBATOMIC, ZLIB: harness.probe.agent_facts.VERSIONED_LIBRARIES); pairs, so facts stay hashable.
     symbol_maxima: tuple[tuple[str, str], ...] = ()
     # The platform tags packaging computes for this interpreter, best first. Kept out of the
     # results file (thousands of entries); used for expectations.

@@ -16,8 +16,8 @@ import pytest
 from harness.catalog.model import default_catalog
 from harness.catalog.samples import default_samples_dir, discover
 from harness.probe import agent as probe_agent
+from harness.probe import agent_facts, pip_server
 from harness.probe import deps as probe_deps
-from harness.probe import pip_server
 from harness.probe.deps import too_new
 from harness.util.cache import Cache, default_cache_dir
 from harness.verify.given_check import CHECK_SCRIPT
@@ -29,6 +29,7 @@ def shipped_sources() -> dict[str, str]:
     sources = {
         "probe_agent.py": agent.read_text(encoding="utf-8"),
         "pip_server.py": Path(pip_server.__file__).read_text(encoding="utf-8"),
+        "agent_facts.py": Path(agent_facts.__file__).read_text(encoding="utf-8"),
         "probe_agent.RUNNER": probe_agent.RUNNER,
         "verify_check.py": CHECK_SCRIPT,
     }
