@@ -120,9 +120,18 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _download(directory: Path, release: str, arch: str) -> Path | str:
-    """The release's wheel (its static binary inside) in directory; or why not."""
-    platform = str(_data().get("wheel_platform", "musllinux_1_1_{arch}")).format(arch=arch)
+def _platforms(arch: str) -> list[str]:
+    """The wheel platforms to take uv's binary from, in order of preference: the static musl
+    build runs anywhere; on arches where uv stopped publishing it (ppc64le, s390x: musl
+    wheels end at 0.5), the manylinux build, linked against glibc 2.17, runs on every glibc
+    distro a manylinux wheel can target."""
+    data = _data()
+    patterns = data.get("wheel_platforms") or [data.get("wheel_platform", "musllinux_1_1_{arch}")]
+    return [str(pattern).format(arch=arch) for pattern in patterns]
+
+
+def _download_for(directory: Path, release: str, platform: str) -> Path | str:
+    """The release's wheel of one platform in directory; or why not."""
     before = set(directory.glob("uv-*.whl"))
     command = [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps"]
     command += ["--only-binary=:all:", "--platform", platform, "--dest", str(directory)]
@@ -130,14 +139,38 @@ def _download(directory: Path, release: str, arch: str) -> Path | str:
     done = subprocess.run(command, capture_output=True, text=True, timeout=600, check=False)
     if done.returncode != 0:
         lines = (done.stderr or done.stdout).strip().splitlines() or ["no output"]
-        return f"cannot download uv {release}: {lines[-1]}"
+        return f"cannot download uv {release} for {platform}: {lines[-1]}"
     # pip names the file it saved on its last "Saved"/"File was already downloaded" line only
     # without --quiet: the newest matching wheel in the directory is the one.
-    wheels = sorted(set(directory.glob(f"uv-*{platform}.whl")) - before) or sorted(
-        directory.glob(f"uv-*{platform}.whl"), key=lambda p: p.stat().st_mtime
+    wheels = sorted(set(directory.glob(f"uv-*{platform}*.whl")) - before) or sorted(
+        directory.glob(f"uv-*{platform}*.whl"), key=lambda p: p.stat().st_mtime
     )
     matching = [w for w in wheels if release == LATEST or _version(w).startswith(release + ".")]
     return matching[-1] if matching else f"uv {release}: pip downloaded no {platform} wheel"
+
+
+def _download(directory: Path, release: str, arch: str) -> Path | str:
+    """The release's wheel (its uv binary inside) in directory; or why not. Of the platforms'
+    wheels the newest version wins, the preferred platform on a tie, so that "latest" is not
+    an old static build where a newer manylinux one exists."""
+    found: list[Path] = []
+    problems: list[str] = []
+    for platform in _platforms(arch):
+        got = _download_for(directory, release, platform)
+        if isinstance(got, str):
+            problems.append(got)
+        else:
+            found.append(got)
+    if not found:
+        return "; ".join(problems)
+    return max(found, key=lambda w: (_sortable(_version(w)), -found.index(w)))
+
+
+def _sortable(version: str) -> Version:
+    try:
+        return Version(version)
+    except InvalidVersion:
+        return Version("0")
 
 
 def _version(wheel: Path) -> str:

@@ -67,3 +67,27 @@ def test_fetched_binaries_are_extracted_executable_and_recorded_with_hashes(
     assert calls == [] and again["uv-0.4@x86_64"] == fetched["uv-0.4@x86_64"]
     record = json.loads((uv.uv_dir(cache) / "0.4-x86_64.json").read_text())
     assert record["wheel"].startswith("uv-0.4.30-")
+
+
+def test_the_newest_build_of_the_platforms_wins_the_static_one_on_a_tie(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """uv's musl wheels end at 0.5 on ppc64le: "latest" must not be that old static build when
+    a newer manylinux one exists; where both have the release, the static build is taken."""
+    published = {
+        "musllinux_1_1_ppc64le": {"latest": "0.5.7", "0.1": "0.1.45"},
+        "manylinux_2_17_ppc64le": {"latest": "0.13.9", "0.1": "0.1.45"},
+    }
+
+    def fake_download(directory: Path, release: str, platform: str) -> Path | str:
+        version = published[platform].get(release)
+        return directory / f"uv-{version}-py3-none-{platform}.whl" if version else "none"
+
+    monkeypatch.setattr(uv, "_download_for", fake_download)
+    assert uv._platforms("ppc64le") == list(published)
+    assert uv._download(tmp_path, "latest", "ppc64le") == (
+        tmp_path / "uv-0.13.9-py3-none-manylinux_2_17_ppc64le.whl"
+    )
+    assert uv._download(tmp_path, "0.1", "ppc64le") == (
+        tmp_path / "uv-0.1.45-py3-none-musllinux_1_1_ppc64le.whl"
+    )
