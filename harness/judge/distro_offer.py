@@ -126,6 +126,9 @@ def cell_lacking(
         external = inspection.get("external") or ()
         if not isinstance(claimed, str) or not isinstance(external, list | tuple):
             continue  # no manylinux claim: no whitelist promised anything
-        whitelist = policy_mod.get_policy(claimed, arch).whitelist
+        # The inspection names the policy with its arch ("manylinux_2_17_x86_64"), as
+        # auditwheel's tags do; the policy table is keyed by the bare name.
+        name = claimed.removesuffix("_" + arch)
+        whitelist = policy_mod.get_policy(name, arch).whitelist
         found.update(lacking((str(lib) for lib in external), facts, whitelist))
     return tuple(sorted(found))

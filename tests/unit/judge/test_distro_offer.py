@@ -85,7 +85,8 @@ def test_lacking_is_whitelisted_and_absent_only() -> None:
 def test_cell_lacking_holds_each_wheel_to_the_policy_it_claims() -> None:
     distro = facts(sonames=("libc.so.6",))
     inspections: list[Mapping[str, object]] = [
-        {"claimed_policy": "manylinux_2_5", "external": ["libc.so.6", "libX11.so.6"]},
+        # as harness.analysis.lint names it: the policy with its arch
+        {"claimed_policy": "manylinux_2_5_x86_64", "external": ["libc.so.6", "libX11.so.6"]},
         {"claimed_policy": None, "external": ["libGL.so.1"]},  # no manylinux claim
         {},
     ]
