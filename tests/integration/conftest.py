@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -17,8 +13,6 @@ from harness.images.provider import ImageProvider, ResolvedImage
 from harness.settings import Settings
 from harness.util.cache import Cache, default_cache_dir
 from harness.util.engine import Engine
-
-REPO = Path(__file__).resolve().parents[2]
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -48,25 +42,6 @@ def bookworm_image(engine: Engine, settings: Settings) -> ResolvedImage:
     """A real local distro image, through the same code path as any run."""
     spec = default_catalog().distros("local", ["x86_64"], ["debian-bookworm"])[0].image
     return ImageProvider(engine, Cache(settings.cache_dir), settings).ensure(spec)
-
-
-def run_cli(
-    *args: str, timeout: float = 3600, env: Mapping[str, str] | None = None, **kwargs
-) -> subprocess.CompletedProcess[str]:
-    """The real command line, as a user runs it (`env`: variables set on top of ours)."""
-    return subprocess.run(
-        [sys.executable, "-m", "harness", *args],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})},
-        **kwargs,
-    )
-
-
-def load_results(results_dir: Path) -> dict:
-    return json.loads((results_dir / "results.json").read_text())
 
 
 @pytest.fixture(scope="session")

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.conftest import load_results, run_cli
+from tests.helpers.commands import load_results, run_cli
 
 pytestmark = pytest.mark.xdist_group("arches")
 

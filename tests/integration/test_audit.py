@@ -11,9 +11,8 @@ from pathlib import Path
 import pytest
 
 from harness.analysis.lint import inspect_wheel
+from tests.helpers.commands import NETWORK_ERROR, auditwheel_show
 from tests.helpers.crafted import crafted_wheel
-from tests.integration.test_verify import _NETWORK
-from tests.integration.test_verify_crafted import auditwheel_show
 
 REAL = ("psycopg2-binary==2.9.13", "lxml==6.2.0")
 
@@ -35,7 +34,7 @@ def real_wheels(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
     )
     if proc.returncode != 0:
         output = proc.stdout + proc.stderr
-        if _NETWORK.search(output):
+        if NETWORK_ERROR.search(output):
             pytest.skip(f"PyPI is unreachable: {output.strip().splitlines()[-1]}")
         pytest.fail(f"pip download failed: {output[-2000:]}", pytrace=False)
     return sorted(directory.glob("*.whl"))

@@ -13,7 +13,7 @@ import pytest
 
 from harness.util.engine import Engine
 from harness.util.ownership import LABEL, LABEL_OWNER, owner_token
-from tests.integration.conftest import REPO, run_cli
+from tests.helpers.commands import REPO, run_cli
 
 pytestmark = pytest.mark.xdist_group("benchmark")
 

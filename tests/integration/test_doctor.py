@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from tests.integration.conftest import run_cli
+from tests.helpers.commands import run_cli
 
 
 def test_doctor_reports_a_ready_host() -> None:

@@ -27,8 +27,8 @@ from harness.settings import Settings
 from harness.util.container import Mount
 from harness.util.engine import Engine
 from harness.util.ownership import LABEL, LABEL_OWNER
+from tests.helpers.commands import REPO, load_results, run_cli
 from tests.helpers.factories import damage_wheel, make_wheel
-from tests.integration.conftest import REPO, load_results, run_cli
 
 pytestmark = pytest.mark.xdist_group("faults")
 X86_64 = get_arch("x86_64")

@@ -16,7 +16,7 @@ from harness.images.provider import ImageProvider
 from harness.settings import Settings
 from harness.util.cache import Cache
 from harness.util.engine import Engine
-from tests.integration.conftest import load_results, run_cli
+from tests.helpers.commands import load_results, run_cli
 
 pytestmark = pytest.mark.xdist_group("local-matrix")
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from harness.judge import cpu
-from tests.integration.conftest import load_results, run_cli
+from tests.helpers.commands import load_results, run_cli
 
 pytestmark = pytest.mark.xdist_group("local-matrix")
 

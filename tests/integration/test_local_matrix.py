@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from harness.util.engine import Engine
-from tests.integration.conftest import REPO, load_results, run_cli
+from tests.helpers.commands import REPO, load_results, run_cli
 
 pytestmark = pytest.mark.xdist_group("local-matrix")
 

@@ -35,8 +35,7 @@ from harness.images.registry_mirrors import parse_mirrors
 from harness.settings import Settings
 from harness.util.cache import Cache
 from harness.util.engine import Engine
-
-from .conftest import load_results, run_cli
+from tests.helpers.commands import load_results, run_cli
 
 # One worker holds the registry and the pushed images; `-m "not registry"` leaves the test
 # out of a quick pass (about 4.5 min on 2 cores: two bootstraps, two apt recipes, a build).

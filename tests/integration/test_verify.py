@@ -6,11 +6,7 @@ Skipped (with pip's words) when PyPI cannot be reached; any other failure fails.
 
 from __future__ import annotations
 
-import json
-import os
-import re
 import shutil
-import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -18,9 +14,8 @@ from pathlib import Path
 import pytest
 
 from harness.util.engine import Engine
-from harness.util.ownership import LABEL, LABEL_OWNER
+from tests.helpers.commands import NETWORK_ERROR, left_behind, run_verify, verdicts
 from tests.helpers.factories import make_wheel
-from tests.integration.conftest import REPO
 
 pytestmark = pytest.mark.xdist_group("verify")
 
@@ -36,10 +31,6 @@ DOWNLOADS = (
     ("markupsafe==2.1.5", "3.11"),
     ("markupsafe==3.0.2", "3.13"),
     ("six==1.17.0", "3.11"),
-)
-_NETWORK = re.compile(
-    r"NewConnectionError|Max retries exceeded|Could not fetch URL|Temporary failure in name "
-    r"resolution|Network is unreachable|ProxyError|ConnectTimeout|Read timed out|Retrying \("
 )
 
 
@@ -77,39 +68,10 @@ def pypi_wheels(tmp_path_factory: pytest.TempPathFactory) -> Path:
         if proc.returncode != 0:
             output = proc.stdout + proc.stderr
             last = (output.strip().splitlines() or ["no output"])[-1]
-            if _NETWORK.search(output):
+            if NETWORK_ERROR.search(output):
                 pytest.skip(f"PyPI is unreachable (pip download {requirement}: {last})")
             pytest.fail(f"pip download {requirement} failed: {last}", pytrace=False)
     return directory
-
-
-def run_verify(*args: str) -> tuple[subprocess.CompletedProcess[str], int]:
-    """The verify entry point in a process of its own (as a user runs it); its pid too, to
-    find containers it might have left behind."""
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "harness", "verify", *args],
-        cwd=REPO,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )
-    stdout, stderr = proc.communicate(timeout=600)
-    return subprocess.CompletedProcess(proc.args, proc.returncode, stdout, stderr), proc.pid
-
-
-def left_behind(engine: Engine, pid: int) -> list[str]:
-    prefix = f"{socket.gethostname()}:{pid}:"
-    return [
-        c.name
-        for c in engine.client.containers.list(all=True, filters={"label": f"{LABEL}=1"})
-        if (c.labels or {}).get(LABEL_OWNER, "").startswith(prefix)
-    ]
-
-
-def verdicts(results_dir: Path) -> tuple[dict, dict[tuple[str, str], dict]]:
-    data = json.loads((results_dir / "results.json").read_text())
-    return data, {(c["row"], c["distro"]): c for c in data["cells"]}
 
 
 def test_pypi_wheels_per_distro(pypi_wheels: Path, tmp_path: Path, engine: Engine) -> None:
@@ -214,7 +176,7 @@ def test_download_fetches_a_wheel_per_python(tmp_path: Path, engine: Engine) -> 
         *("--distro", DISTROS[0], "--distro", DISTROS[1]),
         *("--results-dir", str(results_dir)),
     )
-    if proc.returncode == 2 and _NETWORK.search(proc.stderr):
+    if proc.returncode == 2 and NETWORK_ERROR.search(proc.stderr):
         pytest.skip(f"PyPI is unreachable: {proc.stderr.strip().splitlines()[-1]}")
     assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-4000:]
     assert not left_behind(engine, pid)

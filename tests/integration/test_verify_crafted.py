@@ -5,26 +5,19 @@ in the record equal what `auditwheel show` says of each wheel."""
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from harness.catalog.model import default_catalog
 from harness.util.engine import Engine
+from tests.helpers.commands import auditwheel_show, left_behind, run_verify, verdicts
 from tests.helpers.crafted import crafted_wheel
-from tests.integration.test_verify import left_behind, run_verify, verdicts
 
 pytestmark = pytest.mark.xdist_group("verify")
 
-DISTROS = (
-    "debian-bullseye",
-    "debian-bookworm",
-    "debian-trixie",
-    "debian-forky",
-    "debian-trixie-nolibcrypt",
-)
+# Every local x86_64 distro (a distro added to the catalog joins the test).
+DISTROS = tuple(d.name for d in default_catalog().distros("local", ["x86_64"]))
 # row -> (the distros where it breaks, the loader's words there)
 BREAKS = {
     "mh_crafted_libcrypt-1.0": (
@@ -40,16 +33,6 @@ BREAKS = {
         "library libffi.so.7 is not installed",
     ),
 }
-
-
-def auditwheel_show(wheel: Path) -> dict:
-    proc = subprocess.run(
-        [sys.executable, "-m", "auditwheel", "show", "--json", str(wheel)],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return json.loads(proc.stdout)
 
 
 def test_three_unrelated_wheels_three_rows(tmp_path: Path, engine: Engine) -> None:

@@ -1,0 +1,81 @@
+"""The harness's command line as the integration tests run it: in a process of its own, as
+a user does, and what its runs leave behind."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import socket
+import subprocess
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+
+from harness.util.engine import Engine
+from harness.util.ownership import LABEL, LABEL_OWNER
+
+REPO = Path(__file__).resolve().parents[2]
+# pip's words when the index cannot be reached (a test then skips, naming them)
+NETWORK_ERROR = re.compile(
+    r"NewConnectionError|Max retries exceeded|Could not fetch URL|Temporary failure in name "
+    r"resolution|Network is unreachable|ProxyError|ConnectTimeout|Read timed out|Retrying \("
+)
+
+
+def run_cli(
+    *args: str, timeout: float = 3600, env: Mapping[str, str] | None = None, **kwargs
+) -> subprocess.CompletedProcess[str]:
+    """The real command line, as a user runs it (`env`: variables set on top of ours)."""
+    return subprocess.run(
+        [sys.executable, "-m", "harness", *args],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})},
+        **kwargs,
+    )
+
+
+def load_results(results_dir: Path) -> dict:
+    return json.loads((results_dir / "results.json").read_text())
+
+
+def run_verify(*args: str) -> tuple[subprocess.CompletedProcess[str], int]:
+    """The verify entry point in a process of its own (as a user runs it); its pid too, to
+    find containers it might have left behind."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "harness", "verify", *args],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    stdout, stderr = proc.communicate(timeout=600)
+    return subprocess.CompletedProcess(proc.args, proc.returncode, stdout, stderr), proc.pid
+
+
+def left_behind(engine: Engine, pid: int) -> list[str]:
+    prefix = f"{socket.gethostname()}:{pid}:"
+    return [
+        c.name
+        for c in engine.client.containers.list(all=True, filters={"label": f"{LABEL}=1"})
+        if (c.labels or {}).get(LABEL_OWNER, "").startswith(prefix)
+    ]
+
+
+def verdicts(results_dir: Path) -> tuple[dict, dict[tuple[str, str], dict]]:
+    data = json.loads((results_dir / "results.json").read_text())
+    return data, {(c["row"], c["distro"]): c for c in data["cells"]}
+
+
+def auditwheel_show(wheel: Path) -> dict:
+    proc = subprocess.run(
+        [sys.executable, "-m", "auditwheel", "show", "--json", str(wheel)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return json.loads(proc.stdout)
