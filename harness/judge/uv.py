@@ -75,6 +75,26 @@ def releases() -> tuple[str, ...]:
     return (LATEST, *(row["version"] for row in _data().get("release", ())))
 
 
+@dataclass(frozen=True)
+class KnownFinding:
+    """What a uv release was seen doing on an arch (installers.toml's [[uv.finding]])."""
+
+    release: str
+    arch: str
+    verdict: str
+    why: str
+
+
+def known_finding(installer: str, arch: str) -> KnownFinding | None:
+    """The declared finding for this uv release on this arch, if the data has one."""
+    if not is_uv(installer):
+        return None
+    for row in _data().get("finding", ()):
+        if row["release"] == release_of(installer) and row["arch"] == arch:
+            return KnownFinding(row["release"], row["arch"], row["verdict"], row["why"])
+    return None
+
+
 def default_uvs() -> tuple[str, ...]:
     return tuple(installer_name(r) for r in _data().get("default", (LATEST,)))
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from harness.catalog.samples import ExpectRule
 from harness.judge import cpu as cpus
-from harness.judge import distro_offer, installers
+from harness.judge import distro_offer, installers, uv
 from harness.judge.expectation import CellContext, declared_rule
 from harness.judge.verdict import Verdict
 from harness.matrix.plan import Cell
@@ -24,6 +24,10 @@ def declared_rule_for(
     if facts is None:
         return None
     expected = measured.expected
+    known = uv.known_finding(cell.installer, cell.arch)
+    if known is not None and expected.get("installable") is True:
+        # Harness-level, from installers.toml: a defect of that installer release seen here.
+        return ExpectRule(Verdict(known.verdict), {}, known.why)
     if cell.installer != installers.DISTRO and expected.get("installable") is False:
         # Samples declare outcomes for the distro's pip; an older pip that does not know
         # the wheel's tag family must refuse it (harness-level, from installers.toml).

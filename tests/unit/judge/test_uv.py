@@ -91,3 +91,11 @@ def test_the_newest_build_of_the_platforms_wins_the_static_one_on_a_tie(
     assert uv._download(tmp_path, "0.1", "ppc64le") == (
         tmp_path / "uv-0.1.45-py3-none-musllinux_1_1_ppc64le.whl"
     )
+
+
+def test_a_known_finding_is_declared_for_its_release_and_arch_only() -> None:
+    found = uv.known_finding("uv-0.1", "i686")
+    assert found is not None and found.verdict == "violation" and "i686" in found.why
+    assert uv.known_finding("uv-0.1", "x86_64") is None
+    assert uv.known_finding("uv-latest", "i686") is None
+    assert uv.known_finding("20.3", "i686") is None  # a pip of the axis is not uv
