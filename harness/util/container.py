@@ -35,6 +35,16 @@ if TYPE_CHECKING:
 
 _TIMEOUT_EXIT_CODES = (124, 137)
 
+
+def _ssh_errors() -> tuple[type[BaseException], ...]:
+    """paramiko's errors (an ssh:// engine's channel refused or dropped): not OSErrors."""
+    try:
+        from paramiko.ssh_exception import SSHException
+    except ImportError:  # no ssh transport installed: nothing of it can be raised
+        return ()
+    return (SSHException,)
+
+
 # What a call to the engine can raise: the SDK's errors, and the transport's when the
 # connection itself fails (a remote engine's ssh or tcp link dropping, a broken pipe). Every
 # one becomes a HarnessError here, so that it ends as one cell's `error`, never as a crash.
@@ -42,6 +52,7 @@ ENGINE_ERRORS: tuple[type[BaseException], ...] = (
     docker.errors.DockerException,
     requests.exceptions.RequestException,
     OSError,
+    *_ssh_errors(),
 )
 
 

@@ -25,6 +25,8 @@ from harness.util.ownership import IMAGE_LABEL, LABEL, LABEL_OWNER, harness_labe
 MIN_API_VERSION = (1, 41)
 # Reads on the engine socket block for as long as an exec runs; the real limit on a command
 # is the in-container `timeout` each exec is wrapped in.
+# Below sshd's default MaxSessions (10), with room for the exec streams beside the pool.
+SSH_POOL_SIZE = 6
 _SOCKET_TIMEOUT = 6 * 3600
 
 
@@ -68,6 +70,10 @@ class Engine:
                 # ssh:// goes through paramiko (docker[ssh]), which reads ~/.ssh/config and
                 # known_hosts. Not use_ssh_client: its exec streams break on close
                 # (docker/docker-py#3218) and it starts one ssh per request (#2966).
+                # Every pooled connection is a session on one ssh connection, and sshd
+                # refuses more than MaxSessions (10 by default) with "Connect failed": the
+                # SDK's pool of 10 plus a stream or two crossed it under load.
+                **({"max_pool_size": SSH_POOL_SIZE} if url.startswith("ssh://") else {}),
             )
             version = client.version()
         except Exception as exc:  # the SDK raises many types for "not there"

@@ -79,3 +79,29 @@ def auditwheel_show(wheel: Path) -> dict:
         check=True,
     )
     return json.loads(proc.stdout)
+
+
+def process_group(pgid: int) -> set[int]:
+    """The pids now in process group `pgid` (a run started with start_new_session: the CLI,
+    its pytest and the xdist workers that create containers)."""
+    members = set()
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue  # gone meanwhile
+        if int(fields[2]) == pgid:  # after the command: state, ppid, pgrp
+            members.add(int(stat.parent.name))
+    return members
+
+
+def owned_by(engine: Engine, pids: set[int]) -> list[str]:
+    """The harness's containers whose owner is one of `pids` on this host (other runs and
+    other tests sharing the engine are not counted)."""
+    host = socket.gethostname()
+    names = []
+    for container in engine.client.containers.list(all=True, filters={"label": f"{LABEL}=1"}):
+        owner = (container.labels or {}).get(LABEL_OWNER, "").split(":")
+        if len(owner) >= 2 and owner[0] == host and owner[1].isdigit() and int(owner[1]) in pids:
+            names.append(container.name)
+    return names

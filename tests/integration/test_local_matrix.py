@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from harness.util.engine import Engine
-from tests.helpers.commands import REPO, load_results, run_cli
+from tests.helpers.commands import REPO, load_results, owned_by, process_group, run_cli
 
 pytestmark = pytest.mark.xdist_group("local-matrix")
 
@@ -226,7 +226,7 @@ def _measured(results_dir: Path) -> int:
 
 def test_interrupted_run_leaves_nothing_running(results_root: Path) -> None:
     engine = Engine.connect()
-    others = set(engine.running_harness_containers())
+    run_pids: set[int] = set()
     out_dir = results_root / "interrupted"
     argv = ["run", "--profile", "local", "--arch", "x86_64", "--sample", "c_plain"]
     argv += ["--sample", "glibc_control", "--results-dir", str(out_dir)]
@@ -248,7 +248,8 @@ def test_interrupted_run_leaves_nothing_running(results_root: Path) -> None:
             # wait until the matrix is mid-way: some cells measured, probe containers running
             deadline = time.monotonic() + 600
             while time.monotonic() < deadline:
-                if _measured(out_dir) >= 3 and engine.running_harness_containers():
+                run_pids |= process_group(proc.pid)
+                if _measured(out_dir) >= 3 and owned_by(engine, run_pids):
                     break
                 assert proc.poll() is None, log_path.read_text()[-3000:]
                 time.sleep(0.2)
@@ -263,8 +264,8 @@ def test_interrupted_run_leaves_nothing_running(results_root: Path) -> None:
                 os.killpg(proc.pid, signal.SIGKILL)
     tail = (results_root / "interrupted.log").read_text()[-3000:]
     assert code == 130, tail
-    # Containers of other runs sharing the engine (there before this run began) are theirs.
-    assert [c for c in engine.running_harness_containers() if c not in others] == [], tail
+    # This run's containers (by owner): other runs and tests may share the engine.
+    assert owned_by(engine, run_pids) == [], tail
     results = load_results(out_dir)
     assert results["interrupted"] is True
     assert 3 <= len(results["cells"]) < 30  # measured cells were kept
@@ -281,6 +282,8 @@ def test_interrupted_run_leaves_nothing_running(results_root: Path) -> None:
         "--distro",
         "debian-bookworm",
         "--pip",
+        "none",
+        "--uv",
         "none",
         "--results-dir",
         str(results_root / "after"),
