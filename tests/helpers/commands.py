@@ -58,12 +58,8 @@ def run_verify(*args: str) -> tuple[subprocess.CompletedProcess[str], int]:
 
 
 def left_behind(engine: Engine, pid: int) -> list[str]:
-    prefix = f"{socket.gethostname()}:{pid}:"
-    return [
-        c.name
-        for c in engine.client.containers.list(all=True, filters={"label": f"{LABEL}=1"})
-        if (c.labels or {}).get(LABEL_OWNER, "").startswith(prefix)
-    ]
+    """The harness containers a process (by pid) created, in any state."""
+    return owned_by(engine, {pid})
 
 
 def verdicts(results_dir: Path) -> tuple[dict, dict[tuple[str, str], dict]]:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -26,22 +25,11 @@ from harness.probe.distro_probe import DistroProbe, ProbeRequest
 from harness.settings import Settings
 from harness.util.container import Mount
 from harness.util.engine import Engine
-from harness.util.ownership import LABEL, LABEL_OWNER
-from tests.helpers.commands import REPO, load_results, run_cli
+from tests.helpers.commands import REPO, left_behind, load_results, run_cli
 from tests.helpers.factories import damage_wheel, make_wheel
 
 pytestmark = pytest.mark.xdist_group("faults")
 X86_64 = get_arch("x86_64")
-
-
-def owned_by(engine: Engine, pid: int) -> list[str]:
-    """Names of the harness containers a process (by pid) created, in any state."""
-    prefix = f"{socket.gethostname()}:{pid}:"
-    return [
-        c.name
-        for c in engine.client.containers.list(all=True, filters={"label": f"{LABEL}=1"})
-        if (c.labels or {}).get(LABEL_OWNER, "").startswith(prefix)
-    ]
 
 
 def test_a_container_that_fails_to_start_is_removed(
@@ -60,7 +48,7 @@ def test_a_container_that_fails_to_start_is_removed(
     with pytest.raises(ContainerError, match="cannot start a container") as raised, starting:
         pytest.fail("started")
     assert "\n" not in str(raised.value)
-    assert owned_by(engine, os.getpid()) == []  # not even in state "created"
+    assert left_behind(engine, os.getpid()) == []  # not even in state "created"
 
 
 def _measured(results_dir: Path) -> int:
@@ -89,21 +77,21 @@ def test_clean_spares_a_live_run_and_a_killed_run_is_reported(
         )
     try:
         deadline = time.monotonic() + 600
-        while not (_measured(out) >= 1 and owned_by(engine, proc.pid)):
+        while not (_measured(out) >= 1 and left_behind(engine, proc.pid)):
             assert proc.poll() is None, log.read_text()[-3000:]
             assert time.monotonic() < deadline, "the run never measured a cell"
             time.sleep(0.2)
-        live = owned_by(engine, proc.pid)
+        live = left_behind(engine, proc.pid)
         cleaned = run_cli("clean", timeout=120)
         assert cleaned.returncode == 0, cleaned.stderr
         assert not set(live) & set(cleaned.stdout.split()), cleaned.stdout
-        assert set(live) <= set(owned_by(engine, proc.pid))  # still there
+        assert set(live) <= set(left_behind(engine, proc.pid))  # still there
         os.killpg(proc.pid, signal.SIGKILL)
         proc.wait(timeout=60)
     finally:
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)
-    left = owned_by(engine, proc.pid)
+    left = left_behind(engine, proc.pid)
     assert left, "a SIGKILLed run leaves its containers (what clean must remove)"
     assert not (out / "results.json").exists()
 
@@ -115,7 +103,7 @@ def test_clean_spares_a_live_run_and_a_killed_run_is_reported(
 
     cleaned = run_cli("clean", timeout=120)
     assert cleaned.returncode == 0 and set(left) <= set(cleaned.stdout.replace(",", " ").split())
-    assert owned_by(engine, proc.pid) == []
+    assert left_behind(engine, proc.pid) == []
 
 
 def test_verify_faults_in_one_distro(engine: Engine, tmp_path: Path) -> None:
@@ -184,4 +172,4 @@ def test_an_agent_crash_is_an_error_with_its_last_words(
     assert seen.error is not None and "\n" not in seen.error
     assert seen.error.startswith("the probe agent crashed (exit 1): ")
     assert "Bad CRC-32 for file 'crashy.py'" in seen.error
-    assert owned_by(engine, os.getpid()) == []
+    assert left_behind(engine, os.getpid()) == []

@@ -9,6 +9,7 @@ import pytest
 
 from harness import cli
 from harness.catalog.samples import default_samples_dir, discover, load_sample
+from harness.cli import dispatch
 from harness.cli import run as run_command
 from harness.errors import ExitCode, UsageError
 from harness.judge.verdict import Verdict
@@ -93,28 +94,12 @@ def test_lock_serialises(tmp_path: Path) -> None:
     assert order == ["a-in", "a-out", "b"]
 
 
-def _args(**kw) -> argparse.Namespace:
-    base = dict(
-        profile="local",
-        arch=["aarch64"],
-        policy=[],
-        distro=["debian-trixie"],
-        sample=[],
-        engine=[],
-        cache_dir=None,
-        samples_dir=None,
-        results_dir=Path("res"),
-        jobs=2,
-        emulation_factor=None,
-        pip=[],
-        uv=[],
-        cpu=[],
-        candidate_image=[],
-        baseline=None,
-        pytest_args=["-x"],
-    )
-    base.update(kw)
-    return argparse.Namespace(**base)
+def _args(**kw: object) -> argparse.Namespace:
+    """`run`'s arguments as the real parser (the one options table) makes them."""
+    argv = ["run", "--arch", "aarch64", "--distro", "debian-trixie", "--results-dir", "res"]
+    args = dispatch.build_parser().parse_args([*argv, "--", "-x"])
+    vars(args).update(kw)
+    return args
 
 
 def test_run_is_the_pytest_matrix() -> None:

@@ -3,7 +3,6 @@ instead of pytest's per-test lines, with and without xdist."""
 
 from __future__ import annotations
 
-import argparse
 import re
 import subprocess
 import sys
@@ -13,6 +12,7 @@ import pytest
 
 from harness.catalog.model import default_catalog
 from harness.catalog.samples import default_samples_dir, discover
+from harness.cli import dispatch
 from harness.cli import run as run_command
 from harness.judge.verdict import Verdict
 from harness.matrix.plan import Selection, make_plan
@@ -86,25 +86,7 @@ def test_a_run_of_several_arches_names_the_arch() -> None:
 
 
 def test_run_asks_pytest_for_quiet_output() -> None:
-    args = argparse.Namespace(
-        profile="local",
-        arch=[],
-        policy=[],
-        distro=[],
-        sample=[],
-        engine=[],
-        cache_dir=None,
-        samples_dir=None,
-        results_dir=Path("res"),
-        jobs=2,
-        emulation_factor=None,
-        pip=[],
-        uv=[],
-        cpu=[],
-        candidate_image=[],
-        baseline=None,
-        pytest_args=[],
-    )
+    args = dispatch.build_parser().parse_args(["run", "--results-dir", "res"])
     argv = run_command.pytest_arguments(args)
     assert "-q" in argv and "-v" not in argv
     assert "-rfE" in argv and "--junitxml" in argv
