@@ -31,6 +31,15 @@ _SOCKET_TIMEOUT = 6 * 3600
 
 
 @dataclass(frozen=True)
+class ListedContainer:
+    """A container as the engine's listing shows it (no inspect)."""
+
+    id: str
+    name: str
+    labels: Mapping[str, str]
+
+
+@dataclass(frozen=True)
 class ImageInfo:
     reference: str
     id: str
@@ -277,40 +286,48 @@ class Engine:
         with suppress(*ENGINE_ERRORS):  # never created, or already gone
             self.client.containers.get(name).remove(force=True)
 
-    def leftovers(self) -> list[Any]:
+    def labelled(self, labels: Mapping[str, str], *, stopped: bool = True) -> list[ListedContainer]:
+        """Containers carrying all of these labels, from one listing call. Not the SDK's
+        containers.list, which inspects each container after listing: on a shared engine a
+        container another run removes in between failed the whole call (NotFound)."""
+        filters = {"label": [f"{key}={value}" for key, value in labels.items()]}
+        return [
+            ListedContainer(
+                id=raw["Id"],
+                name=(raw.get("Names") or ["/" + raw["Id"][:12]])[0].lstrip("/"),
+                labels=dict(raw.get("Labels") or {}),
+            )
+            for raw in self.client.api.containers(all=stopped, filters=filters)
+        ]
+
+    def _remove_listed(self, found: list[ListedContainer]) -> list[str]:
+        removed = []
+        for container in found:
+            try:
+                self.client.api.remove_container(container.id, force=True)
+                removed.append(container.name)
+            except ENGINE_ERRORS:
+                pass  # gone meanwhile, or the engine refused: not ours to report
+        return removed
+
+    def leftovers(self) -> list[ListedContainer]:
         """Labelled containers whose owning process is gone."""
-        found = []
-        for raw in self.client.containers.list(all=True, filters={"label": f"{LABEL}=1"}):
-            token = (raw.labels or {}).get(LABEL_OWNER, "")
-            if not owner_is_alive(token):
-                found.append(raw)
-        return found
+        return [
+            c
+            for c in self.labelled({LABEL: "1"})
+            if not owner_is_alive(c.labels.get(LABEL_OWNER, ""))
+        ]
 
     def reap_leftovers(self) -> list[str]:
         """Remove what a crashed or killed earlier run left behind; returns their names."""
-        reaped = []
-        for raw in self.leftovers():
-            try:
-                raw.remove(force=True)
-                reaped.append(raw.name)
-            except ENGINE_ERRORS:
-                pass
-        return reaped
+        return self._remove_listed(self.leftovers())
 
     def remove_containers(self, labels: Mapping[str, str]) -> list[str]:
         """Remove every container carrying all of these labels (e.g. one build job's)."""
-        filters = {"label": [f"{key}={value}" for key, value in labels.items()]}
-        removed = []
         try:
-            for raw in self.client.containers.list(all=True, filters=filters):
-                try:
-                    raw.remove(force=True)
-                    removed.append(raw.name)
-                except ENGINE_ERRORS:
-                    pass
+            return self._remove_listed(self.labelled(labels))
         except ENGINE_ERRORS:
-            pass
-        return removed
+            return []
 
     def running_harness_containers(self) -> list[str]:
-        return [c.name for c in self.client.containers.list(filters={"label": f"{LABEL}=1"})]
+        return [c.name for c in self.labelled({LABEL: "1"}, stopped=False)]

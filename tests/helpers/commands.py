@@ -96,8 +96,8 @@ def owned_by(engine: Engine, pids: set[int]) -> list[str]:
     other tests sharing the engine are not counted)."""
     host = socket.gethostname()
     names = []
-    for container in engine.client.containers.list(all=True, filters={"label": f"{LABEL}=1"}):
-        owner = (container.labels or {}).get(LABEL_OWNER, "").split(":")
+    for container in engine.labelled({LABEL: "1"}):
+        owner = container.labels.get(LABEL_OWNER, "").split(":")
         if len(owner) >= 2 and owner[0] == host and owner[1].isdigit() and int(owner[1]) in pids:
             names.append(container.name)
     return names

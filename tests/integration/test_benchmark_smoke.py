@@ -35,11 +35,7 @@ def our_containers(engine: Engine) -> set[str]:
     """Labelled containers this process owns: the engine is shared with other runs, whose
     containers are theirs to remove."""
     token = owner_token()
-    return {
-        c.name
-        for c in engine.client.containers.list(all=True, filters={"label": f"{LABEL}=1"})
-        if (c.labels or {}).get(LABEL_OWNER) == token
-    }
+    return {c.name for c in engine.labelled({LABEL: "1"}) if c.labels.get(LABEL_OWNER) == token}
 
 
 def build_wheels(tmp_path: Path) -> None:

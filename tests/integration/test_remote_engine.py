@@ -145,5 +145,5 @@ def test_an_arch_on_an_ssh_engine_builds_and_probes_there(
     assert len(built) == 2, proc.stdout[-3000:]  # both wheels built, none taken from a cache
     logins = ssh_engine.log.read_text().count("Accepted publickey")
     assert logins >= 2, ssh_engine.log.read_text()  # the SDK and the docker CLI both came in
-    leftover = engine.client.containers.list(all=True, filters={"label": f"{LABEL}=1"})
+    leftover = engine.labelled({LABEL: "1"})
     assert [c.name for c in leftover if "ssh" in c.name] == []
