@@ -4,10 +4,12 @@ cells and run records as results.json holds them."""
 from __future__ import annotations
 
 import base64
+import dataclasses
 import hashlib
 import zipfile
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from packaging import tags
 
@@ -113,36 +115,40 @@ def damage_wheel(path: Path, how: str) -> Path:
     return path
 
 
+def member(policy: str = "manylinux_2_31", sample: str = "c_plain") -> results.MemberRecord:
+    return results.MemberRecord(
+        sample,
+        "default",
+        "sample",
+        f"{policy}-x86_64",
+        policy,
+        (f"{sample}-1.0-cp39-abi3-{policy}_x86_64.whl",),
+        "built",
+    )
+
+
 def cell(
-    row: str,
-    distro: str,
-    verdict: Verdict,
+    row: str = "c_plain@manylinux_2_31",
+    distro: str = "debian-bookworm",
+    verdict: Verdict = Verdict.OK,
     as_expected: bool = True,
     declared: str | None = None,
     diagnosis: str = "",
+    **changes: Any,
 ) -> results.CellRecord:
+    """A cell record as results.json holds one; `changes` replace any other field."""
     expected = {"installable": verdict is not Verdict.REFUSED_AS_CLAIMED, "reason": "r"}
     if declared:
         expected["declared"] = declared
-    return results.CellRecord(
-        key=f"{row} | x86_64 | {distro} | pip=distro",
+    base = results.CellRecord(
+        key=f"{row} | x86_64 | {distro} | pip={changes.get('installer', 'distro')}",
         test_id=f"{row}-{distro}",
         row=row,
         arch="x86_64",
         distro=distro,
         installer="distro",
         dlopen="default",
-        members=(
-            results.MemberRecord(
-                "c_plain",
-                "default",
-                "sample",
-                "manylinux_2_31-x86_64",
-                "manylinux_2_31",
-                ("c_plain-1.0-cp39-abi3-manylinux_2_31_x86_64.whl",),
-                "built",
-            ),
-        ),
+        members=(member(),),
         pip_version="23.0.1",
         emulated=False,
         expected=expected,
@@ -152,6 +158,7 @@ def cell(
         diagnosis=diagnosis,
         as_expected=as_expected,
     )
+    return dataclasses.replace(base, **changes)
 
 
 def record(cells, interrupted: bool = False) -> results.RunRecord:

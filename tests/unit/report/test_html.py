@@ -20,7 +20,8 @@ from harness.probe.facts import TOOLCHAIN
 from harness.report import render_html
 from harness.report.model import NOT_MEASURED
 from harness.results import record as results
-from tests.helpers import DATA_DIR
+from tests.helpers import DATA_DIR, factories
+from tests.helpers.factories import member
 from tests.unit.report.dom import Node, parse
 
 DATA = DATA_DIR
@@ -30,16 +31,11 @@ STATIC = Path(harness.report.__file__).parent / "static"
 # -- records built in code ------------------------------------------------------------------
 
 
-def member(policy: str = "manylinux_2_31", sample: str = "c_plain") -> results.MemberRecord:
-    return results.MemberRecord(
-        sample,
-        "default",
-        "sample",
-        f"{policy}-x86_64",
-        policy,
-        (f"{sample}-1.0-cp39-abi3-{policy}_x86_64.whl",),
-        "built",
-    )
+# What the HTML tests look at: an install that was accepted and a load that passed.
+LOADED = {
+    "install": {"decision": "accepted", "exit_code": 0, "reason": "Installed"},
+    "load": {"status": "passed", "exit_code": 0, "signal": None, "output": "fine"},
+}
 
 
 def cell(
@@ -48,29 +44,12 @@ def cell(
     verdict: Verdict = Verdict.OK,
     **changes: Any,
 ) -> results.CellRecord:
-    base = results.CellRecord(
-        key=f"{row} | x86_64 | {distro} | pip={changes.get('installer', 'distro')}",
-        test_id=f"{row}-{distro}",
-        row=row,
-        arch="x86_64",
-        distro=distro,
-        installer="distro",
-        dlopen="default",
-        members=(member(),),
-        pip_version="23.0.1",
-        emulated=False,
-        expected={"installable": True, "reason": "fits"},
-        observed={
-            "install": {"decision": "accepted", "exit_code": 0, "reason": "Installed"},
-            "load": {"status": "passed", "exit_code": 0, "signal": None, "output": "fine"},
-        },
-        verdict=verdict,
-        explanation="because",
-        diagnosis="",
-        as_expected=True,
-        timings={"total": 1.5},
-    )
-    return dataclasses.replace(base, **changes)
+    defaults: dict[str, Any] = {
+        "expected": {"installable": True, "reason": "fits"},
+        "observed": LOADED,
+        "timings": {"total": 1.5},
+    }
+    return factories.cell(row, distro, verdict, **{**defaults, **changes})
 
 
 def run_record(cells: list[results.CellRecord], **changes: Any) -> results.RunRecord:
