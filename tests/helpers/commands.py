@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import signal
 import socket
 import subprocess
 import sys
@@ -40,6 +41,29 @@ def run_cli(
 
 def load_results(results_dir: Path) -> dict:
     return json.loads((results_dir / "results.json").read_text())
+
+
+def start_cli(argv: list[str], log: Path) -> subprocess.Popen[bytes]:
+    """The command line started in a session of its own (so that a test can signal the whole
+    run as a terminal would), its output in `log`."""
+    with open(log, "w") as handle:
+        return subprocess.Popen(
+            [sys.executable, "-m", "harness", *argv],
+            cwd=REPO,
+            stdout=handle,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            # A shell's background job (`.ci/run &`, nohup) starts with SIGINT ignored, and a
+            # Python started so never installs its KeyboardInterrupt handler: give the run
+            # the terminal's default, as a user's Ctrl-C finds it.
+            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+        )
+
+
+def measured_cells(results_dir: Path) -> int:
+    """Cells a run has measured so far (its per-worker journals)."""
+    return sum(len(p.read_text().splitlines()) for p in results_dir.glob(".cells/*.jsonl"))
 
 
 def run_verify(*args: str) -> tuple[subprocess.CompletedProcess[str], int]:

@@ -10,8 +10,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -25,7 +23,13 @@ from harness.probe.distro_probe import DistroProbe, ProbeRequest
 from harness.settings import Settings
 from harness.util.container import Mount
 from harness.util.engine import Engine
-from tests.helpers.commands import REPO, left_behind, load_results, run_cli
+from tests.helpers.commands import (
+    left_behind,
+    load_results,
+    measured_cells,
+    run_cli,
+    start_cli,
+)
 from tests.helpers.factories import damage_wheel, make_wheel
 
 pytestmark = pytest.mark.xdist_group("faults")
@@ -51,10 +55,6 @@ def test_a_container_that_fails_to_start_is_removed(
     assert left_behind(engine, os.getpid()) == []  # not even in state "created"
 
 
-def _measured(results_dir: Path) -> int:
-    return sum(len(p.read_text().splitlines()) for p in results_dir.glob(".cells/*.jsonl"))
-
-
 def test_clean_spares_a_live_run_and_a_killed_run_is_reported(
     engine: Engine, tmp_path: Path
 ) -> None:
@@ -67,17 +67,10 @@ def test_clean_spares_a_live_run_and_a_killed_run_is_reported(
     for distro in ("debian-bookworm", "debian-trixie", "debian-bullseye", "debian-forky"):
         argv += ["--distro", distro]
     log = tmp_path / "run.log"
-    with open(log, "w") as handle:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "harness", *argv],
-            cwd=REPO,
-            stdout=handle,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+    proc = start_cli(argv, log)
     try:
         deadline = time.monotonic() + 600
-        while not (_measured(out) >= 1 and left_behind(engine, proc.pid)):
+        while not (measured_cells(out) >= 1 and left_behind(engine, proc.pid)):
             assert proc.poll() is None, log.read_text()[-3000:]
             assert time.monotonic() < deadline, "the run never measured a cell"
             time.sleep(0.2)

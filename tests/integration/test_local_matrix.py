@@ -9,15 +9,20 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 
 from harness.util.engine import Engine
-from tests.helpers.commands import REPO, load_results, owned_by, process_group, run_cli
+from tests.helpers.commands import (
+    load_results,
+    measured_cells,
+    owned_by,
+    process_group,
+    run_cli,
+    start_cli,
+)
 
 pytestmark = pytest.mark.xdist_group("local-matrix")
 
@@ -217,13 +222,6 @@ def test_second_run_builds_nothing(results_root: Path) -> None:
     )
 
 
-def _measured(results_dir: Path) -> int:
-    cells_dir = results_dir / ".cells"
-    if not cells_dir.is_dir():
-        return 0
-    return sum(len(p.read_text().splitlines()) for p in cells_dir.glob("*.jsonl"))
-
-
 def test_interrupted_run_leaves_nothing_running(results_root: Path) -> None:
     engine = Engine.connect()
     run_pids: set[int] = set()
@@ -231,37 +229,25 @@ def test_interrupted_run_leaves_nothing_running(results_root: Path) -> None:
     argv = ["run", "--profile", "local", "--arch", "x86_64", "--sample", "c_plain"]
     argv += ["--sample", "glibc_control", "--results-dir", str(out_dir)]
     log_path = results_root / "interrupted.log"
-    with open(log_path, "w") as log:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "harness", *argv],
-            cwd=REPO,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-            env={**os.environ, "PYTHONUNBUFFERED": "1"},
-            # A shell's background job (`.ci/run &`, nohup) starts with SIGINT ignored, and a
-            # Python started so never installs its KeyboardInterrupt handler: give the run
-            # the terminal's default, as a user's Ctrl-C finds it.
-            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
-        )
-        try:
-            # wait until the matrix is mid-way: some cells measured, probe containers running
-            deadline = time.monotonic() + 600
-            while time.monotonic() < deadline:
-                run_pids |= process_group(proc.pid)
-                if _measured(out_dir) >= 3 and owned_by(engine, run_pids):
-                    break
-                assert proc.poll() is None, log_path.read_text()[-3000:]
-                time.sleep(0.2)
-            else:
-                pytest.fail("the run never got mid-way")
-            os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C in a terminal does
-            # generous: on a loaded 2-core CI machine, unwinding two xdist workers and
-            # removing their containers has taken longer than three minutes
-            code = proc.wait(timeout=420)
-        finally:
-            if proc.poll() is None:
-                os.killpg(proc.pid, signal.SIGKILL)
+    proc = start_cli(argv, log_path)
+    try:
+        # wait until the matrix is mid-way: some cells measured, probe containers running
+        deadline = time.monotonic() + 600
+        while time.monotonic() < deadline:
+            run_pids |= process_group(proc.pid)
+            if measured_cells(out_dir) >= 3 and owned_by(engine, run_pids):
+                break
+            assert proc.poll() is None, log_path.read_text()[-3000:]
+            time.sleep(0.2)
+        else:
+            pytest.fail("the run never got mid-way")
+        os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C in a terminal does
+        # generous: on a loaded 2-core CI machine, unwinding two xdist workers and
+        # removing their containers has taken longer than three minutes
+        code = proc.wait(timeout=420)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
     tail = (results_root / "interrupted.log").read_text()[-3000:]
     assert code == 130, tail
     # This run's containers (by owner): other runs and tests may share the engine.
