@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from packaging.version import InvalidVersion, Version
 
 from harness.errors import UsageError
+from harness.probe.facts import version_tuple
 from harness.util.resources import load_toml
 
 if TYPE_CHECKING:
@@ -183,14 +184,7 @@ def _download(directory: Path, release: str, arch: str) -> Path | str:
             found.append(got)
     if not found:
         return "; ".join(problems)
-    return max(found, key=lambda w: (_sortable(_version(w)), -found.index(w)))
-
-
-def _sortable(version: str) -> Version:
-    try:
-        return Version(version)
-    except InvalidVersion:
-        return Version("0")
+    return max(found, key=lambda w: (version_tuple(_version(w)), -found.index(w)))
 
 
 def _version(wheel: Path) -> str:
