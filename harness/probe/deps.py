@@ -168,4 +168,12 @@ def too_new(source: str, oldest: tuple[int, int]) -> list[str]:
             and any(k.arg == "strict" for k in node.keywords)
         ):
             problems.append(f"line {node.lineno}: zip(strict=) needs 3.10")
+        if oldest < (3, 10) and isinstance(node, ast.ExceptHandler) and node.type is not None:
+            caught = node.type.elts if isinstance(node.type, ast.Tuple) else [node.type]
+            if any(isinstance(n, ast.Name) and n.id == "TimeoutError" for n in caught):
+                # socket.timeout became an alias of TimeoutError in 3.10; before, it is not one
+                problems.append(
+                    f"line {node.lineno}: `except TimeoutError` misses socket.timeout before "
+                    "3.10 (catch socket.timeout)"
+                )
     return problems

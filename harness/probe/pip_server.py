@@ -137,7 +137,7 @@ def pip_server(socket_path):
     while True:
         try:
             conn, _ = listener.accept()
-        except TimeoutError:
+        except socket.timeout:
             break  # idle: nobody needs this pip any more
         pid = os.fork()
         if pid == 0:
@@ -234,7 +234,7 @@ def served_pip(template, args, timeout, env, output):
         pid = read_line(conn, 60)["pid"]
         try:
             code = read_line(conn, timeout)["exit_code"]
-        except TimeoutError:
+        except socket.timeout:
             timed_out = True
         except (OSError, ValueError):
             pass  # the child died without a word: said below

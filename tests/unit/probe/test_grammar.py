@@ -62,6 +62,7 @@ def test_the_shipped_library_is_the_pinned_one() -> None:
         ("if (n := 3):\n    pass\n", ""),
         ("def f(a: int | None) -> None:\n    pass\n", "annotation needs 3.10"),
         ("list(zip([1], [2], strict=True))\n", "zip(strict=)"),
+        ("try:\n    pass\nexcept TimeoutError:\n    pass\n", "misses socket.timeout"),
     ],
 )
 def test_the_check_catches_what_the_oldest_python_lacks(snippet: str, reason: str) -> None:
