@@ -67,15 +67,14 @@ def exit_status(code):
     return 1
 
 
-def read_line(conn, timeout):
+def read_message(conn, reader, timeout):
+    """The next JSON line from `reader` (conn.makefile): buffered, because both of a child's
+    lines (its pid, then its exit status) can arrive in one packet when pip is quick."""
     conn.settimeout(timeout)
-    data = b""
-    while not data.endswith(b"\n"):
-        chunk = conn.recv(65536)
-        if not chunk:
-            raise OSError("connection closed")
-        data += chunk
-    return json.loads(data.decode("utf-8"))
+    line = reader.readline()
+    if not line.endswith(b"\n"):
+        raise OSError("connection closed")
+    return json.loads(line.decode("utf-8"))
 
 
 def serve_one_install(conn):
@@ -83,7 +82,7 @@ def serve_one_install(conn):
     returns."""
     try:
         os.setsid()  # the client kills this group on timeout
-        request = read_line(conn, 60)
+        request = read_message(conn, conn.makefile("rb"), 60)
         conn.sendall((json.dumps({"pid": os.getpid()}) + "\n").encode())
         out = os.open(request["output"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
         os.dup2(out, 1)
@@ -229,11 +228,11 @@ def served_pip(template, args, timeout, env, output):
     request = {"args": args, "env": env, "output": output, "cwd": os.path.dirname(output)}
     timed_out = False
     code = None
-    with conn:
+    with conn, conn.makefile("rb") as reader:
         conn.sendall((json.dumps(request) + "\n").encode())
-        pid = read_line(conn, 60)["pid"]
+        pid = read_message(conn, reader, 60)["pid"]
         try:
-            code = read_line(conn, timeout)["exit_code"]
+            code = read_message(conn, reader, timeout)["exit_code"]
         except socket.timeout:
             timed_out = True
         except (OSError, ValueError):

@@ -330,3 +330,18 @@ def test_a_served_install_lands_in_the_cells_venv_and_decides_as_pip_does(
     assert answers[("forked", fits.name)][0] is True
     assert answers[("forked", alien.name)][0] is False
     assert sorted(os.listdir(template_site)) == before  # nothing written into the template
+
+
+def test_both_lines_of_a_quick_child_are_read_apart() -> None:
+    """A pip that decides quickly sends its pid and its exit status back to back: one packet
+    can carry both lines, and each must still be read as its own message."""
+    import socket
+
+    client, child = socket.socketpair()
+    with client, child, client.makefile("rb") as reader:
+        child.sendall(b'{"pid": 42}\n{"exit_code": 0}\n')
+        assert pip_server.read_message(client, reader, 5) == {"pid": 42}
+        assert pip_server.read_message(client, reader, 5) == {"exit_code": 0}
+        child.close()
+        with pytest.raises(OSError):
+            pip_server.read_message(client, reader, 5)  # the child died without a word
