@@ -27,6 +27,8 @@ Role = Literal["build", "distro"]
 # Bump when the meaning of a recipe changes without its text changing (e.g. how steps run),
 # so that every image is rebuilt.
 RECIPE_SCHEMA = 1
+# The `eol` of a rolling release (Arch, Tumbleweed): supported, with no end date.
+ROLLING = "rolling"
 
 
 @dataclass(frozen=True)

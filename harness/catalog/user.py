@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.catalog.architecture import arch_names
-from harness.catalog.model import CATALOG_FILES, Catalog
+from harness.catalog.model import CATALOG_FILES, ROLLING, Catalog
 from harness.errors import UsageError
 from harness.images.registry_mirrors import NO_MIRRORS, ImageReference, Mirrors
 from harness.judge import policy as policy_mod
@@ -104,14 +104,14 @@ def _pins(value: Any) -> str | None:
 
 
 def _date(value: Any) -> str | None:
-    if value == "":
+    if value in ("", ROLLING):
         return None
     if isinstance(value, datetime.date):
         return 'must be a quoted date, e.g. "2029-05-31"'
     try:
         datetime.date.fromisoformat(value)
     except (TypeError, ValueError):
-        return 'must be a date YYYY-MM-DD (or "" when unknown)'
+        return 'must be a date YYYY-MM-DD, "rolling" for a rolling release, or "" when unknown'
     return None
 
 

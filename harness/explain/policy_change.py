@@ -21,6 +21,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from harness.catalog.model import ROLLING
 from harness.errors import UsageError
 from harness.explain.model import (
     TOOLS,
@@ -322,6 +323,8 @@ def _reach(
 
 
 def _with_eol(reach: DistroReach, today: _dt.date) -> DistroReach:
+    if reach.eol == ROLLING:
+        return dataclasses.replace(reach, eol_past=False)
     try:
         past = _dt.date.fromisoformat(reach.eol) < today if reach.eol else None
     except ValueError:

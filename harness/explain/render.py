@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from harness.catalog.model import ROLLING
 from harness.explain.model import TOOLS, DistroReach, Evidence, Explanation, Tool
 
 
@@ -34,6 +35,8 @@ def _reach_glibc(reach: DistroReach) -> str:
 def _eol_text(reach: DistroReach) -> str:
     if not reach.eol:
         return "EOL unknown"
+    if reach.eol == ROLLING:
+        return "rolling release"
     if reach.eol_past is None:
         return f"EOL {reach.eol}"
     return f"EOL {reach.eol} ({'past' if reach.eol_past else 'supported'})"

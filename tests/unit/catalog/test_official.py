@@ -7,7 +7,8 @@ import re
 
 import pytest
 
-from harness.catalog.model import Catalog, default_catalog
+from harness.catalog.architecture import arch_names
+from harness.catalog.model import ROLLING, Catalog, default_catalog
 from harness.catalog.samples import default_samples_dir, discover
 from harness.matrix.plan import Selection, make_plan
 
@@ -26,7 +27,8 @@ BUILD_IMAGE_ARCHES = {
     "musllinux_1_2": {"x86_64", "i686", "aarch64", "ppc64le", "s390x", "armv7l", "riscv64"},
 }
 
-FAMILIES = {"apt", "yum", "dnf", "zypper", "apk"}
+FAMILIES = {"apt", "yum", "dnf", "zypper", "apk", "pacman"}
+ROLLING_RELEASES = {"opensuse-tumbleweed", "archlinux"}
 
 # Distros whose own python3 is older than 3.9: they get the portable interpreter.
 PORTABLE = {
@@ -50,7 +52,10 @@ AARCH64_DISTROS = [
     "centos-7",
     "almalinux-8",
     "almalinux-9",
+    "almalinux-10",
     "rockylinux-8",
+    "rockylinux-9",
+    "rockylinux-10",
     "ubi-8",
     "ubi-9",
     "ubi-10",
@@ -62,17 +67,21 @@ AARCH64_DISTROS = [
     "ubuntu-20.04",
     "ubuntu-22.04",
     "ubuntu-24.04",
+    "ubuntu-26.04",
     "debian-9",
     "debian-10",
     "debian-11",
     "debian-12",
     "debian-13",
     "fedora-30",
+    "fedora-43",
     "fedora-44",
     "opensuse-leap-15.6",
     "opensuse-leap-16.0",
+    "opensuse-tumbleweed",
     "alpine-3.15",
     "alpine-3.23",
+    "alpine-3.24",
 ]
 
 APT = [
@@ -98,9 +107,18 @@ ZYPPER = [
     "zypper --non-interactive --gpg-auto-import-keys refresh",
     "zypper --non-interactive install --no-recommends python3 python3-pip ca-certificates curl tar gzip",
     "zypper clean --all",
+    "python3 -m venv /tmp/venv-check && /tmp/venv-check/bin/python -m pip --version "
+    "&& rm -rf /tmp/venv-check",
     "python3 --version",
 ]
 APK = ["apk add --no-cache python3 py3-pip ca-certificates", "python3 --version"]
+PACMAN = [
+    "pacman -Syu --noconfirm --needed python ca-certificates curl",
+    "pacman -Scc --noconfirm",
+    "python3 -m venv /tmp/venv-check && /tmp/venv-check/bin/python -m pip --version "
+    "&& rm -rf /tmp/venv-check",
+    "python3 --version",
+]
 CENTOS_VAULT = [
     "sed -i -e 's|^mirrorlist=|#mirrorlist=|' "
     "-e 's|^#baseurl=http://mirror.centos.org|baseurl=http://vault.centos.org|' /etc/yum.repos.d/*.repo",
@@ -215,8 +233,11 @@ def test_every_distro_row_documents_family_eol_glibc_and_python() -> None:
     for row in rows:
         name = row["name"]
         assert row["family"] in FAMILIES, name
-        eol = datetime.date.fromisoformat(row["eol"])  # YYYY-MM-DD, a real date
-        assert datetime.date(2010, 1, 1) < eol < datetime.date(2040, 1, 1), name
+        if name in ROLLING_RELEASES:
+            assert row["eol"] == ROLLING, name
+        else:
+            eol = datetime.date.fromisoformat(row["eol"])  # YYYY-MM-DD, a real date
+            assert datetime.date(2010, 1, 1) < eol < datetime.date(2040, 1, 1), name
         if row["family"] == "apk":
             assert row["glibc"] == "none", name  # musl
         else:
@@ -234,7 +255,10 @@ def test_the_required_distros_are_catalogued() -> None:
         "centos-7",
         "almalinux-8",
         "almalinux-9",
+        "almalinux-10",
         "rockylinux-8",
+        "rockylinux-9",
+        "rockylinux-10",
         "ubi-8",
         "ubi-9",
         "ubi-10",
@@ -246,6 +270,7 @@ def test_the_required_distros_are_catalogued() -> None:
         "ubuntu-20.04",
         "ubuntu-22.04",
         "ubuntu-24.04",
+        "ubuntu-26.04",
         "debian-8",
         "debian-9",
         "debian-10",
@@ -253,11 +278,15 @@ def test_the_required_distros_are_catalogued() -> None:
         "debian-12",
         "debian-13",
         "fedora-30",
+        "fedora-43",
         "fedora-44",
         "opensuse-leap-15.6",
         "opensuse-leap-16.0",
+        "opensuse-tumbleweed",
+        "archlinux",
         "alpine-3.15",
         "alpine-3.23",
+        "alpine-3.24",
     }
     # Fedora 30 is the distro whose glibc dropped libcrypt.so.1.
     assert rows["fedora-30"]["image"] == "fedora:30"
@@ -268,6 +297,11 @@ def test_the_required_distros_are_catalogued() -> None:
     for glibc, name in floors.items():
         assert rows[name]["glibc"] == glibc
     assert rows["ubuntu-24.04"]["glibc"] == "2.39"
+    # The distros users hit now (pep600_compliance's caches): Ubuntu 26.04 is ubuntu:latest
+    # with glibc 2.43; EL10 is manylinux_2_39's base; Fedora 43 the only glibc 2.42.
+    assert rows["ubuntu-26.04"]["glibc"] == "2.43"
+    assert {rows[n]["glibc"] for n in ("almalinux-10", "rockylinux-10", "ubi-10")} == {"2.39"}
+    assert rows["fedora-43"]["glibc"] == "2.42"
 
 
 def test_distro_arches_where_the_images_exist() -> None:
@@ -285,6 +319,9 @@ def test_distro_arches_where_the_images_exist() -> None:
     assert rows["opensuse-leap-15.6"] == {"x86_64", "aarch64"}
     assert "s390x" not in rows["opensuse-leap-16.0"]
     assert "i686" not in rows["ubuntu-20.04"]  # Ubuntu stopped i386 images after 18.04
+    assert rows["archlinux"] == {"x86_64"}  # the official image is x86_64 only
+    assert "riscv64" in rows["rockylinux-10"] and "riscv64" not in rows["almalinux-10"]
+    assert rows["alpine-3.24"] == rows["opensuse-tumbleweed"] == set(arch_names())
 
 
 def test_every_recipe_used_exists_and_the_family_recipe_is_used() -> None:
@@ -308,6 +345,8 @@ def test_every_recipe_used_exists_and_the_family_recipe_is_used() -> None:
         ("almalinux-9", "ppc64le", DNF),
         ("opensuse-leap-16.0", "ppc64le", ZYPPER),
         ("alpine-3.23", "riscv64", APK),
+        ("archlinux", "x86_64", PACMAN),
+        ("opensuse-tumbleweed", "s390x", ZYPPER),
     ],
 )
 def test_provisioning_steps_of_each_family(name: str, arch: str, steps: list[str]) -> None:
@@ -449,9 +488,13 @@ def test_riscv64_has_exactly_the_2_39_and_musllinux_images() -> None:
         "quay.io/pypa/musllinux_1_2_riscv64",
     ]
     assert [d.name for d in plan.distros] == [
+        "rockylinux-10",
         "ubuntu-20.04",
         "ubuntu-22.04",
         "ubuntu-24.04",
+        "ubuntu-26.04",
         "debian-13",
+        "opensuse-tumbleweed",
         "alpine-3.23",
+        "alpine-3.24",
     ]

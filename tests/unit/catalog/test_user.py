@@ -69,6 +69,16 @@ def test_a_user_catalog_adds_and_overrides_rows(tmp_path):
     assert catalog.distros("local", ["x86_64"], ["debian-bullseye"])
 
 
+def test_a_rolling_release_has_eol_rolling(tmp_path):
+    rolling = TEAM.replace('eol = "2027-01-31"', 'eol = "rolling"')
+    (team,) = (
+        CatalogSources((write(tmp_path, rolling),))
+        .load()
+        .distros("official", ["x86_64"], ["team-os-1"])
+    )
+    assert team.eol == "rolling"
+
+
 def test_mirrors_apply_to_user_rows_too(tmp_path):
     sources = CatalogSources(
         (write(tmp_path, TEAM),), parse_mirrors(["registry.example=m.example/r"])

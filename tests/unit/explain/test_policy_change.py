@@ -66,6 +66,14 @@ def test_2014_to_2_28_loses_the_pre_2_28_distros() -> None:
     assert expl.lost[0].name == "centos-7"  # oldest glibc first
 
 
+def test_a_rolling_release_is_supported_with_no_end_date() -> None:
+    expl = official("manylinux_2_28", "manylinux_2_34")
+    arch = next(r for r in expl.kept if r.name == "archlinux")
+    assert (arch.eol, arch.eol_past) == ("rolling", False)
+    shown = render_text(dataclasses.replace(expl, lost=(arch,)))  # where EOLs are shown
+    assert "rolling release" in shown and "EOL rolling" not in shown
+
+
 def test_policy_data_comes_from_auditwheel() -> None:
     expl = official("manylinux2014", "manylinux_2_28")
     assert expl.old.glibc == (2, 17) and expl.new.glibc == (2, 28)
