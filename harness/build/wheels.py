@@ -26,7 +26,7 @@ from harness.images.trust import passthrough
 from harness.settings import Settings
 from harness.util.cache import Cache, key_of
 from harness.util.engine import Engine
-from harness.util.interrupt import stop_process, wait_process
+from harness.util.interrupt import dies_with_parent, stop_process, wait_process
 from harness.util.ownership import harness_labels
 from harness.util.progress import Phase
 
@@ -245,7 +245,7 @@ class WheelBuilder:
                 log.write(f"  {name}={env[name]}\n")
             log.flush()
             proc = subprocess.Popen(
-                command,
+                dies_with_parent(command),
                 cwd=request.sample.path,  # cibuildwheel copies the working directory in
                 env=env,
                 stdout=log,

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from harness.catalog.architecture import Arch
 from harness.errors import ImageUnavailable
-from harness.util.interrupt import stop_process, wait_process
+from harness.util.interrupt import dies_with_parent, stop_process, wait_process
 
 DEFAULT_MIRROR = "http://deb.debian.org/debian"
 _APT_SOURCES = (Path("/etc/apt/sources.list"), Path("/etc/apt/sources.list.d"))
@@ -150,7 +150,7 @@ def _run_mmdebstrap(
     with open(log_path, "w", encoding="utf-8") as log:
         log.write("$ " + " ".join(command) + "\n")
         log.flush()
-        proc = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(dies_with_parent(command), stdout=log, stderr=subprocess.STDOUT)
         try:
             return wait_process(proc, timeout)
         except subprocess.TimeoutExpired:

@@ -7,10 +7,12 @@ second, interrupt their child (so cibuildwheel removes its container), and give 
 
 from __future__ import annotations
 
+import shutil
 import signal
 import subprocess
 import threading
 import time
+from collections.abc import Sequence
 
 STOP = threading.Event()
 _POLL = 0.25
@@ -44,3 +46,15 @@ def stop_process(proc: subprocess.Popen[bytes], grace: float = 30.0) -> None:
     except subprocess.TimeoutExpired:
         proc.kill()
         proc.wait()
+
+
+def dies_with_parent(command: Sequence[str]) -> list[str]:
+    """`command`, started so that it gets SIGINT when the thread that started it dies.
+
+    A harness killed outright (SIGKILL, the OOM killer, a CI step's timeout) runs no
+    clean-up; without this its mmdebstrap or cibuildwheel would go on alone for many
+    minutes. SIGINT is the signal both clean up on (stop_process sends it first too). The
+    setting survives the exec (util-linux's setpriv); where setpriv is missing, the command
+    runs as it is."""
+    setpriv = shutil.which("setpriv")
+    return [setpriv, "--pdeathsig", "INT", "--", *command] if setpriv else list(command)
