@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from harness.analysis.lint import inspect_wheel
+from harness.analysis import memo
 from harness.build.wheels import BuildOutcome, BuildRequest
 from harness.catalog.model import ImageSpec
 from harness.judge import installers, uv
@@ -90,13 +90,18 @@ def nothing_to_run(plan: Plan, images: dict[str, dict[str, Any]]) -> str | None:
     return None
 
 
-def inspect_wheels(plan: Plan, builds: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
-    """The static checks of every built wheel (lint.inspect_wheel), by file name."""
+def inspect_wheels(
+    plan: Plan, builds: dict[str, dict[str, Any]], cache: Cache
+) -> dict[str, dict[str, Any]]:
+    """The static checks of every built wheel (lint.inspect_wheel, kept by content), by
+    file name."""
     wheels: dict[str, dict[str, Any]] = {}
     for request in plan.builds:
         for path in builds[request.key].get("wheels", []):
             try:
-                wheels[Path(path).name] = inspect_wheel(Path(path), request.build_image.arch.name)
+                wheels[Path(path).name] = memo.inspect_wheel(
+                    cache, Path(path), request.build_image.arch.name
+                )
             except Exception as exc:  # a wheel we cannot read is reported, not fatal
                 wheels[Path(path).name] = {"error": f"cannot inspect: {exc}"}
     return wheels

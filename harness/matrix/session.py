@@ -131,7 +131,7 @@ class Session:
         self._prepared = Prepared(
             images=images,
             builds=builds,
-            wheels=inspect_wheels(self.plan, builds),
+            wheels=inspect_wheels(self.plan, builds, self.cache),
             pips=ensure_axis_pips(self.plan, self.cache, progress),
             uvs=ensure_axis_uvs(self.plan, self.cache, progress),
         )

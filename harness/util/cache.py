@@ -44,6 +44,15 @@ def tree_hash(
     return digest.hexdigest()
 
 
+def file_digest(path: Path) -> str:
+    """sha256 of a file's bytes, read in blocks (a wheel can be hundreds of MB)."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
 def key_of(*parts: Any) -> str:
     text = json.dumps(parts, sort_keys=True, separators=(",", ":"), default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:16]

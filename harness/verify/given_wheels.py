@@ -17,6 +17,7 @@ from pathlib import Path
 from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel_filename
 
 from harness.errors import UsageError
+from harness.util.cache import file_digest
 
 # Top-level names a wheel may carry that are no part of its runtime: importing them proves
 # nothing, and some run code (setup.py calls setup(), conftest.py imports pytest).
@@ -151,14 +152,6 @@ def _checked_wheel(path: Path) -> GivenWheel:
     if not zipfile.is_zipfile(path):
         raise UsageError(f"{path} is not a zip archive (a broken download?): download it again")
     return wheel
-
-
-def file_digest(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 # -- wheel sets --------------------------------------------------------------------------------

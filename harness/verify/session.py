@@ -32,6 +32,7 @@ from harness.judge.verdict import Decision, decide
 from harness.probe import observation as obs
 from harness.probe.facts import DistroFacts
 from harness.results import builder as records
+from harness.util.cache import file_digest
 from harness.util.names import safe_name
 from harness.verify.given_check import (
     CHECK_SCRIPT,
@@ -44,7 +45,6 @@ from harness.verify.given_check import (
 )
 from harness.verify.given_wheels import (
     WheelSet,
-    file_digest,
     pool_key,
     requires_python,
     wheel_modules,
@@ -185,14 +185,14 @@ class Verification:
     def inspect(self) -> None:
         """The static checks the corpus's wheels get (symbol versions beyond the claimed
         policy, C++ runtime lint), for the record and the report."""
-        from harness.analysis.lint import inspect_wheel
+        from harness.analysis import memo
 
         # auditwheel's analysis takes as long as `auditwheel show` (pyarrow: ~40 s): shown.
         phase = self.progress.phase("static", len(self.plan.wheels))
         for wheel in self.plan.wheels:
             arch = wheel.arches[0] if wheel.arches else self.plan.arches[0]
             try:
-                found = inspect_wheel(wheel.path, arch)
+                found = memo.inspect_wheel(self.cache, wheel.path, arch)
             except Exception as exc:  # a wheel we cannot read is reported, not fatal
                 found = {"error": f"cannot inspect: {exc}"}
             self.inspections[wheel.filename] = found
