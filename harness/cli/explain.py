@@ -8,6 +8,7 @@ import datetime as _dt
 from pathlib import Path
 from typing import Any
 
+from harness import options
 from harness.errors import ExitCode
 from harness.options import add_options, option
 
@@ -21,22 +22,28 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
     parser.add_argument("new", metavar="NEW", help="policy to move to, e.g. manylinux_2_28")
     # One arch per explanation: the policies' symbol sets and the run's cells are per arch.
     arch = option("arch", repeatable=False, default="x86_64", help="architecture")
-    add_options(parser.add_argument, ["profile", arch, "results", "format"])
+    # A user catalog's distros are explained beside the shipped ones.
+    add_options(parser.add_argument, ["profile", arch, "results", "format", *options.SOURCES])
     return parser
 
 
 def run(args: argparse.Namespace, today: _dt.date | None = None) -> ExitCode:
     from harness.catalog.architecture import get_arch
-    from harness.catalog.model import default_catalog
+    from harness.catalog.user import CatalogSources
     from harness.explain.download_shares import shipped
     from harness.explain.policy_change import explain, find_results
     from harness.explain.reference_distros import reference_distros
     from harness.explain.render import render_markdown, render_text
     from harness.judge.installers import tag_families
     from harness.results import record as results
+    from harness.settings import Settings
     from harness.util.provenance import installed_version
 
     arch = get_arch(args.arch).name
+    settings = Settings.from_options(
+        engines=[], registry_mirrors=args.registry_mirror, catalogs=args.catalog
+    )
+    catalog = CatalogSources(settings.catalogs, settings.registry_mirrors).load()
     path: Path | None = args.results
     if path is None:
         path = find_results(Path.cwd(), args.profile, arch)
@@ -44,7 +51,7 @@ def run(args: argparse.Namespace, today: _dt.date | None = None) -> ExitCode:
     expl = explain(
         args.old,
         args.new,
-        default_catalog(),
+        catalog,
         record,
         tag_families(),
         profile=args.profile,

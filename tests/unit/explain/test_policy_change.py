@@ -277,3 +277,23 @@ def test_command_line_finds_the_newest_matching_run(
     assert "From `results/x86_64/results.json`" in out
     assert explain_command.run(_parse("2_31", "2_36", "--arch", "aarch64"), today=TODAY) == 0
     assert "Observed" not in capsys.readouterr().out
+
+
+def test_command_line_explains_a_user_catalogs_distros(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    team = tmp_path / "team.toml"
+    team.write_text(
+        '[[distro]]\nprofile = "official"\nname = "team-os-2.30"\nimage = "registry.example/os:1"\n'
+        'family = "dnf"\narches = ["x86_64"]\nglibc = "2.30"\npython = "3.9"\n'
+        'eol = "2027-01-31"\ndescription = "the team\'s own OS"\nrecipe = "dnf"\n',
+        encoding="utf-8",
+    )
+    args = _parse("2_28", "2_31", "--profile", "official", "--catalog", str(team))
+    assert explain_command.run(args, today=TODAY) == 0
+    lost = next(line for line in capsys.readouterr().out.splitlines() if "team-os-2.30" in line)
+    assert "glibc 2.30 (catalog)" in lost and "EOL 2027-01-31 (supported)" in lost
+    broken = tmp_path / "broken.toml"
+    broken.write_text('[[distro]]\nprofile = "official"\n', encoding="utf-8")
+    with pytest.raises(UsageError, match="broken.toml"):
+        explain_command.run(_parse("2_28", "2_31", "--catalog", str(broken)), today=TODAY)
