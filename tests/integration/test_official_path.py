@@ -22,6 +22,7 @@ import subprocess
 import time
 import urllib.request
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -38,21 +39,32 @@ from harness.util.engine import Engine
 from tests.helpers.commands import load_results, run_cli
 
 # One worker holds the registry and the pushed images; `-m "not registry"` leaves the test
-# out of a quick pass (about 4.5 min on 2 cores: two bootstraps, two apt recipes, a build).
+# out of a quick pass (about 5 min on 2 cores: three bootstraps side by side, four apt recipes).
 pytestmark = [pytest.mark.xdist_group("official-registry"), pytest.mark.registry]
 
 REGISTRY = Path("/usr/bin/docker-registry")
-# suite -> (Docker Hub tag, the apt sources its official image carries)
+# suite -> (Docker Hub tag, the apt sources its official image carries: one-line sources.list
+# up to bullseye, deb822 debian.sources from bookworm on)
+_DEB822 = (
+    "Types: deb\nURIs: http://deb.debian.org/debian\nSuites: {0} {0}-updates\n"
+    "Components: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n\n"
+    "Types: deb\nURIs: http://deb.debian.org/debian-security\nSuites: {0}-security\n"
+    "Components: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n"
+)
 SUITES = {
-    "bookworm": (
-        "12",
-        "/etc/apt/sources.list.d/debian.sources",
-        "Types: deb\nURIs: http://deb.debian.org/debian\nSuites: bookworm bookworm-updates\n"
-        "Components: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n\n"
-        "Types: deb\nURIs: http://deb.debian.org/debian-security\nSuites: bookworm-security\n"
-        "Components: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n",
+    "bullseye": (
+        "11",
+        "/etc/apt/sources.list",
+        "deb http://deb.debian.org/debian bullseye main\n"
+        "deb http://deb.debian.org/debian-security bullseye-security main\n"
+        "deb http://deb.debian.org/debian bullseye-updates main\n",
     ),
+    "bookworm": ("12", "/etc/apt/sources.list.d/debian.sources", _DEB822.format("bookworm")),
+    "trixie": ("13", "/etc/apt/sources.list.d/debian.sources", _DEB822.format("trixie")),
 }
+# The catalog rows those images stand for (debian-11 runs the archive fix-up first).
+DEBIAN_ROWS = [f"debian-{tag}" for tag, _, _ in SUITES.values()]
+
 BUILD_ROW = """
 [[build_image]]
 profile = "official"
@@ -153,13 +165,18 @@ def _debian_image(engine: Engine, tmp: Path, suite: str, tag: str) -> str:
 def served(registry: str, engine: Engine, tmp_path_factory: pytest.TempPathFactory) -> dict:
     """Push the images under their official names; returns the mirrors and the user catalog."""
     tmp = tmp_path_factory.mktemp("official")
-    pushed = []
-    for suite, (hub_tag, _, _) in SUITES.items():
+
+    def push_debian(suite: str, hub_tag: str) -> str:
         local_tag = f"manylinux-harness-test/debian-{suite}:{registry.replace(':', '-')}"
         image_id = _debian_image(engine, tmp, suite, local_tag)
         _push(engine, image_id, f"{registry}/hub/library/debian:{hub_tag}")
         engine.remove_image(local_tag)
-        pushed.append(f"debian:{hub_tag}")
+        return f"debian:{hub_tag}"
+
+    # The three bootstraps mostly wait on the mirror: side by side they cost about one.
+    with ThreadPoolExecutor(max_workers=len(SUITES)) as pool:
+        jobs = [pool.submit(push_debian, suite, tag) for suite, (tag, _, _) in SUITES.items()]
+        pushed = [job.result() for job in jobs]
     settings = Settings()
     build = default_catalog().build_images("local", ["x86_64"], ["manylinux_2_36"])[0]
     local = ImageProvider(engine, Cache(settings.cache_dir), settings).ensure(build.image)
@@ -187,7 +204,7 @@ def _remove_run_images(engine: Engine, served: dict, distros: list[str]) -> None
 def test_official_profile_through_a_registry_mirror(
     served: dict, engine: Engine, tmp_path: Path
 ) -> None:
-    distros = ["debian-12", "debian-12-portable"]
+    distros = [*DEBIAN_ROWS, "debian-12-portable"]
     results_dir = tmp_path / "results"
     args = ["run", "--profile", "official", "--arch", "x86_64", "--policy", "manylinux_2_36"]
     for name in distros:
@@ -204,20 +221,26 @@ def test_official_profile_through_a_registry_mirror(
     # The error cells of the portable row make the exit status 3, never 1.
     assert done.returncode == 3, done.stdout[-3000:] + done.stderr[-3000:]
     images = record["images"]
-    debian = images["distro:debian-12:x86_64"]
-    assert debian["upstream"] == "debian:12"
-    assert debian["pulled"].endswith("/hub/library/debian:12")
-    assert debian["digest"].startswith("sha256:"), debian
     assert images["build:manylinux_2_36:x86_64"]["digest"].startswith("sha256:")
     assert record["host"]["registry_mirrors"]["docker.io"].endswith("/hub")
-    # The apt recipe ran with the network and left its log.
-    log = Path(Settings().cache_dir, "logs", "images")
-    apt_logs = [
-        p for p in log.glob("*distro-debian-12_x86_64*.log") if "apt-get update" in p.read_text()
-    ]
-    assert apt_logs, f"no apt recipe log under {log}"
-    cells = {(c["distro"], c["verdict"]) for c in record["cells"]}
-    assert ("debian-12", "ok") in cells, cells
+    logs = Path(Settings().cache_dir, "logs", "images")
+    verdicts = {(c["distro"], c["verdict"]) for c in record["cells"]}
+    for name in DEBIAN_ROWS:
+        tag = name.removeprefix("debian-")
+        pulled = images[f"distro:{name}:x86_64"]
+        assert pulled["upstream"] == f"debian:{tag}"
+        assert pulled["pulled"].endswith(f"/hub/library/debian:{tag}")
+        assert pulled["digest"].startswith("sha256:"), pulled
+        # The apt recipe ran with the network and left its log.
+        recipe_logs = [p.read_text() for p in logs.glob(f"*distro-{name}_x86_64*.log")]
+        assert any("apt-get update" in text for text in recipe_logs), f"no apt log for {name}"
+        assert (name, "ok") in verdicts, verdicts
+    # Debian 11 runs the archive fix-up first; bullseye is still on the mirrors, so the
+    # fix-up must have looked (apt-get update) and left the sources alone.
+    bullseye_log = "\n".join(p.read_text() for p in logs.glob("*distro-debian-11_x86_64*.log"))
+    traced = [line for line in bullseye_log.splitlines() if line.startswith("+")]
+    assert any("/tmp/debian-archived" in line for line in traced), bullseye_log[-2000:]
+    assert not any("archive.debian.org" in line for line in traced), bullseye_log[-2000:]
     portable = [c for c in record["cells"] if c["distro"] == "debian-12-portable"]
     assert portable and all(c["verdict"] == "error" for c in portable)
     assert all("github.com" in c["diagnosis"] for c in portable), portable[0]["diagnosis"]
