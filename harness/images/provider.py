@@ -13,6 +13,7 @@ import shlex
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from harness.catalog.model import ImageSpec
 from harness.errors import HarnessError, ImageUnavailable
@@ -80,13 +81,7 @@ class ImageProvider:
     def _resolved(
         self, spec: ImageSpec, info: ImageInfo, *, built: bool, started: float
     ) -> ResolvedImage:
-        digest = ""
-        if spec.base.kind == "pull":
-            # A provisioned image records no registry digest; its base, still in the engine,
-            # does.
-            base = info if spec.tag == spec.base.reference else None
-            base = base or self.engine.image_info(spec.base.reference)
-            digest = served_digest(spec.base.reference, base.repo_digests) if base else ""
+        digest = base_digest(self.engine, spec, info) if spec.base.kind == "pull" else ""
         return ResolvedImage(
             key=spec.key,
             reference=spec.tag,
@@ -233,6 +228,26 @@ def _say(phase: Phase | None, spec: ImageSpec, text: str) -> None:
 def _last_line(text: str) -> str:
     lines = [line for line in text.strip().splitlines() if line.strip()]
     return lines[-1][:200] if lines else "no output"
+
+
+def base_digest(engine: Engine, spec: ImageSpec, info: ImageInfo | None = None) -> str:
+    """The digest the registry served for `spec`'s pulled base ("" when it is not in the
+    engine). A provisioned image records no registry digest; its base, still there, does."""
+    base = info if info is not None and spec.tag == spec.base.reference else None
+    base = base or engine.image_info(spec.base.reference)
+    return served_digest(spec.base.reference, base.repo_digests) if base else ""
+
+
+def failure_record(spec: ImageSpec, error: str, engine: Engine | None) -> dict[str, Any]:
+    """results.json's entry for an image that could not be made: the error, and for a pulled
+    base what was pulled (with the served digest when the pull got that far), so that a
+    recipe's failure can be reproduced from the same bytes."""
+    entry: dict[str, Any] = {"reference": spec.tag, "error": error}
+    if spec.base.kind == "pull":
+        entry["pulled"] = spec.base.reference
+        entry["upstream"] = spec.base.upstream
+        entry["digest"] = base_digest(engine, spec) if engine is not None else ""
+    return entry
 
 
 def describe_failure(exc: BaseException) -> str:

@@ -17,7 +17,12 @@ from harness.catalog.samples import Sample, default_samples_dir, discover
 from harness.catalog.user import CatalogSources
 from harness.errors import HarnessError, NothingToRun
 from harness.images import facts as image_facts
-from harness.images.provider import ImageProvider, ResolvedImage, describe_failure
+from harness.images.provider import (
+    ImageProvider,
+    ResolvedImage,
+    describe_failure,
+    failure_record,
+)
 from harness.judge import installers
 from harness.judge.expectation import WheelClaim, expect_install
 from harness.judge.verdict import decide
@@ -146,13 +151,13 @@ class Session:
         phase = progress.phase("images", len(specs))
         measured: dict[str, dict[str, str]] = {}
 
-        def ensure(spec: ImageSpec) -> tuple[ImageSpec, ResolvedImage | None, str]:
+        def ensure(spec: ImageSpec) -> tuple[ImageSpec, ResolvedImage | None, dict[str, Any]]:
             engine = self.engine(spec.arch.name)
             provider = ImageProvider(engine, self.cache, self.settings)
             try:
                 resolved = provider.ensure(spec, phase)
             except HarnessError as exc:
-                return spec, None, describe_failure(exc)
+                return spec, None, failure_record(spec, describe_failure(exc), engine)
             if spec.role == "build":
                 try:
                     measured[spec.key] = image_facts.measure(
@@ -160,13 +165,13 @@ class Session:
                     )
                 except HarnessError as exc:  # reported beside the image, never fatal
                     measured[spec.key] = {"error": str(exc)}
-            return spec, resolved, ""
+            return spec, resolved, {}
 
-        for spec, resolved, error in parallel(ensure, specs, jobs):
+        for spec, resolved, failure in parallel(ensure, specs, jobs):
             item = f"{spec.role} {spec.name} {spec.arch.name}"
             if resolved is None:
-                images[spec.key] = {"reference": spec.tag, "error": error}
-                phase.finish(item, f"FAILED: {error}")
+                images[spec.key] = failure
+                phase.finish(item, f"FAILED: {failure['error']}")
             else:
                 images[spec.key] = dataclasses.asdict(resolved)
                 if spec.key in measured:

@@ -205,17 +205,18 @@ class Verification:
             )
 
     def ensure_images(self) -> None:
-        from harness.images.provider import ImageProvider, describe_failure
+        from harness.images.provider import ImageProvider, describe_failure, failure_record
 
         phase = self.progress.phase("images", len(self.plan.runnable))
         for distro in self.plan.runnable:
             spec = distro.image
             item = f"distro {distro.name} {distro.arch.name}"
+            engine = None
             try:
-                provider = ImageProvider(self.engine(distro), self.cache, self.settings)
-                resolved = provider.ensure(spec, phase)
+                engine = self.engine(distro)
+                resolved = ImageProvider(engine, self.cache, self.settings).ensure(spec, phase)
             except HarnessError as exc:
-                self.images[spec.key] = {"reference": spec.tag, "error": describe_failure(exc)}
+                self.images[spec.key] = failure_record(spec, describe_failure(exc), engine)
                 phase.finish(item, f"FAILED: {self.images[spec.key]['error']}")
                 continue
             self.images[spec.key] = dataclasses.asdict(resolved)

@@ -241,6 +241,13 @@ def test_official_profile_through_a_registry_mirror(
     traced = [line for line in bullseye_log.splitlines() if line.startswith("+")]
     assert any("/tmp/debian-archived" in line for line in traced), bullseye_log[-2000:]
     assert not any("archive.debian.org" in line for line in traced), bullseye_log[-2000:]
+    # The image that could not be provisioned still says what it was made from.
+    failed = images["distro:debian-12-portable:x86_64"]
+    assert "github.com" in failed["error"]
+    assert (failed["upstream"], failed["digest"]) == (
+        "debian:12",
+        images["distro:debian-12:x86_64"]["digest"],
+    )
     portable = [c for c in record["cells"] if c["distro"] == "debian-12-portable"]
     assert portable and all(c["verdict"] == "error" for c in portable)
     assert all("github.com" in c["diagnosis"] for c in portable), portable[0]["diagnosis"]
