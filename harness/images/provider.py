@@ -9,6 +9,7 @@ An unchanged recipe finds its image and builds nothing; a changed one builds ane
 
 from __future__ import annotations
 
+import contextlib
 import shlex
 import time
 from dataclasses import dataclass
@@ -246,7 +247,10 @@ def failure_record(spec: ImageSpec, error: str, engine: Engine | None) -> dict[s
     if spec.base.kind == "pull":
         entry["pulled"] = spec.base.reference
         entry["upstream"] = spec.base.upstream
-        entry["digest"] = base_digest(engine, spec) if engine is not None else ""
+        entry["digest"] = ""
+        # The engine that failed the image may not answer either: the first error stands.
+        with contextlib.suppress(HarnessError):
+            entry["digest"] = base_digest(engine, spec) if engine is not None else ""
     return entry
 
 
