@@ -1,11 +1,12 @@
 """The static inspection of a wheel (lint.inspect_wheel), kept in the cache by content.
 
 auditwheel's analysis of a large wheel takes as long as `auditwheel show` (pyarrow: about
-40 s), and verify and the matrix ask again for the same bytes on every run. The answer
-depends on the wheel's bytes, the arch asked about, the installed auditwheel (its policy
-data and analysis) and this package's analysis code: the key holds all four, so an upgrade
-of either re-runs it. What lddtree resolves outside the wheel comes from the host's library
-paths, as `auditwheel show` on the same host: the cache is per host.
+40 s), and verify and the matrix ask again for the same bytes on every run. The key holds
+everything the answer depends on: the wheel's bytes and its file name (auditwheel and the
+claim read the arch, libc and tags from the name), the arch asked about, the installed
+auditwheel and pyelftools, this package's code that reads them (the analysis, the policy
+table, the tag logic), and the host's library cache (lddtree resolves what the wheel does
+not bundle through the host's library paths, as `auditwheel show` on the same host does).
 """
 
 from __future__ import annotations
@@ -17,27 +18,42 @@ from pathlib import Path
 from typing import Any
 
 from harness.analysis import audit, elf, lint
+from harness.judge import expectation, legacy_policies, policy
+from harness.probe import facts
 from harness.util.cache import Cache, file_digest, key_of
 
 # Bumped when the record's shape of an inspection changes without a code change here.
 INSPECTION_SCHEMA = 1
 
 
+# The modules whose code shapes an inspection.
+_CODE = (audit, elf, lint, policy, legacy_policies, expectation, facts)
+# Where the host's loader looks: a library installed or removed changes what resolves.
+LD_SO_CACHE = Path("/etc/ld.so.cache")
+
+
 @functools.cache
 def _analysis_code() -> str:
     digest = hashlib.sha256()
-    for module in (audit, elf, lint):
+    for module in _CODE:
         digest.update(Path(str(module.__file__)).read_bytes())
     return digest.hexdigest()
+
+
+def _host_libraries() -> str:
+    return file_digest(LD_SO_CACHE) if LD_SO_CACHE.is_file() else ""
 
 
 def inspection_key(wheel: Path, arch: str) -> str:
     return key_of(
         INSPECTION_SCHEMA,
         file_digest(wheel),
+        wheel.name,
         arch,
         metadata.version("auditwheel"),
+        metadata.version("pyelftools"),
         _analysis_code(),
+        _host_libraries(),
     )
 
 

@@ -42,6 +42,13 @@ def test_the_same_bytes_are_analysed_once(tmp_path: Path, analyses: list[str]) -
     # Another arch is another question.
     memo.inspect_wheel(cache, wheel, "aarch64")
     assert len(analyses) == 2
+    # So are the same bytes under another name: the tags (and with them the claim) differ.
+    retagged = tmp_path / wheel.name.replace("manylinux_2_17", "manylinux_2_35")
+    assert retagged.name != wheel.name
+    shutil.copy(wheel, retagged)
+    answer = memo.inspect_wheel(cache, retagged, "x86_64")
+    assert (answer["wheel"], answer["claimed_policy"]) == (retagged.name, "manylinux_2_35_x86_64")
+    assert len(analyses) == 3
 
 
 def test_other_bytes_or_another_auditwheel_are_analysed_afresh(
@@ -57,6 +64,12 @@ def test_other_bytes_or_another_auditwheel_are_analysed_afresh(
     monkeypatch.setattr(memo.metadata, "version", lambda name: "99.0")
     memo.inspect_wheel(cache, ffi, "x86_64")
     assert len(analyses) == 3
+    # A library installed on the host changes what resolves outside the wheel.
+    ld_cache = tmp_path / "ld.so.cache"
+    ld_cache.write_bytes(b"after apt-get install libffi7")
+    monkeypatch.setattr(memo, "LD_SO_CACHE", ld_cache)
+    memo.inspect_wheel(cache, ffi, "x86_64")
+    assert len(analyses) == 4
 
 
 def test_a_wheel_that_cannot_be_read_is_not_kept(tmp_path: Path, analyses: list[str]) -> None:
