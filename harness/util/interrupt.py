@@ -7,6 +7,7 @@ second, interrupt their child (so cibuildwheel removes its container), and give 
 
 from __future__ import annotations
 
+import functools
 import shutil
 import signal
 import subprocess
@@ -54,7 +55,21 @@ def dies_with_parent(command: Sequence[str]) -> list[str]:
     A harness killed outright (SIGKILL, the OOM killer, a CI step's timeout) runs no
     clean-up; without this its mmdebstrap or cibuildwheel would go on alone for many
     minutes. SIGINT is the signal both clean up on (stop_process sends it first too). The
-    setting survives the exec (util-linux's setpriv); where setpriv is missing, the command
-    runs as it is."""
-    setpriv = shutil.which("setpriv")
+    setting survives the exec (util-linux's setpriv >= 2.33); where no setpriv with
+    --pdeathsig is there, the command runs as it is."""
+    setpriv = _setpriv_with_pdeathsig()
     return [setpriv, "--pdeathsig", "INT", "--", *command] if setpriv else list(command)
+
+
+@functools.cache
+def _setpriv_with_pdeathsig() -> str | None:
+    setpriv = shutil.which("setpriv")
+    if setpriv is None:
+        return None
+    try:
+        probe = subprocess.run(
+            [setpriv, "--pdeathsig", "INT", "--", "true"], capture_output=True, timeout=10
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return setpriv if probe.returncode == 0 else None
