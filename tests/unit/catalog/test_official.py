@@ -107,16 +107,16 @@ ZYPPER = [
     "zypper --non-interactive --gpg-auto-import-keys refresh",
     "zypper --non-interactive install --no-recommends python3 python3-pip ca-certificates curl tar gzip",
     "zypper clean --all",
-    "python3 -m venv /tmp/venv-check && /tmp/venv-check/bin/python -m pip --version "
-    "&& rm -rf /tmp/venv-check",
     "python3 --version",
 ]
 APK = ["apk add --no-cache python3 py3-pip ca-certificates", "python3 --version"]
+VENV_CHECK = [
+    "python3 -m venv /tmp/venv-check && /tmp/venv-check/bin/python -m pip --version "
+    "&& rm -rf /tmp/venv-check",
+]
 PACMAN = [
     "pacman -Syu --noconfirm --needed python ca-certificates curl",
     "pacman -Scc --noconfirm",
-    "python3 -m venv /tmp/venv-check && /tmp/venv-check/bin/python -m pip --version "
-    "&& rm -rf /tmp/venv-check",
     "python3 --version",
 ]
 CENTOS_VAULT = [
@@ -343,10 +343,10 @@ def test_every_recipe_used_exists_and_the_family_recipe_is_used() -> None:
     [
         ("debian-12", "x86_64", APT),
         ("almalinux-9", "ppc64le", DNF),
-        ("opensuse-leap-16.0", "ppc64le", ZYPPER),
+        ("opensuse-leap-16.0", "ppc64le", ZYPPER + VENV_CHECK),
         ("alpine-3.23", "riscv64", APK),
-        ("archlinux", "x86_64", PACMAN),
-        ("opensuse-tumbleweed", "s390x", ZYPPER),
+        ("archlinux", "x86_64", PACMAN + VENV_CHECK),
+        ("opensuse-tumbleweed", "s390x", ZYPPER + VENV_CHECK),
     ],
 )
 def test_provisioning_steps_of_each_family(name: str, arch: str, steps: list[str]) -> None:
@@ -376,6 +376,15 @@ def test_archived_apt_releases_are_repointed_before_apt_runs() -> None:
     assert ubuntu[1 : 1 + len(APT)] == APT
     # current releases are left alone
     assert list(_distro("ubuntu-24.04", "x86_64").image.steps) == APT
+
+
+def test_venv_is_checked_on_the_python_the_probe_will_use() -> None:
+    """Leap 15.6's own Python 3.6 is replaced by the portable one: only that one, after the
+    link, is checked (a failing ensurepip of 3.6 must not stop the row)."""
+    steps = list(_distro("opensuse-leap-15.6", "x86_64").image.steps)
+    assert steps[: len(ZYPPER)] == ZYPPER
+    assert [i for i, step in enumerate(steps) if "venv-check" in step] == [len(steps) - 1]
+    assert steps[-len(PORTABLE_LINK) :] == PORTABLE_LINK
 
 
 def test_portable_interpreter_comes_after_the_family_recipe() -> None:
