@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as _dt
+import os
 from pathlib import Path
 from typing import Any
 
@@ -34,16 +35,17 @@ def run(args: argparse.Namespace, today: _dt.date | None = None) -> ExitCode:
     from harness.explain.policy_change import explain, find_results
     from harness.explain.reference_distros import reference_distros
     from harness.explain.render import render_markdown, render_text
+    from harness.images.registry_mirrors import parse_mirrors
     from harness.judge.installers import tag_families
     from harness.results import record as results
-    from harness.settings import Settings
     from harness.util.provenance import installed_version
 
     arch = get_arch(args.arch).name
-    settings = Settings.from_options(
-        engines=[], registry_mirrors=args.registry_mirror, catalogs=args.catalog
-    )
-    catalog = CatalogSources(settings.catalogs, settings.registry_mirrors).load()
+    # Only the catalog's rows are read (no engine, no pull): MANYLINUX_HARNESS_ENGINES is
+    # not this command's business.
+    catalog = CatalogSources(
+        tuple(args.catalog), parse_mirrors(args.registry_mirror, os.environ)
+    ).load()
     path: Path | None = args.results
     if path is None:
         path = find_results(Path.cwd(), args.profile, arch)

@@ -16,7 +16,8 @@ if TYPE_CHECKING:
     from harness.judge.distro_offer import Offer
 
 # "data": a reference row (harness.explain.reference_distros), a distro no catalog runs.
-Source = Literal["measured", "catalog", "data", "not measured"]
+# "rolling": the catalog's glibc of a rolling release, a lower bound (its last snapshot).
+Source = Literal["measured", "catalog", "rolling", "data", "not measured"]
 
 # Toolchain rows (harness.probe.facts.TOOLCHAIN), and the keys a build image's measured facts may
 # carry for each ("gxx" for g++ has been read since explain was written: kept, so that no
@@ -64,7 +65,7 @@ class DistroReach:
     description: str
     glibc: str  # "" unknown, "none" for a libc other than glibc (musl)
     glibc_source: Source
-    eol: str  # ISO date, "" when the catalog has none
+    eol: str  # ISO date, "rolling" for a rolling release, "" when the catalog has none
     eol_past: bool | None  # None: no (parsable) date
     pip_version: str = ""  # the distro's own pip, when measured
     pip_too_old: bool = False  # its own pip predates the new policy's minimum pip

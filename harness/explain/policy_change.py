@@ -171,12 +171,16 @@ def _group_reaches(
     reaches: Sequence[DistroReach], old_side: PolicySide, new_side: PolicySide
 ) -> dict[str, tuple[DistroReach, ...]]:
     """Each distro by what the switch does to it: lost, regained, kept, out of reach, or
-    unknown (no glibc known), each ordered by glibc."""
+    unknown (no glibc known, or a rolling release's lower bound below a floor), each ordered
+    by glibc."""
     groups: dict[str, list[DistroReach]] = {k: [] for k in ("lost", "regained", "kept", "out", "?")}
     new_pip = version_tuple(new_side.min_pip)
     for reach in reaches:
         glibc = version_tuple(reach.glibc)
         if not reach.glibc:
+            groups["?"].append(reach)
+        elif reach.glibc_source == "rolling" and glibc < max(old_side.glibc, new_side.glibc):
+            # Only a lower bound below a floor: today's image may well be past it.
             groups["?"].append(reach)
         elif not glibc:  # "none": musl, which no manylinux wheel installs on
             groups["out"].append(reach)
@@ -316,7 +320,9 @@ def _reach(
         name=name,
         description=description,
         glibc=declared_glibc,
-        glibc_source="catalog" if declared_glibc else "not measured",
+        glibc_source=("rolling" if eol == ROLLING else "catalog")
+        if declared_glibc
+        else "not measured",
         eol=eol,
         eol_past=None,
     )

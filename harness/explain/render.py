@@ -29,6 +29,8 @@ def _tool_text(tool: Tool | None) -> str:
 def _reach_glibc(reach: DistroReach) -> str:
     if reach.glibc == "none":
         return f"no glibc ({reach.glibc_source})"
+    if reach.glibc_source == "rolling":
+        return f"glibc >= {reach.glibc} (rolling, not measured)"
     return f"glibc {reach.glibc} ({reach.glibc_source})" if reach.glibc else "glibc unknown"
 
 
@@ -96,6 +98,13 @@ def _kept_text(expl: Explanation) -> str:
         else:
             parts.append(reach.label)
     return ", ".join(parts) or "none"
+
+
+def _unknown_text(expl: Explanation) -> str:
+    return ", ".join(
+        f"{r.label} ({_reach_glibc(r)}: run it to measure)" if r.glibc else r.label
+        for r in expl.unknown
+    )
 
 
 def _short_list(items: Sequence[DistroReach]) -> str:
@@ -213,7 +222,7 @@ def render_text(expl: Explanation) -> str:
     if expl.out_of_reach:
         lines.append(f"Out of reach either way: {_short_list(expl.out_of_reach)}")
     if expl.unknown:
-        lines.append(f"glibc unknown: {', '.join(r.name for r in expl.unknown)}")
+        lines.append(f"glibc unknown: {_unknown_text(expl)}")
     if expl.offers:
         lines += ["", f"What each measured distro offers the two policies ({expl.arch}):"]
         lines += _aligned(
@@ -271,7 +280,7 @@ def render_markdown(expl: Explanation) -> str:
     if expl.out_of_reach:
         lines.append(f"- Out of reach either way: {_short_list(expl.out_of_reach)}")
     if expl.unknown:
-        lines.append(f"- glibc unknown: {', '.join(r.name for r in expl.unknown)}")
+        lines.append(f"- glibc unknown: {_unknown_text(expl)}")
     if expl.offers:
         lines += ["", f"### What each measured distro offers ({expl.arch})", ""]
         lines += _md_table(

@@ -74,6 +74,16 @@ def test_a_rolling_release_is_supported_with_no_end_date() -> None:
     assert "rolling release" in shown and "EOL rolling" not in shown
 
 
+def test_a_rolling_releases_catalog_glibc_is_only_a_lower_bound() -> None:
+    """Tumbleweed's catalogued 2.40 is its last snapshot's: below a 2.41 floor it is not
+    "lost" but unknown until measured; Arch's 2.43 is past both floors whatever it is now."""
+    expl = official("manylinux_2_39", "manylinux_2_41")
+    assert "opensuse-tumbleweed" in names(expl.unknown)
+    assert "opensuse-tumbleweed" not in names(expl.lost)
+    assert "archlinux" in names(expl.kept)
+    assert "opensuse-tumbleweed (glibc >= 2.40 (rolling, not measured)" in render_text(expl)
+
+
 def test_policy_data_comes_from_auditwheel() -> None:
     expl = official("manylinux2014", "manylinux_2_28")
     assert expl.old.glibc == (2, 17) and expl.new.glibc == (2, 28)
