@@ -8,25 +8,19 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import hashlib
-import json
 import shlex
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
 from harness.catalog.architecture import Arch, get_arch
+from harness.catalog.image_spec import BaseSource, ImageSpec, Role
 from harness.errors import UsageError
 from harness.images.registry_mirrors import NO_MIRRORS, Mirrors
 from harness.judge import policy as policy_mod
 from harness.settings import PROFILES
 from harness.util.resources import load_toml, read_text
 
-Role = Literal["build", "distro"]
-
-# Bump when the meaning of a recipe changes without its text changing (e.g. how steps run),
-# so that every image is rebuilt.
-RECIPE_SCHEMA = 1
 # The `eol` of a rolling release (Arch, Tumbleweed): supported, with no end date.
 ROLLING = "rolling"
 
@@ -44,90 +38,6 @@ class DebianSuite:
     def python_tag(self) -> str:
         digits = self.python.replace(".", "")
         return f"cp{digits}-cp{digits}"
-
-
-@dataclass(frozen=True)
-class BaseSource:
-    """Where an image's root filesystem comes from: a registry pull or a Debian bootstrap."""
-
-    kind: Literal["pull", "debian"]
-    reference: str = ""  # pull: what the engine pulls (a mirror's, when one covers it)
-    suite: str = ""  # debian
-    packages: tuple[str, ...] = ()  # debian
-    upstream: str = ""  # pull through a mirror: the reference the catalog names
-
-    def describe(self) -> str:
-        if self.kind == "pull":
-            return (
-                f"{self.reference} (mirror of {self.upstream})" if self.upstream else self.reference
-            )
-        return f"debian {self.suite} ({len(self.packages)} packages)"
-
-
-@dataclass(frozen=True)
-class ImageSpec:
-    """Everything that determines one image; its hash names the image."""
-
-    role: Role
-    name: str  # "manylinux_2_31" or "debian-bullseye"
-    profile: str
-    arch: Arch
-    base: BaseSource
-    steps: tuple[str, ...] = ()
-    env: tuple[tuple[str, str], ...] = ()
-    network: bool = False
-    remove_sonames: tuple[str, ...] = ()
-
-    @property
-    def key(self) -> str:
-        return f"{self.role}:{self.name}:{self.arch.name}"
-
-    def recipe(self) -> dict[str, Any]:
-        recipe: dict[str, Any] = {
-            "schema": RECIPE_SCHEMA,
-            "role": self.role,
-            "name": self.name,
-            "platform": self.arch.oci_platform,
-            "base": {
-                "kind": self.base.kind,
-                "reference": self.base.reference,
-                "suite": self.base.suite,
-                "debian_arch": self.arch.debian if self.base.kind == "debian" else "",
-                "packages": sorted(self.base.packages),
-            },
-            "steps": list(self.steps),
-            "env": dict(self.env),
-            "remove_sonames": sorted(self.remove_sonames),
-        }
-        if self.base.upstream:
-            # Only when set, so that images made without a mirror keep their tags.
-            recipe["base"]["upstream"] = self.base.upstream
-        return recipe
-
-    def recipe_hash(self) -> str:
-        text = json.dumps(self.recipe(), sort_keys=True, separators=(",", ":"))
-        return hashlib.sha256(text.encode()).hexdigest()[:12]
-
-    @property
-    def needs_provisioning(self) -> bool:
-        return bool(self.steps or self.env or self.remove_sonames)
-
-    @property
-    def tag(self) -> str:
-        """The reference the final image is known by."""
-        if self.base.kind == "pull" and not self.needs_provisioning:
-            return self.base.reference
-        return f"manylinux-harness/{self.role}-{self.name}:{self.arch.name}-{self.recipe_hash()}"
-
-    @property
-    def base_tag(self) -> str:
-        """Where a Debian bootstrap is imported before provisioning."""
-        if self.base.kind == "pull":
-            return self.base.reference
-        base_hash = hashlib.sha256(
-            json.dumps(self.recipe()["base"], sort_keys=True).encode()
-        ).hexdigest()[:12]
-        return f"manylinux-harness/rootfs-{self.base.suite}:{self.arch.name}-{base_hash}"
 
 
 @dataclass(frozen=True)

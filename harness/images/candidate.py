@@ -13,7 +13,8 @@ import dataclasses
 from dataclasses import dataclass
 
 from harness.catalog.architecture import get_arch
-from harness.catalog.model import BaseSource, BuildImage
+from harness.catalog.image_spec import BaseSource
+from harness.catalog.model import BuildImage
 from harness.errors import UsageError
 from harness.judge import policy as policy_mod
 

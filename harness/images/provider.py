@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from harness.catalog.model import ImageSpec
+from harness.catalog.image_spec import ImageSpec
 from harness.errors import HarnessError, ImageUnavailable
 from harness.images import bootstrap
 from harness.images.registry_mirrors import pin_mismatch, served_digest

@@ -13,7 +13,7 @@ from typing import Any
 
 from harness.analysis import memo
 from harness.build.wheels import BuildOutcome, BuildRequest
-from harness.catalog.model import ImageSpec
+from harness.catalog.image_spec import ImageSpec
 from harness.judge import installers, uv
 from harness.matrix.plan import Plan
 from harness.results import record as results

@@ -12,7 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from harness.build.wheels import FAILED, BuildOutcome, BuildRequest, WheelBuilder
-from harness.catalog.model import Catalog, Distro, ImageSpec
+from harness.catalog.image_spec import ImageSpec
+from harness.catalog.model import Catalog, Distro
 from harness.catalog.samples import Sample, default_samples_dir, discover
 from harness.catalog.user import CatalogSources
 from harness.errors import HarnessError, NothingToRun
