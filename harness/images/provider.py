@@ -188,10 +188,11 @@ class ImageProvider:
                 )
                 log.flush()
                 if not result.ok:
+                    hint = emulation_hint(result.exit_code, self.settings.emulated(spec.arch))
                     raise ImageUnavailable(
                         f"provisioning {spec.name} {spec.arch.name} failed at step {number} "
                         f"({shlex.split(step)[0] if step.strip() else step}, exit {result.exit_code}): "
-                        f"{_last_line(result.stderr or result.stdout)} (log: {log_path})"
+                        f"{_last_line(result.stderr or result.stdout)} (log: {log_path}){hint}"
                     )
             for soname in spec.remove_sonames:
                 present = container.shell(
@@ -224,6 +225,22 @@ def _has_bash(container) -> bool:
 def _say(phase: Phase | None, spec: ImageSpec, text: str) -> None:
     if phase is not None:
         phase.step(f"{spec.role} {spec.name} {spec.arch.name}", text)
+
+
+# A shell reports a command killed by a signal as 128 + its number; SIGILL is 4.
+_SIGILL_EXIT = 128 + 4
+
+
+def emulation_hint(exit_code: int | None, emulated: bool) -> str:
+    """Why a step may have died of SIGILL under qemu-user: the image's own binaries were built
+    for a newer CPU baseline than the emulator offers (Ubuntu 26.04's riscv64 userland needs
+    RVA23, which older qemu-user lacks), so the image cannot be judged on this host at all."""
+    if exit_code != _SIGILL_EXIT or not emulated:
+        return ""
+    return (
+        "; it died of SIGILL under emulation: the image needs CPU features this host's "
+        "qemu-user lacks (a newer qemu-user-static, or a native engine via --engine ARCH=URL)"
+    )
 
 
 def _last_line(text: str) -> str:

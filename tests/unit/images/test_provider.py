@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from harness.catalog.model import default_catalog
 from harness.errors import ImageUnavailable
-from harness.images.provider import failure_record
+from harness.images.provider import emulation_hint, failure_record
 from harness.images.registry_mirrors import parse_mirrors
 from harness.util.engine import ImageInfo
 
@@ -60,3 +60,12 @@ def test_a_bootstrapped_base_has_no_pull_to_name() -> None:
     (distro,) = default_catalog().distros("local", ["x86_64"], ["debian-bookworm"])
     entry = failure_record(distro.image, "mmdebstrap failed", _Engine(down=True))  # type: ignore[arg-type]
     assert entry == {"reference": distro.image.tag, "error": "mmdebstrap failed"}
+
+
+def test_sigill_under_emulation_names_the_emulator() -> None:
+    """Ubuntu 26.04's riscv64 userland needs RVA23; under an older qemu-user even apt-get
+    dies of SIGILL (exit 132): the image error must say why, not only "exit 132"."""
+    hint = emulation_hint(132, emulated=True)
+    assert "SIGILL" in hint and "qemu-user" in hint and "--engine" in hint
+    assert emulation_hint(132, emulated=False) == ""  # native: a real crash, no excuse
+    assert emulation_hint(100, emulated=True) == ""  # apt's own failure
