@@ -50,26 +50,38 @@ def stop_process(proc: subprocess.Popen[bytes], grace: float = 30.0) -> None:
 
 
 def dies_with_parent(command: Sequence[str]) -> list[str]:
-    """`command`, started so that it gets SIGINT when the thread that started it dies.
+    """`command`, started so that SIGINT reaches it when the thread that started it dies,
+    and acts on it.
 
     A harness killed outright (SIGKILL, the OOM killer, a CI step's timeout) runs no
     clean-up; without this its mmdebstrap or cibuildwheel would go on alone for many
-    minutes. SIGINT is the signal both clean up on (stop_process sends it first too). The
-    setting survives the exec (util-linux's setpriv >= 2.33); where no setpriv with
-    --pdeathsig is there, the command runs as it is."""
-    setpriv = _setpriv_with_pdeathsig()
-    return [setpriv, "--pdeathsig", "INT", "--", *command] if setpriv else list(command)
+    minutes. SIGINT is the signal both clean up on (stop_process sends it first too), so it
+    must not arrive ignored: a harness started as a background job of a script (`cmd &`)
+    has SIGINT ignored, and children inherit that. util-linux's setpriv (>= 2.33) sets the
+    parent-death signal, which survives the execs; coreutils' env (>= 8.31) restores SIGINT's
+    default. Where a tool lacks the option, that part is left out."""
+    return [*_child_prefix(), *command]
 
 
 @functools.cache
-def _setpriv_with_pdeathsig() -> str | None:
-    setpriv = shutil.which("setpriv")
-    if setpriv is None:
+def _child_prefix() -> tuple[str, ...]:
+    prefix: list[str] = []
+    setpriv = _supported("setpriv", "--pdeathsig", "INT", "--")
+    if setpriv:
+        prefix += [setpriv, "--pdeathsig", "INT", "--"]
+    env = _supported("env", "--default-signal=INT")
+    if env:
+        prefix += [env, "--default-signal=INT"]
+    return tuple(prefix)
+
+
+def _supported(tool: str, *options: str) -> str | None:
+    """The tool's path if it takes `options` (tried once, on `true`)."""
+    path = shutil.which(tool)
+    if path is None:
         return None
     try:
-        probe = subprocess.run(
-            [setpriv, "--pdeathsig", "INT", "--", "true"], capture_output=True, timeout=10
-        )
+        probe = subprocess.run([path, *options, "true"], capture_output=True, timeout=10)
     except (OSError, subprocess.TimeoutExpired):
         return None
-    return setpriv if probe.returncode == 0 else None
+    return path if probe.returncode == 0 else None

@@ -3,6 +3,8 @@ when the harness is killed outright and runs no clean-up of its own."""
 
 from __future__ import annotations
 
+import os
+import signal
 import subprocess
 import sys
 import time
@@ -23,21 +25,28 @@ def _alive(pid: int) -> bool:
 
 
 @pytest.mark.skipif(
-    interrupt._setpriv_with_pdeathsig() is None, reason="needs util-linux's setpriv >= 2.33"
+    interrupt._supported("setpriv", "--pdeathsig", "INT", "--") is None
+    or interrupt._supported("env", "--default-signal=INT") is None,
+    reason="needs util-linux's setpriv >= 2.33 and coreutils' env >= 8.31",
 )
-def test_the_child_gets_sigint_when_its_parent_is_killed(tmp_path: Path) -> None:
+@pytest.mark.parametrize("sigint", ["default", "ignored"])
+def test_the_child_gets_sigint_when_its_parent_is_killed(tmp_path: Path, sigint: str) -> None:
+    """ "ignored": the harness started as a script's background job (`cmd &`), where SIGINT
+    arrives ignored and children inherit that; the child must still act on it."""
     pid_file = tmp_path / "child.pid"
     # The child traps SIGINT to leave a mark (the signal clean-up runs on), ends its own
     # sleep, and says its pid only once the trap is set.
     script = (
         f"trap 'echo interrupted > {tmp_path}/mark; kill $!; exit 130' INT; "
-        f"sleep 300 & echo $$ > {pid_file}.tmp && mv {pid_file}.tmp {pid_file}; wait"
+        f"sleep 300 & echo $$ $! > {pid_file}.tmp && mv {pid_file}.tmp {pid_file}; wait"
     )
+    ignore = "signal.signal(signal.SIGINT, signal.SIG_IGN); " if sigint == "ignored" else ""
     parent = subprocess.Popen(
         [
             sys.executable,
             "-c",
-            "import subprocess; from harness.util.interrupt import dies_with_parent; "
+            f"import signal, subprocess; {ignore}"
+            "from harness.util.interrupt import dies_with_parent; "
             f"subprocess.Popen(dies_with_parent(['sh', '-c', {script!r}])).wait()",
         ]
     )
@@ -45,35 +54,37 @@ def test_the_child_gets_sigint_when_its_parent_is_killed(tmp_path: Path) -> None
     while not pid_file.exists():
         assert time.monotonic() < deadline, "the parent did not start its child"
         time.sleep(0.05)
-    child = int(pid_file.read_text())
+    child, sleeper = (int(pid) for pid in pid_file.read_text().split())
     parent.kill()  # no handler, no finally: only the kernel can tell the child
     parent.wait()
     deadline = time.monotonic() + 10
     while _alive(child) and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert not _alive(child), "the child outlived its killed parent"
+    if _alive(child):
+        for pid in (sleeper, child):  # leave nothing behind, whatever the verdict
+            os.kill(pid, signal.SIGKILL)
+        pytest.fail("the child outlived its killed parent")
     assert (tmp_path / "mark").read_text().strip() == "interrupted"
 
 
-def test_without_a_usable_setpriv_the_command_is_unchanged(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    monkeypatch.setattr(interrupt, "_setpriv_with_pdeathsig", lambda: None)
+def test_without_usable_tools_the_command_is_unchanged(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(interrupt, "_child_prefix", lambda: ())
     assert dies_with_parent(["mmdebstrap", "bookworm"]) == ["mmdebstrap", "bookworm"]
-    monkeypatch.setattr(interrupt, "_setpriv_with_pdeathsig", lambda: "/usr/bin/setpriv")
-    wrapped = dies_with_parent(["mmdebstrap", "bookworm"])
-    assert wrapped == ["/usr/bin/setpriv", "--pdeathsig", "INT", "--", "mmdebstrap", "bookworm"]
 
 
-def test_a_setpriv_without_pdeathsig_is_not_used(
+def test_only_tools_that_take_the_option_are_used(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    old = tmp_path / "setpriv"  # as util-linux before 2.33, or busybox, answers the option
+    # As util-linux before 2.33 (or busybox) answers --pdeathsig; a modern env beside it.
+    old = tmp_path / "setpriv"
     old.write_text("#!/bin/sh\necho 'setpriv: unrecognized option --pdeathsig' >&2\nexit 1\n")
     old.chmod(0o755)
+    env = tmp_path / "env"
+    env.write_text("#!/bin/sh\nexit 0\n")  # takes any option (only probed here)
+    env.chmod(0o755)
     monkeypatch.setenv("PATH", str(tmp_path))
-    interrupt._setpriv_with_pdeathsig.cache_clear()
+    interrupt._child_prefix.cache_clear()
     try:
-        assert dies_with_parent(["true"]) == ["true"]
+        assert dies_with_parent(["true"]) == [str(env), "--default-signal=INT", "true"]
     finally:
-        interrupt._setpriv_with_pdeathsig.cache_clear()
+        interrupt._child_prefix.cache_clear()
