@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import shlex
+import signal
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -227,8 +228,8 @@ def _say(phase: Phase | None, spec: ImageSpec, text: str) -> None:
         phase.step(f"{spec.role} {spec.name} {spec.arch.name}", text)
 
 
-# A shell reports a command killed by a signal as 128 + its number; SIGILL is 4.
-_SIGILL_EXIT = 128 + 4
+# A shell reports a command killed by a signal as 128 + its number.
+_SIGILL_EXIT = 128 + signal.SIGILL
 
 
 def emulation_hint(exit_code: int | None, emulated: bool) -> str:

@@ -63,15 +63,17 @@ def dies_with_parent(command: Sequence[str]) -> list[str]:
     return [*_child_prefix(), *command]
 
 
+# Each wrapper execs the next: setpriv sets the parent-death signal, env restores SIGINT.
+_WRAPPERS = (("setpriv", ("--pdeathsig", "INT", "--")), ("env", ("--default-signal=INT",)))
+
+
 @functools.cache
 def _child_prefix() -> tuple[str, ...]:
     prefix: list[str] = []
-    setpriv = _supported("setpriv", "--pdeathsig", "INT", "--")
-    if setpriv:
-        prefix += [setpriv, "--pdeathsig", "INT", "--"]
-    env = _supported("env", "--default-signal=INT")
-    if env:
-        prefix += [env, "--default-signal=INT"]
+    for tool, options in _WRAPPERS:
+        path = _supported(tool, *options)
+        if path:
+            prefix += [path, *options]
     return tuple(prefix)
 
 

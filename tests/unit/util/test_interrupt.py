@@ -25,8 +25,7 @@ def _alive(pid: int) -> bool:
 
 
 @pytest.mark.skipif(
-    interrupt._supported("setpriv", "--pdeathsig", "INT", "--") is None
-    or interrupt._supported("env", "--default-signal=INT") is None,
+    any(interrupt._supported(tool, *options) is None for tool, options in interrupt._WRAPPERS),
     reason="needs util-linux's setpriv >= 2.33 and coreutils' env >= 8.31",
 )
 @pytest.mark.parametrize("sigint", ["default", "ignored"])
