@@ -23,6 +23,9 @@ SAMPLE_FILE = "sample.toml"
 KINDS = ("sample", "control")
 # Which of an arch's build images (ordered by glibc) a flavour is built in.
 BUILDS = ("all", "oldest", "newest", "all-but-oldest")
+# The libc families a sample can declare it applies to (`[applies] libc = [...]`), and the
+# build-image platform family (BuildImage.libc) each stands for.
+LIBC_FAMILIES = {"glibc": "manylinux", "musl": "musllinux"}
 DLOPEN_MODES = ("default", "global")
 _RULE_CONDITIONS = (
     "flavour",
@@ -92,6 +95,25 @@ class Combination:
 
 
 @dataclass(frozen=True)
+class Applies:
+    """Where a sample can be built (its sample.toml's `[applies]`): a sample that cannot be
+    built for an arch or libc (x86-64-v3 code on aarch64, C++ without a musl libstdc++) is
+    never planned there, rather than failing every run of that arch."""
+
+    arches: tuple[str, ...] = ()  # manylinux arch names; empty: every arch
+    libc: tuple[str, ...] = ()  # "glibc", "musl"; empty: both
+    why: str = ""
+
+    def to(self, arch: str, platform_family: str) -> bool:
+        """Whether it applies to build images of `arch` and `platform_family` ("manylinux"
+        or "musllinux", as BuildImage.libc names it)."""
+        if self.arches and arch not in self.arches:
+            return False
+        families = {LIBC_FAMILIES[libc] for libc in self.libc}
+        return not families or platform_family in families
+
+
+@dataclass(frozen=True)
 class Sample:
     name: str
     path: Path
@@ -108,6 +130,8 @@ class Sample:
     # Its single-wheel cells are also installed with each pip of the pip-version axis.
     pip_axis: bool = False
     cpu_axis: bool = False  # also run on the CPU models of --cpu (x86-64 levels)
+    # Where it can be built at all (`[applies]`): arches and libc families; empty: everywhere.
+    applies: Applies = field(default_factory=Applies)
 
     @property
     def check_path(self) -> Path:
@@ -201,6 +225,31 @@ def _combination(row: Mapping[str, Any], flavours: list[str], where: str) -> Com
     )
 
 
+def _applies(data: Any, where: str) -> Applies:
+    from harness.catalog.architecture import arch_names
+
+    if not isinstance(data, dict):
+        raise UsageError(f"{where}: [applies] must be a table with arches and/or libc")
+    unknown = sorted(set(data) - {"arches", "libc", "why"})
+    if unknown:
+        raise UsageError(f"{where}: [applies] has unknown key {unknown[0]!r}; use arches, libc, why")
+    arches = data.get("arches", [])
+    libc = data.get("libc", [])
+    if not isinstance(arches, list) or not isinstance(libc, list):
+        raise UsageError(f"{where}: [applies] arches and libc are lists of names")
+    for arch in arches:
+        if arch not in arch_names():
+            raise UsageError(
+                f"{where}: [applies] names unknown arch {arch!r}; use {', '.join(arch_names())}"
+            )
+    for family in libc:
+        if family not in LIBC_FAMILIES:
+            raise UsageError(
+                f"{where}: [applies] names unknown libc {family!r}; use {', '.join(LIBC_FAMILIES)}"
+            )
+    return Applies(tuple(map(str, arches)), tuple(map(str, libc)), str(data.get("why", "")))
+
+
 def load_sample(project: Path) -> Sample:
     meta_path = project / SAMPLE_FILE
     try:
@@ -232,6 +281,7 @@ def load_sample(project: Path) -> Sample:
         cross_arch=bool(data.get("cross_arch", False)),
         pip_axis=bool(data.get("pip_axis", False)),
         cpu_axis=bool(data.get("cpu_axis", False)),
+        applies=_applies(data.get("applies", {}), where),
     )
     if not sample.check_path.is_file():
         raise UsageError(f"{where}: check script {sample.check} does not exist: add it")

@@ -249,7 +249,8 @@ def make_plan(selection: Selection, catalog: Catalog, samples: Sequence[Sample])
         Member(sample, flavour, build_image)
         for sample in samples
         for flavour in sample.flavours
-        for arch_images in by_arch.values()
+        for (arch, libc), arch_images in by_arch.items()
+        if sample.applies.to(arch, libc)
         for build_image in _built_in(flavour, arch_images)
     ]
     cells = [
@@ -262,7 +263,9 @@ def make_plan(selection: Selection, catalog: Catalog, samples: Sequence[Sample])
     built = {(m.sample.name, m.flavour.name, m.build_image.key) for m in members}
     for sample in samples:
         for combination in sample.combinations:
-            for arch_images in by_arch.values():
+            for (arch, libc), arch_images in by_arch.items():
+                if not sample.applies.to(arch, libc):
+                    continue
                 cells += _combination_cells(sample, combination, arch_images, built, distros)
     cpu_cells = _cpu_cells(cells, selection.cpus)
     pip_cells, not_probed = _pip_cells(cells, (*selection.pips, *selection.uvs))

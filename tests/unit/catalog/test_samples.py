@@ -139,3 +139,20 @@ def test_cli_usage_errors_are_one_line(capsys: pytest.CaptureFixture[str]) -> No
     assert cli.main(["report", "/nonexistent/results.json"]) == ExitCode.USAGE
     err = capsys.readouterr().err.strip()
     assert err.count("\n") == 0 and "does not exist" in err
+
+
+def test_applies_is_checked_and_read(tmp_path: Path) -> None:
+    sample = load_sample(
+        _project(tmp_path, 'name="x"\n[applies]\narches=["x86_64"]\nlibc=["glibc"]\nwhy="v3"\n')
+    )
+    assert sample.applies.to("x86_64", "manylinux")
+    assert not sample.applies.to("aarch64", "manylinux")
+    assert not sample.applies.to("x86_64", "musllinux")
+    everywhere = load_sample(_project(tmp_path / "e", 'name="x"\n'))
+    assert everywhere.applies.to("riscv64", "musllinux")
+    with pytest.raises(UsageError, match="unknown arch 'arm64'"):
+        load_sample(_project(tmp_path / "b", 'name="x"\n[applies]\narches=["arm64"]\n'))
+    with pytest.raises(UsageError, match="unknown libc 'uclibc'"):
+        load_sample(_project(tmp_path / "c", 'name="x"\n[applies]\nlibc=["uclibc"]\n'))
+    with pytest.raises(UsageError, match="unknown key 'arch'"):
+        load_sample(_project(tmp_path / "d", 'name="x"\n[applies]\narch=["x86_64"]\n'))

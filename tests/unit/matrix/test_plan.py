@@ -4,9 +4,11 @@ import dataclasses
 from pathlib import Path
 
 from harness.build.wheels import BuildRequest, cache_key, cibuildwheel_env, environment_option
+from harness.catalog.architecture import arch_names
 from harness.catalog.model import default_catalog
 from harness.catalog.samples import Flavour, default_samples_dir, discover
 from harness.images.provider import ResolvedImage
+from harness.judge import cpu as cpus
 from harness.matrix.plan import Selection, make_plan
 
 SAMPLES = discover(default_samples_dir())
@@ -285,3 +287,55 @@ def test_uv_and_cpu_axes_add_cells_and_leave_the_others_alone() -> None:
     assert "[cpu x86-64-v1]" in control.row and control.test_id.endswith("-cpu-x86-64-v1")
     assert control.group.endswith("-cpu-x86-64-v1")
     assert len({c.test_id for c in plan.cells}) == len(plan.cells)
+
+
+# -march values gcc accepts only when compiling for x86 (x86_64, or i686 for the 32-bit ones).
+_X86_64_ONLY_MARCH = ("x86-64-v2", "x86-64-v3", "x86-64-v4")
+
+
+def _march(flavour: Flavour) -> set[str]:
+    flags = " ".join(flavour.environment.values()).split()
+    return {flag.split("=", 1)[1] for flag in flags if flag.startswith("-march=")}
+
+
+def cpus_for(arch: str) -> tuple[str, ...]:
+    return tuple(name for name, model in cpus.models().items() if model.arch == arch)
+
+
+def test_no_sample_is_planned_where_it_cannot_build() -> None:
+    """Every arch of both profiles: a build whose flags name another arch's CPU (gcc rejects
+    -march=x86-64-v3 on aarch64 and i686) is never planned; a sample with such flags must
+    declare where it applies, and is still planned where it does."""
+    catalog = default_catalog()
+    for profile in ("local", "official"):
+        for arch in arch_names():
+            plan = make_plan(
+                Selection(profile, arches=(arch,), cpus=cpus_for(arch)), catalog, SAMPLES
+            )
+            for request in plan.builds:
+                arch_of_build = request.build_image.arch.name
+                wrong = _march(request.flavour) & set(_X86_64_ONLY_MARCH)
+                assert not (wrong and arch_of_build != "x86_64"), (
+                    f"{profile} {arch}: {request.sample.name}[{request.flavour.name}] is "
+                    f"planned in {request.build_image.key} with -march={sorted(wrong)}"
+                )
+                assert request.sample.applies.to(arch_of_build, request.build_image.libc)
+            for cell in plan.cells:
+                for member in cell.members:
+                    assert member.sample.applies.to(
+                        member.build_image.arch.name, member.build_image.libc
+                    ), f"{profile} {arch}: {cell.key}"
+    x86 = make_plan(Selection("local", arches=("x86_64",)), catalog, SAMPLES)
+    aarch64 = make_plan(Selection("local", arches=("aarch64",)), catalog, SAMPLES)
+    assert any(r.sample.name == "x86_64_v3_control" for r in x86.builds)
+    assert not any(r.sample.name == "x86_64_v3_control" for r in aarch64.builds)
+    # Both arches in one run: the x86_64 wheel is still planned, the aarch64 build is not.
+    both = make_plan(Selection("local", arches=("x86_64", "aarch64")), catalog, SAMPLES)
+    v3 = [r for r in both.builds if r.sample.name == "x86_64_v3_control"]
+    assert v3 and {r.build_image.arch.name for r in v3} == {"x86_64"}
+
+
+def test_every_arch_specific_flag_is_declared_where_it_applies() -> None:
+    for sample in SAMPLES:
+        if any(_march(f) & set(_X86_64_ONLY_MARCH) for f in sample.flavours):
+            assert sample.applies.arches == ("x86_64",), sample.name
