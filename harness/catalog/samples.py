@@ -232,7 +232,9 @@ def _applies(data: Any, where: str) -> Applies:
         raise UsageError(f"{where}: [applies] must be a table with arches and/or libc")
     unknown = sorted(set(data) - {"arches", "libc", "why"})
     if unknown:
-        raise UsageError(f"{where}: [applies] has unknown key {unknown[0]!r}; use arches, libc, why")
+        raise UsageError(
+            f"{where}: [applies] has unknown key {unknown[0]!r}; use arches, libc, why"
+        )
     arches = data.get("arches", [])
     libc = data.get("libc", [])
     if not isinstance(arches, list) or not isinstance(libc, list):
