@@ -14,14 +14,14 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from harness.catalog.architecture import Arch, get_arch, host_machine
+from harness.catalog.registry_mirrors import MIRRORS_VARIABLE, NO_MIRRORS, Mirrors
 from harness.errors import EngineUnavailable
 from harness.images import registry_check
 from harness.images.mirror_index import IndexState, fetch_states
-from harness.images.registry_mirrors import MIRRORS_VARIABLE, NO_MIRRORS, Mirrors
 from harness.images.trust import host_ca_bundle
 from harness.util.cache import default_cache_dir
 from harness.util.engine import Engine
+from harness.vocab.arch import Arch, get_arch, host_machine
 
 BINFMT_DIR = Path("/proc/sys/fs/binfmt_misc")
 MIN_FREE_GIB = 20

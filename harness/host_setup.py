@@ -10,10 +10,10 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from harness.catalog.architecture import Arch, host_machine
 from harness.doctor import BINFMT_DIR, read_binfmt
 from harness.errors import EngineUnavailable
 from harness.util.engine import Engine
+from harness.vocab.arch import Arch, host_machine
 
 DOCKER_SOCKET = Path("/var/run/docker.sock")
 DOCKERD_LOG = Path("/var/log/dockerd.log")

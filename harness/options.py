@@ -15,14 +15,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
+from harness.catalog.profiles import PROFILES
 from harness.judge.installers import default_pips
 from harness.judge.uv import default_uvs
-from harness.settings import (
-    DEFAULT_EMULATION_FACTOR,
-    DEFAULT_RUN_TIMEOUT,
-    PROFILES,
-    positive_seconds,
-)
+from harness.settings import DEFAULT_EMULATION_FACTOR, DEFAULT_RUN_TIMEOUT, positive_seconds
 
 
 @dataclass(frozen=True)

@@ -30,7 +30,6 @@ from harness.images.candidate import CandidateImage
 from harness.judge.cpu import parse_cpus
 from harness.judge.installers import default_pips, parse_pips
 from harness.judge.uv import default_uvs, parse_uvs
-from harness.judge.verdict import Verdict
 from harness.matrix.plan import Plan, Selection
 from harness.matrix.prepared import STOPPED
 from harness.matrix.session import Session
@@ -43,6 +42,7 @@ from harness.util import progress
 from harness.util.container import install_termination_handlers
 from harness.util.ownership import start_run
 from harness.util.progress import CellLabel, Progress
+from harness.vocab.verdict import Verdict
 
 # The harness's exit codes as pytest's, for a session that stops on a harness error (what a
 # user running pytest directly sees). Mapped, never assumed equal: pytest's 2 is

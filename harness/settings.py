@@ -7,15 +7,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from harness.catalog.architecture import Arch, host_machine
+from harness.catalog.registry_mirrors import NO_MIRRORS, Mirrors, parse_mirrors
 from harness.errors import UsageError
-from harness.images.registry_mirrors import NO_MIRRORS, Mirrors, parse_mirrors
 from harness.util.cache import default_cache_dir
+from harness.vocab.arch import Arch, host_machine
 
 # Emulated builds and installs run roughly ten times slower (PyTables#1337: 10,977 s).
 DEFAULT_EMULATION_FACTOR = 10.0
-# The catalog's profiles: images built from Debian's mirror, or PyPA's and the distros'.
-PROFILES = ("local", "official")
 # How long one import or check step may run before it counts as hung (an endless loop in
 # PyInit): long enough for a slow native import, and changeable per run (--timeout).
 DEFAULT_RUN_TIMEOUT = 120.0
@@ -84,7 +82,7 @@ def parse_engine_option(
 
     MANYLINUX_HARNESS_ENGINES="aarch64=ssh://arm-box ppc64le=tcp://power:2376" (space or
     comma separated) configures the same for every run on a machine; options win over it."""
-    from harness.catalog.architecture import get_arch
+    from harness.vocab.arch import get_arch
 
     configured = (environ or {}).get(ENGINES_VARIABLE, "").replace(",", " ").split()
     engines: dict[str, str] = {}

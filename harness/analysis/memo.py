@@ -18,9 +18,10 @@ from pathlib import Path
 from typing import Any
 
 from harness.analysis import audit, elf, lint
-from harness.judge import expectation, legacy_policies, policy
+from harness.judge import expectation, policy
 from harness.probe import facts
 from harness.util.cache import Cache, file_digest, key_of
+from harness.vocab import legacy_policies
 
 # Bumped when the record's shape of an inspection changes without a code change here.
 INSPECTION_SCHEMA = 1

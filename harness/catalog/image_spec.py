@@ -10,7 +10,7 @@ import json
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from harness.catalog.architecture import Arch
+from harness.vocab.arch import Arch
 
 Role = Literal["build", "distro"]
 

@@ -13,13 +13,13 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from harness.catalog.architecture import Arch, get_arch
 from harness.catalog.image_spec import BaseSource, ImageSpec, Role
+from harness.catalog.profiles import PROFILES
+from harness.catalog.registry_mirrors import NO_MIRRORS, Mirrors
 from harness.errors import UsageError
-from harness.images.registry_mirrors import NO_MIRRORS, Mirrors
-from harness.judge import policy as policy_mod
-from harness.settings import PROFILES
 from harness.util.resources import load_toml, read_text
+from harness.vocab import policy_names
+from harness.vocab.arch import Arch, get_arch
 
 # The `eol` of a rolling release (Arch, Tumbleweed): supported, with no end date.
 ROLLING = "rolling"
@@ -63,7 +63,7 @@ class BuildImage:
     @property
     def libc(self) -> str:
         """The platform family cibuildwheel builds for: "musllinux" or "manylinux"."""
-        return "musllinux" if policy_mod.is_musl(self.policy) else "manylinux"
+        return "musllinux" if policy_names.is_musl(self.policy) else "manylinux"
 
     @property
     def build_identifier(self) -> str:
@@ -237,12 +237,12 @@ class Catalog:
     ) -> list[BuildImage]:
         _check_profile(profile)
         wanted_arches = _arch_filter(arches)
-        wanted_policies = {policy_mod.canonical_name(p) for p in policies} if policies else None
+        wanted_policies = {policy_names.canonical_name(p) for p in policies} if policies else None
         found: list[BuildImage] = []
         for row in self.build_rows:
             if row["profile"] != profile:
                 continue
-            canonical = policy_mod.canonical_name(row["policy"])
+            canonical = policy_names.canonical_name(row["policy"])
             if wanted_policies is not None and canonical not in wanted_policies:
                 continue
             for arch_name in self._row_arches(row):
@@ -267,7 +267,7 @@ class Catalog:
                         arch=arch,
                         python_tag=python_tag,
                         image=self._image_spec("build", row["policy"], profile, arch, row, values),
-                        glibc=policy_mod.glibc_of(canonical),
+                        glibc=policy_names.glibc_of(canonical),
                     )
                 )
         return found

@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from harness.errors import UsageError
-from harness.judge.verdict import Verdict
 from harness.util.cache import tree_hash
+from harness.vocab.verdict import Verdict
 
 SAMPLE_FILE = "sample.toml"
 KINDS = ("sample", "control")
@@ -226,7 +226,7 @@ def _combination(row: Mapping[str, Any], flavours: list[str], where: str) -> Com
 
 
 def _applies(data: Any, where: str) -> Applies:
-    from harness.catalog.architecture import arch_names
+    from harness.vocab.arch import arch_names
 
     if not isinstance(data, dict):
         raise UsageError(f"{where}: [applies] must be a table with arches and/or libc")

@@ -19,13 +19,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from harness.catalog.architecture import arch_names
 from harness.catalog.model import CATALOG_FILES, ROLLING, Catalog
+from harness.catalog.profiles import PROFILES
+from harness.catalog.registry_mirrors import NO_MIRRORS, ImageReference, Mirrors
 from harness.errors import UsageError
-from harness.images.registry_mirrors import NO_MIRRORS, ImageReference, Mirrors
-from harness.judge import policy as policy_mod
-from harness.settings import PROFILES
 from harness.util.resources import load_toml
+from harness.vocab import policy_names
+from harness.vocab.arch import arch_names
 
 Check = Callable[[Any], str | None]  # a value -> what is wrong with it, or None
 
@@ -64,7 +64,7 @@ def _policy(value: Any) -> str | None:
     if not isinstance(value, str):
         return "must be a policy name such as manylinux_2_28"
     try:
-        policy_mod.canonical_name(value)
+        policy_names.canonical_name(value)
     except UsageError as exc:
         return str(exc)
     return None
@@ -247,7 +247,7 @@ def validate(
 
 def _identity(table: str, row: Mapping[str, Any]) -> tuple[str, str]:
     if table == "build_image":
-        return row["profile"], policy_mod.canonical_name(row["policy"])
+        return row["profile"], policy_names.canonical_name(row["policy"])
     return row["profile"], row["name"]
 
 

@@ -27,8 +27,8 @@ def run(args: argparse.Namespace) -> ExitCode:
     import os
 
     from harness import doctor, host_setup
+    from harness.catalog.registry_mirrors import parse_mirrors
     from harness.catalog.user import CatalogSources
-    from harness.images.registry_mirrors import parse_mirrors
 
     arches = doctor.arches_from_names(args.arch or list(DEFAULT_ARCHES))
     local = args.profile == "local"

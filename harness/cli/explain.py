@@ -29,16 +29,16 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace, today: _dt.date | None = None) -> ExitCode:
-    from harness.catalog.architecture import get_arch
+    from harness.catalog.registry_mirrors import parse_mirrors
     from harness.catalog.user import CatalogSources
     from harness.explain.download_shares import shipped
     from harness.explain.policy_change import explain, find_results
     from harness.explain.reference_distros import reference_distros
     from harness.explain.render import render_markdown, render_text
-    from harness.images.registry_mirrors import parse_mirrors
     from harness.judge.installers import tag_families
     from harness.results import record as results
     from harness.util.provenance import installed_version
+    from harness.vocab.arch import get_arch
 
     arch = get_arch(args.arch).name
     # Only the catalog's rows are read (no engine, no pull): MANYLINUX_HARNESS_ENGINES is

@@ -65,7 +65,6 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> ExitCode:
-    from harness.catalog.architecture import host_machine
     from harness.catalog.user import CatalogSources
     from harness.results.destination import check_results_dir
     from harness.settings import Settings
@@ -74,6 +73,7 @@ def run(args: argparse.Namespace) -> ExitCode:
     from harness.util.progress import Progress
     from harness.verify.plan import make_plan
     from harness.verify.session import Verification
+    from harness.vocab.arch import host_machine
 
     # Bad input and infrastructure trouble end in main's handler, with the error's exit code;
     # the results dir first, before a wheel is read, downloaded or a distro probed.

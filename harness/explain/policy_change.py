@@ -34,6 +34,7 @@ from harness.explain.model import (
     Tool,
 )
 from harness.probe.facts import version_tuple
+from harness.vocab import policy_names
 
 # harness.judge.policy, harness.catalog.model and harness.judge.expectation load auditwheel's
 # policy data; they are imported where used, so that `register` (run for every command line)
@@ -78,7 +79,7 @@ def explain(
     distros.
     `shares`: download counts (harness.explain.download_shares.shipped()).
     """
-    from harness.catalog.architecture import get_arch
+    from harness.vocab.arch import get_arch
 
     arch = get_arch(arch).name
     old_policy, new_policy = _two_glibc_policies(old, new, arch)
@@ -137,7 +138,7 @@ def _two_glibc_policies(old: str, new: str, arch: str) -> tuple[PolicyInfo, Poli
     from harness.judge import policy as policy_mod
 
     for name in (old, new):
-        if policy_mod.is_musl(name):
+        if policy_names.is_musl(name):
             raise UsageError(
                 f"explain compares glibc policies, and {name} is a musllinux policy: "
                 "pass manylinux names such as manylinux2014 or manylinux_2_28"
@@ -339,8 +340,8 @@ def _with_eol(reach: DistroReach, today: _dt.date) -> DistroReach:
 
 
 def _evidence(record: RunRecord, arch: str, policies: Sequence[str]) -> tuple[Evidence, ...]:
-    from harness.judge.verdict import Verdict
     from harness.probe import observation as obs
+    from harness.vocab.verdict import Verdict
 
     counts: dict[tuple[str, str], Counter[str]] = {}
     for cell in record.cells:

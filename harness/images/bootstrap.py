@@ -10,9 +10,9 @@ import time
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-from harness.catalog.architecture import Arch
 from harness.errors import ImageUnavailable
 from harness.util.interrupt import dies_with_parent, stop_process, wait_process
+from harness.vocab.arch import Arch
 
 DEFAULT_MIRROR = "http://deb.debian.org/debian"
 _APT_SOURCES = (Path("/etc/apt/sources.list"), Path("/etc/apt/sources.list.d"))

@@ -12,11 +12,11 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
-from harness.catalog.architecture import get_arch
 from harness.catalog.image_spec import BaseSource
 from harness.catalog.model import BuildImage
 from harness.errors import UsageError
-from harness.judge import policy as policy_mod
+from harness.vocab import policy_names
+from harness.vocab.arch import get_arch
 
 CANDIDATE_MARK = "~candidate"
 
@@ -38,7 +38,7 @@ class CandidateImage:
                 "manylinux2014:x86_64=quay.io/pypa/manylinux2014_x86_64:candidate"
             )
         return cls(
-            policy=policy_mod.canonical_name(policy),
+            policy=policy_names.canonical_name(policy),
             arch=get_arch(arch).name,
             reference=reference,
         )

@@ -18,9 +18,9 @@ from pathlib import Path
 from typing import Any
 
 from harness.catalog.image_spec import ImageSpec
+from harness.catalog.registry_mirrors import pin_mismatch, served_digest
 from harness.errors import HarnessError, ImageUnavailable
 from harness.images import bootstrap
-from harness.images.registry_mirrors import pin_mismatch, served_digest
 from harness.images.trust import CONTAINER_CA_PATH, passthrough
 from harness.settings import Settings
 from harness.util.cache import Cache

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from harness.images.registry_mirrors import Mirror
+from harness.catalog.registry_mirrors import Mirror
 from harness.images.trust import host_ca_bundle
 
 ANSWERS = (200, 401)  # a registry: open, or asking for a token

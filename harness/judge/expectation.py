@@ -20,8 +20,8 @@ from packaging.version import Version
 from harness.catalog.samples import ExpectRule
 from harness.errors import UsageError
 from harness.judge.installers import family_of, installer_knows
-from harness.judge.legacy_policies import legacy_glibc
 from harness.probe.facts import DistroFacts, version_tuple
+from harness.vocab.legacy_policies import legacy_glibc
 
 _MANYLINUX = re.compile(r"^manylinux_(\d+)_(\d+)_(.+)$")
 

@@ -7,7 +7,6 @@ authority, and a newer auditwheel brings newer policies with no change to this c
 from __future__ import annotations
 
 import functools
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -16,10 +15,7 @@ from auditwheel.libc import Libc
 from auditwheel.policy import WheelPolicies
 
 from harness.errors import UsageError
-from harness.judge.legacy_policies import LEGACY_GLIBC
-
-_PEP600 = re.compile(r"^manylinux_(\d+)_(\d+)$")
-_MUSL = re.compile(r"^musllinux_(\d+)_(\d+)$")
+from harness.vocab.policy_names import canonical_name, glibc_of
 
 
 @dataclass(frozen=True)
@@ -36,36 +32,6 @@ class PolicyInfo:
     @property
     def display_name(self) -> str:
         return self.aliases[0] if self.aliases else self.name
-
-
-def glibc_of(policy_name: str) -> tuple[int, int]:
-    """glibc floor of a policy name, PEP 600 or legacy ("manylinux2014" -> (2, 17));
-    (0, 0) for a musllinux policy, which has none."""
-    name = canonical_name(policy_name)
-    match = _PEP600.match(name)
-    if match is None:
-        return (0, 0)
-    return int(match.group(1)), int(match.group(2))
-
-
-def canonical_name(policy_name: str) -> str:
-    """Accept "manylinux2014", "2014", "manylinux_2_28", "2_28", "manylinux1", "1"."""
-    name = policy_name.strip()
-    if not name.startswith("manylinux"):
-        name = f"manylinux{'_' if '_' in name else ''}{name}"
-    if name in LEGACY_GLIBC:
-        major, minor = LEGACY_GLIBC[name]
-        return f"manylinux_{major}_{minor}"
-    if _PEP600.match(name) or _MUSL.match(policy_name.strip()):
-        return name if _PEP600.match(name) else policy_name.strip()
-    raise UsageError(
-        f"unknown manylinux policy {policy_name!r}: use a PEP 600 name such as manylinux_2_28, "
-        "one of manylinux1, manylinux2010, manylinux2014, or a musllinux_x_y name"
-    )
-
-
-def is_musl(policy_name: str) -> bool:
-    return bool(_MUSL.match(policy_name.strip()))
 
 
 @functools.cache

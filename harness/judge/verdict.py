@@ -9,22 +9,10 @@ Three outcomes are kept apart everywhere:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import StrEnum
 
 from harness.probe import observation as obs
 from harness.probe.diagnostics import diagnose_run
-
-
-class Verdict(StrEnum):
-    OK = "ok"  # installed as claimed, imported, computed the right answer
-    REFUSED_AS_CLAIMED = "refused-as-claimed"  # pip refused, and the tags say it should
-    VIOLATION = "violation"  # the claim is broken: accepted but fails, or refused though claimed
-    OVER_RESTRICTIVE = "over-restrictive"  # refused as the tags say, yet a forced load works
-    ERROR = "error"  # the harness could not tell
-
-    @property
-    def claim_held(self) -> bool:
-        return self in (Verdict.OK, Verdict.REFUSED_AS_CLAIMED, Verdict.OVER_RESTRICTIVE)
+from harness.vocab.verdict import Verdict
 
 
 @dataclass(frozen=True)

@@ -9,11 +9,11 @@ from harness.catalog.samples import ExpectRule
 from harness.judge import cpu as cpus
 from harness.judge import distro_offer, installers, uv
 from harness.judge.expectation import CellContext, declared_rule
-from harness.judge.verdict import Verdict
 from harness.matrix.plan import Cell
 from harness.matrix.prepared import Prepared
 from harness.probe.facts import version_tuple
 from harness.results import builder as records
+from harness.vocab.verdict import Verdict
 
 
 def declared_rule_for(

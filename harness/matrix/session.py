@@ -18,12 +18,7 @@ from harness.catalog.samples import Sample, default_samples_dir, discover
 from harness.catalog.user import CatalogSources
 from harness.errors import HarnessError, NothingToRun
 from harness.images import facts as image_facts
-from harness.images.provider import (
-    ImageProvider,
-    ResolvedImage,
-    describe_failure,
-    failure_record,
-)
+from harness.images.provider import ImageProvider, ResolvedImage, describe_failure, failure_record
 from harness.judge import installers
 from harness.judge.expectation import WheelClaim, expect_install
 from harness.judge.verdict import decide
@@ -84,7 +79,7 @@ class Session:
     # -- engines ----------------------------------------------------------------------------
 
     def engine(self, arch_name: str) -> Engine:
-        from harness.catalog.architecture import get_arch
+        from harness.vocab.arch import get_arch
 
         url = self.settings.engine_url(get_arch(arch_name)) or ""
         with self._engines_lock:

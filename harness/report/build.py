@@ -3,7 +3,6 @@ Markdown and the HTML report show. Pure: RunRecord in, Report out."""
 
 from __future__ import annotations
 
-from harness.judge.verdict import Verdict
 from harness.report import findings, offers
 from harness.report.installers import installer_notes
 from harness.report.matrix import arch_sections, installer_order
@@ -17,6 +16,7 @@ from harness.report.model import (
     VerdictCount,
 )
 from harness.results.record import RunRecord
+from harness.vocab.verdict import Verdict
 
 
 def build_report(record: RunRecord) -> Report:

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-from harness.judge.verdict import Verdict
 from harness.results.record import CellRecord
+from harness.vocab.verdict import Verdict
 
 
 def lint_text(cell: CellRecord) -> str:

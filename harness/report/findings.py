@@ -8,10 +8,10 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from harness.judge.verdict import Verdict
 from harness.probe.facts import TOOLCHAIN
 from harness.report.model import NOT_MEASURED, NoteList, Table, TableCell, Text, plain
 from harness.results.record import CellRecord, RunRecord
+from harness.vocab.verdict import Verdict
 
 
 def _code(value: str) -> Text:

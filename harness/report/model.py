@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from harness.judge.verdict import Verdict
+from harness.vocab.verdict import Verdict
 
 VERDICT_ICONS = {
     Verdict.OK: "✅",

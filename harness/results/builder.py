@@ -16,11 +16,12 @@ from harness.catalog.samples import ExpectRule
 from harness.judge import cpu as cpus
 from harness.judge import distro_offer
 from harness.judge.expectation import Expectation
-from harness.judge.verdict import Decision, Verdict, diagnosis, diagnosis_wrapper
+from harness.judge.verdict import Decision, diagnosis, diagnosis_wrapper
 from harness.probe.facts import DistroFacts
 from harness.probe.observation import Observation
 from harness.results import record as results
 from harness.util.provenance import host_dependencies, installed_version
+from harness.vocab.verdict import Verdict
 
 if TYPE_CHECKING:
     from harness.catalog.model import Distro

@@ -18,9 +18,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from harness.images.candidate import identity, is_candidate
-from harness.judge.verdict import Verdict
 from harness.results.record import CellRecord, RunRecord
 from harness.util.provenance import ROOT
+from harness.vocab.verdict import Verdict
 
 # Cells listed per section before "... and N more" (the counts are always complete).
 LIST_LIMIT = 60

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.errors import ExitCode, UsageError
-from harness.judge.verdict import Verdict
+from harness.vocab.verdict import Verdict
 
 # A record gaining a field keeps the number as long as older records still load (a reader
 # of an older record sees the field missing and says so).

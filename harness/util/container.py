@@ -26,9 +26,9 @@ import docker.errors
 import docker.types
 import requests.exceptions
 
-from harness.catalog.architecture import Arch
 from harness.errors import ContainerError, ExecTimeout
 from harness.util.ownership import LABEL, LABEL_OWNER, LABEL_ROLE, LABEL_RUN
+from harness.vocab.arch import Arch
 
 if TYPE_CHECKING:
     from harness.util.engine import Engine

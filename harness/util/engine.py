@@ -16,11 +16,11 @@ import docker
 import docker.errors
 import docker.types
 
-from harness.catalog.architecture import Arch, platform_matches
 from harness.errors import ContainerError, EngineUnavailable, ImageUnavailable
 from harness.util.container import ENGINE_ERRORS, Container, Mount, short_error, track
 from harness.util.names import safe_name
 from harness.util.ownership import IMAGE_LABEL, LABEL, LABEL_OWNER, harness_labels, owner_is_alive
+from harness.vocab.arch import Arch, platform_matches
 
 MIN_API_VERSION = (1, 41)
 # Reads on the engine socket block for as long as an exec runs; the real limit on a command

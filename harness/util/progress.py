@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from harness.judge.installers import DISTRO
-from harness.judge.verdict import Verdict
+from harness.vocab.verdict import Verdict
 
 # The matrix's test function (harness/matrix/cells.py): its node ids are `...::test_cell[TEST_ID]`,
 # with `@GROUP` appended under xdist's --dist loadgroup.

@@ -14,10 +14,11 @@ from typing import TYPE_CHECKING
 
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 
-from harness.judge.verdict import REQUIRES_PYTHON, TAGS, Decision, Verdict, decide, says
+from harness.judge.verdict import REQUIRES_PYTHON, TAGS, Decision, decide, says
 from harness.probe import observation as obs
 from harness.probe.facts import DistroFacts
 from harness.verify.given_wheels import GivenWheel
+from harness.vocab.verdict import Verdict
 
 if TYPE_CHECKING:
     from harness.judge.expectation import Expectation

@@ -7,11 +7,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from harness.catalog.architecture import arch_names, get_arch
 from harness.catalog.model import Catalog, Distro
 from harness.errors import UsageError
 from harness.verify.given_wheels import GivenWheel, WheelSet, collect, group, wheel_labels
 from harness.verify.integrity import damage
+from harness.vocab.arch import arch_names, get_arch
 
 
 @dataclass(frozen=True)

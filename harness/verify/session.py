@@ -43,12 +43,7 @@ from harness.verify.given_check import (
     judge,
     pip_too_old,
 )
-from harness.verify.given_wheels import (
-    WheelSet,
-    pool_key,
-    requires_python,
-    wheel_modules,
-)
+from harness.verify.given_wheels import WheelSet, pool_key, requires_python, wheel_modules
 from harness.verify.plan import VerifyPlan
 from harness.verify.records import BUILD_STATUS, given_cell_record
 

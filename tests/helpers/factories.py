@@ -13,10 +13,10 @@ from typing import Any
 
 from packaging import tags
 
-from harness.judge.legacy_policies import legacy_platform
-from harness.judge.verdict import Verdict
 from harness.probe.facts import DistroFacts
 from harness.results import record as results
+from harness.vocab.legacy_policies import legacy_platform
+from harness.vocab.verdict import Verdict
 
 
 def manylinux_platforms(glibc: tuple[int, int], arch: str) -> list[str]:

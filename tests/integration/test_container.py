@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from harness.catalog.architecture import get_arch
 from harness.errors import ExecTimeout
 from harness.images.provider import ResolvedImage
 from harness.util.container import Mount
 from harness.util.engine import Engine
 from harness.util.ownership import LABEL, LABEL_OWNER, LABEL_ROLE, owner_token
+from harness.vocab.arch import get_arch
 
 X86_64 = get_arch("x86_64")
 
@@ -89,7 +89,7 @@ def test_exception_inside_the_block_still_removes(
 
 CRASHER = """
 import os, sys
-from harness.catalog.architecture import get_arch
+from harness.vocab.arch import get_arch
 from harness.util.engine import Engine
 engine = Engine.connect()
 manager = engine.container(sys.argv[1], arch=get_arch("x86_64"), role="test", name_hint="test-crashed")

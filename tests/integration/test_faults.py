@@ -15,7 +15,6 @@ from pathlib import Path
 
 import pytest
 
-from harness.catalog.architecture import get_arch
 from harness.catalog.model import default_catalog
 from harness.errors import ContainerError
 from harness.images.provider import ResolvedImage
@@ -23,13 +22,8 @@ from harness.probe.distro_probe import DistroProbe, ProbeRequest
 from harness.settings import Settings
 from harness.util.container import Mount
 from harness.util.engine import Engine
-from tests.helpers.commands import (
-    left_behind,
-    load_results,
-    measured_cells,
-    run_cli,
-    start_cli,
-)
+from harness.vocab.arch import get_arch
+from tests.helpers.commands import left_behind, load_results, measured_cells, run_cli, start_cli
 from tests.helpers.factories import damage_wheel, make_wheel
 
 pytestmark = pytest.mark.xdist_group("faults")

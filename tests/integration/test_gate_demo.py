@@ -10,12 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from harness.catalog.architecture import get_arch
 from harness.catalog.model import default_catalog
 from harness.images.provider import ImageProvider
 from harness.settings import Settings
 from harness.util.cache import Cache
 from harness.util.engine import Engine
+from harness.vocab.arch import get_arch
 from tests.helpers.commands import load_results, run_cli
 
 pytestmark = pytest.mark.xdist_group("local-matrix")

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from harness.judge.verdict import Verdict
 from harness.report import render_html
 from harness.results.record import RunRecord, load
+from harness.vocab.verdict import Verdict
 from tests.helpers import DATA_DIR
 
 DATA = DATA_DIR

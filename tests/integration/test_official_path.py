@@ -27,15 +27,15 @@ from pathlib import Path
 
 import pytest
 
-from harness.catalog.architecture import get_arch
 from harness.catalog.model import default_catalog
+from harness.catalog.registry_mirrors import parse_mirrors
 from harness.catalog.user import CatalogSources
 from harness.images import bootstrap
 from harness.images.provider import ImageProvider
-from harness.images.registry_mirrors import parse_mirrors
 from harness.settings import Settings
 from harness.util.cache import Cache
 from harness.util.engine import Engine
+from harness.vocab.arch import get_arch
 from tests.helpers.commands import load_results, run_cli
 
 # One worker holds the registry and the pushed images; `-m "not registry"` leaves the test

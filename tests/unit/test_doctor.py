@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from harness import doctor, host_setup
-from harness.catalog.architecture import get_arch
 from harness.images import bootstrap
 from harness.images.trust import CONTAINER_CA_PATH, passthrough
+from harness.vocab.arch import get_arch
 
 BINFMT_PF = "enabled\ninterpreter /usr/libexec/qemu-binfmt/aarch64-binfmt-P\nflags: PF\noffset 0\n"
 
@@ -218,8 +218,8 @@ def test_a_mirror_that_stays_mid_sync_is_tried_three_times_then_named_with_the_f
 
 
 def test_a_bare_minbase_bootstrap_names_no_packages():
-    from harness.catalog.architecture import get_arch
     from harness.images.bootstrap import mmdebstrap_command
+    from harness.vocab.arch import get_arch
 
     command = mmdebstrap_command("bookworm", get_arch("x86_64"), (), "http://m/debian", Path("o"))
     assert not any(arg.startswith("--include") for arg in command)

@@ -9,6 +9,7 @@ import pytest
 
 from harness.catalog.model import ROLLING, default_catalog
 from harness.judge import policy as policy_mod
+from harness.vocab import policy_names
 
 
 def _rows():
@@ -30,7 +31,7 @@ def test_every_distro_has_arches_glibc_and_a_parsable_eol(profile):
 @pytest.mark.parametrize("profile", ["local", "official"])
 def test_build_image_arches_are_a_subset_of_their_policys(profile):
     for image in default_catalog().build_images(profile):
-        if policy_mod.is_musl(image.policy):
+        if policy_names.is_musl(image.policy):
             continue  # musllinux policies are not in auditwheel's manylinux table
         known = {p.name for p in policy_mod.policies(image.arch.name)}
         assert image.policy in known, f"{image.key}: {image.policy} has no {image.arch.name}"

@@ -7,10 +7,10 @@ import re
 
 import pytest
 
-from harness.catalog.architecture import arch_names
 from harness.catalog.model import ROLLING, Catalog, default_catalog
 from harness.catalog.samples import default_samples_dir, discover
 from harness.matrix.plan import Selection, make_plan
+from harness.vocab.arch import arch_names
 
 SAMPLES = discover(default_samples_dir())
 

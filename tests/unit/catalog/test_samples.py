@@ -12,9 +12,9 @@ from harness.catalog.samples import default_samples_dir, discover, load_sample
 from harness.cli import dispatch
 from harness.cli import run as run_command
 from harness.errors import ExitCode, UsageError
-from harness.judge.verdict import Verdict
 from harness.results import record as results
 from harness.util.cache import Cache, tree_hash
+from harness.vocab.verdict import Verdict
 from tests.helpers.factories import cell, record
 
 

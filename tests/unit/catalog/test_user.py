@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from harness.catalog.registry_mirrors import parse_mirrors
 from harness.catalog.user import CatalogSources, validate
 from harness.errors import UsageError
-from harness.images.registry_mirrors import parse_mirrors
 from harness.util.resources import load_toml
 
 TEAM = """

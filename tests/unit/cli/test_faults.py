@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 
 from harness.cli.dispatch import main
-from harness.judge.verdict import Verdict
 from harness.results import record as results
+from harness.vocab.verdict import Verdict
 from tests.helpers.factories import cell, damage_wheel, make_wheel, record
 
 

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from harness import doctor
-from harness.catalog.architecture import get_arch
 from harness.images import mirror_index
+from harness.vocab.arch import get_arch
 
 RELEASE = """-----BEGIN PGP SIGNED MESSAGE-----
 Hash: SHA256

@@ -4,9 +4,9 @@ never a second failure when the engine that failed the image cannot answer eithe
 from __future__ import annotations
 
 from harness.catalog.model import default_catalog
+from harness.catalog.registry_mirrors import parse_mirrors
 from harness.errors import ImageUnavailable
 from harness.images.provider import emulation_hint, failure_record
-from harness.images.registry_mirrors import parse_mirrors
 from harness.util.engine import ImageInfo
 
 

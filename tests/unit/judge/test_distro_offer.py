@@ -17,8 +17,8 @@ from harness.judge.distro_offer import (
 )
 from harness.judge.expectation import CellContext, declared_rule
 from harness.judge.policy import get_policy, policies
-from harness.judge.verdict import Verdict
 from harness.probe.facts import DistroFacts
+from harness.vocab.verdict import Verdict
 from tests.helpers.factories import facts
 
 POL_2_17 = get_policy("manylinux2014", "x86_64")

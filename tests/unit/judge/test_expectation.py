@@ -14,7 +14,7 @@ from harness.judge.expectation import (
     manylinux_glibc,
 )
 from harness.judge.installers import installer_knows, minimum_pip
-from harness.judge.verdict import Verdict
+from harness.vocab.verdict import Verdict
 from tests.helpers.factories import facts
 
 C_PLAIN = (

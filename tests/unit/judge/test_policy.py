@@ -2,9 +2,10 @@ from __future__ import annotations
 
 import pytest
 
-from harness.catalog.architecture import all_arches, get_arch, platform_matches
 from harness.errors import UsageError
 from harness.judge import policy
+from harness.vocab import policy_names
+from harness.vocab.arch import all_arches, get_arch, platform_matches
 
 
 @pytest.mark.parametrize("spelling", ["armv7l", "armhf", "linux/arm/v7"])
@@ -44,7 +45,7 @@ def test_native_hosts() -> None:
     ],
 )
 def test_policy_aliases(name: str, canonical: str) -> None:
-    assert policy.canonical_name(name) == canonical
+    assert policy_names.canonical_name(name) == canonical
 
 
 def test_policies_come_from_auditwheel() -> None:
@@ -60,6 +61,6 @@ def test_policies_come_from_auditwheel() -> None:
 
 def test_unknown_policy() -> None:
     with pytest.raises(UsageError, match="unknown manylinux policy"):
-        policy.canonical_name("manylinux_latest")
+        policy_names.canonical_name("manylinux_latest")
     with pytest.raises(UsageError, match="auditwheel has no policy manylinux_2_5 for aarch64"):
         policy.get_policy("manylinux1", "aarch64")

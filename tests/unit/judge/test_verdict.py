@@ -2,8 +2,9 @@ from __future__ import annotations
 
 import pytest
 
-from harness.judge.verdict import Verdict, decide
+from harness.judge.verdict import decide
 from harness.probe import observation as obs
+from harness.vocab.verdict import Verdict
 
 
 def _install(decision: str, reason: str = "") -> obs.InstallObservation:

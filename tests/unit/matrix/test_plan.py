@@ -4,12 +4,12 @@ import dataclasses
 from pathlib import Path
 
 from harness.build.wheels import BuildRequest, cache_key, cibuildwheel_env, environment_option
-from harness.catalog.architecture import arch_names
 from harness.catalog.model import default_catalog
 from harness.catalog.samples import Flavour, default_samples_dir, discover
 from harness.images.provider import ResolvedImage
 from harness.judge import cpu as cpus
 from harness.matrix.plan import Selection, make_plan
+from harness.vocab.arch import arch_names
 
 SAMPLES = discover(default_samples_dir())
 

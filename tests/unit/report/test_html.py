@@ -15,11 +15,11 @@ from typing import Any
 import pytest
 
 import harness.report
-from harness.judge.verdict import Verdict
 from harness.probe.facts import TOOLCHAIN
 from harness.report import render_html
 from harness.report.model import NOT_MEASURED
 from harness.results import record as results
+from harness.vocab.verdict import Verdict
 from tests.helpers import DATA_DIR, factories
 from tests.helpers.factories import member
 from tests.unit.report.dom import Node, parse

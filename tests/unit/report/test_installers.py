@@ -2,12 +2,8 @@ from __future__ import annotations
 
 import dataclasses
 
-from harness.judge.verdict import Verdict
-from harness.report.installers import (
-    disagreement_table,
-    installer_notes,
-    oldest_installer_table,
-)
+from harness.report.installers import disagreement_table, installer_notes, oldest_installer_table
+from harness.vocab.verdict import Verdict
 from tests.helpers.factories import cell, record
 
 

@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import dataclasses
 
-from harness.judge.verdict import Verdict
 from harness.probe.facts import TOOLCHAIN
 from harness.report import build_report
 from harness.report.cell_detail import cell_details
 from harness.report.cpp_lint import lint_match, lint_text
 from harness.report.findings import build_images_table, differences
 from harness.report.model import NOT_MEASURED, Text
+from harness.vocab.verdict import Verdict
 from tests.helpers.factories import cell, record
 
 ROW = "c_plain@manylinux_2_31"

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import dataclasses
 
-from harness.judge.verdict import Verdict
 from harness.report import build_report, render_html
 from harness.report import render_markdown as report_markdown
 from harness.results.record import RunRecord
+from harness.vocab.verdict import Verdict
 from tests.helpers.factories import cell, record
 
 SONAMES = ["libc.so.6", "libstdc++.so.6"]

@@ -6,15 +6,16 @@ from pathlib import Path
 from typing import Any
 
 from harness import __version__
+from harness.catalog.registry_mirrors import parse_mirrors
 from harness.catalog.samples import ExpectRule
 from harness.errors import ExitCode
-from harness.images.registry_mirrors import parse_mirrors
 from harness.judge.expectation import Expectation
-from harness.judge.verdict import Verdict, decide
+from harness.judge.verdict import decide
 from harness.probe.observation import Observation
 from harness.results import builder as records
 from harness.results import record as results
 from harness.settings import Settings
+from harness.vocab.verdict import Verdict
 
 PLACE = records.CellPlace("k", "t", "row", "x86_64", "debian-bookworm", "distro", "default")
 INSPECTIONS: dict[str, dict[str, Any]] = {

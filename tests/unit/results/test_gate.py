@@ -12,10 +12,10 @@ from harness.catalog.model import default_catalog
 from harness.catalog.samples import default_samples_dir, discover
 from harness.errors import UsageError
 from harness.images.candidate import CandidateImage, identity
-from harness.judge.verdict import Verdict
 from harness.matrix.plan import Selection, make_plan
 from harness.results import gate
 from harness.results import record as results
+from harness.vocab.verdict import Verdict
 from tests.helpers.factories import cell, record
 
 LIBCRYPT = "libcrypt[grafted]@manylinux_2_31"

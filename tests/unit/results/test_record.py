@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from harness.errors import UsageError
-from harness.judge.verdict import Verdict
 from harness.results import record as results
+from harness.vocab.verdict import Verdict
 from tests.helpers.factories import cell, record
 
 

@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 
 from harness.errors import UsageError
-from harness.judge.verdict import Verdict
 from harness.results import record as results
 from harness.results.recover import recover
+from harness.vocab.verdict import Verdict
 from tests.helpers.factories import cell
 
 

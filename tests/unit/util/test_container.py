@@ -13,10 +13,10 @@ import docker.errors
 import pytest
 import requests.exceptions
 
-from harness.catalog.architecture import get_arch
 from harness.errors import ContainerError, HarnessError, ImageUnavailable
 from harness.util.container import Container
 from harness.util.engine import Engine
+from harness.vocab.arch import get_arch
 
 FAILURES = [
     BrokenPipeError(32, "Broken pipe"),

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from harness.judge.installers import DISTRO, LATEST, expected_pip
-from harness.judge.legacy_policies import legacy_glibc, legacy_name, legacy_platform
 from harness.util.names import MAX_LENGTH, safe_name
+from harness.vocab.legacy_policies import legacy_glibc, legacy_name, legacy_platform
 
 
 def test_safe_names_keep_plain_text_and_stay_distinct() -> None:

@@ -14,10 +14,10 @@ from harness.catalog.model import default_catalog
 from harness.catalog.samples import default_samples_dir, discover
 from harness.cli import dispatch
 from harness.cli import run as run_command
-from harness.judge.verdict import Verdict
 from harness.matrix.plan import Selection, make_plan
 from harness.pytest_plugin import cell_labels
 from harness.util.progress import VERDICT_WIDTH, CellLabel, cell_line, cell_test_id, pip_text
+from harness.vocab.verdict import Verdict
 
 BULLSEYE = CellLabel("c_plain@manylinux_2_31", "debian-bullseye", "distro")
 

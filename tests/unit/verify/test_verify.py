@@ -17,7 +17,7 @@ from packaging import tags as ptags
 from harness import cli
 from harness.cli import verify as verify_command
 from harness.errors import UsageError
-from harness.judge.verdict import Verdict, decide, diagnosis
+from harness.judge.verdict import decide, diagnosis
 from harness.probe import agent as probe_agent
 from harness.probe import observation as obs
 from harness.probe.facts import DistroFacts
@@ -26,6 +26,7 @@ from harness.util.names import safe_name
 from harness.verify import given_check, given_wheels
 from harness.verify import plan as verify_plan
 from harness.verify import records as verify_records
+from harness.vocab.verdict import Verdict
 from tests.helpers.factories import make_wheel
 
 MANYLINUX = "manylinux_2_17_x86_64.manylinux2014_x86_64"

@@ -5,8 +5,7 @@ from __future__ import annotations
 import pytest
 
 from harness.catalog.model import default_catalog
-from harness.errors import UsageError
-from harness.images.registry_mirrors import (
+from harness.catalog.registry_mirrors import (
     MIRRORS_VARIABLE,
     ImageReference,
     parse_mirror,
@@ -14,6 +13,7 @@ from harness.images.registry_mirrors import (
     pin_mismatch,
     served_digest,
 )
+from harness.errors import UsageError
 
 DIGEST = "sha256:" + "ab" * 32
 OTHER = "sha256:" + "cd" * 32
