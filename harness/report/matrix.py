@@ -9,7 +9,6 @@ from typing import Any
 
 from packaging.version import InvalidVersion, Version
 
-from harness.judge.expectation import WheelClaim
 from harness.judge.installers import family_name, minimum_pip
 from harness.probe.facts import version_tuple
 from harness.report.cell_detail import cell_details, member_label
@@ -29,6 +28,7 @@ from harness.report.model import (
     plain,
 )
 from harness.results.record import CellRecord, RunRecord
+from harness.vocab.wheel_name import WheelName
 
 
 def arch_sections(record: RunRecord) -> tuple[ArchSection, ...]:
@@ -173,7 +173,7 @@ def minimum_pip_table(cells: list[CellRecord], arch: str) -> Table | None:
         wheels = [w for m in row_cells[0].members for w in m.wheels]
         if not wheels or all(c.installer == "distro" for c in row_cells):
             continue
-        platforms = WheelClaim.from_filename(wheels[0]).platforms
+        platforms = WheelName.parse(wheels[0]).platforms
         needed = minimum_pip(platforms)
         accepted = _pips(row_cells, "accepted")
         too_old = _pips(

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from harness.judge.installers import DISTRO
 from harness.results import builder as records
-from harness.verify.given_wheels import WheelSet, claimed_policy
+from harness.verify.given_wheels import WheelSet
 
 if TYPE_CHECKING:
     from harness.results.record import CellRecord
@@ -36,7 +36,7 @@ def given_cell_record(
             flavour="default",
             kind=KIND,
             build_image=BUILD_IMAGE,
-            policy=claimed_policy(wheel.platforms),
+            policy=wheel.claimed_policy,
             wheels=(wheel.filename,),
             build_status=BUILD_STATUS,
         )

@@ -36,8 +36,14 @@ def facts(
     arch: str = "x86_64",
     pip: str = "23.0.1",
     sonames: tuple[str, ...] = ("libc.so.6", "libm.so.6", "libcrypt.so.1", "libstdc++.so.6"),
+    musl: tuple[int, int] | None = None,  # a musl system (glibc is then ignored)
 ) -> DistroFacts:
-    platforms = manylinux_platforms(glibc, arch) if glibc else [f"linux_{arch}"]
+    if musl is not None:
+        glibc = None
+        platforms = [f"musllinux_{musl[0]}_{m}_{arch}" for m in range(musl[1], -1, -1)]
+        platforms.append(f"linux_{arch}")
+    else:
+        platforms = manylinux_platforms(glibc, arch) if glibc else [f"linux_{arch}"]
     supported = list(tags.cpython_tags(python_version=python, platforms=platforms))
     supported += list(tags.compatible_tags(python_version=python, platforms=platforms))
     return DistroFacts(

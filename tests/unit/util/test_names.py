@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from harness.judge.installers import DISTRO, LATEST, expected_pip
 from harness.util.names import MAX_LENGTH, safe_name
-from harness.vocab.legacy_policies import legacy_glibc, legacy_name, legacy_platform
+from harness.vocab.legacy_policies import legacy_name, legacy_platform
 
 
 def test_safe_names_keep_plain_text_and_stay_distinct() -> None:
@@ -18,8 +18,6 @@ def test_safe_names_keep_plain_text_and_stay_distinct() -> None:
 
 def test_legacy_names() -> None:
     assert legacy_name((2, 17)) == "manylinux2014" and legacy_name((2, 28)) is None
-    assert legacy_glibc("manylinux2010_x86_64") == (2, 12)
-    assert legacy_glibc("manylinux_2_17_x86_64") is None
     assert legacy_platform((2, 5), "x86_64") == "manylinux1_x86_64"
     assert legacy_platform((2, 5), "aarch64") is None
     assert legacy_platform((2, 17), "aarch64") == "manylinux2014_aarch64"
