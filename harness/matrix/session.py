@@ -338,8 +338,8 @@ class Session:
             probe = self._probe(cell.distro)
             facts = probe.facts
             assert facts is not None
-            if cell.installer in prepared.pips:
-                raise HarnessError(prepared.pips[cell.installer])
+            if str(cell.installer) in prepared.pips:
+                raise HarnessError(prepared.pips[str(cell.installer)])
             extra = axes.probe_axes(cell, prepared)
             claims = [WheelName.parse(w.name) for w in wheels]
             pip = installers.expected_pip(cell.installer, facts.pip_version)
@@ -366,7 +366,7 @@ class Session:
             return records.Measured(expected, observation, decide(False, observation), facts)
         pip_too_old = (
             not expectation.installable
-            and cell.installer != installers.DISTRO
+            and not cell.installer.is_distro
             and expect_install(claims, facts, None).installable
         )
         decision = decide(

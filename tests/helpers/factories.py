@@ -15,6 +15,7 @@ from packaging import tags
 
 from harness.probe.facts import DistroFacts
 from harness.results import record as results
+from harness.vocab.installer import Installer
 from harness.vocab.legacy_policies import legacy_platform
 from harness.vocab.verdict import Verdict
 
@@ -142,7 +143,10 @@ def cell(
     diagnosis: str = "",
     **changes: Any,
 ) -> results.CellRecord:
-    """A cell record as results.json holds one; `changes` replace any other field."""
+    """A cell record as results.json holds one; `changes` replace any other field (an
+    installer may be given in the record's spelling, "19.3")."""
+    if isinstance(changes.get("installer"), str):
+        changes["installer"] = Installer.parse(changes["installer"])
     expected = {"installable": verdict is not Verdict.REFUSED_AS_CLAIMED, "reason": "r"}
     if declared:
         expected["declared"] = declared
@@ -152,7 +156,7 @@ def cell(
         row=row,
         arch="x86_64",
         distro=distro,
-        installer="distro",
+        installer=Installer.parse("distro"),
         dlopen="default",
         members=(member(),),
         pip_version="23.0.1",

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from harness.judge.installers import DISTRO, LATEST, expected_pip
+from harness.judge.installers import expected_pip
 from harness.util.names import MAX_LENGTH, safe_name
+from harness.vocab.installer import Installer
 from harness.vocab.legacy_policies import legacy_name, legacy_platform
 
 
@@ -24,6 +25,6 @@ def test_legacy_names() -> None:
 
 
 def test_the_pip_a_cells_expectation_assumes() -> None:
-    assert expected_pip(DISTRO, "23.0.1") == "23.0.1"
-    assert expected_pip(LATEST, "23.0.1") is None
-    assert expected_pip("19.3", "23.0.1") == "19.3"
+    assert expected_pip(Installer.parse("distro"), "23.0.1") == "23.0.1"
+    assert expected_pip(Installer.parse("latest"), "23.0.1") is None
+    assert expected_pip(Installer.parse("19.3"), "23.0.1") == "19.3"
