@@ -18,7 +18,7 @@ def test_what_each_installer_is() -> None:
     pip = Installer.parse("19.3")
     assert not pip.is_uv and not pip.is_distro and pip.axis == "pip" and pip.suffix == "pip19.3"
     assert (
-        DISTRO_PIP.is_distro and DISTRO_PIP.suffix == "" and DISTRO_PIP == Installer.parse("distro")
+        DISTRO_PIP.is_distro and DISTRO_PIP.suffix == "" and Installer.parse("distro") == DISTRO_PIP
     )
     assert DISTRO_PIP.title == "the distro's own pip" and pip.title == "pip 19.3"
     with pytest.raises(UsageError):
