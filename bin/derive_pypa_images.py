@@ -32,6 +32,7 @@ import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 OUTPUT = REPO / "harness" / "resources" / "pypa-images.toml"
@@ -42,15 +43,25 @@ PACKAGES = "docker/build_scripts/install-runtime-packages.sh"
 _HEADING = re.compile(r"^(manylinux\w+|musllinux_\d+_\d+) \((.+)\)(.*)$")
 _UNDERLINE = re.compile(r"^~{5,}$")
 _TOOLCHAIN = re.compile(r"^Toolchain: GCC (\S+)")
-_IMAGE_LINE = re.compile(r"image: ``quay\.io/pypa/(\w+?)_(x86_64|i686|aarch64|ppc64le|s390x|armv7l|riscv64|loongarch64)``")
+_IMAGE_LINE = re.compile(
+    r"image: ``quay\.io/pypa/(\w+?)_(x86_64|i686|aarch64|ppc64le|s390x|armv7l|riscv64|loongarch64)``"
+)
 _ENDED = re.compile(r"Support for ``(\w+)`` has `ended on (\w+ \d+)\w*, (\d{4})")
 _BUILD_POLICY = re.compile(r'"\$\{POLICY\}" == "(\w+)" \]; then')
 _BUILD_VAR = re.compile(r'^\s*(BASEIMAGE|DEVTOOLSET_ROOTPATH)="?([^"\n]*)"?$')
-_REPORT = re.compile(r"^data/reports/quay\.io_pypa_(\w+?)_(x86_64|i686|aarch64|ppc64le|s390x|armv7l|riscv64|loongarch64)_(\d{4})[.-](\d{2})[.-](\d{2})[^/]*\.json$")
+_REPORT = re.compile(
+    r"^data/reports/quay\.io_pypa_(\w+?)_(x86_64|i686|aarch64|ppc64le|s390x|armv7l|riscv64|loongarch64)_(\d{4})[.-](\d{2})[.-](\d{2})[^/]*\.json$"
+)
 _TOOLSET_PATH = re.compile(r"/opt/rh/((?:devtoolset|gcc-toolset)-\d+)/root/usr/bin")
 _GCC = re.compile(r"\)\s+(\d+\.\d+(?:\.\d+)?)")
-_SNAPSHOT_COMMIT = re.compile(r"commit\s+([0-9a-f]{40})\s+of\s+(\d{4}-\d{2}-\d{2}),\s+read\s+(\d{4}-\d{2}-\d{2})")
-_LEGACY = {"manylinux1": "manylinux_2_5", "manylinux2010": "manylinux_2_12", "manylinux2014": "manylinux_2_17"}
+_SNAPSHOT_COMMIT = re.compile(
+    r"commit\s+([0-9a-f]{40})\s+of\s+(\d{4}-\d{2}-\d{2}),\s+read\s+(\d{4}-\d{2}-\d{2})"
+)
+_LEGACY = {
+    "manylinux1": "manylinux_2_5",
+    "manylinux2010": "manylinux_2_12",
+    "manylinux2014": "manylinux_2_17",
+}
 
 
 class Copy:
@@ -215,8 +226,8 @@ def newest_reports(names: Iterable[str]) -> dict[tuple[str, str], tuple[str, str
     return newest
 
 
-def image_row(name: str, arch: str, date: str, path: str, report: dict[str, object]) -> ImageRow:
-    log = report.get("data", {}).get("log", [])  # type: ignore[union-attr]
+def image_row(name: str, arch: str, date: str, path: str, report: dict[str, Any]) -> ImageRow:
+    log = report.get("data", {}).get("log", [])
     commands = {" ".join(entry["command"]): entry for entry in log}
 
     def out(command: str) -> str:
@@ -234,9 +245,7 @@ def image_row(name: str, arch: str, date: str, path: str, report: dict[str, obje
     if ldd and (match := re.search(r"(\d+\.\d+)\s*$", ldd[0])):
         values["glibc"] = match.group(1)
     else:
-        musl = next(
-            (e for c, e in commands.items() if c.startswith("/lib/libc.musl-")), None
-        )
+        musl = next((e for c, e in commands.items() if c.startswith("/lib/libc.musl-")), None)
         version = re.search(r"Version (\d+\.\d+\.\d+)", str((musl or {}).get("stderr", "")))
         if version:
             values["musl"] = version.group(1)
@@ -246,7 +255,9 @@ def image_row(name: str, arch: str, date: str, path: str, report: dict[str, obje
         values["gcc"] = match.group(1)
     else:
         values["gcc"] = ""
-        missing["gcc"] = "the report of this image has no `gcc --version` (it predates that command)"
+        missing["gcc"] = (
+            "the report of this image has no `gcc --version` (it predates that command)"
+        )
     env = out("env")
     toolset = _TOOLSET_PATH.search(env)
     values["toolset"] = toolset.group(1) if toolset else ""
@@ -262,7 +273,7 @@ def image_row(name: str, arch: str, date: str, path: str, report: dict[str, obje
         values[tool] = version.group(1) if version else ""
         if not version:
             missing[tool] = f"the report of this image has no `{tool} --version`"
-    image = str(report.get("metadata", {}).get("image", ""))  # type: ignore[union-attr]
+    image = str(report.get("metadata", {}).get("image", ""))
     return ImageRow(name, arch, image, date, path, values, missing)
 
 

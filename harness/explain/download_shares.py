@@ -177,12 +177,11 @@ class Timeline:
             high_index = low_index
 
         def summed(start: int) -> tuple[float, ...]:
+            # Buckets rounded to 0.01 % each may sum past 100: a share is at most all of it.
             rows = self.percent[start:]
-            return (
-                tuple(round(sum(col), 2) for col in zip(*rows, strict=True))
-                if rows
-                else (tuple(0.0 for _ in self.dates))
-            )
+            if not rows:
+                return tuple(0.0 for _ in self.dates)
+            return tuple(min(100.0, round(sum(col), 2)) for col in zip(*rows, strict=True))
 
         def name(index: int) -> str:
             if index >= len(self.buckets):

@@ -151,7 +151,9 @@ def _fact(row: Mapping[str, Any], key: str, source: str) -> Fact:
 
 
 def from_toml(data: Mapping[str, Any]) -> PypaImages:
-    sources = {key: Source(**{k: str(v) for k, v in s.items()}) for key, s in data["sources"].items()}
+    sources = {
+        key: Source(**{k: str(v) for k, v in s.items()}) for key, s in data["sources"].items()
+    }
     builds = {str(row["policy"]): row for row in data.get("build", [])}
     policies = {}
     for row in data.get("policy", []):
