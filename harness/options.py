@@ -73,162 +73,170 @@ class Option:
         return found
 
 
-OPTIONS: Mapping[str, Option] = {
-    o.name: o
-    for o in (
-        # -- what a matrix run selects -------------------------------------------------------
-        Option(
-            "profile",
-            "catalog profile: local (images built from Debian's mirror) or official "
-            "(PyPA's images and the distros' own)",
-            choices=PROFILES,
-            default="local",
-        ),
-        Option("arch", "architecture (repeatable)", repeatable=True),
-        Option(
-            "policy",
-            "build image policy, e.g. manylinux_2_31 or 2014 (repeatable)",
-            repeatable=True,
-        ),
-        Option("distro", "distro name (repeatable)", repeatable=True),
-        Option("sample", "sample name (repeatable)", repeatable=True),
-        Option(
-            "pip",
-            "pip versions of the pip axis, e.g. 19.3 or latest (repeatable; 'none': only the "
-            f"distro's pip; default: {' '.join(p.release for p in default_pips())})",
-            repeatable=True,
-        ),
-        Option(
-            "uv",
-            "uv releases of the installer axis, e.g. latest or 0.4 (repeatable; 'all': every "
-            "release in installers.toml; 'none': no uv cells; default: "
-            f"{' '.join(u.release for u in default_uvs())})",
-            repeatable=True,
-        ),
-        Option(
-            "cpu",
-            "CPU models the cpu-axis samples' import + check also run on, under qemu-user: "
-            "host, x86-64-v1, x86-64-v2 (repeatable; default: host only)",
-            repeatable=True,
-        ),
-        Option(
-            "candidate-image",
-            "also run that build image's cells with wheels built in IMAGE (repeatable)",
-            repeatable=True,
-            metavar="POLICY:ARCH=IMAGE",
-        ),
-        # -- where and how it runs -----------------------------------------------------------
-        Option(
-            "engine",
-            "run that arch on another Docker engine (repeatable)",
-            repeatable=True,
-            metavar="ARCH=URL",
-        ),
-        # -- where images come from ----------------------------------------------------------
-        Option(
-            "registry-mirror",
-            "pull UPSTREAM's images (quay.io, docker.io, ...) from that registry mirror "
-            "(repeatable; also MANYLINUX_HARNESS_REGISTRY_MIRRORS); http:// only for loopback",
-            repeatable=True,
-            metavar="UPSTREAM=HOST[:PORT]/PREFIX",
-        ),
-        Option(
-            "catalog",
-            "a catalog TOML whose build images and distros add to or override the shipped "
-            "ones (repeatable)",
-            type=Path,
-            repeatable=True,
-            metavar="FILE",
-        ),
-        Option("results-dir", "where results go", type=Path, default=Path("results")),
-        Option("cache-dir", "cache for images' rootfs, wheels, logs", type=Path),
-        Option("samples-dir", "directory of sample projects", type=Path),
-        Option(
-            "jobs",
-            "parallel workers for probing (xdist) and for preparation",
-            type=int,
-            default=2,
-            short="-j",
-        ),
-        Option("prepare-jobs", "images and wheels prepared in parallel", type=int, default=2),
-        Option(
-            "emulation-factor",
-            "timeout multiplier for emulated arches",
-            type=float,
-            default=DEFAULT_EMULATION_FACTOR,
-        ),
-        Option(
-            "timeout",
-            "seconds an import or check step may run before it counts as hung (scaled for "
-            f"emulated arches; default {DEFAULT_RUN_TIMEOUT:.0f})",
-            type=positive_seconds,
-            default=DEFAULT_RUN_TIMEOUT,
-            metavar="SECONDS",
-        ),
-        Option(
-            "baseline",
-            "results.json (or its directory) of a baseline run: fail if a cell that held "
-            "there no longer holds",
-            type=Path,
-        ),
-        # -- other commands' ----------------------------------------------------------------
-        Option("fix", "install and start what is missing", switch=True),
-        Option(
-            "check",
-            "shell command run in the venv after the imports, its python first on PATH; "
-            "exit 0 means it works",
-            metavar="CMD",
-        ),
-        Option(
-            "download",
-            "the arguments are requirements (e.g. numpy scipy): fetch, on the host, the newest "
-            "Linux wheels of each for every Python and arch of the selected distros, with "
-            "their dependencies, into the cache, then verify them offline",
-            switch=True,
-        ),
-        Option(
-            "together",
-            "also install every project given once into one environment, as one more row: "
-            "wheels that each work alone may break in one process",
-            switch=True,
-        ),
-        Option(
-            "candidate",
-            "results.json (or dir) of the candidate run (default: the baseline file itself, "
-            "whose candidate-image cells are then set against its current-image cells)",
-            type=Path,
-        ),
-        Option("markdown", "also write the Markdown here", type=Path),
-        Option("output", "directory for the merged run", type=Path, required=True),
-        Option(
-            "results",
-            "results.json or its directory (default: the newest results/*/results.json with "
-            "cells for the arch)",
-            type=Path,
-        ),
-        Option(
-            "format",
-            "output format (json: described by harness/resources/explain.schema.json; html: "
-            "one self-contained page with the timeline chart)",
-            choices=("text", "markdown", "json", "html"),
-            default="text",
-        ),
-        Option(
-            "threshold",
-            "a share of downloads (percent, e.g. 95) whose crossing date explain gives besides "
-            "90, 95 and 99",
-            type=float,
-            metavar="PERCENT",
-        ),
-        Option("images", "also remove the harness's images", switch=True),
-        Option(
-            "all",
-            "remove every harness container, also those of runs still going (on a shared "
-            "host: other jobs' probes and builds); default: only those whose run is gone",
-            switch=True,
-        ),
-    )
-}
+def _table(*declared: Option) -> Mapping[str, Option]:
+    """The options by name; an option declared twice is a mistake here, never a silent win of
+    the later one."""
+    table: dict[str, Option] = {}
+    for opt in declared:
+        if opt.name in table:
+            raise ValueError(f"option --{opt.name} is declared twice")
+        table[opt.name] = opt
+    return table
+
+
+OPTIONS: Mapping[str, Option] = _table(
+    # -- what a matrix run selects -------------------------------------------------------
+    Option(
+        "profile",
+        "catalog profile: local (images built from Debian's mirror) or official "
+        "(PyPA's images and the distros' own)",
+        choices=PROFILES,
+        default="local",
+    ),
+    Option("arch", "architecture (repeatable)", repeatable=True),
+    Option(
+        "policy",
+        "build image policy, e.g. manylinux_2_31 or 2014 (repeatable)",
+        repeatable=True,
+    ),
+    Option("distro", "distro name (repeatable)", repeatable=True),
+    Option("sample", "sample name (repeatable)", repeatable=True),
+    Option(
+        "pip",
+        "pip versions of the pip axis, e.g. 19.3 or latest (repeatable; 'none': only the "
+        f"distro's pip; default: {' '.join(p.release for p in default_pips())})",
+        repeatable=True,
+    ),
+    Option(
+        "uv",
+        "uv releases of the installer axis, e.g. latest or 0.4 (repeatable; 'all': every "
+        "release in installers.toml; 'none': no uv cells; default: "
+        f"{' '.join(u.release for u in default_uvs())})",
+        repeatable=True,
+    ),
+    Option(
+        "cpu",
+        "CPU models the cpu-axis samples' import + check also run on, under qemu-user: "
+        "host, x86-64-v1, x86-64-v2 (repeatable; default: host only)",
+        repeatable=True,
+    ),
+    Option(
+        "candidate-image",
+        "also run that build image's cells with wheels built in IMAGE (repeatable)",
+        repeatable=True,
+        metavar="POLICY:ARCH=IMAGE",
+    ),
+    # -- where and how it runs -----------------------------------------------------------
+    Option(
+        "engine",
+        "run that arch on another Docker engine (repeatable)",
+        repeatable=True,
+        metavar="ARCH=URL",
+    ),
+    # -- where images come from ----------------------------------------------------------
+    Option(
+        "registry-mirror",
+        "pull UPSTREAM's images (quay.io, docker.io, ...) from that registry mirror "
+        "(repeatable; also MANYLINUX_HARNESS_REGISTRY_MIRRORS); http:// only for loopback",
+        repeatable=True,
+        metavar="UPSTREAM=HOST[:PORT]/PREFIX",
+    ),
+    Option(
+        "catalog",
+        "a catalog TOML whose build images and distros add to or override the shipped "
+        "ones (repeatable)",
+        type=Path,
+        repeatable=True,
+        metavar="FILE",
+    ),
+    Option("results-dir", "where results go", type=Path, default=Path("results")),
+    Option("cache-dir", "cache for images' rootfs, wheels, logs", type=Path),
+    Option("samples-dir", "directory of sample projects", type=Path),
+    Option(
+        "jobs",
+        "parallel workers for probing (xdist) and for preparation",
+        type=int,
+        default=2,
+        short="-j",
+    ),
+    Option("prepare-jobs", "images and wheels prepared in parallel", type=int, default=2),
+    Option(
+        "emulation-factor",
+        "timeout multiplier for emulated arches",
+        type=float,
+        default=DEFAULT_EMULATION_FACTOR,
+    ),
+    Option(
+        "timeout",
+        "seconds an import or check step may run before it counts as hung (scaled for "
+        f"emulated arches; default {DEFAULT_RUN_TIMEOUT:.0f})",
+        type=positive_seconds,
+        default=DEFAULT_RUN_TIMEOUT,
+        metavar="SECONDS",
+    ),
+    Option(
+        "baseline",
+        "results.json (or its directory) of a baseline run: fail if a cell that held "
+        "there no longer holds",
+        type=Path,
+    ),
+    # -- other commands' ----------------------------------------------------------------
+    Option("fix", "install and start what is missing", switch=True),
+    Option(
+        "check",
+        "shell command run in the venv after the imports, its python first on PATH; "
+        "exit 0 means it works",
+        metavar="CMD",
+    ),
+    Option(
+        "download",
+        "the arguments are requirements (e.g. numpy scipy): fetch, on the host, the newest "
+        "Linux wheels of each for every Python and arch of the selected distros, with "
+        "their dependencies, into the cache, then verify them offline",
+        switch=True,
+    ),
+    Option(
+        "together",
+        "also install every project given once into one environment, as one more row: "
+        "wheels that each work alone may break in one process",
+        switch=True,
+    ),
+    Option(
+        "candidate",
+        "results.json (or dir) of the candidate run (default: the baseline file itself, "
+        "whose candidate-image cells are then set against its current-image cells)",
+        type=Path,
+    ),
+    Option("markdown", "also write the Markdown here", type=Path),
+    Option("output", "directory for the merged run", type=Path, required=True),
+    Option(
+        "results",
+        "results.json or its directory (default: the newest results/*/results.json with "
+        "cells for the arch)",
+        type=Path,
+    ),
+    Option(
+        "format",
+        "output format (json: described by harness/resources/explain.schema.json; html: "
+        "one self-contained page with the timeline chart)",
+        choices=("text", "markdown", "json", "html"),
+        default="text",
+    ),
+    Option(
+        "threshold",
+        "a share of downloads (percent, e.g. 95) whose crossing date explain gives besides "
+        "90, 95 and 99",
+        type=float,
+        metavar="PERCENT",
+    ),
+    Option("images", "also remove the harness's images", switch=True),
+    Option(
+        "all",
+        "remove every harness container, also those of runs still going (on a shared "
+        "host: other jobs' probes and builds); default: only those whose run is gone",
+        switch=True,
+    ),
+)
 
 # The options of the pytest plugin (the matrix), and those `run` forwards to it.
 MATRIX = (

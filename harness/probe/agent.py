@@ -17,6 +17,7 @@ import json
 import os
 import platform
 import re
+import shlex
 import shutil
 import signal
 import subprocess
@@ -156,12 +157,10 @@ def run_checks(python, workdir, spec, label, extra_env):
     # Run from an empty directory so nothing but the installed wheel can be imported.
     rundir = os.path.join(workdir, "cwd-" + label)
     os.makedirs(rundir)
-    command = [python, runner, stage_file, spec_file]
     cpu = spec.get("cpu")
     if cpu:
-        # Only this process runs on the CPU model: qemu-user emulates it, and whatever it
-        # starts runs natively (no binfmt handler for the host's own arch).
-        command = [cpu["emulator"], "-cpu", cpu["model"], *command]
+        python = emulated_python(python, cpu)
+    command = [python, runner, stage_file, spec_file]
     result = run(command, spec["timeouts"]["run"], env=env, cwd=rundir)
     try:
         with open(stage_file) as handle:
@@ -197,6 +196,33 @@ def run_checks(python, workdir, spec, label, extra_env):
         "output": result["output"],
         "seconds": result["seconds"],
     }
+
+
+def emulated_python(python, cpu):
+    """A launcher that runs the venv's python on the CPU model under qemu-user, in a directory
+    of its own inside the venv (`cpu-MODEL/python`, with `python3` beside it).
+
+    qemu-user follows no exec (there is no binfmt handler for the host's own arch), so a
+    process the import starts would run natively: qemu's -0 gives the interpreter the
+    launcher as argv[0], Python takes that as sys.executable (and still finds the venv's
+    pyvenv.cfg one directory up), and a child started with it is emulated too: verify's
+    import steps, and `python ...` in a check command, whose PATH starts at that directory."""
+    venv = os.path.dirname(os.path.dirname(python))
+    directory = os.path.join(venv, "cpu-" + re.sub(r"[^A-Za-z0-9_.-]", "_", cpu["model"]))
+    launcher = os.path.join(directory, "python")
+    if not os.path.exists(launcher):
+        os.makedirs(directory, exist_ok=True)
+        real = os.path.realpath(python)
+        parts = (cpu["emulator"], cpu["model"], launcher, real)
+        with open(launcher + ".tmp", "w") as handle:
+            handle.write(
+                '#!/bin/sh\nexec %s -cpu %s -0 %s %s "$@"\n'
+                % tuple(shlex.quote(part) for part in parts)
+            )
+        os.chmod(launcher + ".tmp", 0o755)
+        os.rename(launcher + ".tmp", launcher)
+        os.symlink("python", os.path.join(directory, "python3"))
+    return launcher
 
 
 def installer_template(spec):

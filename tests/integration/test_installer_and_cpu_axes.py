@@ -2,7 +2,8 @@
 two distros (the oldest and newest Python): the x86-64-v3 control dies with SIGILL on the v1
 and v2 models and passes on the host (when the host is v3 or above); c_plain passes on every
 level; every uv release installs offline, judged against the same tags, and is recorded with
-its version and hashes. About a minute warm: this is the `.ci/run` smoke of both axes."""
+its version and hashes. Then verify of the same wheels on the same axes gives the same
+verdicts, cell for cell. About two minutes warm: this is the `.ci/run` smoke of both axes."""
 
 from __future__ import annotations
 
@@ -13,14 +14,35 @@ import pytest
 
 from harness.judge import cpu
 from tests.helpers.commands import load_results, run_cli
+from tests.helpers.factories import make_wheel
 
 pytestmark = pytest.mark.xdist_group("local-matrix")
 
 DISTROS = ("debian-bullseye", "debian-forky")
+# What the samples' checks compute, as one command for every set (a set imports what it has).
+CHECK = (
+    "python -c 'import importlib, struct\n"
+    'for name in ("x86_64_v3_control", "c_plain"):\n'
+    "    try:\n"
+    "        m = importlib.import_module(name)\n"
+    "    except ImportError:\n"
+    "        continue\n"
+    '    if name == "c_plain":\n'
+    "        assert m.fib(10) == 55\n"
+    "    else:\n"
+    '        assert m.sum_u32(struct.pack("<9I", *range(9))) == 36\n\''
+)
 
 
-@pytest.mark.skipif(shutil.which("qemu-x86_64-static") is None, reason="needs qemu-user-static")
-def test_uv_and_cpu_models_on_x86_64(tmp_path: Path) -> None:
+needs_qemu = pytest.mark.skipif(
+    shutil.which("qemu-x86_64-static") is None, reason="needs qemu-user-static"
+)
+
+
+@pytest.fixture(scope="module")
+def axes_run(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """The matrix of the two samples on both axes (and two pips of the pip axis)."""
+    results_dir = tmp_path_factory.mktemp("axes")
     selection = ["--sample", "x86_64_v3_control", "--sample", "c_plain"]
     for distro in DISTROS:
         selection += ["--distro", distro]
@@ -32,16 +54,23 @@ def test_uv_and_cpu_models_on_x86_64(tmp_path: Path) -> None:
         "x86_64",
         *selection,
         "--pip",
-        "none",
+        "19.0",
+        "--pip",
+        "latest",
         "--uv",
         "all",
         "--cpu",
         "host,x86-64-v1,x86-64-v2",
         "--results-dir",
-        str(tmp_path),
+        str(results_dir),
     )
     assert proc.returncode == 0, proc.stdout[-6000:] + proc.stderr[-4000:]
-    results = load_results(tmp_path)
+    return load_results(results_dir)
+
+
+@needs_qemu
+def test_uv_and_cpu_models_on_x86_64(axes_run: dict) -> None:
+    results = axes_run
     cells = {c["key"]: c for c in results["cells"]}
     assert all(c["as_expected"] for c in cells.values())
     assert results["summary"]["error"] == 0
@@ -65,3 +94,92 @@ def test_uv_and_cpu_models_on_x86_64(tmp_path: Path) -> None:
     for release in ("latest", "0.4", "0.1"):
         fetched = results["installers"][f"uv-{release}@x86_64"]
         assert len(fetched["binary_sha256"]) == 64 and fetched["wheel"].startswith("uv-")
+
+
+@needs_qemu
+def test_verify_gives_given_wheels_every_axis_with_the_matrixs_verdicts(
+    axes_run: dict, tmp_path: Path
+) -> None:
+    """verify of the matrix's own c_plain and x86-64-v3 wheels, with run's axis values and a
+    --check that computes with them as the samples' checks do: the same verdict as the matrix
+    wherever both have the cell (the x86-64-v3 code dies on the v2 model in the check's own
+    process too); a musllinux wheel beside them is refused on these glibc distros for being
+    musl."""
+    given = tmp_path / "given"
+    given.mkdir()
+    wanted = (
+        "c_plain[default]@manylinux_2_31-x86_64",
+        "x86_64_v3_control[default]@manylinux_2_41-x86_64",
+    )
+    for key in wanted:
+        for wheel in axes_run["builds"][key]["wheels"]:
+            shutil.copy(wheel, given)
+    musl = make_wheel(
+        given, "muslonly-1.0-cp39-abi3-musllinux_1_2_x86_64.whl", {"muslonly.py": "X = 1\n"}
+    )
+    out = tmp_path / "verify"
+    selection = [arg for distro in DISTROS for arg in ("--distro", distro)]
+    proc = run_cli(
+        "verify",
+        str(given),
+        *selection,
+        "--pip",
+        "19.0",
+        "--pip",
+        "latest",
+        "--uv",
+        "all",
+        "--cpu",
+        "host,x86-64-v2",
+        "--check",
+        CHECK,
+        "--results-dir",
+        str(out),
+    )
+    verified = load_results(out)
+    assert proc.returncode in (0, 1), proc.stdout[-4000:] + proc.stderr[-3000:]
+    assert verified["summary"]["error"] == 0, proc.stdout[-4000:]
+
+    def twin(matrix_cell: dict) -> dict:
+        """The verify cell of the same wheel, distro, installer and CPU model."""
+        (wheel,) = matrix_cell["members"][0]["wheels"]
+        found = [
+            cell
+            for cell in verified["cells"]
+            if cell["members"][0]["wheels"] == [wheel]
+            and (cell["distro"], cell["installer"], cell["cpu"])
+            == (matrix_cell["distro"], matrix_cell["installer"], matrix_cell["cpu"])
+        ]
+        assert len(found) == 1, matrix_cell["key"]
+        return found[0]
+
+    # Every matrix cell of these wheels on the axes verify was given has its verify twin.
+    given_names = {path.name for path in given.iterdir()}
+    shared = [
+        c
+        for c in axes_run["cells"]
+        if len(c["members"]) == 1
+        and c["members"][0]["wheels"][0] in given_names
+        and c["cpu"] in ("host", "x86-64-v2")
+    ]
+    assert len(shared) >= 16, len(shared)
+    for matrix_cell in shared:
+        assert twin(matrix_cell)["verdict"] == matrix_cell["verdict"], matrix_cell["key"]
+    installers = {c["installer"] for c in verified["cells"]}
+    assert installers == {"distro", "19.0", "latest", "uv-latest", "uv-0.4", "uv-0.1"}
+    assert {c["cpu"] for c in verified["cells"]} == {"host", "x86-64-v2"}
+    v2 = [c for c in verified["cells"] if c["cpu"] == "x86-64-v2" and "x86_64_v3" in c["row"]]
+    assert v2 and all(c["verdict"] == "violation" and "SIGILL" in c["diagnosis"] for c in v2)
+    for cell in verified["cells"]:
+        if "muslonly" in cell["row"] and cell["installer"] == "distro":
+            assert cell["verdict"] == "refused-as-claimed", cell
+            assert "musllinux_1_2" in cell["expected"]["reason"], cell["expected"]
+            assert "1_2_x86_64" not in cell["expected"]["reason"].replace(
+                "musllinux_1_2_x86_64", ""
+            )
+    # The rows and the installer tables in both reports.
+    markdown = (out / "results.md").read_text()
+    assert "[cpu x86-64-v2]" in markdown and "uv 0.4" in markdown and "pip 19.0" in markdown
+    html = (out / "results.html").read_text()
+    assert 'data-installer="uv-latest"' in html and "[cpu x86-64-v2]" in html
+    assert musl.name in " ".join(verified["selection"]["wheels"])

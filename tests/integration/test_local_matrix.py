@@ -28,7 +28,6 @@ pytestmark = pytest.mark.xdist_group("local-matrix")
 
 DISTROS = ["debian-bullseye", "debian-bookworm", "debian-trixie", "debian-forky"]
 POLICIES = ["manylinux_2_31", "manylinux_2_36", "manylinux_2_41"]
-TIMINGS: dict[str, float] = {}
 
 
 def _cells(results: dict) -> dict[tuple[str, str], dict]:
@@ -40,9 +39,10 @@ def results_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("matrix")
 
 
-def test_local_x86_64_matrix(results_root: Path) -> None:
-    """The whole corpus, every sample and control, on every local x86_64 distro: the run
-    exits 0 only if every cell produced its declared (or claimed) outcome."""
+@pytest.fixture(scope="module")
+def first_run(results_root: Path) -> tuple[Path, float, str]:
+    """The whole matrix once per module: its results dir, wall time and output. A test that
+    needs it runs it, alone or after the others."""
     started = time.monotonic()
     proc = run_cli(
         "run",
@@ -53,9 +53,14 @@ def test_local_x86_64_matrix(results_root: Path) -> None:
         "--results-dir",
         str(results_root / "first"),
     )
-    TIMINGS["first"] = time.monotonic() - started
     assert proc.returncode == 0, proc.stdout[-6000:] + proc.stderr[-4000:]
-    results = load_results(results_root / "first")
+    return results_root / "first", time.monotonic() - started, proc.stdout
+
+
+def test_local_x86_64_matrix(first_run: tuple[Path, float, str]) -> None:
+    """The whole corpus, every sample and control, on every local x86_64 distro: the run
+    exits 0 only if every cell produced its declared (or claimed) outcome."""
+    results = load_results(first_run[0])
     cells = _cells(results)
     assert all(c["as_expected"] for c in results["cells"])
     assert results["summary"]["error"] == 0
@@ -102,9 +107,9 @@ def test_local_x86_64_matrix(results_root: Path) -> None:
     )
     assert "libcrypt.so.1" in results["distros"]["debian-trixie-x86_64"]["facts"]["sonames"]
     # the report is beside the JSON, and JUnit carries one test per cell
-    report = (results_root / "first" / "results.md").read_text()
+    report = (first_run[0] / "results.md").read_text()
     assert "| c_plain@manylinux_2_31 |" in report and "several wheels in one process" in report
-    junit = (results_root / "first" / "junit.xml").read_text()
+    junit = (first_run[0] / "junit.xml").read_text()
     assert junit.count("<testcase") == len(results["cells"])
     assert 'name="verdict" value="refused-as-claimed"' in junit
 
@@ -197,7 +202,7 @@ def _assert_corpus(results: dict, cells: dict[tuple[str, str], dict]) -> None:
     )
 
 
-def test_second_run_builds_nothing(results_root: Path) -> None:
+def test_second_run_builds_nothing(results_root: Path, first_run: tuple[Path, float, str]) -> None:
     started = time.monotonic()
     proc = run_cli(
         "run",
@@ -208,18 +213,16 @@ def test_second_run_builds_nothing(results_root: Path) -> None:
         "--results-dir",
         str(results_root / "second"),
     )
-    TIMINGS["second"] = time.monotonic() - started
+    second_seconds = time.monotonic() - started
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     results = load_results(results_root / "second")
     assert all(not image["built"] for image in results["images"].values()), results["images"]
     assert {b["status"] for b in results["builds"].values()} == {"cached"}
-    first = load_results(results_root / "first")
+    first = load_results(first_run[0])
     assert {c["key"]: c["verdict"] for c in results["cells"]} == {
         c["key"]: c["verdict"] for c in first["cells"]
     }
-    print(
-        f"\nwall time: first run {TIMINGS.get('first', 0):.0f} s, second run {TIMINGS['second']:.0f} s"
-    )
+    print(f"\nwall time: first run {first_run[1]:.0f} s, second run {second_seconds:.0f} s")
 
 
 def test_interrupted_run_leaves_nothing_running(results_root: Path) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import ast
 from pathlib import Path
 
 import pytest
@@ -11,10 +12,31 @@ from harness import options
 from harness.options import OPTIONS, add_options, forward, option
 
 
+def _declared_names() -> list[str]:
+    """The name of every Option(...) written in harness/options.py, as written."""
+    tree = ast.parse(Path(options.__file__).read_text(encoding="utf-8"))
+    return [
+        str(node.args[0].value)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Name)
+        and node.func.id == "Option"
+        and node.args
+        and isinstance(node.args[0], ast.Constant)
+    ]
+
+
 def test_each_option_is_declared_once_and_the_plugin_and_run_use_the_table() -> None:
-    assert len(OPTIONS) == len({o.name for o in OPTIONS.values()})
+    declared = _declared_names()
+    assert len(declared) == len(set(declared)), sorted(n for n in declared if declared.count(n) > 1)
+    assert sorted(declared) == sorted(OPTIONS)
     assert set(options.MATRIX) <= set(OPTIONS) and set(options.RUN) <= set(OPTIONS)
     assert "prepare-jobs" in options.MATRIX and "jobs" in options.RUN
+
+
+def test_a_second_declaration_is_refused_not_won() -> None:
+    with pytest.raises(ValueError, match="--distro is declared twice"):
+        options._table(OPTIONS["distro"], option("distro", help="another"))
 
 
 def test_argparse_gets_types_defaults_and_repeats() -> None:
