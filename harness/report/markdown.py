@@ -77,7 +77,7 @@ def after_blocks(report: Report) -> list[str]:
         blocks += note_blocks(notes)
     for table in (report.build_images, report.distros, report.offers):
         if table.rows:
-            blocks += [f"### {table.title}", _table(table)]
+            blocks += [f"### {table.title}", table_text(table)]
     blocks += note_blocks(report.offers_absent)
     if report.installers is not None:
         blocks += note_blocks(report.installers)
@@ -121,9 +121,9 @@ def arch_blocks(section: ArchSection) -> list[str]:
         blocks.append(f"#### {section.combinations.title}")
         blocks += _matrix_blocks(section.combinations, section.distros)
     if section.minimum_pip is not None:
-        blocks += [f"#### {section.minimum_pip.title}", _table(section.minimum_pip)]
+        blocks += [f"#### {section.minimum_pip.title}", table_text(section.minimum_pip)]
     for table in section.installer_tables:
-        blocks += [f"#### {table.title}", _table(table)]
+        blocks += [f"#### {table.title}", table_text(table)]
     return blocks
 
 
@@ -156,7 +156,7 @@ def _matrix_blocks(matrix: Matrix, distros: tuple[DistroColumn, ...]) -> list[st
     return blocks
 
 
-def _table(table: Table) -> str:
+def table_text(table: Table) -> str:
     lines = [_row(table.header), _rule(len(table.header))]
     for row in table.rows:
         # a cell over several columns: its text, then the columns it covers left empty
