@@ -100,9 +100,10 @@ def check_engine() -> tuple[Check, Engine | None]:
     try:
         engine = Engine.connect()
     except EngineUnavailable as exc:
-        detail = str(exc).split(": ")[0]
+        message = str(exc)  # "cannot reach ... at URL (why): fix": the fix is said below
+        detail = message.rsplit("): ", 1)[0] + ")" if "): " in message else message
         fix = "manylinux-harness doctor --fix"
-        if "ermission denied" in str(exc):
+        if "ermission denied" in message:
             user = os.environ.get("USER") or "$USER"
             fix = f"add {user} to the docker group (usermod -aG docker {user}), then log in again"
         elif not (os.environ.get("DOCKER_HOST") or "unix://").startswith("unix://"):

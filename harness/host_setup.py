@@ -191,7 +191,13 @@ def fix(
     found = survey(binfmt_root)
     steps = plan(arches, found, local_profile=local_profile, cpu_axis=cpu_axis)
     if not steps:
-        say("doctor --fix: nothing to do, the host has what this selection needs")
+        if found.engine.answers:
+            say("doctor --fix: nothing to do, the host has what this selection needs")
+        else:
+            say(
+                f"doctor --fix: nothing to install or start; the Docker engine at "
+                f"{found.engine.url} does not answer this user (see below)"
+            )
         return ExitCode.HELD
     if not found.root:
         for step in steps:

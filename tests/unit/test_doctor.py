@@ -395,3 +395,28 @@ def test_a_bare_minbase_bootstrap_names_no_packages():
 
     command = mmdebstrap_command("bookworm", get_arch("x86_64"), (), "http://m/debian", Path("o"))
     assert not any(arg.startswith("--include") for arg in command)
+
+
+def test_an_engine_this_user_may_not_use_names_the_docker_group(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from harness.errors import EngineUnavailable
+    from harness.util.engine import Engine
+
+    def refuse(cls: object, base_url: str | None = None) -> Engine:
+        raise EngineUnavailable(
+            "cannot reach the Docker engine at unix:///var/run/docker.sock (Error while "
+            "fetching server API version: ('Connection aborted.', PermissionError(13, "
+            "'Permission denied'))): start it with `manylinux-harness doctor --fix`"
+        )
+
+    monkeypatch.setattr(Engine, "connect", classmethod(refuse))
+    monkeypatch.setenv("USER", "builder")
+    monkeypatch.delenv("DOCKER_HOST", raising=False)
+    check, engine = doctor.check_engine()
+    assert engine is None and not check.ok
+    assert check.detail.endswith("'Permission denied')))") and "doctor --fix" not in check.detail
+    assert (
+        check.fix
+        == "add builder to the docker group (usermod -aG docker builder), then log in again"
+    )
