@@ -21,7 +21,8 @@ from typing import Any
 from harness.analysis.audit import WheelAudit, audit_wheel, policy_problems
 from harness.analysis.elf import ElfSymbols, wheel_symbols
 from harness.judge import policy as policy_mod
-from harness.judge.expectation import WheelClaim
+from harness.vocab.platform_tags import Family
+from harness.vocab.wheel_name import WheelName
 
 # Mangled prefixes of the C++ runtime: std:: functions and data (_ZSt, _ZNSt, _ZNKSt),
 # typeinfo, typeinfo names and vtables of std types, guard variables of std statics,
@@ -124,12 +125,12 @@ def claimed_policy(wheel: Path, arch: str) -> str | None:
     """The auditwheel policy the wheel's tags claim, with its arch: the newest policy whose
     glibc floor is at most the oldest its manylinux tags name ("manylinux_2_17_x86_64"), or
     its oldest musllinux tag; None for a wheel that claims neither."""
-    claim = WheelClaim.from_filename(wheel.name)
+    claim = WheelName.parse(wheel.name).platform
     floor = claim.glibc_floor
     if floor is not None:
         policy = policy_mod.lowest_policy_for_glibc(floor, arch)
         return policy.tag(arch) if policy else None
-    musl = sorted(p for p in claim.platforms if p.startswith("musllinux_"))
+    musl = sorted(t.text for t in claim.tags if t.family is Family.MUSLLINUX)
     return musl[0] if musl else None
 
 

@@ -15,8 +15,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from harness.probe.facts import version_tuple
-from harness.util.resources import load_toml
+from harness.resources import load_toml
+from harness.vocab.versions import version_tuple
 
 FILE = "download-shares.toml"
 

@@ -9,7 +9,7 @@ import datetime as _dt
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
-from harness.probe.facts import TOOLCHAIN
+from harness.vocab.toolchain import TOOLCHAIN
 
 if TYPE_CHECKING:
     from harness.explain.download_shares import Share

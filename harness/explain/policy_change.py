@@ -33,8 +33,8 @@ from harness.explain.model import (
     SwitchShares,
     Tool,
 )
-from harness.probe.facts import version_tuple
 from harness.vocab import policy_names
+from harness.vocab.versions import version_tuple
 
 # harness.judge.policy, harness.catalog.model and harness.judge.expectation load auditwheel's
 # policy data; they are imported where used, so that `register` (run for every command line)
@@ -351,10 +351,10 @@ def _evidence(record: RunRecord, arch: str, policies: Sequence[str]) -> tuple[Ev
         # A combination of wheels from two build images says nothing about either alone.
         if len(built_in) != 1 or next(iter(built_in)) not in policies:
             continue
-        install = cell.observed.get("install") or {}
+        install = cell.observed.install
         if cell.verdict is Verdict.OK:
             outcome = "ok"
-        elif install.get("decision") == obs.REFUSED:
+        elif install is not None and install.decision == obs.REFUSED:
             outcome = "refused"
         else:
             outcome = "other"

@@ -7,7 +7,7 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 
-from harness.util.resources import load_toml
+from harness.resources import load_toml
 
 FILE = "reference-distros.toml"
 

@@ -12,7 +12,9 @@ from harness.catalog.samples import Combination, Flavour, Sample
 from harness.errors import UsageError
 from harness.images.candidate import CandidateImage, candidate_build_image
 from harness.judge import cpu as cpus
-from harness.judge import installers, uv
+from harness.judge import installers
+from harness.results.builder import CellPlace, decorated_row, decorated_test_id
+from harness.vocab.installer import DISTRO_PIP, Installer
 
 
 @dataclass(frozen=True)
@@ -23,8 +25,8 @@ class Selection:
     distros: tuple[str, ...] = ()
     samples: tuple[str, ...] = ()
     candidates: tuple[CandidateImage, ...] = ()
-    pips: tuple[str, ...] = ()  # the pip-version axis (besides the distro's own pip)
-    uvs: tuple[str, ...] = ()  # uv releases of the installer axis: "uv-latest", "uv-0.4"
+    pips: tuple[Installer, ...] = ()  # the pip-version axis (besides the distro's own pip)
+    uvs: tuple[Installer, ...] = ()  # uv releases of the installer axis
     cpus: tuple[str, ...] = ()  # CPU models besides the host's own: "x86-64-v1"
 
 
@@ -60,7 +62,7 @@ class Cell:
     members: tuple[Member, ...]
     distro: Distro
     dlopen: str = "default"
-    installer: str = "distro"  # which pip: the distro's own; or "19.3", "uv-latest"
+    installer: Installer = DISTRO_PIP  # the distro's own pip; or one of the axis
     combination: Combination | None = None  # set for several wheels in one process
     order: str = "given"  # or "reversed": the combination's members imported the other way
     cpu: str = cpus.HOST  # or a CPU model the import + check runs on, under qemu-user
@@ -81,17 +83,10 @@ class Cell:
 
     @property
     def row(self) -> str:
-        """The report row: the wheels (in import order) and how they are loaded."""
-        text = " + ".join(self._label(m) for m in self.members)
-        text = text if self.dlopen == "default" else f"{text} (RTLD_GLOBAL)"
-        # The CPU model is part of the row: the report then shows each level on a row.
-        return text if self.cpu == cpus.HOST else f"{text} [cpu {self.cpu}]"
-
-    @property
-    def key(self) -> str:
-        """Stable identity across runs (no image digests): what the gate compares."""
-        axis = "installer" if uv.is_uv(self.installer) else "pip"
-        return f"{self.row} | {self.arch} | {self.distro.name} | {axis}={self.installer}"
+        """The report row: the wheels (in import order), how they are loaded, the CPU model."""
+        return decorated_row(
+            " + ".join(self._label(m) for m in self.members), self.dlopen, self.cpu
+        )
 
     @property
     def test_id(self) -> str:
@@ -106,15 +101,24 @@ class Cell:
         )
         if foreign:
             parts.append("from-" + "-".join(foreign))
-        if self.dlopen != "default":
-            parts.append(self.dlopen)
-        if uv.is_uv(self.installer):
-            parts.append(self.installer)
-        elif self.installer != "distro":
-            parts.append(f"pip{self.installer}")
-        if self.cpu != cpus.HOST:
-            parts.append(f"cpu-{self.cpu}")
-        return "-".join(parts).replace("[", "(").replace("]", ")")
+        return decorated_test_id(parts, self.installer, self.dlopen, self.cpu)
+
+    @property
+    def place(self) -> CellPlace:
+        return CellPlace.make(
+            self.row,
+            self.test_id,
+            self.arch,
+            self.distro.name,
+            self.installer,
+            self.dlopen,
+            self.cpu,
+        )
+
+    @property
+    def key(self) -> str:
+        """Stable identity across runs (no image digests): what the gate compares."""
+        return self.place.key
 
     @property
     def group(self) -> str:
@@ -124,8 +128,8 @@ class Cell:
         under qemu); the pip axis's small groups fill that tail. A worker that gets groups of
         a distro the other worker also has starts a container of its own for it."""
         group = self.distro.key
-        if self.installer != "distro":
-            group += f"-{self.installer}" if uv.is_uv(self.installer) else f"-pip{self.installer}"
+        if self.installer.suffix:
+            group += f"-{self.installer.suffix}"
         return group if self.cpu == cpus.HOST else f"{group}-cpu-{self.cpu}"
 
 
@@ -138,9 +142,13 @@ class Plan:
     cells: tuple[Cell, ...]
     not_probed: tuple[tuple[str, str], ...] = ()  # (what, why): e.g. a pip on too new a Python
 
+    def needs_emulator(self, distro_key: str) -> bool:
+        """Whether a distro has cells on a CPU model (its probe then mounts qemu-user)."""
+        return any(c.cpu != cpus.HOST and c.distro.key == distro_key for c in self.cells)
+
 
 def _pip_cells(
-    cells: Sequence[Cell], pips: Sequence[str]
+    cells: Sequence[Cell], pips: Sequence[Installer]
 ) -> tuple[list[Cell], list[tuple[str, str]]]:
     """Single-wheel cells of pip-axis samples, once per installer of the axis that runs on
     the distro's Python (by the catalog's Python; the probe checks the measured one): the
@@ -151,9 +159,13 @@ def _pip_cells(
         if len(cell.members) != 1 or not cell.members[0].sample.pip_axis or cell.cross_arch:
             continue
         for pip in pips:
-            why = None if uv.is_uv(pip) else installers.cannot_run(pip, cell.distro.expected_python)
+            why = (
+                None
+                if pip.is_uv
+                else installers.cannot_run(pip.release, cell.distro.expected_python)
+            )
             if why:
-                not_probed[f"{cell.distro.key} with pip {pip}"] = why
+                not_probed[f"{cell.distro.key} with {pip.label}"] = why
             else:
                 made.append(dataclasses.replace(cell, installer=pip))
     return made, sorted(not_probed.items())

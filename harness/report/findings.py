@@ -9,7 +9,6 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from harness.probe.facts import TOOLCHAIN
 from harness.report.model import (
     NOT_MEASURED,
     CauseGroup,
@@ -21,6 +20,8 @@ from harness.report.model import (
     plain,
 )
 from harness.results.record import CellRecord, RunRecord
+from harness.vocab.installer import Installer
+from harness.vocab.toolchain import TOOLCHAIN
 from harness.vocab.verdict import Verdict
 
 
@@ -31,16 +32,18 @@ def _code(value: str) -> Text:
 def differences(cells: Iterable[CellRecord]) -> NoteList:
     """Cells measured on several arches (same wheels, distro, pip, loading) whose verdicts
     differ: each with what happened on each arch, in the loader's words."""
-    by_identity: dict[tuple[str, str, str], dict[str, CellRecord]] = defaultdict(dict)
+    by_identity: dict[tuple[str, str, Installer], dict[str, CellRecord]] = defaultdict(dict)
     for cell in cells:
         if " wheel)" in cell.row:  # cross-arch cells differ by design
             continue
         by_identity[(cell.row, cell.distro, cell.installer)][cell.arch] = cell
     items = []
-    for (row, distro, installer), arches in sorted(by_identity.items()):
+    for (row, distro, installer), arches in sorted(
+        by_identity.items(), key=lambda item: (item[0][0], item[0][1], item[0][2].order)
+    ):
         if len(arches) < 2 or len({c.verdict for c in arches.values()}) < 2:
             continue
-        pip = "" if installer == "distro" else f", pip {installer}"
+        pip = "" if installer.is_distro else f", {installer.label}"
         what = "; ".join(
             f"{arch}: {cell.verdict.value}"
             + (f" ({cell.diagnosis or cell.explanation})" if cell.verdict is not Verdict.OK else "")
@@ -76,7 +79,7 @@ def _outcome_lines(cells: Iterable[CellRecord]) -> tuple[Line, ...]:
         why = _why(cell)
         key = (cell.arch, cell.row, cell.verdict.value, cell.as_expected, cell.declared or "", why)
         groups[key][cell.distro] = None
-        reasons[key] = str(cell.expected.get("declared_reason", "")) if cell.declared else ""
+        reasons[key] = cell.expected.declared_reason if cell.declared else ""
     items = []
     for key in sorted(groups):
         arch, row, verdict, as_expected, declared, why = key

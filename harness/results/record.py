@@ -16,6 +16,9 @@ from pathlib import Path
 from typing import Any
 
 from harness.errors import ExitCode, UsageError
+from harness.judge.cell import Expected
+from harness.probe.observation import Observation
+from harness.vocab.installer import DISTRO_RELEASE, Installer
 from harness.vocab.verdict import Verdict
 
 # A record gaining a field keeps the number as long as older records still load (a reader
@@ -55,13 +58,13 @@ class CellRecord:
     row: str
     arch: str
     distro: str
-    installer: str
+    installer: Installer
     dlopen: str
     members: tuple[MemberRecord, ...]
     pip_version: str
     emulated: bool
-    expected: Mapping[str, Any]  # installable, reason, matching_tags, declared, declared_reason
-    observed: Mapping[str, Any]  # install / load / forced / error, as the probe saw them
+    expected: Expected  # what the claim predicts, and the declared verdict
+    observed: Observation  # install / load / forced / error, as the probe saw them
     verdict: Verdict
     explanation: str  # why this verdict, one line
     diagnosis: str  # the loader's or Python's words, one line ("" when there is nothing to say)
@@ -79,11 +82,13 @@ class CellRecord:
 
     @property
     def declared(self) -> str | None:
-        return self.expected.get("declared")
+        return self.expected.declared.value if self.expected.declared else None
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
         data["verdict"] = self.verdict.value
+        data["installer"] = str(self.installer)
+        data["expected"] = self.expected.to_json()
         return data
 
     @classmethod
@@ -94,15 +99,15 @@ class CellRecord:
             row=data["row"],
             arch=data["arch"],
             distro=data["distro"],
-            installer=data.get("installer", "distro"),
+            installer=Installer.parse(str(data.get("installer") or DISTRO_RELEASE)),
             dlopen=data.get("dlopen", "default"),
             members=tuple(
                 MemberRecord(**{**m, "wheels": tuple(m.get("wheels", ()))}) for m in data["members"]
             ),
             pip_version=data.get("pip_version", ""),
             emulated=bool(data.get("emulated", False)),
-            expected=data.get("expected", {}),
-            observed=data.get("observed", {}),
+            expected=Expected.from_json(data.get("expected") or {}),
+            observed=Observation.from_json(data.get("observed") or {}),
             verdict=Verdict(data["verdict"]),
             explanation=data.get("explanation", ""),
             diagnosis=data.get("diagnosis", ""),
@@ -282,7 +287,7 @@ def read_cells(results_dir: Path) -> list[CellRecord]:
                 except (ValueError, KeyError):
                     continue  # a line cut short by a crash
                 cells[cell.key] = cell
-    return sorted(cells.values(), key=lambda c: (c.arch, c.row, c.distro, c.installer))
+    return sorted(cells.values(), key=lambda c: (c.arch, c.row, c.distro, str(c.installer)))
 
 
 def write_state(results_dir: Path, name: str, data: Any) -> None:
@@ -373,7 +378,9 @@ def merge(records: list[RunRecord]) -> RunRecord:
         images=tables["images"],
         builds=tables["builds"],
         distros=tables["distros"],
-        cells=tuple(sorted(cells.values(), key=lambda c: (c.arch, c.row, c.distro, c.installer))),
+        cells=tuple(
+            sorted(cells.values(), key=lambda c: (c.arch, c.row, c.distro, str(c.installer)))
+        ),
         interrupted=any(r.interrupted for r in records),
         skipped=tables["skipped"],
         wheels=tables["wheels"],

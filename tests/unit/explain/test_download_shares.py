@@ -15,7 +15,7 @@ from types import ModuleType
 import pytest
 
 from harness.explain import download_shares
-from harness.util.resources import read_text
+from harness.resources import read_text
 from tests.helpers import DATA_DIR
 
 REPO = Path(__file__).resolve().parents[3]

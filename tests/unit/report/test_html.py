@@ -15,10 +15,10 @@ from typing import Any
 import pytest
 
 import harness.report
-from harness.probe.facts import TOOLCHAIN
 from harness.report import render_html
 from harness.report.model import NOT_MEASURED
 from harness.results import record as results
+from harness.vocab.toolchain import TOOLCHAIN
 from harness.vocab.verdict import Verdict
 from tests.helpers import DATA_DIR, factories
 from tests.helpers.factories import member
