@@ -20,10 +20,11 @@ from harness.judge.installers import expected_pip
 from harness.judge.verdict import Decision, decide, diagnose
 from harness.probe import observation as obs
 from harness.probe.diagnostics import Diagnosis
-from harness.probe.facts import DistroFacts, version_tuple
+from harness.probe.facts import DistroFacts
 from harness.vocab.installer import Installer
 from harness.vocab.platform_tags import interpreter_of
 from harness.vocab.verdict import Verdict
+from harness.vocab.versions import version_tuple
 from harness.vocab.wheel_name import WheelName
 
 _DEPENDENCY = re.compile(

@@ -16,9 +16,10 @@ from packaging.version import Version
 from harness.catalog.samples import ExpectRule
 from harness.errors import UsageError
 from harness.judge import distro_offer, uv
-from harness.probe.facts import DistroFacts, version_tuple
+from harness.probe.facts import DistroFacts
 from harness.vocab.installer import Installer
 from harness.vocab.verdict import Verdict
+from harness.vocab.versions import version_tuple
 
 # Harness-level, for every cross-arch cell: pip must refuse a wheel of another architecture;
 # no sample may declare otherwise.

@@ -19,10 +19,10 @@ from typing import Any
 
 from harness.errors import HarnessError
 from harness.judge import uv
-from harness.probe.facts import version_tuple
 from harness.util.cache import Cache
 from harness.util.progress import Progress
 from harness.vocab.installer import LATEST, Installer
+from harness.vocab.versions import version_tuple
 
 # "latest" is looked up again after a day; meanwhile (and offline) what is at hand serves.
 LATEST_MAX_AGE = 24 * 3600

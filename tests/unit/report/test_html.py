@@ -396,7 +396,7 @@ def test_uninterrupted_run_has_no_banner() -> None:
 
 def test_stylesheet_and_script_are_the_package_files() -> None:
     text = render_html(run_record([cell()]))
-    style = re.search(r"<style>\n(.*)</style>", text, re.S)
+    style = re.search(r"<style>\n(.*?)</style>", text, re.S)
     script = re.search(r"<script>\n(.*)</script>", text, re.S)
     assert style is not None and script is not None
     assert style.group(1) == (STATIC / "report.css").read_text(encoding="utf-8")
