@@ -1,10 +1,5 @@
-"""Host checks (`doctor`) and the idempotent set-up that fixes them (`doctor --fix`).
-
-Each problem is one line naming the thing and the exact fix. --fix on a Debian/Ubuntu host
-installs what is missing (docker.io, qemu-user-static, binfmt-support, mmdebstrap), enables
-binfmt handlers and starts dockerd (without systemd when there is none); whatever is already
-in place is left alone.
-"""
+"""Host checks (`doctor`): one line per check, each problem naming the thing and the exact
+fix. The set-up that fixes them (`doctor --fix`) is harness.host_setup."""
 
 from __future__ import annotations
 
@@ -14,16 +9,17 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from harness.binfmt import BINFMT_DIR, BinfmtTree, scan
 from harness.catalog.registry_mirrors import MIRRORS_VARIABLE, NO_MIRRORS, Mirrors
 from harness.errors import EngineUnavailable
 from harness.images import registry_check
 from harness.images.mirror_index import IndexState, fetch_states
 from harness.images.trust import host_ca_bundle
+from harness.judge.cpu import EMULATOR as CPU_EMULATOR
 from harness.util.cache import default_cache_dir
 from harness.util.engine import Engine
 from harness.vocab.arch import Arch, get_arch, host_machine
 
-BINFMT_DIR = Path("/proc/sys/fs/binfmt_misc")
 MIN_FREE_GIB = 20
 
 
@@ -45,59 +41,56 @@ class Check:
 # -- binfmt (pure parts) ----------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class BinfmtHandler:
-    enabled: bool
-    flags: str
-    interpreter: str
-
-    @property
-    def usable_in_containers(self) -> bool:
-        # F: the kernel opens the interpreter at registration, so it works inside any
-        # container's mount namespace without a qemu binary in the image.
-        return self.enabled and "F" in self.flags
+def handler_fix(arch: Arch, environ: Mapping[str, str]) -> str:
+    """How to get a handler for `arch`: the harness's own set-up, or a registration by the
+    tools CI uses (on GitHub Actions, docker/setup-qemu-action, named first there)."""
+    action = f"docker/setup-qemu-action with platforms: {arch.name}"
+    container = f"docker run --privileged --rm tonistiigi/binfmt --install {arch.name}"
+    own = "manylinux-harness doctor --fix (as root: qemu-user-static, binfmt-support)"
+    if environ.get("GITHUB_ACTIONS") == "true":
+        return f"{action} before this step, or {own}"
+    return f"{own}, or {container} (on GitHub Actions: {action})"
 
 
-def parse_binfmt(text: str) -> BinfmtHandler:
-    enabled = text.splitlines()[0].strip() == "enabled" if text.strip() else False
-    flags = ""
-    interpreter = ""
-    for line in text.splitlines():
-        if line.startswith("flags:"):
-            flags = line.split(":", 1)[1].strip()
-        elif line.startswith("interpreter"):
-            interpreter = line.split(None, 1)[1].strip()
-    return BinfmtHandler(enabled=enabled, flags=flags, interpreter=interpreter)
-
-
-def read_binfmt(arch: Arch, root: Path = BINFMT_DIR) -> BinfmtHandler | None:
-    try:
-        return parse_binfmt((root / arch.binfmt).read_text())
-    except OSError:
-        return None
-
-
-def emulation_line(arch: Arch, machine: str, handler: BinfmtHandler | None) -> Check:
+def emulation_line(
+    arch: Arch,
+    machine: str,
+    tree: BinfmtTree,
+    environ: Mapping[str, str] | None = None,
+) -> Check:
+    environ = os.environ if environ is None else environ
+    name = f"arch {arch.name}"
     if arch.is_native_on(machine):
-        return Check(f"arch {arch.name}", True, f"native on this {machine} host")
+        return Check(name, True, f"native on this {machine} host")
+    if not tree.mounted:
+        return Check(
+            name,
+            False,
+            "binfmt_misc is not mounted",
+            fix="mount -t binfmt_misc binfmt_misc /proc/sys/fs/binfmt_misc",
+        )
+    if not tree.enabled:
+        return Check(
+            name, False, "binfmt_misc is disabled", fix="echo 1 > /proc/sys/fs/binfmt_misc/status"
+        )
+    handler = tree.handler_for(arch)
     if handler is None:
         return Check(
-            f"arch {arch.name}",
+            name,
             False,
-            f"no binfmt handler {arch.binfmt}: {arch.name} cannot run here",
-            fix="manylinux-harness doctor --fix (installs qemu-user-static, binfmt-support)",
+            f"no binfmt handler runs {arch.name} programs: {arch.name} cannot run here",
+            fix=handler_fix(arch, environ),
         )
     if not handler.usable_in_containers:
+        state = "enabled" if handler.enabled else "disabled"
         return Check(
-            f"arch {arch.name}",
+            name,
             False,
-            f"binfmt {arch.binfmt} is {'enabled' if handler.enabled else 'disabled'} with flags "
-            f"{handler.flags or 'none'}: containers need the F flag",
-            fix="update-binfmts --enable (qemu-user-static registers with F)",
+            f"binfmt {handler.describe()} is {state}: containers need an enabled handler "
+            "with the F flag",
+            fix=handler_fix(arch, environ),
         )
-    return Check(
-        f"arch {arch.name}", True, f"emulated through {arch.binfmt} (flags {handler.flags})"
-    )
+    return Check(name, True, f"emulated through {handler.describe()}")
 
 
 # -- checks -----------------------------------------------------------------------------------
@@ -107,9 +100,15 @@ def check_engine() -> tuple[Check, Engine | None]:
     try:
         engine = Engine.connect()
     except EngineUnavailable as exc:
-        return Check(
-            "docker engine", False, str(exc).split(":")[0], fix="manylinux-harness doctor --fix"
-        ), None
+        message = str(exc)  # "cannot reach ... at URL (why): fix": the fix is said below
+        detail = message.rsplit("): ", 1)[0] + ")" if "): " in message else message
+        fix = "manylinux-harness doctor --fix"
+        if "ermission denied" in message:
+            user = os.environ.get("USER") or "$USER"
+            fix = f"add {user} to the docker group (usermod -aG docker {user}), then log in again"
+        elif not (os.environ.get("DOCKER_HOST") or "unix://").startswith("unix://"):
+            fix = "start the engine DOCKER_HOST names, or unset DOCKER_HOST"
+        return Check("docker engine", False, detail, fix=fix), None
     version = engine.version()
     return Check(
         "docker engine",
@@ -244,7 +243,9 @@ def tool_check(name: str, why: str, package: str) -> Check:
     return Check(name, False, f"not installed ({why})", fix=f"apt-get install {package}")
 
 
-def host_tool_checks(arches: Sequence[Arch], machine: str, local_profile: bool) -> list[Check]:
+def host_tool_checks(
+    arches: Sequence[Arch], machine: str, local_profile: bool, cpu_axis: bool = False
+) -> list[Check]:
     checks = [tool_check("docker", "cibuildwheel drives the docker CLI", "docker.io")]
     if local_profile:
         checks.append(
@@ -254,26 +255,34 @@ def host_tool_checks(arches: Sequence[Arch], machine: str, local_profile: bool) 
         arch_test = tool_check("arch-test", "mmdebstrap needs it for foreign arches", "arch-test")
         if not arch_test.ok:
             checks.append(arch_test)
+    if cpu_axis:
+        checks.append(cpu_emulator_check())
     return checks
 
 
-def arch_checks(arches: Sequence[Arch], machine: str, engine: Engine | None) -> list[Check]:
+def cpu_emulator_check(emulator: Path = CPU_EMULATOR) -> Check:
+    """The CPU axis runs the import + check under the host's own qemu-user binary, mounted
+    into the probe: a binfmt handler, however registered, does not stand in for it."""
+    name = "cpu axis"
+    if emulator.is_file():
+        return Check(name, True, f"{emulator} (the CPU models' import + check run under it)")
+    return Check(
+        name,
+        False,
+        f"{emulator} is missing: --cpu models run the import + check under it",
+        fix="apt-get install qemu-user-static (or manylinux-harness doctor --fix --cpu ...)",
+    )
+
+
+def arch_checks(
+    arches: Sequence[Arch], machine: str, engine: Engine | None, tree: BinfmtTree
+) -> list[Check]:
     """Per arch: native or emulated (binfmt), and a container of it runs on the engine."""
     checks: list[Check] = []
-    binfmt_mounted = (BINFMT_DIR / "status").exists()
     for arch in arches:
-        if not arch.is_native_on(machine) and not binfmt_mounted:
-            checks.append(
-                Check(
-                    f"arch {arch.name}",
-                    False,
-                    "binfmt_misc is not mounted",
-                    fix="mount -t binfmt_misc binfmt_misc /proc/sys/fs/binfmt_misc",
-                )
-            )
-            continue
-        checks.append(emulation_line(arch, machine, read_binfmt(arch)))
-        if engine is not None:
+        line = emulation_line(arch, machine, tree)
+        checks.append(line)
+        if engine is not None and line.ok:
             ran = check_containers_run(engine, arch)
             if ran is not None:
                 checks.append(ran)
@@ -310,12 +319,17 @@ def storage_and_trust_checks() -> list[Check]:
 
 
 def run_checks(
-    arches: Sequence[Arch], *, local_profile: bool = True, mirrors: Mirrors = NO_MIRRORS
+    arches: Sequence[Arch],
+    *,
+    local_profile: bool = True,
+    mirrors: Mirrors = NO_MIRRORS,
+    cpu_axis: bool = False,
+    binfmt_root: Path = BINFMT_DIR,
 ) -> list[Check]:
     engine_check, engine = check_engine()
     machine = host_machine()
-    checks = [engine_check, *host_tool_checks(arches, machine, local_profile)]
-    checks += arch_checks(arches, machine, engine)
+    checks = [engine_check, *host_tool_checks(arches, machine, local_profile, cpu_axis)]
+    checks += arch_checks(arches, machine, engine, scan(binfmt_root))
     if local_profile:
         checks += check_mirror(arches)
     checks += mirror_checks(mirrors, os.environ)

@@ -8,7 +8,6 @@ from harness.report import findings, offers
 from harness.report.installers import installer_notes
 from harness.report.matrix import arch_sections
 from harness.report.model import (
-    VERDICT_ICONS,
     VERDICT_MEANINGS,
     Counts,
     FilterGroup,
@@ -30,8 +29,10 @@ def build_report(record: RunRecord) -> Report:
         profile=record.profile,
         interrupted=record.interrupted,
         counts=counts(record),
-        legend=tuple(LegendEntry(v, VERDICT_ICONS[v], VERDICT_MEANINGS[v]) for v in Verdict),
+        legend=tuple(LegendEntry(v, VERDICT_MEANINGS[v]) for v in Verdict),
         filters=filters(record),
+        not_as_declared=findings.not_as_declared(record.cells),
+        broken_claims=findings.broken_claims(record.cells),
         arches=arch_sections(record),
         differences=findings.differences(record.cells),
         explained=findings.explained(record.cells),
@@ -53,7 +54,7 @@ def counts(record: RunRecord) -> Counts:
     summary = record.summary()
     return Counts(
         cells=summary["cells"],
-        verdicts=tuple(VerdictCount(v, VERDICT_ICONS[v], summary[v.value]) for v in Verdict),
+        verdicts=tuple(VerdictCount(v, summary[v.value]) for v in Verdict),
         as_expected=summary["as_expected"],
         not_as_expected=summary["not_as_expected"],
     )

@@ -12,7 +12,7 @@ from harness.vocab.verdict import Verdict
 def lint_text(cell: CellRecord) -> str:
     members: Mapping[str, list[str]] = cell.lint.get("members", {})
     warned = [f"{label}: {', '.join(kinds)}" for label, kinds in members.items() if kinds]
-    return "⚠️ " + "; ".join(warned) if warned else "clean"
+    return "warning: " + "; ".join(warned) if warned else "clean"
 
 
 def lint_match(cells: Iterable[CellRecord]) -> str:

@@ -1,6 +1,7 @@
-"""What the report says after the matrices: the cells worth a look (one line per row and
-outcome), what differs between architectures, the static findings per wheel, the measured
-facts of build images and distros, and what was not probed or could not be prepared."""
+"""What the report says beside the matrices: before them, the cells not as declared and the
+broken claims by cause; after them, the cells worth a look (one line per row and outcome),
+what differs between architectures, the static findings per wheel, the measured facts of
+build images and distros, and what was not probed or could not be prepared."""
 
 from __future__ import annotations
 
@@ -8,7 +9,16 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from harness.report.model import NOT_MEASURED, NoteList, Table, TableCell, Text, plain
+from harness.report.model import (
+    NOT_MEASURED,
+    CauseGroup,
+    Line,
+    NoteList,
+    Table,
+    TableCell,
+    Text,
+    plain,
+)
 from harness.results.record import CellRecord, RunRecord
 from harness.vocab.installer import Installer
 from harness.vocab.toolchain import TOOLCHAIN
@@ -51,18 +61,22 @@ def _worth_a_look(cell: CellRecord) -> bool:
     )
 
 
-def explained(cells: Iterable[CellRecord]) -> NoteList:
-    """Violations, errors, over-restrictive cells, refusals with a forced-load diagnosis, and
-    anything not as expected: one line per row and outcome, naming the distros."""
+def _why(cell: CellRecord) -> str:
+    why = cell.diagnosis or cell.explanation
+    if cell.distro_cause:
+        # the distro broke the policy's promise: said first, apart from wheels' own faults
+        why = f"the distro's fault, {cell.distro_cause}: {why}"
+    return why
+
+
+def _outcome_lines(cells: Iterable[CellRecord]) -> tuple[Line, ...]:
+    """One line per row and outcome, naming the distros."""
     # (arch, row, verdict, as expected, declared verdict, why) -> distros, in cell order;
     # a distro is named once even when several of its pips gave the same outcome.
     groups: dict[tuple[str, str, str, bool, str, str], dict[str, None]] = defaultdict(dict)
     reasons: dict[tuple[str, str, str, bool, str, str], str] = {}
-    for cell in filter(_worth_a_look, cells):
-        why = cell.diagnosis or cell.explanation
-        if cell.distro_cause:
-            # the distro broke the policy's promise: said first, apart from wheels' own faults
-            why = f"the distro's fault, {cell.distro_cause}: {why}"
+    for cell in cells:
+        why = _why(cell)
         key = (cell.arch, cell.row, cell.verdict.value, cell.as_expected, cell.declared or "", why)
         groups[key][cell.distro] = None
         reasons[key] = cell.expected.declared_reason if cell.declared else ""
@@ -80,7 +94,48 @@ def explained(cells: Iterable[CellRecord]) -> NoteList:
         tail = f" — {reasons[key]}" if reasons[key] and as_expected else ""
         line.append(Text(f": {why}{tail}"))
         items.append(tuple(line))
-    return NoteList("Cells explained", tuple(items))
+    return tuple(items)
+
+
+def explained(cells: Iterable[CellRecord]) -> NoteList:
+    """Violations, errors, over-restrictive cells, refusals with a forced-load diagnosis, and
+    anything not as expected: one line per row and outcome, naming the distros."""
+    return NoteList("Cells explained", _outcome_lines(filter(_worth_a_look, cells)))
+
+
+def not_as_declared(cells: Iterable[CellRecord]) -> NoteList:
+    """The cells whose verdict is not the declared (or, undeclared, the claim's) one: what
+    fails the run, and what a reader of a nightly must see first."""
+    return NoteList("Not as declared", _outcome_lines(c for c in cells if not c.as_expected))
+
+
+def broken_claims(cells: Iterable[CellRecord]) -> tuple[CauseGroup, ...]:
+    """The violation cells grouped by cause: real breaks first, then the declared or expected
+    ones (controls caught); within each, the cause with the most cells first."""
+    # (expected, cause) -> (arch, row) -> distros
+    groups: dict[tuple[bool, str], dict[tuple[str, str], dict[str, None]]] = defaultdict(
+        lambda: defaultdict(dict)
+    )
+    counts: dict[tuple[bool, str], int] = defaultdict(int)
+    for cell in cells:
+        if cell.verdict is not Verdict.VIOLATION:
+            continue
+        key = (cell.as_expected, _why(cell))
+        groups[key][(cell.arch, cell.row)][cell.distro] = None
+        counts[key] += 1
+    ordered = sorted(groups, key=lambda k: (k[0], -counts[k], k[1]))
+    return tuple(
+        CauseGroup(
+            cause=cause,
+            expected=expected,
+            cells=counts[(expected, cause)],
+            items=tuple(
+                (_code(row), Text(f" on {arch}: {', '.join(distros)}"))
+                for (arch, row), distros in sorted(groups[(expected, cause)].items())
+            ),
+        )
+        for expected, cause in ordered
+    )
 
 
 def static_findings(record: RunRecord) -> NoteList:

@@ -16,9 +16,12 @@ from collections.abc import Iterable, Sequence
 from importlib import resources
 
 from harness.report.model import (
+    BROKEN_CLAIMS_TITLE,
+    EXPECTED_BREAK_MEANING,
     INTERRUPTED_NOTE,
     UNEXPECTED_MEANING,
     ArchSection,
+    CauseGroup,
     DetailPart,
     DistroColumn,
     FilterGroup,
@@ -45,12 +48,14 @@ def render(report: Report) -> str:
     """The whole report as one HTML document."""
     body = [
         _header(report),
+        _first(report),
         _filters(report.filters, report.counts.cells),
         *(_arch_section(section) for section in report.arches),
+        _notes_section("not-probed", report.not_probed),
         _explained((report.differences, report.explained, report.static_findings)),
         _facts_section((report.build_images, report.distros, report.offers)),
         _explained((report.offers_absent,)),
-        _not_prepared(report.not_prepared),
+        _notes_section("not-prepared", report.not_prepared),
         _explained((report.installers,) if report.installers is not None else ()),
         _share_timeline(report.share_timeline),
     ]
@@ -99,22 +104,47 @@ def _header(report: Report) -> str:
     counts = report.counts
     spans = [f'<span class="total">{counts.cells} cells</span>']
     spans += [
-        f'<span class="v-{_e(c.verdict.value)}">{c.icon} {c.count} {_e(c.verdict.value)}</span>'
+        f'<span class="v-{_e(c.verdict.value)}">{c.count} {_e(c.verdict.value)}</span>'
         for c in counts.verdicts
     ]
     spans.append(f"<span>{counts.as_expected} as expected</span>")
     spans.append(f'<span class="mark">{counts.not_as_expected} not as expected</span>')
     parts.append(f'<p class="counts">{"".join(spans)}</p>')
     legend = [
-        f'<span class="v-{_e(e.verdict.value)}">{_e(f"{e.icon} {e.verdict.value}: {e.meaning}")}</span>'
+        f'<span class="v-{_e(e.verdict.value)}">{_e(f"{e.verdict.value}: {e.meaning}")}</span>'
         for e in report.legend
     ]
+    legend.append(
+        f'<span class="v-violation expected-break">{_e(f"violation (declared): {EXPECTED_BREAK_MEANING}")}</span>'
+    )
     legend.append(f'<span><span class="mark">!</span> {_e(UNEXPECTED_MEANING)}</span>')
     parts.append(f'<p class="legend">{"".join(legend)}</p>')
-    if report.not_probed.items:
-        items = "".join(f"<li>{inline(item)}</li>" for item in report.not_probed.items)
-        parts.append(f'<h2>{_e(report.not_probed.title)}</h2>\n<ul class="skipped">{items}</ul>')
     return "<header>\n" + "\n".join(p for p in parts if p) + "\n</header>"
+
+
+def _first(report: Report) -> str:
+    """Before the filters and the matrices: the cells not as declared, then the broken claims
+    by cause (real breaks first, expected ones styled apart)."""
+    parts = []
+    if report.not_as_declared.items:
+        items = "".join(f"<li>{inline(item)}</li>" for item in report.not_as_declared.items)
+        parts.append(f"<h2>{_e(report.not_as_declared.title)}</h2><ul>{items}</ul>")
+    if report.broken_claims:
+        parts.append(
+            f"<h2>{_e(BROKEN_CLAIMS_TITLE)}</h2><ul>{''.join(map(_cause, report.broken_claims))}</ul>"
+        )
+    return f'<section class="first">{"".join(parts)}</section>' if parts else ""
+
+
+def _cause(group: CauseGroup) -> str:
+    kind = "expected-break" if group.expected else "broke"
+    label = "expected (declared, a control caught)" if group.expected else "broke"
+    cells = f"{group.cells} cell{'s' if group.cells != 1 else ''}"
+    rows = "".join(f"<li>{inline(item)}</li>" for item in group.items)
+    return (
+        f'<li class="cause {kind}"><span class="label">{_e(label)}</span> '
+        f"{_e(group.cause)} ({_e(cells)})<ul>{rows}</ul></li>"
+    )
 
 
 def _filters(groups: Sequence[FilterGroup], cells: int) -> str:
@@ -211,6 +241,7 @@ def _row(row: MatrixRow, distros: Sequence[DistroColumn]) -> str:
 def _cell_td(cell: MatrixCell) -> str:
     verdict = _e(cell.verdict.value)
     classes = f"cell v-{verdict}" + ("" if cell.as_expected else " unexpected")
+    classes += " expected-break" if cell.expected_break else ""
     mark = "" if cell.as_expected else '<span class="mark" title="not as expected">!</span>'
     details = "".join(_part(part) for part in cell.details)
     return (
@@ -262,11 +293,11 @@ def _facts_section(tables: Iterable[Table]) -> str:
     return '<section class="facts"><h2>Facts</h2>' + "".join(map(_table, tables)) + "</section>"
 
 
-def _not_prepared(notes: NoteList) -> str:
+def _notes_section(kind: str, notes: NoteList) -> str:
     if not notes.items:
         return ""
     items = "".join(f"<li>{inline(item)}</li>" for item in notes.items)
-    return f"<section><h2>{_e(notes.title)}</h2><ul>{items}</ul></section>"
+    return f'<section class="{kind}"><h2>{_e(notes.title)}</h2><ul>{items}</ul></section>'
 
 
 def _share_timeline(view: ShareTimeline | None) -> str:

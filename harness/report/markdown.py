@@ -1,5 +1,8 @@
-"""The report as GitHub-flavoured Markdown (results.md, the job's step summary): a renderer of
-the view model, deciding markup only. Sections are blocks separated by one blank line.
+"""The report as GitHub-flavoured Markdown (results.md; harness.report.summary bounds it for
+the job's step summary): a renderer of the view model, deciding markup only. Sections are
+blocks separated by one blank line, in the order a reader of a nightly needs them: counts,
+the cells not as declared, the broken claims by cause, the legend, the matrices, then what
+was not probed and the rest. Labels are words, not emoji (which need a font).
 
 The matrices are Markdown tables, so the distro columns' facts go below the name with <br>,
 which GitHub renders in a table header; the record's text is written as it is (a step summary
@@ -10,10 +13,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from harness.report.model import (
+    BROKEN_CLAIMS_TITLE,
     DECLARED_MEANING,
+    EXPECTED_BREAK_MEANING,
     INTERRUPTED_NOTE,
     UNEXPECTED_MEANING,
     ArchSection,
+    CauseGroup,
     Counts,
     DistroColumn,
     Line,
@@ -26,24 +32,56 @@ from harness.report.model import (
 
 
 def render(report: Report) -> str:
+    blocks = [*head_blocks(report), *first_blocks(report), legend_line(report)]
+    for section in report.arches:
+        blocks += arch_blocks(section)
+    blocks += after_blocks(report)
+    return "\n\n".join(blocks) + "\n"
+
+
+def head_blocks(report: Report) -> list[str]:
     blocks = [f"## {report.title}"]
     if report.interrupted:
         blocks.append(f"> **Interrupted**: {INTERRUPTED_NOTE}")
     blocks.append(summary_line(report.counts))
-    for section in report.arches:
-        blocks += _arch_blocks(section)
-    blocks.append(legend_line(report))
+    return blocks
+
+
+def first_blocks(report: Report) -> list[str]:
+    """What a reader sees before the matrices: the cells not as declared, then the broken
+    claims grouped by cause."""
+    blocks = note_blocks(report.not_as_declared)
+    if report.broken_claims:
+        blocks += [f"### {BROKEN_CLAIMS_TITLE}", "\n".join(map(cause_item, report.broken_claims))]
+    return blocks
+
+
+def cause_item(group: CauseGroup) -> str:
+    """A cause, then its rows indented under it. A real break is bold; a declared or expected
+    one says so, in plain text."""
+    cells = f"{group.cells} cell{'s' if group.cells != 1 else ''}"
+    head = (
+        f"- expected (declared, a control caught): {group.cause} ({cells})"
+        if group.expected
+        else f"- **broke**: {group.cause} ({cells})"
+    )
+    return "\n".join([head, *(f"  - {inline(item)}" for item in group.items)])
+
+
+def after_blocks(report: Report) -> list[str]:
+    """After the matrices: what was not probed or prepared, then the notes and the facts."""
+    blocks: list[str] = []
+    for notes in (report.not_probed, report.not_prepared):
+        blocks += note_blocks(notes)
     for notes in (report.differences, report.explained, report.static_findings):
-        blocks += _note_blocks(notes)
+        blocks += note_blocks(notes)
     for table in (report.build_images, report.distros, report.offers):
         if table.rows:
-            blocks += [f"### {table.title}", _table(table)]
-    blocks += _note_blocks(report.offers_absent)
-    for notes in (report.not_probed, report.not_prepared):
-        blocks += _note_blocks(notes)
+            blocks += [f"### {table.title}", table_text(table)]
+    blocks += note_blocks(report.offers_absent)
     if report.installers is not None:
-        blocks += _note_blocks(report.installers)
-    return "\n\n".join(blocks) + "\n"
+        blocks += note_blocks(report.installers)
+    return blocks
 
 
 def summary_line(counts: Counts) -> str:
@@ -54,9 +92,13 @@ def summary_line(counts: Counts) -> str:
 
 
 def legend_line(report: Report) -> str:
-    entries = [f"{e.icon} {e.verdict.value}: {e.meaning}" for e in report.legend]
-    entries += [f"(declared): {DECLARED_MEANING}", f"**bold**: {UNEXPECTED_MEANING}"]
-    return " · ".join(entries)
+    entries = [f"{e.verdict.value}: {e.meaning}" for e in report.legend]
+    entries += [
+        f"(declared): {DECLARED_MEANING}",
+        f"**bold**: {UNEXPECTED_MEANING}",
+        f"violation (declared): {EXPECTED_BREAK_MEANING}",
+    ]
+    return "Legend: " + " · ".join(entries)
 
 
 def inline(line: Line) -> str:
@@ -72,16 +114,16 @@ def _rule(columns: int) -> str:
     return "|" + "---|" * columns
 
 
-def _arch_blocks(section: ArchSection) -> list[str]:
+def arch_blocks(section: ArchSection) -> list[str]:
     blocks = [f"### {section.arch}"]
     blocks += _matrix_blocks(section.singles, section.distros)
     if section.combinations is not None:
         blocks.append(f"#### {section.combinations.title}")
         blocks += _matrix_blocks(section.combinations, section.distros)
     if section.minimum_pip is not None:
-        blocks += [f"#### {section.minimum_pip.title}", _table(section.minimum_pip)]
+        blocks += [f"#### {section.minimum_pip.title}", table_text(section.minimum_pip)]
     for table in section.installer_tables:
-        blocks += [f"#### {table.title}", _table(table)]
+        blocks += [f"#### {table.title}", table_text(table)]
     return blocks
 
 
@@ -114,7 +156,7 @@ def _matrix_blocks(matrix: Matrix, distros: tuple[DistroColumn, ...]) -> list[st
     return blocks
 
 
-def _table(table: Table) -> str:
+def table_text(table: Table) -> str:
     lines = [_row(table.header), _rule(len(table.header))]
     for row in table.rows:
         # a cell over several columns: its text, then the columns it covers left empty
@@ -123,7 +165,7 @@ def _table(table: Table) -> str:
     return "\n".join(lines)
 
 
-def _note_blocks(notes: NoteList) -> list[str]:
+def note_blocks(notes: NoteList) -> list[str]:
     if not notes.items:
         return []
     return [f"### {notes.title}", "\n".join(f"- {inline(item)}" for item in notes.items)]

@@ -14,13 +14,6 @@ from harness.vocab.verdict import Verdict
 if TYPE_CHECKING:
     from harness.explain.download_shares import ShareSeries
 
-VERDICT_ICONS = {
-    Verdict.OK: "✅",
-    Verdict.REFUSED_AS_CLAIMED: "🚫",
-    Verdict.VIOLATION: "❌",
-    Verdict.OVER_RESTRICTIVE: "🔶",
-    Verdict.ERROR: "⚠️",
-}
 VERDICT_MEANINGS = {
     Verdict.OK: "installed as claimed and computed the right answer",
     Verdict.REFUSED_AS_CLAIMED: "pip refused, as the tags say",
@@ -30,6 +23,10 @@ VERDICT_MEANINGS = {
 }
 DECLARED_MEANING = "the verdict the sample's data declares"
 UNEXPECTED_MEANING = "not the declared/expected outcome"
+# A violation the data declares (a control caught) or expects (the distro's fault) reads
+# apart from a claim that broke where it should hold.
+EXPECTED_BREAK_MEANING = "a declared or expected violation: a control caught, not a new break"
+BROKEN_CLAIMS_TITLE = "Broken claims, by cause"
 INTERRUPTED_NOTE = "the matrix holds only the cells measured before the stop."
 NOT_MEASURED = "not measured"
 
@@ -104,14 +101,19 @@ class MatrixCell:
 
     @property
     def text(self) -> str:
-        """What the matrix shows: "✅ ok (declared)"; "❗ error (declared ok)" where the
-        verdict is not the declared one."""
-        text = f"{VERDICT_ICONS[self.verdict]} {self.verdict.value}"
+        """What the matrix shows, in words (no emoji font needed): "ok (declared)";
+        "error (declared ok)" where the verdict is not the declared one."""
+        text = self.verdict.value
         if not self.declared:
             return text
         if self.declared == self.verdict.value:
             return f"{text} (declared)"
         return f"{text} (declared {self.declared})"
+
+    @property
+    def expected_break(self) -> bool:
+        """A violation the data declares or expects: styled apart from a real break."""
+        return self.verdict is Verdict.VIOLATION and self.as_expected
 
 
 @dataclass(frozen=True)
@@ -178,7 +180,6 @@ class ShareTimeline:
 @dataclass(frozen=True)
 class VerdictCount:
     verdict: Verdict
-    icon: str
     count: int
 
 
@@ -193,8 +194,17 @@ class Counts:
 @dataclass(frozen=True)
 class LegendEntry:
     verdict: Verdict
-    icon: str
     meaning: str
+
+
+@dataclass(frozen=True)
+class CauseGroup:
+    """Broken claims (violation cells) that share one cause, one line per row and arch."""
+
+    cause: str  # the loader's or the harness's one-line diagnosis, or the distro's fault
+    expected: bool  # declared or expected to break (controls caught); else a real break
+    cells: int
+    items: tuple[Line, ...]
 
 
 @dataclass(frozen=True)
@@ -213,6 +223,9 @@ class Report:
     counts: Counts
     legend: tuple[LegendEntry, ...]
     filters: tuple[FilterGroup, ...]
+    # What a reader sees first: the cells not as declared, then the broken claims by cause.
+    not_as_declared: NoteList
+    broken_claims: tuple[CauseGroup, ...]
     arches: tuple[ArchSection, ...]
     differences: NoteList  # between architectures
     explained: NoteList  # cells worth a look, one line per row and outcome

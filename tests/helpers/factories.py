@@ -199,3 +199,84 @@ def record(cells, interrupted: bool = False) -> results.RunRecord:
         cells=tuple(cells),
         interrupted=interrupted,
     )
+
+
+# The nightly's legs, (arch, policy) as .github/workflows/nightly.yml runs them.
+NIGHTLY_LEGS = (
+    *(("x86_64", p) for p in ("1", "2010", "2014", "2_28", "2_34", "musllinux_1_2")),
+    *(("i686", p) for p in ("1", "2010", "2014", "2_28", "2_34", "musllinux_1_2")),
+    *(("aarch64", p) for p in ("2014", "2_28", "2_34", "2_39", "musllinux_1_2")),
+    *(("armv7l", p) for p in ("2_31", "2_35", "musllinux_1_2")),
+    *(("ppc64le", p) for p in ("2014", "2_28", "2_34", "musllinux_1_2")),
+    *(("s390x", p) for p in ("2014", "2_28", "2_34", "musllinux_1_2")),
+    *(("riscv64", p) for p in ("2_39", "musllinux_1_2")),
+)
+LEG_SAMPLES = ("c_plain", "cpp_static_locals", "fortran", "libcrypt", "glibc_control", "x11", "ffi")
+LEG_INSTALLERS = ("distro", "19.0", "20.3", "latest")
+
+
+def leg_record(
+    arch: str, policy: str, *, distros: int = 20, broken: bool = True, start: int = 0
+) -> results.RunRecord:
+    """One nightly leg's record: every sample x distro x installer, with a deterministic mix
+    of verdicts (with `broken`: declared violations, real breaks with varied causes, errors
+    the harness could not tell, refusals; else every cell as declared)."""
+    names = [f"distro{n:02d}" for n in range(distros)]
+    cells = []
+    index = start
+    for sample in LEG_SAMPLES:
+        row = f"{sample}@{policy}"
+        for distro in names:
+            for installer in LEG_INSTALLERS:
+                index += 1
+                verdict, as_expected, declared, why = Verdict.OK, True, "ok", ""
+                if broken and index % 53 == 0:
+                    verdict, as_expected = Verdict.ERROR, False
+                    why = f"timed out after {index % 300} s in step install on {distro}"
+                elif broken and index % 37 == 0:
+                    verdict, as_expected, declared = Verdict.VIOLATION, False, ""
+                    why = f"needs GLIBC_2.{30 + index % 9}, which this system lacks ({sample}.so)"
+                elif index % 11 == 0:
+                    verdict, declared = Verdict.VIOLATION, "violation"
+                    why = "library libffi.so.7 is not installed"
+                elif index % 5 == 0:
+                    verdict, declared = Verdict.REFUSED_AS_CLAIMED, "refused-as-claimed"
+                    why = "pip: not a supported wheel on this platform"
+                cells.append(
+                    cell(
+                        row,
+                        distro,
+                        verdict,
+                        as_expected=as_expected,
+                        declared=declared or None,
+                        diagnosis=why,
+                        key=f"{row} | {arch} | {distro} | pip={installer}",
+                        test_id=f"{row}-{arch}-{distro}-{installer}",
+                        arch=arch,
+                        installer=installer,
+                        members=(member(policy, sample),),
+                    )
+                )
+    facts = {
+        f"{name}-{arch}": {
+            "facts": {
+                "glibc": f"2.{17 + n}",
+                "python_version": f"3.{9 + n % 6}.1",
+                "pip_version": f"{20 + n % 6}.0",
+            }
+        }
+        for n, name in enumerate(names)
+    }
+    return dataclasses.replace(
+        record(cells), profile="official", distros=facts, selection={"arch": [arch]}
+    )
+
+
+def nightly_legs(**options: Any) -> list[results.RunRecord]:
+    """Every leg of a nightly (about 16,800 cells with the default 20 distros)."""
+    legs = []
+    start = 0
+    for arch, policy in NIGHTLY_LEGS:
+        legs.append(leg_record(arch, policy, start=start, **options))
+        start += len(legs[-1].cells)
+    return legs

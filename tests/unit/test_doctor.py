@@ -7,55 +7,227 @@ from pathlib import Path
 
 import pytest
 
-from harness import doctor, host_setup
+from harness import binfmt, doctor, host_setup
+from harness.errors import ExitCode
 from harness.images import bootstrap
 from harness.images.trust import CONTAINER_CA_PATH, passthrough
-from harness.vocab.arch import get_arch
+from harness.vocab.arch import all_arches, get_arch
 
-BINFMT_PF = "enabled\ninterpreter /usr/libexec/qemu-binfmt/aarch64-binfmt-P\nflags: PF\noffset 0\n"
+# As the kernel writes them: Debian's qemu-user-static (PF), tonistiigi/binfmt as
+# docker/setup-qemu-action registers it (POCF), a hand registration without F, a big-endian
+# ppc64 handler beside the little-endian one, and a non-ELF (extension) handler.
+AARCH64_MAGIC = "7f454c460201010000000000000000000200b700"
+ELF_MASK = "ffffffffffffff00fffffffffffffffffeffffff"
+FAKE_TREE = {
+    "status": "enabled\n",
+    "register": "",
+    "qemu-aarch64": "enabled\ninterpreter /usr/libexec/qemu-binfmt/aarch64-binfmt-P\n"
+    f"flags: PF\noffset 0\nmagic {AARCH64_MAGIC}\nmask {ELF_MASK}\n",
+    # registered from inside tonistiigi/binfmt's container: its interpreter path does not
+    # exist on the host, and it need not (F)
+    "riscv-from-a-container": "enabled\ninterpreter /usr/bin/qemu-riscv64\nflags: POCF\n"
+    "offset 0\nmagic 7f454c460201010000000000000000000200f300\n"
+    f"mask {ELF_MASK}\n",
+    "qemu-s390x": "enabled\ninterpreter /usr/bin/qemu-s390x-static\nflags: \noffset 0\n"
+    "magic 7f454c4602020100000000000000000000020016\n"
+    "mask fffffffffffffffcfffffffffffffffffffeffff\n",
+    "qemu-ppc64": "enabled\ninterpreter /usr/bin/qemu-ppc64\nflags: F\noffset 0\n"
+    "magic 7f454c4602020100000000000000000000020015\n"
+    "mask fffffffffffffffcfffffffffffffffffffeffff\n",
+    "jar": "enabled\ninterpreter /usr/bin/jexec\nflags: \nextension .jar\n",
+}
 
 
-def test_binfmt_with_f_flag_is_usable_in_containers() -> None:
-    handler = doctor.parse_binfmt(BINFMT_PF)
-    assert handler.enabled and handler.flags == "PF" and handler.usable_in_containers
-    assert not doctor.parse_binfmt(BINFMT_PF.replace("PF", "P")).usable_in_containers
-    assert not doctor.parse_binfmt(BINFMT_PF.replace("enabled", "disabled")).usable_in_containers
+def fake_binfmt(root: Path, entries: dict[str, str] = FAKE_TREE) -> Path:
+    root.mkdir(parents=True, exist_ok=True)
+    for name, text in entries.items():
+        (root / name).write_text(text)
+    return root
 
 
-def test_emulation_lines() -> None:
+def test_handlers_are_matched_by_the_elf_header_they_select_not_by_name(tmp_path: Path) -> None:
+    tree = binfmt.scan(fake_binfmt(tmp_path / "binfmt_misc"))
+    assert tree.mounted and tree.enabled
+    served = {a.name for a in all_arches() if tree.serves(a)}
+    # riscv64 through a handler of another name, aarch64 through Debian's; s390x's has no F;
+    # the F-flagged ppc64 handler is big-endian and runs no ppc64le program
+    assert served == {"aarch64", "riscv64"}
+    assert tree.handler_for(get_arch("riscv64")).name == "riscv-from-a-container"  # type: ignore[union-attr]
+    s390x = tree.handler_for(get_arch("s390x"))
+    assert s390x is not None and not s390x.usable_in_containers
+    assert tree.handler_for(get_arch("ppc64le")) is None
+    assert tree.handler_for(get_arch("x86_64")) is None
+
+
+def test_handlers_that_do_not_serve_containers(tmp_path: Path) -> None:
+    disabled = dict(FAKE_TREE, status="disabled\n")
+    tree = binfmt.scan(fake_binfmt(tmp_path / "off", disabled))
+    assert tree.mounted and not tree.serves(get_arch("aarch64"))
+    one_disabled = dict(FAKE_TREE)
+    one_disabled["qemu-aarch64"] = one_disabled["qemu-aarch64"].replace("enabled", "disabled")
+    tree = binfmt.scan(fake_binfmt(tmp_path / "one", one_disabled))
+    assert not tree.serves(get_arch("aarch64")) and tree.serves(get_arch("riscv64"))
+    unmounted = binfmt.scan(tmp_path / "not-mounted")
+    assert not unmounted.mounted and unmounted.handlers == ()
+
+
+def test_an_elf_header_per_arch_as_the_kernel_sees_it() -> None:
+    header = binfmt.elf_header(get_arch("aarch64"))
+    assert header.hex() == "7f454c460201010000000000000000000200b700"
+    assert binfmt.elf_header(get_arch("s390x"))[16:].hex() == "00020016"  # big-endian
+    assert {a.name for a in all_arches()} == set(binfmt.ELF_IDENTITY)
+
+
+def test_emulation_lines(tmp_path: Path) -> None:
+    tree = binfmt.scan(fake_binfmt(tmp_path / "binfmt_misc"))
+    plain = {"PATH": "/usr/bin"}
     aarch64 = get_arch("aarch64")
-    assert doctor.emulation_line(get_arch("i686"), "x86_64", None).detail.startswith("native")
-    ok = doctor.emulation_line(aarch64, "x86_64", doctor.parse_binfmt(BINFMT_PF))
-    assert ok.ok and "emulated through qemu-aarch64" in ok.detail
-    missing = doctor.emulation_line(aarch64, "x86_64", None)
+    assert doctor.emulation_line(get_arch("i686"), "x86_64", tree).detail.startswith("native")
+    ok = doctor.emulation_line(aarch64, "x86_64", tree, plain)
+    assert ok.ok and "emulated through qemu-aarch64 (flags PF" in ok.detail
+    missing = doctor.emulation_line(get_arch("ppc64le"), "x86_64", tree, plain)
     assert not missing.ok and "doctor --fix" in missing.fix
-    assert (
-        "F flag"
-        in doctor.emulation_line(
-            aarch64, "x86_64", doctor.parse_binfmt("enabled\nflags: P\n")
-        ).detail
+    assert "tonistiigi/binfmt --install ppc64le" in missing.fix
+    assert "docker/setup-qemu-action" in missing.fix
+    on_github = doctor.emulation_line(
+        get_arch("ppc64le"), "x86_64", tree, {"GITHUB_ACTIONS": "true"}
+    )
+    assert on_github.fix.startswith("docker/setup-qemu-action with platforms: ppc64le")
+    no_f = doctor.emulation_line(get_arch("s390x"), "x86_64", tree, plain)
+    assert not no_f.ok and "F flag" in no_f.detail and "qemu-s390x" in no_f.detail
+    unmounted = doctor.emulation_line(aarch64, "x86_64", binfmt.scan(tmp_path / "none"), plain)
+    assert not unmounted.ok and unmounted.fix.startswith("mount -t binfmt_misc")
+
+
+LOCAL_ENGINE = host_setup.EngineState("unix:///var/run/docker.sock", True)
+
+
+def survey(
+    tree: binfmt.BinfmtTree,
+    *,
+    tools: frozenset[str] = frozenset(host_setup.TOOLS),
+    engine: host_setup.EngineState = LOCAL_ENGINE,
+    root: bool = False,
+    qemu_installed: bool = False,
+    cpu_emulator: bool = False,
+    cli_package: str = "docker-cli",
+) -> host_setup.HostSurvey:
+    return host_setup.HostSurvey(
+        machine="x86_64",
+        root=root,
+        tools=tools,
+        engine=engine,
+        binfmt=tree,
+        qemu_installed=qemu_installed,
+        cpu_emulator=cpu_emulator,
+        docker_cli_package=cli_package,
+        systemd=False,
     )
 
 
-def test_packages_to_install_is_idempotent() -> None:
-    arches = [get_arch("x86_64"), get_arch("aarch64")]
-    fresh = host_setup.packages_to_install(arches, "x86_64", set())
-    assert fresh == ["docker.io", "qemu-user-static", "binfmt-support", "mmdebstrap", "arch-test"]
-    everything = {
-        "dockerd",
-        "docker",
+def _installed(steps: list[host_setup.Step]) -> list[str]:
+    return [p for s in steps if s.command[:2] == ("apt-get", "install") for p in s.command[5:]]
+
+
+def test_a_ready_host_has_nothing_to_do(tmp_path: Path) -> None:
+    tree = binfmt.scan(fake_binfmt(tmp_path / "binfmt_misc"))
+    arches = [get_arch(a) for a in ("x86_64", "i686", "aarch64", "riscv64")]
+    assert host_setup.plan(arches, survey(tree)) == []
+    assert host_setup.plan(arches, survey(tree), local_profile=False) == []
+
+
+def test_f_flag_handlers_registered_elsewhere_mean_no_qemu_install(tmp_path: Path) -> None:
+    tree = binfmt.scan(fake_binfmt(tmp_path / "binfmt_misc"))
+    # no qemu on the host at all: the handlers were registered from a container
+    bare = survey(tree, qemu_installed=False, tools=frozenset({"docker", "dockerd"}))
+    steps = host_setup.plan([get_arch("aarch64"), get_arch("riscv64")], bare, local_profile=False)
+    assert steps == []
+    # ppc64le has no handler, s390x one without F: qemu for those, and handlers enabled
+    steps = host_setup.plan([get_arch("ppc64le"), get_arch("s390x")], bare, local_profile=False)
+    assert _installed(steps) == ["qemu-user-static", "binfmt-support"]
+    assert steps[-1].command == ("update-binfmts", "--enable")
+    assert "ppc64le, s390x" in steps[-1].why
+
+
+def test_an_engine_that_answers_is_used_and_only_the_cli_installed(tmp_path: Path) -> None:
+    tree = binfmt.scan(fake_binfmt(tmp_path / "binfmt_misc"))
+    x86 = [get_arch("x86_64")]
+    remote = host_setup.EngineState("tcp://builder:2376", True)
+    steps = host_setup.plan(
+        x86, survey(tree, tools=frozenset(), engine=remote), local_profile=False
+    )
+    assert _installed(steps) == ["docker-cli"]
+    assert host_setup.START_ENGINE not in [s.command for s in steps]
+    # Debian 12 has the CLI only with the engine: installed, not started
+    steps = host_setup.plan(
+        x86,
+        survey(tree, tools=frozenset(), engine=remote, cli_package="docker.io"),
+        local_profile=False,
+    )
+    assert _installed(steps) == ["docker.io"] and steps[-1].command != host_setup.START_ENGINE
+    # a remote engine that does not answer is not replaced by a local one
+    down = host_setup.EngineState("ssh://arm-box", False, "no route")
+    steps = host_setup.plan(x86, survey(tree, engine=down), local_profile=False)
+    assert steps == []
+    # a local socket this user may not use: not a second daemon
+    denied = host_setup.EngineState("unix:///var/run/docker.sock", False, "denied", True)
+    assert host_setup.plan(x86, survey(tree, engine=denied), local_profile=False) == []
+
+
+def test_a_fresh_host_gets_everything(tmp_path: Path) -> None:
+    unmounted = binfmt.scan(tmp_path / "not-mounted")
+    nothing = host_setup.EngineState("unix:///var/run/docker.sock", False, "no socket")
+    fresh = survey(unmounted, tools=frozenset(), engine=nothing, root=True)
+    steps = host_setup.plan([get_arch("x86_64"), get_arch("aarch64")], fresh)
+    assert steps[0].command[:3] == ("mount", "-t", "binfmt_misc")
+    assert _installed(steps) == [
+        "docker.io",
         "qemu-user-static",
-        "update-binfmts",
+        "binfmt-support",
         "mmdebstrap",
         "arch-test",
-    }
-    assert host_setup.packages_to_install(arches, "x86_64", everything) == []
-    assert (
-        host_setup.packages_to_install(
-            [get_arch("x86_64")], "x86_64", {"dockerd", "docker"}, local_profile=False
-        )
-        == []
+    ]
+    assert [s.command for s in steps[-2:]] == [
+        ("update-binfmts", "--enable"),
+        host_setup.START_ENGINE,
+    ]
+
+
+def test_the_cpu_axis_needs_the_hosts_own_qemu(tmp_path: Path) -> None:
+    tree = binfmt.scan(fake_binfmt(tmp_path / "binfmt_misc"))
+    x86 = [get_arch("x86_64")]
+    assert host_setup.plan(x86, survey(tree), cpu_axis=False) == []
+    assert _installed(host_setup.plan(x86, survey(tree), cpu_axis=True)) == ["qemu-user-static"]
+    assert host_setup.plan(x86, survey(tree, cpu_emulator=True), cpu_axis=True) == []
+    missing = doctor.cpu_emulator_check(tmp_path / "qemu-x86_64-static")
+    assert not missing.ok and "qemu-user-static" in missing.fix
+    (tmp_path / "qemu-x86_64-static").write_text("")
+    assert doctor.cpu_emulator_check(tmp_path / "qemu-x86_64-static").ok
+
+
+def test_fix_on_a_ready_host_runs_nothing_and_needs_no_root(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    tree = binfmt.scan(fake_binfmt(tmp_path / "binfmt_misc"))
+    monkeypatch.setattr(host_setup, "survey", lambda root: survey(tree, root=False))
+    ran: list[object] = []
+    monkeypatch.setattr(host_setup, "_run", lambda command, say: ran.append(command))
+    monkeypatch.setattr(host_setup, "start_engine", lambda say, systemd: ran.append("dockerd"))
+    said: list[str] = []
+    status = host_setup.fix([get_arch("x86_64"), get_arch("aarch64")], said.append)
+    assert status == ExitCode.HELD and ran == []
+    assert said == ["doctor --fix: nothing to do, the host has what this selection needs"]
+    # something missing, and not root: each step named, the fix said, nothing run
+    monkeypatch.setattr(
+        host_setup, "survey", lambda root: survey(tree, root=False, tools=frozenset({"docker"}))
     )
+    said.clear()
+    status = host_setup.fix([get_arch("x86_64")], said.append)
+    assert status == ExitCode.BROKEN and ran == []
+    assert said[0] == (
+        "needed: missing: mmdebstrap (apt-get install -y -qq --no-install-recommends mmdebstrap)"
+    )
+    assert len(said) == 2 and "as root" in said[-1]
 
 
 def test_check_lines_name_the_fix() -> None:
@@ -223,3 +395,28 @@ def test_a_bare_minbase_bootstrap_names_no_packages():
 
     command = mmdebstrap_command("bookworm", get_arch("x86_64"), (), "http://m/debian", Path("o"))
     assert not any(arg.startswith("--include") for arg in command)
+
+
+def test_an_engine_this_user_may_not_use_names_the_docker_group(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from harness.errors import EngineUnavailable
+    from harness.util.engine import Engine
+
+    def refuse(cls: object, base_url: str | None = None) -> Engine:
+        raise EngineUnavailable(
+            "cannot reach the Docker engine at unix:///var/run/docker.sock (Error while "
+            "fetching server API version: ('Connection aborted.', PermissionError(13, "
+            "'Permission denied'))): start it with `manylinux-harness doctor --fix`"
+        )
+
+    monkeypatch.setattr(Engine, "connect", classmethod(refuse))
+    monkeypatch.setenv("USER", "builder")
+    monkeypatch.delenv("DOCKER_HOST", raising=False)
+    check, engine = doctor.check_engine()
+    assert engine is None and not check.ok
+    assert check.detail.endswith("'Permission denied')))") and "doctor --fix" not in check.detail
+    assert (
+        check.fix
+        == "add builder to the docker group (usermod -aG docker builder), then log in again"
+    )

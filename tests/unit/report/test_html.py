@@ -358,7 +358,10 @@ def test_header_flags_interruption_skips_and_image_facts() -> None:
     dom = parse(render_html(record))
     (header,) = dom.find_all("header")
     assert header.find_all("p", "interrupted")
-    assert "alpine-x86_64" in header.all_text() and "musl is not manylinux" in header.all_text()
+    # what was not probed comes after the matrices, not in the header
+    assert "alpine-x86_64" not in header.all_text()
+    (skipped,) = dom.find_all("section", "not-probed")
+    assert "alpine-x86_64" in skipped.all_text() and "musl is not manylinux" in skipped.all_text()
     (images,) = dom.find_all("table", "image-facts")
     rows = images.find_all("tr")[1:]
     assert len(rows) == 2  # build images only
@@ -383,7 +386,7 @@ def test_header_flags_interruption_skips_and_image_facts() -> None:
     (unmeasured,) = rows[1].find_all("td")[2:]
     assert unmeasured.all_text() == NOT_MEASURED
     assert unmeasured.attrs["colspan"] == str(len(TOOLCHAIN))
-    assert "Not probed" in header.all_text()
+    assert "Not probed" in skipped.all_text()
 
 
 def test_uninterrupted_run_has_no_banner() -> None:
@@ -441,3 +444,35 @@ def test_notes_keep_their_code_and_emphasis_and_escape_the_rest() -> None:
         "<li><code>x&lt;y&gt;@manylinux_2_31</code> on x86_64 debian-bookworm: violation — "
         "<strong>not as expected</strong>: needs &lt;GLIBC_2.34&gt; &amp; more</li>"
     ) in text
+
+
+def test_reading_order_and_expected_breaks_styled_apart() -> None:
+    """Not as declared, then the broken claims by cause, then the filters and the matrix, then
+    what was not probed; a declared violation carries its own class, and no label needs an
+    emoji font."""
+    cells = [
+        cell("x@p", "debian-bookworm", Verdict.VIOLATION, declared="violation", diagnosis="no ffi"),
+        cell("c@p", "debian-bookworm", Verdict.VIOLATION, as_expected=False, diagnosis="GLIBC"),
+    ]
+    page = render_html(run_record(cells, skipped={"alpine-x86_64": "musl"}))
+    dom = parse(page)
+    order = [
+        page.index("<h2>Not as declared</h2>"),
+        page.index("<h2>Broken claims, by cause</h2>"),
+        page.index('<form id="filters"'),
+        page.index('<section class="arch"'),
+        page.index('<section class="not-probed">'),
+    ]
+    assert order == sorted(order)
+    assert page.index('<p class="legend">') < page.index("<table")
+    broke, expected = dom.find_all("li", "cause")
+    assert "broke" in broke.classes and "GLIBC" in broke.all_text()
+    assert "expected-break" in expected.classes and "no ffi" in expected.all_text()
+    tds = {td.attrs["data-key"]: td for td in dom.find_all("td", "cell")}
+    declared = next(td for key, td in tds.items() if key.startswith("x@p"))
+    real = next(td for key, td in tds.items() if key.startswith("c@p"))
+    assert "expected-break" in declared.classes and "expected-break" not in real.classes
+    assert "unexpected" in real.classes
+    assert ".v-violation.expected-break" in page  # its own style
+    body = page.split("<body>", 1)[1].split("<script>", 1)[0]
+    assert all(ord(ch) < 0x2190 for ch in body), "a label needs a symbol or emoji font"

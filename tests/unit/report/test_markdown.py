@@ -37,7 +37,7 @@ def test_matrix_orders_distros_by_glibc_and_bolds_the_unexpected() -> None:
     assert text.index("debian-bullseye<br>glibc 2.31 · py 3.9 · pip 20.3.4") < text.index(
         "debian-forky<br>"
     )
-    assert "| c_plain@manylinux_2_31 | **❌ violation** | ✅ ok (declared) |" in text
+    assert "| c_plain@manylinux_2_31 | **violation** | ok (declared) |" in text
     assert "— **not as expected**: needs GLIBC_2.34" in text
     assert "> **Interrupted**: the matrix holds only the cells measured before the stop." in text
     assert "- image `build:x:x86_64`: cannot pull r" in text
@@ -105,14 +105,14 @@ def test_an_unmeasured_build_image_keeps_the_table_rectangular() -> None:
 
 def test_sections_are_separated_by_one_blank_line() -> None:
     text = render_markdown(record([cell("a@p", "debian-bullseye", Verdict.ERROR)]))
-    assert "\n\n\n" not in text and text.endswith("exited with 1\n")
+    assert "\n\n\n" not in text and text.endswith(" | - |\n")
     headings = [line for line in text.splitlines() if line.startswith("#")]
     assert headings == [
         "## manylinux-harness: local profile",
         "### x86_64",
+        "### Could not prepare",
         "### Cells explained",
         "### Distros (measured)",
-        "### Could not prepare",
     ]
 
 
@@ -123,3 +123,42 @@ def test_a_whole_run_renders_as_reviewed(tmp_path: Path) -> None:
     full.write_bytes(gzip.decompress((DATA / "x86_64-full-results.json.gz").read_bytes()))
     reviewed = (DATA / "x86_64-full-results.md").read_text(encoding="utf-8")
     assert render_markdown(results.load(full)) == reviewed
+
+
+def test_reading_order_not_as_declared_then_broken_claims_by_cause_then_the_matrix() -> None:
+    cells = [
+        cell("x@p", d, Verdict.VIOLATION, declared="violation", diagnosis="no libffi.so.7")
+        for d in ("debian-bullseye", "debian-forky")
+    ]
+    cells += [
+        cell("c@p", "debian-bullseye", Verdict.VIOLATION, as_expected=False, diagnosis="GLIBC"),
+        cell("e@p", "debian-forky", Verdict.ERROR, as_expected=False, diagnosis="timed out"),
+    ]
+    rec = dataclasses.replace(record(cells), skipped={"alpine-x86_64": "musl"})
+    text = render_markdown(rec)
+    lines = text.splitlines()
+    headings = [line for line in lines if line.startswith("#")]
+    assert headings[:5] == [
+        "## manylinux-harness: local profile",
+        "### Not as declared",
+        "### Broken claims, by cause",
+        "### x86_64",
+        "### Not probed",
+    ]
+    assert text.index("Legend: ") < text.index("| wheel(s) @ build image |")
+    start = lines.index("### Broken claims, by cause") + 2
+    # the real break first and bold; the declared one after it, said in words
+    assert lines[start : start + 4] == [
+        "- **broke**: GLIBC (1 cell)",
+        "  - `c@p` on x86_64: debian-bullseye",
+        "- expected (declared, a control caught): no libffi.so.7 (2 cells)",
+        "  - `x@p` on x86_64: debian-bullseye, debian-forky",
+    ]
+    assert "| x@p | violation (declared) | violation (declared) |" in text
+    assert "| c@p | **violation** | · |" in text
+    not_declared = lines[lines.index("### Not as declared") + 2 :][:2]
+    assert [line.split(":")[0] for line in not_declared] == [
+        "- `c@p` on x86_64 debian-bullseye",
+        "- `e@p` on x86_64 debian-forky",
+    ]
+    assert all(ord(ch) < 0x2190 for ch in text)  # no arrows, symbols or emoji: words
