@@ -17,18 +17,18 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from harness.analysis import audit, elf, lint
+from harness.analysis import audit, elf, lint, loading
 from harness.judge import expectation, policy
 from harness.probe import facts
 from harness.util.cache import Cache, file_digest, key_of
 from harness.vocab import legacy_policies
 
 # Bumped when the record's shape of an inspection changes without a code change here.
-INSPECTION_SCHEMA = 1
+INSPECTION_SCHEMA = 2
 
 
 # The modules whose code shapes an inspection.
-_CODE = (audit, elf, lint, policy, legacy_policies, expectation, facts)
+_CODE = (audit, elf, lint, loading, policy, legacy_policies, expectation, facts)
 # Where the host's loader looks: a library installed or removed changes what resolves.
 LD_SO_CACHE = Path("/etc/ld.so.cache")
 
