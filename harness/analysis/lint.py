@@ -254,6 +254,29 @@ def inspection(
     }
 
 
+def grafted_by_layout(files: tuple[LoadNeeds, ...]) -> dict[str, str]:
+    """The libraries auditwheel grafted, by where it puts them (<package>.libs/, older
+    releases <package>/.libs/), keyed by file name: what inspect_loader uses in place of
+    lddtree's resolution, which takes auditwheel's whole analysis."""
+    return {
+        f.path.rsplit("/", 1)[-1]: f.path
+        for f in files
+        if any(part.endswith(".libs") for part in f.path.split("/")[:-1])
+    }
+
+
+def inspect_loader(wheel: Path, arch: str) -> dict[str, Any]:
+    """The loader findings alone, in seconds for any wheel (for scans over many projects):
+    grafted libraries told by auditwheel's layout instead of its analysis."""
+    files = wheel_load_needs(wheel)
+    findings = loader_findings(files, grafted_by_layout(files), claimed_manylinux(wheel, arch))
+    return {
+        "wheel": wheel.name,
+        "claimed_policy": claimed_policy(wheel, arch),
+        "lint": [f.to_json() for f in findings],
+    }
+
+
 def inspect_wheel(wheel: Path, arch: str) -> dict[str, Any]:
     """Everything static about one wheel, as JSON for the results."""
     audit = audit_wheel(wheel)
