@@ -154,10 +154,10 @@ def main(argv: list[str]) -> int:
         for c in chosen:
             if c.skipped:
                 wheels.append(_entry(c, "skipped", reason=c.skipped))
-        for future in concurrent.futures.as_completed(downloads):
-            c = downloads[future]
+        for fetched in concurrent.futures.as_completed(downloads):
+            c = downloads[fetched]
             try:
-                path = future.result()
+                path = fetched.result()
             except (urllib.error.URLError, OSError) as exc:
                 wheels.append(_entry(c, "failed", error=f"download: {exc}"))
                 continue

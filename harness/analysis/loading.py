@@ -76,8 +76,9 @@ def _versions(elf: ELFFile) -> dict[str, tuple[str, ...]]:
     for section in elf.iter_sections():
         if isinstance(section, GNUVerNeedSection):
             for verneed, auxiliaries in section.iter_versions():
-                names = {aux.name for aux in auxiliaries}
-                found[verneed.name] = tuple(sorted(names | set(found.get(verneed.name, ()))))
+                soname = str(verneed.name)
+                names = {str(aux.name) for aux in auxiliaries}
+                found[soname] = tuple(sorted(names | set(found.get(soname, ()))))
     return dict(sorted(found.items()))
 
 

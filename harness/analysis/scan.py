@@ -133,10 +133,10 @@ def choose_wheels(
         if requirement.specifier and version not in requirement.specifier:
             continue
         platforms = sorted({t.platform for t in tags})
-        found_arches = {linux_arch(p) for p in platforms} - {None}
+        found_arches = {a for a in map(linux_arch, platforms) if a is not None}
         for arch in sorted(a for a in found_arches if a in arches):
             floors = sorted(p for p in platforms if linux_arch(p) == arch)
-            by_release.setdefault(version, []).append((file, str(arch), floors[0]))
+            by_release.setdefault(version, []).append((file, arch, floors[0]))
     chosen = []
     for version in choose_releases(by_release, releases):
         best: dict[tuple[str, str], IndexFile] = {}
