@@ -32,7 +32,7 @@ from harness.catalog.model import Distro, default_catalog
 from harness.catalog.samples import default_samples_dir, load_sample
 from harness.errors import ContainerError, HarnessError, UsageError
 from harness.images.provider import ImageProvider
-from harness.judge.expectation import WheelClaim, expect_install
+from harness.judge.expectation import expect_install
 from harness.probe import observation as obs
 from harness.probe.distro_probe import INSTALL_TIMEOUT, RUN_TIMEOUT, DistroProbe, ProbeRequest
 from harness.probe.facts import DistroFacts
@@ -40,6 +40,7 @@ from harness.settings import Settings
 from harness.util.cache import Cache
 from harness.util.container import Container, ExecResult, Mount, install_termination_handlers
 from harness.util.engine import Engine
+from harness.vocab.wheel_name import WheelName
 
 SAMPLES = ("c_plain", "glibc_control")
 WAYS = ("naive", "floor", "harness")
@@ -149,11 +150,7 @@ def find_wheels(wheel_root: Path, arch: str) -> list[BenchWheel]:
 def installable(wheels: Sequence[BenchWheel], facts: DistroFacts) -> list[BenchWheel]:
     """Only wheels the distro's pip accepts: a refused wheel never reaches the import, and the
     cells must measure the same work in every way."""
-    return [
-        w
-        for w in wheels
-        if expect_install([WheelClaim.from_filename(w.path.name)], facts).installable
-    ]
+    return [w for w in wheels if expect_install([WheelName.parse(w.path.name)], facts).installable]
 
 
 def repeat(wheels: Sequence[BenchWheel], count: int) -> list[BenchWheel]:

@@ -95,14 +95,14 @@ OPTIONS: Mapping[str, Option] = {
         Option(
             "pip",
             "pip versions of the pip axis, e.g. 19.3 or latest (repeatable; 'none': only the "
-            f"distro's pip; default: {' '.join(default_pips())})",
+            f"distro's pip; default: {' '.join(p.release for p in default_pips())})",
             repeatable=True,
         ),
         Option(
             "uv",
             "uv releases of the installer axis, e.g. latest or 0.4 (repeatable; 'all': every "
             "release in installers.toml; 'none': no uv cells; default: "
-            f"{' '.join(u.removeprefix('uv-') for u in default_uvs())})",
+            f"{' '.join(u.release for u in default_uvs())})",
             repeatable=True,
         ),
         Option(

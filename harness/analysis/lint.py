@@ -26,8 +26,9 @@ from harness.analysis.audit import WheelAudit, audit_wheel, policy_problems
 from harness.analysis.elf import ElfSymbols, wheel_symbols
 from harness.analysis.loading import EXECSTACK_REFUSED_FROM, LoadNeeds, wheel_load_needs
 from harness.judge import policy as policy_mod
-from harness.judge.expectation import WheelClaim
 from harness.probe.facts import version_tuple
+from harness.vocab.platform_tags import Family
+from harness.vocab.wheel_name import WheelName
 
 # Mangled prefixes of the C++ runtime: std:: functions and data (_ZSt, _ZNSt, _ZNKSt),
 # typeinfo, typeinfo names and vtables of std types, guard variables of std statics,
@@ -220,18 +221,18 @@ def warned(findings: tuple[Finding, ...]) -> bool:
 def claimed_manylinux(wheel: Path, arch: str) -> policy_mod.PolicyInfo | None:
     """The manylinux policy the wheel's tags claim: the newest policy whose glibc floor is at
     most the oldest its manylinux tags name; None for a wheel without a manylinux tag."""
-    floor = WheelClaim.from_filename(wheel.name).glibc_floor
+    floor = WheelName.parse(wheel.name).platform.glibc_floor
     return policy_mod.lowest_policy_for_glibc(floor, arch) if floor is not None else None
 
 
 def claimed_policy(wheel: Path, arch: str) -> str | None:
     """The auditwheel policy the wheel's tags claim, with its arch ("manylinux_2_17_x86_64"),
     or its oldest musllinux tag; None for a wheel that claims neither."""
-    claim = WheelClaim.from_filename(wheel.name)
+    claim = WheelName.parse(wheel.name).platform
     if claim.glibc_floor is not None:
         policy = claimed_manylinux(wheel, arch)
         return policy.tag(arch) if policy else None
-    musl = sorted(p for p in claim.platforms if p.startswith("musllinux_"))
+    musl = sorted(t.text for t in claim.tags if t.family is Family.MUSLLINUX)
     return musl[0] if musl else None
 
 

@@ -21,14 +21,26 @@ from harness.analysis import audit, elf, lint, loading
 from harness.judge import expectation, policy
 from harness.probe import facts
 from harness.util.cache import Cache, file_digest, key_of
-from harness.vocab import legacy_policies
+from harness.vocab import legacy_policies, platform_tags, policy_names, wheel_name
 
 # Bumped when the record's shape of an inspection changes without a code change here.
 INSPECTION_SCHEMA = 2
 
 
 # The modules whose code shapes an inspection.
-_CODE = (audit, elf, lint, loading, policy, legacy_policies, expectation, facts)
+_CODE = (
+    audit,
+    elf,
+    lint,
+    loading,
+    policy,
+    policy_names,
+    legacy_policies,
+    platform_tags,
+    wheel_name,
+    expectation,
+    facts,
+)
 # Where the host's loader looks: a library installed or removed changes what resolves.
 LD_SO_CACHE = Path("/etc/ld.so.cache")
 

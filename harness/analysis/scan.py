@@ -18,6 +18,7 @@ from packaging.version import InvalidVersion, Version
 
 from harness.errors import UsageError
 from harness.probe.facts import version_tuple
+from harness.vocab.platform_tags import Family, parse_platform
 
 # Every arch a Linux wheel is published for that the scan reads (manylinux arch names).
 ARCHES = ("x86_64", "i686", "aarch64", "armv7l", "ppc64le", "s390x")
@@ -65,16 +66,6 @@ def read_requirements(text: str, where: str) -> list[Requirement]:
     return found
 
 
-def linux_arch(platform: str) -> str | None:
-    """The arch of a manylinux platform tag ("manylinux_2_17_aarch64" -> "aarch64")."""
-    if not platform.startswith("manylinux"):
-        return None
-    for arch in ARCHES:
-        if platform.endswith("_" + arch):
-            return arch
-    return None
-
-
 def _python_rank(wheel: str) -> tuple[int, int]:
     """Prefer the one abi3 wheel, then the newest CPython's: one wheel per release and arch
     stands for the others (they carry the same libraries, built for another interpreter)."""
@@ -120,7 +111,7 @@ def choose_wheels(
 ) -> list[Chosen]:
     """One wheel per release, arch and glibc floor of the project's manylinux wheels: the
     releases the requirement allows (choose_releases), each arch it publishes."""
-    by_release: dict[Version, list[tuple[IndexFile, str, str]]] = {}
+    by_release: dict[Version, list[tuple[IndexFile, str, tuple[int, int]]]] = {}
     for file in files:
         if file.yanked or not file.filename.endswith(".whl"):
             continue
@@ -132,16 +123,18 @@ def choose_wheels(
             continue
         if requirement.specifier and version not in requirement.specifier:
             continue
-        platforms = sorted({t.platform for t in tags})
-        found_arches = {a for a in map(linux_arch, platforms) if a is not None}
-        for arch in sorted(a for a in found_arches if a in arches):
-            floors = sorted(p for p in platforms if linux_arch(p) == arch)
-            by_release.setdefault(version, []).append((file, arch, floors[0]))
+        # the glibc floor per arch of the name's manylinux tags (the lowest it claims)
+        floors: dict[str, tuple[int, int]] = {}
+        for platform in map(parse_platform, {t.platform for t in tags}):
+            if platform.family is Family.MANYLINUX and platform.arch in arches and platform.floor:
+                floors[platform.arch] = min(platform.floor, floors.get(platform.arch, (99, 0)))
+        for arch, floor in sorted(floors.items()):
+            by_release.setdefault(version, []).append((file, arch, floor))
     chosen = []
     for version in choose_releases(by_release, releases):
-        best: dict[tuple[str, str], IndexFile] = {}
+        best: dict[tuple[str, tuple[int, int]], IndexFile] = {}
         for file, arch, floor in by_release[version]:
-            key = (arch, _floor(floor))
+            key = (arch, floor)
             if key not in best or _python_rank(file.filename) > _python_rank(best[key].filename):
                 best[key] = file
         for (arch, _), file in sorted(best.items()):
@@ -158,18 +151,6 @@ def choose_wheels(
                 )
             )
     return chosen
-
-
-_LEGACY_FLOORS = {"manylinux1": "2.5", "manylinux2010": "2.12", "manylinux2014": "2.17"}
-
-
-def _floor(platform: str) -> str:
-    """The glibc a manylinux platform tag names ("manylinux2014_x86_64" -> "2.17")."""
-    head = platform.split("_")[0]
-    if head in _LEGACY_FLOORS:
-        return _LEGACY_FLOORS[head]
-    parts = platform.split("_")
-    return f"{parts[1]}.{parts[2]}" if len(parts) > 3 else ""
 
 
 def index_files(page: Mapping[str, Any]) -> list[IndexFile]:

@@ -8,70 +8,25 @@ knows. Declared verdicts come from the sample's data.
 from __future__ import annotations
 
 import fnmatch
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
-from packaging.utils import InvalidWheelFilename, parse_wheel_filename
 from packaging.version import Version
 
 from harness.catalog.samples import ExpectRule
 from harness.errors import UsageError
 from harness.judge.installers import family_of, installer_knows
 from harness.probe.facts import DistroFacts, version_tuple
-from harness.vocab.legacy_policies import legacy_glibc
-
-_MANYLINUX = re.compile(r"^manylinux_(\d+)_(\d+)_(.+)$")
-
-
-# -- wheels ----------------------------------------------------------------------------------
-
-
-def manylinux_glibc(platform_tag: str) -> tuple[int, int] | None:
-    """glibc floor of a manylinux platform tag ("manylinux2014_x86_64" -> (2, 17))."""
-    match = _MANYLINUX.match(platform_tag)
-    if match:
-        return int(match.group(1)), int(match.group(2))
-    return legacy_glibc(platform_tag)
-
-
-@dataclass(frozen=True)
-class WheelClaim:
-    filename: str
-    project: str
-    tags: tuple[str, ...]  # every interpreter-abi-platform tag the filename expands to
-    platforms: tuple[str, ...]
-
-    @classmethod
-    def from_filename(cls, filename: str) -> WheelClaim:
-        try:
-            name, _version, _build, tags = parse_wheel_filename(filename)
-        except InvalidWheelFilename as exc:
-            raise UsageError(f"{filename} is not a wheel file name ({exc})") from None
-        ordered = sorted(str(tag) for tag in tags)
-        platforms = sorted({tag.platform for tag in tags})
-        return cls(
-            filename=filename, project=str(name), tags=tuple(ordered), platforms=tuple(platforms)
-        )
-
-    @property
-    def glibc_floor(self) -> tuple[int, int] | None:
-        """The oldest glibc any of its manylinux tags claims."""
-        floors = [g for p in self.platforms if (g := manylinux_glibc(p)) is not None]
-        return min(floors) if floors else None
-
-    @property
-    def arches(self) -> tuple[str, ...]:
-        found = set()
-        for platform in self.platforms:
-            match = _MANYLINUX.match(platform)
-            if match:
-                found.add(match.group(3))
-            else:
-                found.add(platform.split("_", 1)[1] if "_" in platform else platform)
-        return tuple(sorted(found))
+from harness.vocab.platform_tags import (
+    Family,
+    PlatformTag,
+    interpreter_of,
+    parse_platform,
+    platform_of,
+)
+from harness.vocab.wheel_name import WheelName
 
 
 @dataclass(frozen=True)
@@ -82,7 +37,7 @@ class Expectation:
 
 
 def expect_install(
-    claims: Sequence[WheelClaim],
+    claims: Sequence[WheelName],
     facts: DistroFacts,
     pip_version: str | None = None,
     installer: str = "pip",
@@ -92,7 +47,7 @@ def expect_install(
     matches: list[str] = []
     for claim in claims:
         candidates = [tag for tag in claim.tags if tag in supported]
-        usable = [t for t in candidates if installer_knows(t.split("-")[2], pip_version)]
+        usable = [t for t in candidates if installer_knows(platform_of(t), pip_version)]
         if usable:
             matches.append(min(usable, key=facts.supported_tags.index))
             continue
@@ -107,31 +62,54 @@ def expect_install(
 
 
 def _why_not(
-    claim: WheelClaim, facts: DistroFacts, candidates: list[str], pip_version: str | None
+    claim: WheelName, facts: DistroFacts, candidates: list[str], pip_version: str | None
 ) -> str:
     if candidates:
-        family = family_of(candidates[0].split("-")[2])
+        family = family_of(platform_of(candidates[0]))
         since = family.since if family else "?"
         return (
             f"pip {pip_version} does not know {family.name if family else 'these'} tags "
             f"(needs pip >= {since})"
         )
-    supported_platforms = {t.split("-")[2] for t in facts.supported_tags}
-    supported_arches = {p.split("_")[-1] for p in supported_platforms} | {
-        p.removeprefix("linux_") for p in supported_platforms if p.startswith("linux_")
-    }
-    if not set(claim.arches) & supported_arches:
+    supported = [parse_platform(platform_of(t)) for t in facts.supported_tags]
+    supported_arches = {p.arch for p in supported if p.arch}
+    if claim.arches and not set(claim.arches) & supported_arches:
         return f"built for {', '.join(claim.arches)}, this system is {facts.python_platform}"
-    interpreters = {"-".join(t.split("-")[:2]) for t in facts.supported_tags}
-    if not any("-".join(t.split("-")[:2]) in interpreters for t in claim.tags):
+    system_libcs = {p.family.libc for p in supported if p.family.libc}
+    wheel_libcs = claim.platform.libcs
+    if wheel_libcs and system_libcs and not wheel_libcs & system_libcs:
+        return f"built for {_libc_claim(claim)}, this system has {_system_libc(facts, supported)}"
+    interpreters = {interpreter_of(t) for t in facts.supported_tags}
+    if not claim.interpreters & interpreters:
         return f"no tag of {claim.filename} fits Python {facts.python_version}"
-    floor = claim.glibc_floor
+    floor = claim.platform.glibc_floor
     if floor is not None:
         return (
             f"needs glibc >= {floor[0]}.{floor[1]} (manylinux_{floor[0]}_{floor[1]}), "
             f"this system has {facts.glibc or 'none'}"
         )
+    musl = claim.platform.floor(Family.MUSLLINUX)
+    if musl is not None:
+        return (
+            f"needs musl >= {musl[0]}.{musl[1]} (musllinux_{musl[0]}_{musl[1]}), "
+            f"this system has {_system_libc(facts, supported)}"
+        )
     return f"no tag of {claim.filename} is among this interpreter's supported tags"
+
+
+def _libc_claim(claim: WheelName) -> str:
+    """ "musl libc (musllinux_1_2)" / "glibc (manylinux_2_17)": the libc a wheel is built for."""
+    names = {"glibc": "glibc", "musl": "musl libc"}
+    libc = sorted(claim.platform.libcs)[0]
+    return f"{names[libc]} ({claim.platform.policy})"
+
+
+def _system_libc(facts: DistroFacts, supported: Sequence[PlatformTag]) -> str:
+    """The system's C library as its interpreter's tags and the facts say."""
+    if facts.glibc:
+        return f"glibc {facts.glibc}"
+    musl = [p.floor for p in supported if p.family is Family.MUSLLINUX and p.floor]
+    return f"musl {max(musl)[0]}.{max(musl)[1]}" if musl else "no glibc"
 
 
 # -- declared verdicts -------------------------------------------------------------------------

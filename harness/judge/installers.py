@@ -20,12 +20,11 @@ from packaging.version import InvalidVersion, Version
 
 from harness.errors import UsageError
 from harness.util.resources import load_toml
+from harness.vocab.installer import DISTRO_PIP, LATEST, Installer
 
 if TYPE_CHECKING:
     from harness.util.cache import Cache
 
-DISTRO = "distro"  # the distro's own pip, in the venv python3 -m venv makes
-LATEST = "latest"
 # "latest" is looked up again after a day; meanwhile (and offline) the wheels at hand serve.
 LATEST_MAX_AGE = 24 * 3600
 
@@ -52,8 +51,8 @@ def _data() -> dict:
 # -- the axis ----------------------------------------------------------------------------------
 
 
-def default_pips() -> tuple[str, ...]:
-    return tuple(_data()["axis"]["default"])
+def default_pips() -> tuple[Installer, ...]:
+    return tuple(Installer.pip(str(release)) for release in _data()["axis"]["default"])
 
 
 def releases() -> dict[str, PipRelease]:
@@ -63,9 +62,9 @@ def releases() -> dict[str, PipRelease]:
     }
 
 
-def parse_pips(values: Iterable[str]) -> tuple[str, ...]:
+def parse_pips(values: Iterable[str]) -> tuple[Installer, ...]:
     """--pip 19.0 --pip latest, or --pip none for the distro's pip only."""
-    found: list[str] = []
+    found: list[Installer] = []
     for value in values:
         for item in value.replace(",", " ").split():
             if item == "none":
@@ -77,8 +76,8 @@ def parse_pips(values: Iterable[str]) -> tuple[str, ...]:
                     raise UsageError(
                         f"--pip {item!r} is not a pip version: write e.g. 19.3, 20.3, latest or none"
                     ) from None
-            if item not in found:
-                found.append(item)
+            if Installer.pip(item) not in found:
+                found.append(Installer.pip(item))
     return tuple(found)
 
 
@@ -99,19 +98,14 @@ def cannot_run(pip: str, python_version: str) -> str | None:
     return None if runs else f"{release.why} (Python {python_version})"
 
 
-def expected_pip(installer: str, distro_pip: str) -> str | None:
+def expected_pip(installer: Installer, distro_pip: str) -> str | None:
     """The pip version a cell's tag expectation assumes for its installer (None: one that
     knows every tag family)."""
-    if installer == DISTRO:
+    if installer == DISTRO_PIP:
         return distro_pip
     # "latest" knows every family; so does every uv release the axis has (uv generated the
     # manylinux_x_y, legacy and musllinux tags from its first release).
-    return None if installer == LATEST or installer.startswith("uv-") else installer
-
-
-def family_name(installer: str) -> str:
-    """The installer family a cell's installer belongs to: "pip" or "uv"."""
-    return "uv" if installer.startswith("uv-") else "pip"
+    return None if installer.is_latest or installer.is_uv else installer.release
 
 
 def notes() -> tuple[tuple[str, str], ...]:
@@ -183,6 +177,7 @@ def _download(directory: Path, requirement: str, python_version: str | None) -> 
 def ensure_pips(
     cache: Cache, pips: Iterable[str], python_versions: Iterable[str]
 ) -> dict[str, str]:
+    """`pips`: releases ("19.3", "latest")."""
     """Each pip of the axis as a wheel in pips_dir; returns pip -> why it is unavailable."""
     directory = pips_dir(cache)
     directory.mkdir(parents=True, exist_ok=True)

@@ -23,12 +23,11 @@ from packaging.version import InvalidVersion, Version
 from harness.errors import UsageError
 from harness.probe.facts import version_tuple
 from harness.util.resources import load_toml
+from harness.vocab.installer import LATEST, Installer
 
 if TYPE_CHECKING:
     from harness.util.cache import Cache
 
-PREFIX = "uv-"  # an installer of the axis named "uv-..." is uv, not a pip
-LATEST = "latest"
 LATEST_MAX_AGE = 24 * 3600  # as pip's "latest": looked up again after a day
 
 
@@ -59,18 +58,6 @@ def _data() -> dict:
     return dict(load_toml("installers.toml").get("uv", {}))
 
 
-def is_uv(installer: str) -> bool:
-    return installer.startswith(PREFIX)
-
-
-def release_of(installer: str) -> str:
-    return installer[len(PREFIX) :]
-
-
-def installer_name(release: str) -> str:
-    return PREFIX + release
-
-
 def releases() -> tuple[str, ...]:
     """Every release the data knows: latest first, then the configured older ones."""
     return (LATEST, *(row["version"] for row in _data().get("release", ())))
@@ -86,23 +73,23 @@ class KnownFinding:
     why: str
 
 
-def known_finding(installer: str, arch: str) -> KnownFinding | None:
+def known_finding(installer: Installer, arch: str) -> KnownFinding | None:
     """The declared finding for this uv release on this arch, if the data has one."""
-    if not is_uv(installer):
+    if not installer.is_uv:
         return None
     for row in _data().get("finding", ()):
-        if row["release"] == release_of(installer) and row["arch"] == arch:
+        if row["release"] == installer.release and row["arch"] == arch:
             return KnownFinding(row["release"], row["arch"], row["verdict"], row["why"])
     return None
 
 
-def default_uvs() -> tuple[str, ...]:
-    return tuple(installer_name(r) for r in _data().get("default", (LATEST,)))
+def default_uvs() -> tuple[Installer, ...]:
+    return tuple(Installer.uv(r) for r in _data().get("default", (LATEST,)))
 
 
-def parse_uvs(values: Iterable[str]) -> tuple[str, ...]:
+def parse_uvs(values: Iterable[str]) -> tuple[Installer, ...]:
     """--uv latest --uv 0.4, 'all' for every configured release, 'none' for no uv cells."""
-    found: list[str] = []
+    found: list[Installer] = []
     for value in values:
         for item in value.replace(",", " ").split():
             if item == "none":
@@ -117,8 +104,8 @@ def parse_uvs(values: Iterable[str]) -> tuple[str, ...]:
                             f"--uv {release!r} is not a uv release: write e.g. 0.4, latest, "
                             "all or none"
                         ) from None
-                if installer_name(release) not in found:
-                    found.append(installer_name(release))
+                if Installer.uv(release) not in found:
+                    found.append(Installer.uv(release))
     return tuple(found)
 
 
@@ -229,7 +216,7 @@ def _fetch(directory: Path, release: str, arch: str) -> UvBinary | str:
 
 
 def ensure_uvs(
-    cache: Cache, installers: Iterable[str], arches: Iterable[str]
+    cache: Cache, installers: Iterable[Installer], arches: Iterable[str]
 ) -> tuple[dict[str, dict[str, Any]], dict[str, str]]:
     """Each selected uv's binary for each arch; returns (installer@arch -> what was fetched,
     installer -> why it is unavailable)."""
@@ -240,14 +227,14 @@ def ensure_uvs(
     with cache.lock("uv"):
         for installer in installers:
             for arch in sorted(set(arches)):
-                got = _fetch(directory, release_of(installer), arch)
+                got = _fetch(directory, installer.release, arch)
                 if isinstance(got, str):
-                    problems[installer] = got
+                    problems[str(installer)] = got
                 else:
                     fetched[f"{installer}@{arch}"] = got.to_json()
     return fetched, problems
 
 
-def binary_for(fetched: dict[str, dict[str, Any]], installer: str, arch: str) -> Path | None:
+def binary_for(fetched: dict[str, dict[str, Any]], installer: Installer, arch: str) -> Path | None:
     entry = fetched.get(f"{installer}@{arch}")
     return Path(entry["binary"]) if entry else None

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from harness.errors import HarnessError
 from harness.judge import cpu as cpus
-from harness.judge import installers, uv
+from harness.judge import uv
 from harness.judge.verdict import Decision
 from harness.matrix.plan import Cell, Plan
 from harness.matrix.prepared import Prepared
@@ -25,8 +25,8 @@ def probe_axes(cell: Cell, prepared: Prepared) -> ProbeAxes:
     """The cell's uv binary and CPU model; raises HarnessError when its uv is unavailable
     (the cell is then `error`: the harness could not tell)."""
     binary = None
-    if uv.is_uv(cell.installer):
-        failed = prepared.uvs.get(cell.installer, {}).get("error")
+    if cell.installer.is_uv:
+        failed = prepared.uvs.get(str(cell.installer), {}).get("error")
         binary = uv.binary_for(prepared.uvs, cell.installer, cell.arch)
         if failed or binary is None:
             raise HarnessError(failed or f"{cell.installer} was not fetched for {cell.arch}")
@@ -42,7 +42,7 @@ def needs_emulator(plan: Plan, distro_key: str) -> Path | None:
 
 def installer_word(cell: Cell) -> str:
     """How a verdict names the cell's installer: "pip" or "uv"."""
-    return installers.family_name(cell.installer)
+    return cell.installer.family.value
 
 
 def on_cpu(cell: Cell, decision: Decision) -> Decision:

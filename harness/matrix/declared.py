@@ -7,7 +7,7 @@ from pathlib import Path
 
 from harness.catalog.samples import ExpectRule
 from harness.judge import cpu as cpus
-from harness.judge import distro_offer, installers, uv
+from harness.judge import distro_offer, uv
 from harness.judge.expectation import CellContext, declared_rule
 from harness.matrix.plan import Cell
 from harness.matrix.prepared import Prepared
@@ -28,7 +28,7 @@ def declared_rule_for(
     if known is not None and expected.get("installable") is True:
         # Harness-level, from installers.toml: a defect of that installer release seen here.
         return ExpectRule(Verdict(known.verdict), {}, known.why)
-    if cell.installer != installers.DISTRO and expected.get("installable") is False:
+    if not cell.installer.is_distro and expected.get("installable") is False:
         # Samples declare outcomes for the distro's pip; an older pip that does not know
         # the wheel's tag family must refuse it (harness-level, from installers.toml).
         return ExpectRule(Verdict.REFUSED_AS_CLAIMED, {}, str(expected.get("reason", "")))

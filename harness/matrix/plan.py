@@ -12,7 +12,8 @@ from harness.catalog.samples import Combination, Flavour, Sample
 from harness.errors import UsageError
 from harness.images.candidate import CandidateImage, candidate_build_image
 from harness.judge import cpu as cpus
-from harness.judge import installers, uv
+from harness.judge import installers
+from harness.vocab.installer import DISTRO_PIP, Installer
 
 
 @dataclass(frozen=True)
@@ -23,8 +24,8 @@ class Selection:
     distros: tuple[str, ...] = ()
     samples: tuple[str, ...] = ()
     candidates: tuple[CandidateImage, ...] = ()
-    pips: tuple[str, ...] = ()  # the pip-version axis (besides the distro's own pip)
-    uvs: tuple[str, ...] = ()  # uv releases of the installer axis: "uv-latest", "uv-0.4"
+    pips: tuple[Installer, ...] = ()  # the pip-version axis (besides the distro's own pip)
+    uvs: tuple[Installer, ...] = ()  # uv releases of the installer axis
     cpus: tuple[str, ...] = ()  # CPU models besides the host's own: "x86-64-v1"
 
 
@@ -60,7 +61,7 @@ class Cell:
     members: tuple[Member, ...]
     distro: Distro
     dlopen: str = "default"
-    installer: str = "distro"  # which pip: the distro's own; or "19.3", "uv-latest"
+    installer: Installer = DISTRO_PIP  # the distro's own pip; or one of the axis
     combination: Combination | None = None  # set for several wheels in one process
     order: str = "given"  # or "reversed": the combination's members imported the other way
     cpu: str = cpus.HOST  # or a CPU model the import + check runs on, under qemu-user
@@ -90,8 +91,8 @@ class Cell:
     @property
     def key(self) -> str:
         """Stable identity across runs (no image digests): what the gate compares."""
-        axis = "installer" if uv.is_uv(self.installer) else "pip"
-        return f"{self.row} | {self.arch} | {self.distro.name} | {axis}={self.installer}"
+        installer = self.installer
+        return f"{self.row} | {self.arch} | {self.distro.name} | {installer.axis}={installer}"
 
     @property
     def test_id(self) -> str:
@@ -108,10 +109,8 @@ class Cell:
             parts.append("from-" + "-".join(foreign))
         if self.dlopen != "default":
             parts.append(self.dlopen)
-        if uv.is_uv(self.installer):
-            parts.append(self.installer)
-        elif self.installer != "distro":
-            parts.append(f"pip{self.installer}")
+        if self.installer.suffix:
+            parts.append(self.installer.suffix)
         if self.cpu != cpus.HOST:
             parts.append(f"cpu-{self.cpu}")
         return "-".join(parts).replace("[", "(").replace("]", ")")
@@ -124,8 +123,8 @@ class Cell:
         under qemu); the pip axis's small groups fill that tail. A worker that gets groups of
         a distro the other worker also has starts a container of its own for it."""
         group = self.distro.key
-        if self.installer != "distro":
-            group += f"-{self.installer}" if uv.is_uv(self.installer) else f"-pip{self.installer}"
+        if self.installer.suffix:
+            group += f"-{self.installer.suffix}"
         return group if self.cpu == cpus.HOST else f"{group}-cpu-{self.cpu}"
 
 
@@ -140,7 +139,7 @@ class Plan:
 
 
 def _pip_cells(
-    cells: Sequence[Cell], pips: Sequence[str]
+    cells: Sequence[Cell], pips: Sequence[Installer]
 ) -> tuple[list[Cell], list[tuple[str, str]]]:
     """Single-wheel cells of pip-axis samples, once per installer of the axis that runs on
     the distro's Python (by the catalog's Python; the probe checks the measured one): the
@@ -151,9 +150,13 @@ def _pip_cells(
         if len(cell.members) != 1 or not cell.members[0].sample.pip_axis or cell.cross_arch:
             continue
         for pip in pips:
-            why = None if uv.is_uv(pip) else installers.cannot_run(pip, cell.distro.expected_python)
+            why = (
+                None
+                if pip.is_uv
+                else installers.cannot_run(pip.release, cell.distro.expected_python)
+            )
             if why:
-                not_probed[f"{cell.distro.key} with pip {pip}"] = why
+                not_probed[f"{cell.distro.key} with {pip.label}"] = why
             else:
                 made.append(dataclasses.replace(cell, installer=pip))
     return made, sorted(not_probed.items())

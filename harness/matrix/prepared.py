@@ -20,6 +20,7 @@ from harness.results import record as results
 from harness.util import interrupt
 from harness.util.cache import Cache
 from harness.util.progress import Progress
+from harness.vocab.installer import DISTRO_PIP
 
 PREPARED = results.PREPARED_STATE  # the state file workers read
 STOPPED = "stopped"  # why a run stopped before probing (state file)
@@ -110,8 +111,7 @@ def inspect_wheels(
 def ensure_axis_pips(plan: Plan, cache: Cache, progress: Progress) -> dict[str, str]:
     """The pip wheels of the plan's pip axis, fetched; pip -> why it is unavailable."""
     axis = sorted(
-        {c.installer for c in plan.cells if installers.family_name(c.installer) == "pip"}
-        - {installers.DISTRO}
+        {c.installer.release for c in plan.cells if not c.installer.is_uv} - {DISTRO_PIP.release}
     )
     if not axis:
         return {}
@@ -130,10 +130,10 @@ def ensure_axis_pips(plan: Plan, cache: Cache, progress: Progress) -> dict[str, 
 def ensure_axis_uvs(plan: Plan, cache: Cache, progress: Progress) -> dict[str, dict[str, Any]]:
     """The uv binaries of the plan's installer axis, fetched: installer@arch -> what was
     fetched; an installer that could not be fetched maps to {"error": why}."""
-    axis = sorted({c.installer for c in plan.cells if uv.is_uv(c.installer)})
+    axis = sorted({c.installer for c in plan.cells if c.installer.is_uv}, key=str)
     if not axis:
         return {}
-    arches = {c.arch for c in plan.cells if uv.is_uv(c.installer)}
+    arches = {c.arch for c in plan.cells if c.installer.is_uv}
     fetched, problems = uv.ensure_uvs(cache, axis, arches)
     for entry in fetched.values():
         progress.line(

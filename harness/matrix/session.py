@@ -20,7 +20,7 @@ from harness.errors import HarnessError, NothingToRun
 from harness.images import facts as image_facts
 from harness.images.provider import ImageProvider, ResolvedImage, describe_failure, failure_record
 from harness.judge import installers
-from harness.judge.expectation import WheelClaim, expect_install
+from harness.judge.expectation import expect_install
 from harness.judge.verdict import decide
 from harness.matrix import axes
 from harness.matrix.declared import declared_rule_for
@@ -46,6 +46,7 @@ from harness.util.engine import Engine
 from harness.util.names import safe_name
 from harness.util.ownership import LABEL_RUN, run_id
 from harness.util.progress import Progress
+from harness.vocab.wheel_name import WheelName
 
 DISTRO_PREFIX = results.DISTRO_STATE_PREFIX
 
@@ -337,10 +338,10 @@ class Session:
             probe = self._probe(cell.distro)
             facts = probe.facts
             assert facts is not None
-            if cell.installer in prepared.pips:
-                raise HarnessError(prepared.pips[cell.installer])
+            if str(cell.installer) in prepared.pips:
+                raise HarnessError(prepared.pips[str(cell.installer)])
             extra = axes.probe_axes(cell, prepared)
-            claims = [WheelClaim.from_filename(w.name) for w in wheels]
+            claims = [WheelName.parse(w.name) for w in wheels]
             pip = installers.expected_pip(cell.installer, facts.pip_version)
             expectation = expect_install(claims, facts, pip, axes.installer_word(cell))
             expected = records.expected_of(
@@ -365,7 +366,7 @@ class Session:
             return records.Measured(expected, observation, decide(False, observation), facts)
         pip_too_old = (
             not expectation.installable
-            and cell.installer != installers.DISTRO
+            and not cell.installer.is_distro
             and expect_install(claims, facts, None).installable
         )
         decision = decide(

@@ -27,6 +27,7 @@ from harness.settings import DEFAULT_RUN_TIMEOUT, Settings
 from harness.util.cache import Cache
 from harness.util.container import Container, Mount
 from harness.util.engine import Engine
+from harness.vocab.installer import DISTRO_PIP, Installer
 
 AGENT_DIR = "/opt/manylinux-harness"
 AGENT = f"{AGENT_DIR}/agent.py"
@@ -57,7 +58,7 @@ class ProbeRequest:
     ]  # (label, host path of the script, its args)
     dlopen: str = "default"  # or "global": RTLD_GLOBAL, as some frameworks set it
     find_links: tuple[Path, ...] = field(default=())
-    installer: str = "distro"  # or a pip of the pip-version axis: "19.3", "latest"
+    installer: Installer = DISTRO_PIP  # or a pip of the pip-version axis
     pips_dir: Path | None = None  # host directory of pip wheels (inside the wheel root)
     # "forked": pip runs in a child of a process that has imported it (the agent's pip
     # server); "process": `python -m pip` afresh per install (what the benchmark compares).
@@ -250,10 +251,10 @@ class DistroProbe:
                 spec["cpu"] = {"emulator": EMULATOR, "model": request.cpu_model}
             if request.uv is not None:
                 spec["uv"] = self._container_path(request.uv)
-            elif request.installer != installers.DISTRO:
+            elif not request.installer.is_distro:
                 if request.pips_dir is None:
                     raise HarnessError(f"no pip wheels for pip {request.installer}")
-                spec["installer"] = installers.requirement(request.installer)
+                spec["installer"] = installers.requirement(request.installer.release)
                 spec["pips_dir"] = self._container_path(request.pips_dir)
             result = container.exec(
                 ["python3", AGENT, "cell", json.dumps(spec)],

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from harness.report import findings, offers
 from harness.report.installers import installer_notes
-from harness.report.matrix import arch_sections, installer_order
+from harness.report.matrix import arch_sections
 from harness.report.model import (
     VERDICT_ICONS,
     VERDICT_MEANINGS,
@@ -63,5 +63,8 @@ def filters(record: RunRecord) -> tuple[FilterGroup, ...]:
         FilterGroup("policy", tuple(sorted({m.policy for c in cells for m in c.members}))),
         FilterGroup("distro", tuple(sorted({c.distro for c in cells}))),
         FilterGroup("verdict", tuple(v.value for v in Verdict)),
-        FilterGroup("installer", tuple(sorted({c.installer for c in cells}, key=installer_order))),
+        FilterGroup(
+            "installer",
+            tuple(str(i) for i in sorted({c.installer for c in cells}, key=lambda i: i.order)),
+        ),
     )

@@ -124,7 +124,7 @@ def _run_fields(cell: CellRecord) -> tuple[tuple[str, str], ...]:
         [
             ("timings", timings),
             ("pip version", cell.pip_version),
-            ("installer", cell.installer),
+            ("installer", str(cell.installer)),
             ("dlopen", cell.dlopen),
             ("emulated", "yes (qemu)" if cell.emulated else "no"),
             ("worker", cell.worker),

@@ -11,6 +11,7 @@ from typing import Any
 from harness.probe.facts import TOOLCHAIN
 from harness.report.model import NOT_MEASURED, NoteList, Table, TableCell, Text, plain
 from harness.results.record import CellRecord, RunRecord
+from harness.vocab.installer import Installer
 from harness.vocab.verdict import Verdict
 
 
@@ -21,16 +22,18 @@ def _code(value: str) -> Text:
 def differences(cells: Iterable[CellRecord]) -> NoteList:
     """Cells measured on several arches (same wheels, distro, pip, loading) whose verdicts
     differ: each with what happened on each arch, in the loader's words."""
-    by_identity: dict[tuple[str, str, str], dict[str, CellRecord]] = defaultdict(dict)
+    by_identity: dict[tuple[str, str, Installer], dict[str, CellRecord]] = defaultdict(dict)
     for cell in cells:
         if " wheel)" in cell.row:  # cross-arch cells differ by design
             continue
         by_identity[(cell.row, cell.distro, cell.installer)][cell.arch] = cell
     items = []
-    for (row, distro, installer), arches in sorted(by_identity.items()):
+    for (row, distro, installer), arches in sorted(
+        by_identity.items(), key=lambda item: (item[0][0], item[0][1], item[0][2].order)
+    ):
         if len(arches) < 2 or len({c.verdict for c in arches.values()}) < 2:
             continue
-        pip = "" if installer == "distro" else f", pip {installer}"
+        pip = "" if installer.is_distro else f", {installer.label}"
         what = "; ".join(
             f"{arch}: {cell.verdict.value}"
             + (f" ({cell.diagnosis or cell.explanation})" if cell.verdict is not Verdict.OK else "")
@@ -83,16 +86,16 @@ def explained(cells: Iterable[CellRecord]) -> NoteList:
 def _observed(wheel: str, cells: Iterable[CellRecord]) -> str:
     """What the distro pip's cells with this wheel did: alone, per verdict the distros; with
     other wheels in one process, per verdict the number of cells (orders, dlopen modes)."""
-    alone: dict[str, list[str]] = defaultdict(list)
+    alone: dict[str, set[str]] = defaultdict(set)
     together: dict[str, int] = defaultdict(int)
     for cell in cells:
-        if cell.installer != "distro" or not any(wheel in m.wheels for m in cell.members):
+        if not cell.installer.is_distro or not any(wheel in m.wheels for m in cell.members):
             continue
         if len(cell.members) == 1:
-            alone[cell.verdict.value].append(cell.distro)
+            alone[cell.verdict.value].add(cell.distro)
         else:
             together[cell.verdict.value] += 1
-    parts = [f"{verdict} on {', '.join(distros)}" for verdict, distros in sorted(alone.items())]
+    parts = [f"{verdict} on {', '.join(sorted(d))}" for verdict, d in sorted(alone.items())]
     if together:
         counts = ", ".join(f"{verdict} {n}" for verdict, n in sorted(together.items()))
         parts.append(f"with other wheels: {counts} cells")

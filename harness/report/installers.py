@@ -11,11 +11,12 @@ from collections.abc import Iterable, Sequence
 from packaging.version import InvalidVersion, Version
 
 from harness.judge import cpu as cpus
-from harness.judge.installers import family_name, notes
+from harness.judge.installers import notes
 from harness.report.model import NoteList, Table, TableCell, Text, plain
 from harness.results.record import CellRecord, RunRecord
+from harness.vocab.installer import InstallerFamily
 
-FAMILIES = ("pip", "uv")
+FAMILIES = tuple(InstallerFamily)
 
 
 def _decision(cell: CellRecord) -> str:
@@ -38,11 +39,11 @@ def oldest_installer_table(cells: Sequence[CellRecord], arch: str) -> Table | No
             by_row[cell.row].append(cell)
     rows = []
     for row, row_cells in sorted(by_row.items()):
-        if len({family_name(c.installer) for c in row_cells}) < 2:
+        if len({c.installer.family for c in row_cells}) < 2:
             continue
         texts = [row]
         for family in FAMILIES:
-            mine = [c for c in row_cells if family_name(c.installer) == family]
+            mine = [c for c in row_cells if c.installer.family == family]
             taken = [c for c in mine if _decision(c) == "accepted"]
             if not taken:
                 texts.append("none" if mine else "-")
@@ -61,8 +62,10 @@ def oldest_installer_table(cells: Sequence[CellRecord], arch: str) -> Table | No
 
 def _reference_pip(cells: Iterable[CellRecord]) -> CellRecord | None:
     """The pip a uv cell is set against: the newest pip of the axis, else the distro's."""
-    by_installer = {c.installer: c for c in cells if family_name(c.installer) == "pip"}
-    return by_installer.get("latest") or by_installer.get("distro")
+    pips = [c for c in cells if not c.installer.is_uv]
+    return next((c for c in pips if c.installer.is_latest), None) or next(
+        (c for c in pips if c.installer.is_distro), None
+    )
 
 
 def disagreement_table(cells: Sequence[CellRecord], arch: str) -> Table | None:
@@ -78,7 +81,7 @@ def disagreement_table(cells: Sequence[CellRecord], arch: str) -> Table | None:
         if pip is None or not _decision(pip):
             continue
         for cell in place_cells:
-            if family_name(cell.installer) != "uv" or not _decision(cell):
+            if not cell.installer.is_uv or not _decision(cell):
                 continue
             if _decision(cell) == _decision(pip):
                 continue
@@ -103,7 +106,7 @@ def installer_notes(record: RunRecord) -> NoteList | None:
     """What the installer and CPU axes ran on, and what they do not run; None for a run
     without uv or CPU-model cells (its report stays as it was)."""
     if not record.installers and not any(
-        c.cpu != cpus.HOST or family_name(c.installer) != "pip" for c in record.cells
+        c.cpu != cpus.HOST or c.installer.is_uv for c in record.cells
     ):
         return None
     items = [f"{name}: {text}" for name, text in notes()]

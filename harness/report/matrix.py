@@ -9,8 +9,7 @@ from typing import Any
 
 from packaging.version import InvalidVersion, Version
 
-from harness.judge.expectation import WheelClaim
-from harness.judge.installers import family_name, minimum_pip
+from harness.judge.installers import minimum_pip
 from harness.probe.facts import version_tuple
 from harness.report.cell_detail import cell_details, member_label
 from harness.report.cpp_lint import lint_match, lint_text
@@ -29,6 +28,7 @@ from harness.report.model import (
     plain,
 )
 from harness.results.record import CellRecord, RunRecord
+from harness.vocab.wheel_name import WheelName
 
 
 def arch_sections(record: RunRecord) -> tuple[ArchSection, ...]:
@@ -58,9 +58,7 @@ def _arch_section(arch: str, cells: list[CellRecord], record: RunRecord) -> Arch
             if combos
             else None
         ),
-        minimum_pip=minimum_pip_table(
-            [c for c in singles if family_name(c.installer) == "pip"], arch
-        ),
+        minimum_pip=minimum_pip_table([c for c in singles if not c.installer.is_uv], arch),
         installer_tables=tuple(
             table
             for table in (
@@ -87,20 +85,6 @@ def _distro_column(name: str, facts: Mapping[str, Any]) -> DistroColumn:
     return DistroColumn(name, " · ".join(bits), str(facts.get("os_name", "")))
 
 
-def installer_order(installer: str) -> tuple[bool, bool, bool, Version, str]:
-    """The distro's own pip first (the matrix proper), then the pip axis oldest first, with
-    "latest" last, then uv the same way: one order for every table and filter."""
-    family = family_name(installer)
-    release = installer.removeprefix("uv-")
-    return (
-        installer != "distro",
-        family != "pip",
-        release == "latest",
-        pip_version_key(release),
-        installer,
-    )
-
-
 def pip_version_key(version: str) -> Version:
     try:
         return Version(version)
@@ -108,26 +92,18 @@ def pip_version_key(version: str) -> Version:
         return Version("0")
 
 
-def installer_label(installer: str) -> str:
-    if installer == "distro":
-        return "the distro's own pip"
-    if family_name(installer) == "uv":
-        return f"uv {installer.removeprefix('uv-')}"
-    return f"pip {installer}"
-
-
 def _matrix(
     cells: list[CellRecord], distros: Sequence[str], *, title: str, combinations: bool
 ) -> Matrix:
     blocks = []
-    for installer in sorted({c.installer for c in cells}, key=installer_order):
+    for installer in sorted({c.installer for c in cells}, key=lambda i: i.order):
         subset = [c for c in cells if c.installer == installer]
         index = {(c.row, c.distro): c for c in subset}
         rows = tuple(
             _row(row, [index.get((row, d)) for d in distros], combinations=combinations)
             for row in sorted({c.row for c in subset})
         )
-        blocks.append(InstallerBlock(installer, installer_label(installer), rows))
+        blocks.append(InstallerBlock(str(installer), installer.title, rows))
     return Matrix(title, combinations, tuple(blocks))
 
 
@@ -171,9 +147,9 @@ def minimum_pip_table(cells: list[CellRecord], arch: str) -> Table | None:
     rows = []
     for row, row_cells in sorted(by_row.items()):
         wheels = [w for m in row_cells[0].members for w in m.wheels]
-        if not wheels or all(c.installer == "distro" for c in row_cells):
+        if not wheels or all(c.installer.is_distro for c in row_cells):
             continue
-        platforms = WheelClaim.from_filename(wheels[0]).platforms
+        platforms = WheelName.parse(wheels[0]).platforms
         needed = minimum_pip(platforms)
         accepted = _pips(row_cells, "accepted")
         too_old = _pips(

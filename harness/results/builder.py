@@ -21,6 +21,7 @@ from harness.probe.facts import DistroFacts
 from harness.probe.observation import Observation
 from harness.results import record as results
 from harness.util.provenance import host_dependencies, installed_version
+from harness.vocab.installer import Installer
 from harness.vocab.verdict import Verdict
 
 if TYPE_CHECKING:
@@ -49,7 +50,7 @@ class CellPlace:
     row: str
     arch: str
     distro: str
-    installer: str
+    installer: Installer
     dlopen: str
     cpu: str = cpus.HOST  # or the CPU model the import + check ran on
 

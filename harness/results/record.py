@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.errors import ExitCode, UsageError
+from harness.vocab.installer import DISTRO_RELEASE, Installer
 from harness.vocab.verdict import Verdict
 
 # A record gaining a field keeps the number as long as older records still load (a reader
@@ -55,7 +56,7 @@ class CellRecord:
     row: str
     arch: str
     distro: str
-    installer: str
+    installer: Installer
     dlopen: str
     members: tuple[MemberRecord, ...]
     pip_version: str
@@ -84,6 +85,7 @@ class CellRecord:
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
         data["verdict"] = self.verdict.value
+        data["installer"] = str(self.installer)
         return data
 
     @classmethod
@@ -94,7 +96,7 @@ class CellRecord:
             row=data["row"],
             arch=data["arch"],
             distro=data["distro"],
-            installer=data.get("installer", "distro"),
+            installer=Installer.parse(str(data.get("installer") or DISTRO_RELEASE)),
             dlopen=data.get("dlopen", "default"),
             members=tuple(
                 MemberRecord(**{**m, "wheels": tuple(m.get("wheels", ()))}) for m in data["members"]
@@ -282,7 +284,7 @@ def read_cells(results_dir: Path) -> list[CellRecord]:
                 except (ValueError, KeyError):
                     continue  # a line cut short by a crash
                 cells[cell.key] = cell
-    return sorted(cells.values(), key=lambda c: (c.arch, c.row, c.distro, c.installer))
+    return sorted(cells.values(), key=lambda c: (c.arch, c.row, c.distro, str(c.installer)))
 
 
 def write_state(results_dir: Path, name: str, data: Any) -> None:
@@ -373,7 +375,9 @@ def merge(records: list[RunRecord]) -> RunRecord:
         images=tables["images"],
         builds=tables["builds"],
         distros=tables["distros"],
-        cells=tuple(sorted(cells.values(), key=lambda c: (c.arch, c.row, c.distro, c.installer))),
+        cells=tuple(
+            sorted(cells.values(), key=lambda c: (c.arch, c.row, c.distro, str(c.installer)))
+        ),
         interrupted=any(r.interrupted for r in records),
         skipped=tables["skipped"],
         wheels=tables["wheels"],

@@ -9,7 +9,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from harness.judge.installers import DISTRO
+from harness.vocab.installer import Installer
 from harness.vocab.verdict import Verdict
 
 # The matrix's test function (harness/matrix/cells.py): its node ids are `...::test_cell[TEST_ID]`,
@@ -79,21 +79,19 @@ class CellLabel:
 
     row: str  # the wheels, e.g. "c_plain@manylinux_2_31" (see Cell.row)
     distro: str  # e.g. "debian-bullseye"
-    installer: str  # "distro" (the distro's own pip) or a pip-axis version, e.g. "19.3"
+    installer: Installer
 
     def text(self, pip_version: str = "") -> str:
         """e.g. "c_plain@manylinux_2_31 on debian-bullseye (pip 20.3.4)"."""
         return f"{self.row} on {self.distro} ({pip_text(self.installer, pip_version)})"
 
 
-def pip_text(installer: str, pip_version: str = "") -> str:
+def pip_text(installer: Installer, pip_version: str = "") -> str:
     """The pip a cell is installed with: the distro's own with its measured version when
     known; an axis pip by the version asked for (its measured version may be the distro's,
     when the axis pip never ran)."""
-    if installer.startswith("uv-"):
-        return f"uv {installer.removeprefix('uv-')}"
-    if installer != DISTRO:
-        return f"pip {installer}"
+    if not installer.is_distro:
+        return installer.label
     return f"pip {pip_version}" if pip_version else "distro pip"
 
 

@@ -79,9 +79,10 @@ def expect(
     """expect_install (tags x the interpreter's supported tags x the installing pip, or any
     pip), and Requires-Python: a wheel whose metadata excludes this Python claims it does not
     fit."""
-    from harness.judge.expectation import Expectation, WheelClaim, expect_install
+    from harness.judge.expectation import Expectation, expect_install
+    from harness.vocab.wheel_name import WheelName
 
-    claims = [WheelClaim.from_filename(w.filename) for w in wheels]
+    claims = [WheelName.parse(w.filename) for w in wheels]
     expectation = expect_install(claims, facts, None if any_pip else facts.pip_version)
     if not expectation.installable:
         return expectation
@@ -122,9 +123,10 @@ def forced_load_moot(wheels: Sequence[GivenWheel], facts: DistroFacts, arch: str
             return f"{wheel.filename} is built for {', '.join(wheel.arches)}"
         if interpreters and not any("-".join(t.split("-")[:2]) in interpreters for t in wheel.tags):
             return f"{wheel.filename} is built for another Python than {facts.python_version}"
-        if facts.glibc and all(p.startswith("musllinux_") for p in wheel.platforms):
+        libcs = wheel.name.platform.libcs
+        if facts.glibc and libcs == {"musl"}:
             return f"{wheel.filename} is built for musl libc, this system has glibc"
-        if not facts.glibc and all(p.startswith("manylinux") for p in wheel.platforms):
+        if not facts.glibc and libcs == {"glibc"}:
             return f"{wheel.filename} is built for glibc, this system has none"
     return None
 

@@ -14,20 +14,13 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel_filename
-
 from harness.errors import UsageError
 from harness.util.cache import file_digest
+from harness.vocab.wheel_name import WheelName
 
 # Top-level names a wheel may carry that are no part of its runtime: importing them proves
 # nothing, and some run code (setup.py calls setup(), conftest.py imports pytest).
 NOT_RUNTIME = frozenset({"setup", "conftest", "test", "tests", "docs", "doc", "examples"})
-_LINUX_PLATFORM = re.compile(r"^(?:manylinux|musllinux|linux_)")
-_MUSLLINUX = re.compile(r"^musllinux_(\d+)_(\d+)_")
-_PLATFORM_ARCH = re.compile(
-    r"^(?:manylinux_\d+_\d+|manylinux1|manylinux2010|manylinux2014|musllinux_\d+_\d+|linux)"
-    r"_(?P<arch>.+)$"
-)
 _SO_SUFFIX = re.compile(r"^(?P<name>[^.]+)(?:\.[^.]+)*\.so$")
 
 
@@ -37,12 +30,31 @@ _SO_SUFFIX = re.compile(r"^(?P<name>[^.]+)(?:\.[^.]+)*\.so$")
 @dataclass(frozen=True)
 class GivenWheel:
     path: Path
-    filename: str
-    project: str  # canonical (PEP 503), for grouping
-    distribution: str  # as the file name spells it, e.g. "MarkupSafe"
-    version: str
-    tags: tuple[str, ...]  # interpreter-abi-platform, every one the name expands to
-    platforms: tuple[str, ...]
+    name: WheelName
+
+    @property
+    def filename(self) -> str:
+        return self.name.filename
+
+    @property
+    def project(self) -> str:
+        return self.name.project
+
+    @property
+    def distribution(self) -> str:
+        return self.name.distribution
+
+    @property
+    def version(self) -> str:
+        return self.name.version
+
+    @property
+    def tags(self) -> tuple[str, ...]:
+        return self.name.tags
+
+    @property
+    def platforms(self) -> tuple[str, ...]:
+        return self.name.platforms
 
     @property
     def release(self) -> str:
@@ -54,36 +66,20 @@ class GivenWheel:
 
     @property
     def arches(self) -> tuple[str, ...]:
-        return wheel_arches(self.platforms)
+        return self.name.arches
 
     @property
     def is_linux(self) -> bool:
-        return all(p == "any" or _LINUX_PLATFORM.match(p) for p in self.platforms)
+        return self.name.platform.is_linux
 
-
-def wheel_arches(platforms: Iterable[str]) -> tuple[str, ...]:
-    """The architectures Linux platform tags name ("manylinux2014_x86_64" -> x86_64); none
-    for "any"."""
-    return tuple(sorted({m.group("arch") for p in platforms if (m := _PLATFORM_ARCH.match(p))}))
+    @property
+    def claimed_policy(self) -> str:
+        """The policy it claims (PlatformClaim.policy): "manylinux_2_17", "linux", "any"."""
+        return self.name.platform.policy
 
 
 def parse_wheel(path: Path) -> GivenWheel:
-    try:
-        name, version, _build, tags = parse_wheel_filename(path.name)
-    except InvalidWheelFilename as exc:
-        raise UsageError(
-            f"{path}: not a valid wheel file name ({exc}): wheels are named "
-            "NAME-VERSION[-BUILD]-PYTHON-ABI-PLATFORM.whl; keep the name the wheel was built with"
-        ) from None
-    return GivenWheel(
-        path=path,
-        filename=path.name,
-        project=canonicalize_name(name),
-        distribution=path.name.split("-", 1)[0],
-        version=str(version),
-        tags=tuple(sorted(str(t) for t in tags)),
-        platforms=tuple(sorted({t.platform for t in tags})),
-    )
+    return GivenWheel(path=path, name=WheelName.parse(path.name, shown_as=str(path)))
 
 
 @dataclass(frozen=True)
@@ -201,7 +197,7 @@ def variant(wheel: GivenWheel) -> str:
     pythons = []
     for pair in sorted({tuple(t.split("-")[:2]) for t in wheel.tags}):
         pythons.append(pair[0] if pair[0] == pair[1] else "-".join(pair))
-    platform = claimed_policy(wheel.platforms)
+    platform = wheel.claimed_policy
     if wheel.arches:
         platform += "_" + "/".join(wheel.arches)
     return f"{'.'.join(pythons)}, {platform}"
@@ -361,20 +357,3 @@ def requires_python(path: Path) -> str | None:
                 value = email.parser.HeaderParser().parsestr(text).get("Requires-Python")
                 return str(value).strip() if value else None
     return None
-
-
-def claimed_policy(platforms: Iterable[str]) -> str:
-    """The policy a wheel claims: the oldest glibc floor among its manylinux tags, else its
-    oldest musllinux, else "linux" (a plain linux_* tag: no claim) or "any" (pure Python)."""
-    from harness.judge.expectation import manylinux_glibc
-
-    platforms = list(platforms)
-    floors = [g for p in platforms if (g := manylinux_glibc(p)) is not None]
-    if floors:
-        major, minor = min(floors)
-        return f"manylinux_{major}_{minor}"
-    musl = [(int(m.group(1)), int(m.group(2))) for p in platforms if (m := _MUSLLINUX.match(p))]
-    if musl:
-        major, minor = min(musl)
-        return f"musllinux_{major}_{minor}"
-    return "linux" if any(p.startswith("linux_") for p in platforms) else "any"

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from harness.judge.installers import DISTRO
 from harness.results import builder as records
-from harness.verify.given_wheels import WheelSet, claimed_policy
+from harness.verify.given_wheels import WheelSet
+from harness.vocab.installer import DISTRO_PIP
 
 if TYPE_CHECKING:
     from harness.results.record import CellRecord
@@ -36,7 +36,7 @@ def given_cell_record(
             flavour="default",
             kind=KIND,
             build_image=BUILD_IMAGE,
-            policy=claimed_policy(wheel.platforms),
+            policy=wheel.claimed_policy,
             wheels=(wheel.filename,),
             build_status=BUILD_STATUS,
         )
@@ -54,7 +54,7 @@ def given_cell_record(
         row=wheel_set.row(arch),
         arch=arch,
         distro=distro,
-        installer=DISTRO,
+        installer=DISTRO_PIP,
         dlopen="default",
     )
     return records.cell_record(

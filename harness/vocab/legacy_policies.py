@@ -27,14 +27,6 @@ def legacy_name(glibc: tuple[int, int]) -> str | None:
     return None
 
 
-def legacy_glibc(platform_tag: str) -> tuple[int, int] | None:
-    """The glibc floor of a legacy platform tag ("manylinux2014_x86_64" -> (2, 17))."""
-    for name, floor in LEGACY_GLIBC.items():
-        if platform_tag.startswith(name + "_"):
-            return floor
-    return None
-
-
 def legacy_platform(glibc: tuple[int, int], arch: str) -> str | None:
     """The legacy platform tag packaging adds beside manylinux_2_x_ARCH, if any."""
     name = legacy_name(glibc)

@@ -15,6 +15,7 @@ from packaging import tags
 
 from harness.probe.facts import DistroFacts
 from harness.results import record as results
+from harness.vocab.installer import Installer
 from harness.vocab.legacy_policies import legacy_platform
 from harness.vocab.verdict import Verdict
 
@@ -36,8 +37,14 @@ def facts(
     arch: str = "x86_64",
     pip: str = "23.0.1",
     sonames: tuple[str, ...] = ("libc.so.6", "libm.so.6", "libcrypt.so.1", "libstdc++.so.6"),
+    musl: tuple[int, int] | None = None,  # a musl system (glibc is then ignored)
 ) -> DistroFacts:
-    platforms = manylinux_platforms(glibc, arch) if glibc else [f"linux_{arch}"]
+    if musl is not None:
+        glibc = None
+        platforms = [f"musllinux_{musl[0]}_{m}_{arch}" for m in range(musl[1], -1, -1)]
+        platforms.append(f"linux_{arch}")
+    else:
+        platforms = manylinux_platforms(glibc, arch) if glibc else [f"linux_{arch}"]
     supported = list(tags.cpython_tags(python_version=python, platforms=platforms))
     supported += list(tags.compatible_tags(python_version=python, platforms=platforms))
     return DistroFacts(
@@ -136,7 +143,10 @@ def cell(
     diagnosis: str = "",
     **changes: Any,
 ) -> results.CellRecord:
-    """A cell record as results.json holds one; `changes` replace any other field."""
+    """A cell record as results.json holds one; `changes` replace any other field (an
+    installer may be given in the record's spelling, "19.3")."""
+    if isinstance(changes.get("installer"), str):
+        changes["installer"] = Installer.parse(changes["installer"])
     expected = {"installable": verdict is not Verdict.REFUSED_AS_CLAIMED, "reason": "r"}
     if declared:
         expected["declared"] = declared
@@ -146,7 +156,7 @@ def cell(
         row=row,
         arch="x86_64",
         distro=distro,
-        installer="distro",
+        installer=Installer.parse("distro"),
         dlopen="default",
         members=(member(),),
         pip_version="23.0.1",

@@ -17,13 +17,13 @@ import pytest
 
 from harness.catalog.model import default_catalog
 from harness.images.provider import ImageProvider
-from harness.judge import installers
 from harness.judge.installers import ensure_pips, pips_dir
 from harness.probe import observation as obs
 from harness.probe.distro_probe import DistroProbe, ProbeRequest
 from harness.settings import Settings
 from harness.util.cache import Cache
 from harness.util.engine import Engine
+from harness.vocab.installer import Installer
 from tests.helpers.factories import make_wheel
 
 pytestmark = pytest.mark.xdist_group("pip-driver")
@@ -35,11 +35,11 @@ WHEELS = {
     "t_abi3-1.0-cp311-abi3-manylinux_2_17_x86_64.whl": "t_abi3",
     "t_future-1.0-py3-none-manylinux_2_99_x86_64.whl": "t_future",
 }
-PIPS = (installers.DISTRO, "19.0", "20.3", installers.LATEST)
+PIPS = tuple(Installer.pip(r) for r in ("distro", "19.0", "20.3", "latest"))
 
 
-def decisions(probe: DistroProbe, root: Path, driver: str) -> dict[tuple[str, str], tuple]:
-    seen: dict[tuple[str, str], tuple[object, ...]] = {}
+def decisions(probe: DistroProbe, root: Path, driver: str) -> dict[tuple[Installer, str], tuple]:
+    seen: dict[tuple[Installer, str], tuple[object, ...]] = {}
     for pip in PIPS:
         for filename, module in WHEELS.items():
             request = ProbeRequest(
@@ -48,7 +48,7 @@ def decisions(probe: DistroProbe, root: Path, driver: str) -> dict[tuple[str, st
                 imports=(module,),
                 checks=(),
                 installer=pip,
-                pips_dir=root / "pips" if pip != installers.DISTRO else None,
+                pips_dir=root / "pips" if not pip.is_distro else None,
                 pip_driver=driver,
             )
             observed = probe.probe(request)
@@ -67,7 +67,7 @@ def test_forked_pip_decides_as_pip_started_afresh(
     engine: Engine, settings: Settings, tmp_path: Path, distro_name: str
 ) -> None:
     cache = Cache(settings.cache_dir)
-    assert not ensure_pips(cache, PIPS[1:], ["3.9", "3.13"])
+    assert not ensure_pips(cache, [p.release for p in PIPS[1:]], ["3.9", "3.13"])
     root = tmp_path / "root"
     for filename, module in WHEELS.items():
         make_wheel(root / "given", filename, {f"{module}/__init__.py": "VALUE = 1\n"})
@@ -86,12 +86,12 @@ def test_forked_pip_decides_as_pip_started_afresh(
     verdicts = {answer[0] for answer in forked.values() if answer[0] != "unusable"}
     assert verdicts == {obs.ACCEPTED, obs.REFUSED}, forked
     if distro_name == "debian-bullseye":
-        assert forked[("19.0", "t_perennial-1.0-py3-none-manylinux_2_17_x86_64.whl")][0] == (
-            obs.REFUSED
-        )
-        assert forked[("20.3", "t_abi3-1.0-cp311-abi3-manylinux_2_17_x86_64.whl")][0] == (
-            obs.REFUSED
-        )
-    assert forked[(installers.LATEST, "t_legacy-1.0-py3-none-manylinux2014_x86_64.whl")][0] == (
-        obs.ACCEPTED
-    )
+        assert forked[
+            (Installer.pip("19.0"), "t_perennial-1.0-py3-none-manylinux_2_17_x86_64.whl")
+        ][0] == (obs.REFUSED)
+        assert forked[(Installer.pip("20.3"), "t_abi3-1.0-cp311-abi3-manylinux_2_17_x86_64.whl")][
+            0
+        ] == (obs.REFUSED)
+    assert forked[(Installer.pip("latest"), "t_legacy-1.0-py3-none-manylinux2014_x86_64.whl")][
+        0
+    ] == (obs.ACCEPTED)

@@ -8,13 +8,12 @@ from harness.catalog.samples import ExpectRule
 from harness.errors import UsageError
 from harness.judge.expectation import (
     CellContext,
-    WheelClaim,
     declared_rule,
     expect_install,
-    manylinux_glibc,
 )
 from harness.judge.installers import installer_knows, minimum_pip
 from harness.vocab.verdict import Verdict
+from harness.vocab.wheel_name import WheelName
 from tests.helpers.factories import facts
 
 C_PLAIN = (
@@ -24,43 +23,28 @@ PTHREAD = "mh_glibc_control-1.0.0-cp39-abi3-manylinux_2_34_x86_64.manylinux_2_36
 
 
 def test_claim_expands_compressed_tags() -> None:
-    claim = WheelClaim.from_filename(C_PLAIN)
+    claim = WheelName.parse(C_PLAIN)
     assert claim.project == "mh-c-plain"
     assert "cp39-abi3-manylinux_2_31_x86_64" in claim.tags
     assert "cp39-abi3-manylinux1_x86_64" in claim.tags
-    assert claim.glibc_floor == (2, 5)
+    assert claim.platform.glibc_floor == (2, 5)
     assert claim.arches == ("x86_64",)
 
 
 def test_bad_wheel_name_is_a_usage_error() -> None:
-    with pytest.raises(UsageError, match="not a wheel file name"):
-        WheelClaim.from_filename("not-a-wheel.zip")
-
-
-@pytest.mark.parametrize(
-    ("tag", "glibc"),
-    [
-        ("manylinux1_x86_64", (2, 5)),
-        ("manylinux2010_i686", (2, 12)),
-        ("manylinux2014_aarch64", (2, 17)),
-        ("manylinux_2_34_x86_64", (2, 34)),
-        ("linux_x86_64", None),
-        ("musllinux_1_2_x86_64", None),
-    ],
-)
-def test_manylinux_glibc(tag: str, glibc: tuple[int, int] | None) -> None:
-    assert manylinux_glibc(tag) == glibc
+    with pytest.raises(UsageError, match="not a valid wheel file name"):
+        WheelName.parse("not-a-wheel.zip")
 
 
 def test_installable_where_glibc_is_new_enough() -> None:
-    claim = WheelClaim.from_filename(PTHREAD)
+    claim = WheelName.parse(PTHREAD)
     expectation = expect_install([claim], facts(python=(3, 11), glibc=(2, 36)))
     assert expectation.installable
     assert expectation.matching_tags == ("cp39-abi3-manylinux_2_36_x86_64",)
 
 
 def test_refused_below_the_floor_names_the_floor() -> None:
-    claim = WheelClaim.from_filename(PTHREAD)
+    claim = WheelName.parse(PTHREAD)
     expectation = expect_install([claim], facts(python=(3, 9), glibc=(2, 31)))
     assert not expectation.installable
     assert "needs glibc >= 2.34" in expectation.reason
@@ -68,29 +52,29 @@ def test_refused_below_the_floor_names_the_floor() -> None:
 
 
 def test_other_arch_is_refused_by_arch() -> None:
-    claim = WheelClaim.from_filename(C_PLAIN)
+    claim = WheelName.parse(C_PLAIN)
     expectation = expect_install([claim], facts(arch="aarch64"))
     assert not expectation.installable
     assert "built for x86_64" in expectation.reason
 
 
 def test_python_too_old_for_abi3_floor() -> None:
-    claim = WheelClaim.from_filename("x-1.0-cp312-abi3-manylinux_2_17_x86_64.whl")
+    claim = WheelName.parse("x-1.0-cp312-abi3-manylinux_2_17_x86_64.whl")
     expectation = expect_install([claim], facts(python=(3, 9)))
     assert not expectation.installable
     assert "Python 3.9" in expectation.reason
 
 
 def test_old_pip_does_not_know_pep600_tags() -> None:
-    claim = WheelClaim.from_filename(PTHREAD)
+    claim = WheelName.parse(PTHREAD)
     expectation = expect_install([claim], facts(glibc=(2, 36)), pip_version="20.2")
     assert not expectation.installable
     assert "needs pip >= 20.3" in expectation.reason
 
 
 def test_every_wheel_of_a_set_must_fit() -> None:
-    ok = WheelClaim.from_filename(C_PLAIN)
-    too_new = WheelClaim.from_filename(PTHREAD)
+    ok = WheelName.parse(C_PLAIN)
+    too_new = WheelName.parse(PTHREAD)
     assert not expect_install([ok, too_new], facts(python=(3, 9), glibc=(2, 31))).installable
     assert expect_install([ok, too_new], facts(python=(3, 9), glibc=(2, 36))).installable
 
@@ -161,3 +145,20 @@ def test_bad_specifier_is_a_usage_error() -> None:
     rules = [ExpectRule(Verdict.OK, {"build_glibc": "two point thirty"})]
     with pytest.raises(UsageError, match="not a version specifier"):
         declared_rule(rules, _ctx())
+
+
+def test_a_refusal_across_libc_names_both_libcs() -> None:
+    musl_wheel = WheelName.parse("numpy-2.1.0-cp311-cp311-musllinux_1_2_x86_64.whl")
+    on_glibc = expect_install([musl_wheel], facts(python=(3, 11), glibc=(2, 36)))
+    assert not on_glibc.installable
+    assert on_glibc.reason == ("built for musl libc (musllinux_1_2), this system has glibc 2.36")
+    glibc_wheel = WheelName.parse(
+        "x-1.0-cp311-cp311-manylinux_2_17_x86_64.manylinux2014_x86_64.whl"
+    )
+    on_musl = expect_install([glibc_wheel], facts(python=(3, 11), musl=(1, 2)))
+    assert not on_musl.installable
+    assert on_musl.reason == "built for glibc (manylinux_2_17), this system has musl 1.2"
+    assert expect_install([musl_wheel], facts(python=(3, 11), musl=(1, 2))).installable
+    too_new = WheelName.parse("x-1.0-cp311-cp311-musllinux_1_3_x86_64.whl")
+    refused = expect_install([too_new], facts(python=(3, 11), musl=(1, 2)))
+    assert refused.reason == "needs musl >= 1.3 (musllinux_1_3), this system has musl 1.2"

@@ -9,11 +9,18 @@ from harness.catalog.samples import default_samples_dir, discover
 from harness.errors import UsageError
 from harness.judge import installers
 from harness.matrix.plan import Selection, make_plan
+from harness.vocab.installer import Installer
 
 
 def test_defaults_and_parsing() -> None:
-    assert installers.default_pips() == ("19.0", "19.3", "20.3", "latest")
-    assert installers.parse_pips(["19.3,20.3", "latest", "19.3"]) == ("19.3", "20.3", "latest")
+    releases = lambda pips: tuple(p.release for p in pips)  # noqa: E731
+    assert releases(installers.default_pips()) == ("19.0", "19.3", "20.3", "latest")
+    assert releases(installers.parse_pips(["19.3,20.3", "latest", "19.3"])) == (
+        "19.3",
+        "20.3",
+        "latest",
+    )
+    assert all(not p.is_uv and not p.is_distro for p in installers.default_pips())
     assert installers.parse_pips(["none"]) == ()
     with pytest.raises(UsageError, match="not a pip version"):
         installers.parse_pips(["newest"])
@@ -32,20 +39,22 @@ def test_which_pythons_each_pip_runs_on() -> None:
 def test_pip_cells_only_for_pip_axis_samples_and_pythons_the_pip_runs_on() -> None:
     samples = discover(default_samples_dir())
     plan = make_plan(
-        Selection("local", arches=("x86_64",), pips=("19.0", "20.3", "latest")),
+        Selection(
+            "local", arches=("x86_64",), pips=tuple(map(Installer.pip, ("19.0", "20.3", "latest")))
+        ),
         default_catalog(),
         samples,
     )
-    axis = [c for c in plan.cells if c.installer != "distro"]
+    axis = [c for c in plan.cells if not c.installer.is_distro]
     assert {c.members[0].sample.name for c in axis} == {"c_plain", "glibc_control"}
     assert all(len(c.members) == 1 for c in axis)
-    pairs = {(c.distro.name, c.installer) for c in axis}
+    pairs = {(c.distro.name, str(c.installer)) for c in axis}
     assert ("debian-bullseye", "19.0") in pairs and ("debian-bookworm", "19.0") not in pairs
     assert ("debian-bookworm", "20.3") in pairs and ("debian-trixie", "20.3") not in pairs
     assert ("debian-forky", "latest") in pairs
     not_probed = dict(plan.not_probed)
     assert "distutils" in not_probed["debian-trixie-x86_64 with pip 20.3"]
-    cell = next(c for c in axis if c.installer == "19.0")
+    cell = next(c for c in axis if c.installer == Installer.pip("19.0"))
     assert cell.test_id.endswith("-pip19.0") and cell.key.endswith("pip=19.0")
     # one xdist group per (distro, installer): small groups that balance the workers' tails
     assert cell.group == f"{cell.distro.key}-pip19.0"

@@ -10,22 +10,22 @@ import pytest
 from harness.errors import UsageError
 from harness.judge import installers, uv
 from harness.util.cache import Cache
+from harness.vocab.installer import Installer
+
+parse = Installer.parse
 
 
 def test_the_axis_names_uv_releases_apart_from_pips() -> None:
-    assert uv.parse_uvs(["latest,0.4"]) == ("uv-latest", "uv-0.4")
-    assert uv.parse_uvs(["all"]) == tuple(uv.installer_name(r) for r in uv.releases())
+    assert uv.parse_uvs(["latest,0.4"]) == (Installer.uv("latest"), Installer.uv("0.4"))
+    assert uv.parse_uvs(["all"]) == tuple(Installer.uv(r) for r in uv.releases())
     assert uv.parse_uvs(["latest", "none"]) == ()
-    assert "uv-latest" in uv.default_uvs()
-    assert uv.is_uv("uv-0.4") and not uv.is_uv("19.3") and uv.release_of("uv-0.4") == "0.4"
+    assert Installer.uv("latest") in uv.default_uvs()
     with pytest.raises(UsageError, match="not a uv release"):
         uv.parse_uvs(["newest"])
 
 
-def test_uv_knows_every_tag_family_and_is_its_own_family() -> None:
-    assert installers.expected_pip("uv-0.1", "20.3.4") is None
-    assert installers.family_name("uv-latest") == "uv"
-    assert installers.family_name("19.3") == installers.family_name("distro") == "pip"
+def test_uv_knows_every_tag_family() -> None:
+    assert installers.expected_pip(Installer.uv("0.1"), "20.3.4") is None
 
 
 def test_pipenv_and_poetry_are_noted_not_run() -> None:
@@ -53,17 +53,21 @@ def test_fetched_binaries_are_extracted_executable_and_recorded_with_hashes(
 
     monkeypatch.setattr(uv, "_download", download)
     cache = Cache(tmp_path)
-    fetched, problems = uv.ensure_uvs(cache, ["uv-latest", "uv-0.4", "uv-0.1"], ["x86_64"])
+    fetched, problems = uv.ensure_uvs(
+        cache, [parse("uv-latest"), parse("uv-0.4"), parse("uv-0.1")], ["x86_64"]
+    )
     assert set(fetched) == {"uv-latest@x86_64", "uv-0.4@x86_64"}
     assert problems == {"uv-0.1": "cannot download uv 0.1: no such release"}
     latest = fetched["uv-latest@x86_64"]
     binary = Path(latest["binary"])
     assert latest["version"] == "0.13.9" and binary.read_bytes() == b"#!binary 0.13.9"
     assert os.access(binary, os.X_OK) and len(latest["binary_sha256"]) == 64
-    assert uv.binary_for(fetched, "uv-0.4", "x86_64") == Path(fetched["uv-0.4@x86_64"]["binary"])
+    assert uv.binary_for(fetched, parse("uv-0.4"), "x86_64") == Path(
+        fetched["uv-0.4@x86_64"]["binary"]
+    )
     # A fixed release is not looked up again: the record of the first fetch serves.
     calls.clear()
-    again, _ = uv.ensure_uvs(cache, ["uv-0.4"], ["x86_64"])
+    again, _ = uv.ensure_uvs(cache, [parse("uv-0.4")], ["x86_64"])
     assert calls == [] and again["uv-0.4@x86_64"] == fetched["uv-0.4@x86_64"]
     record = json.loads((uv.uv_dir(cache) / "0.4-x86_64.json").read_text())
     assert record["wheel"].startswith("uv-0.4.30-")
@@ -94,8 +98,8 @@ def test_the_newest_build_of_the_platforms_wins_the_static_one_on_a_tie(
 
 
 def test_a_known_finding_is_declared_for_its_release_and_arch_only() -> None:
-    found = uv.known_finding("uv-0.1", "i686")
+    found = uv.known_finding(parse("uv-0.1"), "i686")
     assert found is not None and found.verdict == "violation" and "i686" in found.why
-    assert uv.known_finding("uv-0.1", "x86_64") is None
-    assert uv.known_finding("uv-latest", "i686") is None
-    assert uv.known_finding("20.3", "i686") is None  # a pip of the axis is not uv
+    assert uv.known_finding(parse("uv-0.1"), "x86_64") is None
+    assert uv.known_finding(parse("uv-latest"), "i686") is None
+    assert uv.known_finding(parse("20.3"), "i686") is None  # a pip of the axis is not uv

@@ -10,6 +10,7 @@ from harness.images.provider import ResolvedImage
 from harness.judge import cpu as cpus
 from harness.matrix.plan import Selection, make_plan
 from harness.vocab.arch import arch_names
+from harness.vocab.installer import Installer
 
 SAMPLES = discover(default_samples_dir())
 
@@ -250,14 +251,16 @@ def test_run_stops_when_no_build_image_or_no_distro_can_be_obtained() -> None:
 
 def test_uv_and_cpu_axes_add_cells_and_leave_the_others_alone() -> None:
     base = make_plan(
-        Selection("local", arches=("x86_64",), pips=("latest",)), default_catalog(), SAMPLES
+        Selection("local", arches=("x86_64",), pips=(Installer.pip("latest"),)),
+        default_catalog(),
+        SAMPLES,
     )
     plan = make_plan(
         Selection(
             "local",
             arches=("x86_64",),
-            pips=("latest",),
-            uvs=("uv-latest", "uv-0.1"),
+            pips=(Installer.pip("latest"),),
+            uvs=(Installer.uv("latest"), Installer.uv("0.1")),
             cpus=("x86-64-v1", "x86-64-v2"),
         ),
         default_catalog(),
@@ -266,14 +269,14 @@ def test_uv_and_cpu_axes_add_cells_and_leave_the_others_alone() -> None:
     old = {c.key for c in base.cells}
     assert old <= {c.key for c in plan.cells}
     added = [c for c in plan.cells if c.key not in old]
-    uv_cells = [c for c in added if c.installer.startswith("uv-")]
+    uv_cells = [c for c in added if c.installer.is_uv]
     cpu_cells = [c for c in added if c.cpu != "host"]
     assert len(added) == len(uv_cells) + len(cpu_cells)
     # uv cells: every pip-axis single-wheel cell, once per uv release, on every distro.
-    pip_axis = [c for c in base.cells if c.installer == "latest"]
+    pip_axis = [c for c in base.cells if c.installer == Installer.pip("latest")]
     assert len(uv_cells) == 2 * len(pip_axis)
     assert {c.distro.name for c in uv_cells} == {d.name for d in plan.distros}
-    first = next(c for c in uv_cells if c.installer == "uv-latest")
+    first = next(c for c in uv_cells if c.installer == Installer.uv("latest"))
     assert first.key.endswith("| installer=uv-latest") and first.test_id.endswith("-uv-latest")
     assert first.group.endswith("-uv-latest")
     # cpu cells: only cpu-axis samples, with the distro's pip, once per model.
@@ -282,7 +285,7 @@ def test_uv_and_cpu_axes_add_cells_and_leave_the_others_alone() -> None:
         "cpp_static_locals",
         "x86_64_v3_control",
     }
-    assert all(c.installer == "distro" for c in cpu_cells)
+    assert all(c.installer.is_distro for c in cpu_cells)
     control = next(c for c in cpu_cells if c.cpu == "x86-64-v1")
     assert "[cpu x86-64-v1]" in control.row and control.test_id.endswith("-cpu-x86-64-v1")
     assert control.group.endswith("-cpu-x86-64-v1")

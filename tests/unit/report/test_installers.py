@@ -3,6 +3,7 @@ from __future__ import annotations
 import dataclasses
 
 from harness.report.installers import disagreement_table, installer_notes, oldest_installer_table
+from harness.vocab.installer import Installer
 from harness.vocab.verdict import Verdict
 from tests.helpers.factories import cell, record
 
@@ -12,7 +13,7 @@ def _installed(installer: str, version: str, decision: str, verdict: Verdict, di
     return dataclasses.replace(
         made,
         key=f"{made.key}-{installer}",
-        installer=installer,
+        installer=Installer.parse(installer),
         pip_version=version,
         observed={"install": {"decision": decision}},
     )

@@ -11,6 +11,7 @@ from pathlib import Path
 from harness.probe.facts import TOOLCHAIN
 from harness.report import render_markdown
 from harness.results import record as results
+from harness.vocab.installer import Installer
 from harness.vocab.verdict import Verdict
 from tests.helpers import DATA_DIR
 from tests.helpers.factories import cell, record
@@ -49,7 +50,9 @@ def test_one_installer_needs_no_caption_several_are_captioned_distro_first() -> 
     one = render_markdown(record([cell("a@p", "debian-bullseye", Verdict.OK)]))
     assert "own pip:" not in one and "pip latest:" not in one
     cells = [
-        dataclasses.replace(cell("a@p", "debian-bullseye", Verdict.OK), installer=installer)
+        dataclasses.replace(
+            cell("a@p", "debian-bullseye", Verdict.OK), installer=Installer.parse(installer)
+        )
         for installer in ("latest", "19.0", "distro")
     ]
     text = render_markdown(record(cells))
@@ -73,7 +76,7 @@ def test_explanations_are_grouped_per_row_naming_each_distro_once() -> None:
         for d in ("debian-bookworm", "debian-forky")
     ]
     # the same outcome under another pip adds no distro to the line
-    cells.append(dataclasses.replace(cells[0], installer="latest"))
+    cells.append(dataclasses.replace(cells[0], installer=Installer.parse("latest")))
     lines = [
         line for line in render_markdown(record(cells)).splitlines() if line.startswith("- `x@p`")
     ]

@@ -12,6 +12,7 @@ from harness.report.cell_detail import cell_details
 from harness.report.cpp_lint import lint_match, lint_text
 from harness.report.findings import build_images_table, differences
 from harness.report.model import NOT_MEASURED, Text
+from harness.vocab.installer import Installer
 from harness.vocab.verdict import Verdict
 from tests.helpers.factories import cell, record
 
@@ -19,7 +20,9 @@ ROW = "c_plain@manylinux_2_31"
 
 
 def on(installer: str, verdict: Verdict = Verdict.OK, distro: str = "debian-bullseye", **changes):
-    return dataclasses.replace(cell(ROW, distro, verdict), installer=installer, **changes)
+    return dataclasses.replace(
+        cell(ROW, distro, verdict), installer=Installer.parse(installer), **changes
+    )
 
 
 def test_columns_follow_measured_glibc_with_the_facts_beside_the_name() -> None:

@@ -15,9 +15,12 @@ from harness.probe.observation import Observation
 from harness.results import builder as records
 from harness.results import record as results
 from harness.settings import Settings
+from harness.vocab.installer import Installer
 from harness.vocab.verdict import Verdict
 
-PLACE = records.CellPlace("k", "t", "row", "x86_64", "debian-bookworm", "distro", "default")
+PLACE = records.CellPlace(
+    "k", "t", "row", "x86_64", "debian-bookworm", Installer.parse("distro"), "default"
+)
 INSPECTIONS: dict[str, dict[str, Any]] = {
     "a.whl": {
         "policy_problems": ["needs GLIBC_2.34"],

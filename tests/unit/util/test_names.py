@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from harness.judge.installers import DISTRO, LATEST, expected_pip
+from harness.judge.installers import expected_pip
 from harness.util.names import MAX_LENGTH, safe_name
-from harness.vocab.legacy_policies import legacy_glibc, legacy_name, legacy_platform
+from harness.vocab.installer import Installer
+from harness.vocab.legacy_policies import legacy_name, legacy_platform
 
 
 def test_safe_names_keep_plain_text_and_stay_distinct() -> None:
@@ -18,14 +19,12 @@ def test_safe_names_keep_plain_text_and_stay_distinct() -> None:
 
 def test_legacy_names() -> None:
     assert legacy_name((2, 17)) == "manylinux2014" and legacy_name((2, 28)) is None
-    assert legacy_glibc("manylinux2010_x86_64") == (2, 12)
-    assert legacy_glibc("manylinux_2_17_x86_64") is None
     assert legacy_platform((2, 5), "x86_64") == "manylinux1_x86_64"
     assert legacy_platform((2, 5), "aarch64") is None
     assert legacy_platform((2, 17), "aarch64") == "manylinux2014_aarch64"
 
 
 def test_the_pip_a_cells_expectation_assumes() -> None:
-    assert expected_pip(DISTRO, "23.0.1") == "23.0.1"
-    assert expected_pip(LATEST, "23.0.1") is None
-    assert expected_pip("19.3", "23.0.1") == "19.3"
+    assert expected_pip(Installer.parse("distro"), "23.0.1") == "23.0.1"
+    assert expected_pip(Installer.parse("latest"), "23.0.1") is None
+    assert expected_pip(Installer.parse("19.3"), "23.0.1") == "19.3"

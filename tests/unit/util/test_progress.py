@@ -17,9 +17,10 @@ from harness.cli import run as run_command
 from harness.matrix.plan import Selection, make_plan
 from harness.pytest_plugin import cell_labels
 from harness.util.progress import VERDICT_WIDTH, CellLabel, cell_line, cell_test_id, pip_text
+from harness.vocab.installer import Installer
 from harness.vocab.verdict import Verdict
 
-BULLSEYE = CellLabel("c_plain@manylinux_2_31", "debian-bullseye", "distro")
+BULLSEYE = CellLabel("c_plain@manylinux_2_31", "debian-bullseye", Installer.parse("distro"))
 
 
 def test_a_cell_line_reads_as_the_issue_asks() -> None:
@@ -40,14 +41,14 @@ def test_cell_lines_line_up_whatever_the_verdict_and_count() -> None:
 
 
 def test_the_pip_is_named_as_a_person_knows_it() -> None:
-    assert pip_text("distro", "20.3.4") == "pip 20.3.4"
-    assert pip_text("distro") == "distro pip"
+    assert pip_text(Installer.parse("distro"), "20.3.4") == "pip 20.3.4"
+    assert pip_text(Installer.parse("distro")) == "distro pip"
     # an axis pip by the version asked for: a measured one may be the distro's fallback
-    assert pip_text("19.3", "20.3.4") == "pip 19.3"
-    assert pip_text("latest") == "pip latest"
-    assert CellLabel("a@manylinux_2_17 + b@manylinux_2_31", "centos-7", "19.3").text() == (
-        "a@manylinux_2_17 + b@manylinux_2_31 on centos-7 (pip 19.3)"
-    )
+    assert pip_text(Installer.parse("19.3"), "20.3.4") == "pip 19.3"
+    assert pip_text(Installer.parse("latest")) == "pip latest"
+    assert CellLabel(
+        "a@manylinux_2_17 + b@manylinux_2_31", "centos-7", Installer.parse("19.3")
+    ).text() == ("a@manylinux_2_17 + b@manylinux_2_31 on centos-7 (pip 19.3)")
 
 
 def test_cell_test_ids_come_out_of_node_ids() -> None:
@@ -99,15 +100,16 @@ import pytest
 
 from harness.util.progress import CellLabel
 from harness.pytest_plugin import CellProgress
+from harness.vocab.installer import Installer
 
 CELLS = {  # test id -> (label, verdict, measured pip)
-    "c-bullseye": (CellLabel("c@manylinux_2_31", "debian-bullseye", "distro"), "ok", "20.3.4"),
+    "c-bullseye": (CellLabel("c@manylinux_2_31", "debian-bullseye", Installer.parse("distro")), "ok", "20.3.4"),
     "c-bullseye-pip19.3": (
-        CellLabel("c@manylinux_2_31", "debian-bullseye", "19.3"), "refused-as-claimed", "19.3.1"
+        CellLabel("c@manylinux_2_31", "debian-bullseye", Installer.parse("19.3")), "refused-as-claimed", "19.3.1"
     ),
-    "cpp-buster": (CellLabel("cpp@manylinux_2_31", "debian-buster", "distro"), "violation", ""),
-    "cpp-stretch": (CellLabel("cpp@manylinux_2_31", "debian-stretch", "distro"), "error", ""),
-    "cpp-centos6": (CellLabel("cpp@manylinux_2_31", "centos-6", "distro"), "", ""),
+    "cpp-buster": (CellLabel("cpp@manylinux_2_31", "debian-buster", Installer.parse("distro")), "violation", ""),
+    "cpp-stretch": (CellLabel("cpp@manylinux_2_31", "debian-stretch", Installer.parse("distro")), "error", ""),
+    "cpp-centos6": (CellLabel("cpp@manylinux_2_31", "centos-6", Installer.parse("distro")), "", ""),
 }
 
 

@@ -245,10 +245,10 @@ def test_arches_and_policies_from_tags() -> None:
         ("aarch64",),
         ("x86_64",),
     )
-    assert given_wheels.claimed_policy(numpy.platforms) == "manylinux_2_17"
-    assert given_wheels.claimed_policy(musl.platforms) == "musllinux_1_1"
-    assert given_wheels.claimed_policy(plain.platforms) == "linux"
-    assert given_wheels.claimed_policy(six.platforms) == "any"
+    assert numpy.claimed_policy == "manylinux_2_17"
+    assert musl.claimed_policy == "musllinux_1_1"
+    assert plain.claimed_policy == "linux"
+    assert six.claimed_policy == "any"
     assert verify_plan.default_arches([numpy, six, musl], "x86_64") == ("aarch64", "x86_64")
     assert verify_plan.default_arches([six], "x86_64") == ("x86_64",)
     with pytest.raises(UsageError, match="ppc64, which has no distros"):
