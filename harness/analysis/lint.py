@@ -187,8 +187,8 @@ def loader_findings(
                     STATIC_TLS,
                     needs.path,
                     f"{role} has {needs.tls_bytes} bytes of initial-exec TLS (DF_STATIC_TLS): "
-                    "dlopen'ed, it must fit glibc's static TLS surplus (about 1.6 KiB on x86_64, "
-                    "shared with every module loaded before it)",
+                    "dlopen'ed, it must fit glibc's static TLS surplus, shared with every module "
+                    "loaded before it (1664 to 1712 bytes measured on x86_64's Debian glibcs)",
                     breaks="load order",
                 )
             )
