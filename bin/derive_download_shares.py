@@ -6,16 +6,21 @@
     python3 bin/derive_download_shares.py --source DIR --check   # exit 1 if the shipped file differs
 
 manylinux-timeline (https://github.com/mayeut/manylinux-timeline, BSD-2-Clause) publishes
-PyPI's downloads of manylinux wheels per day in consumer_data/YYYY-MM-DD.csv[.xz]: columns
-cpu, num_downloads, python_version, glibc_version (and project in the newer files), and until
-2025-05-22 pip_version. `explain` needs two things from it, kept here as download counts so
-any floor or tag family can be asked for later without re-reading the upstream data:
+PyPI's downloads of manylinux wheels per day in consumer_data/YYYY-MM-DD.csv[.xz] (the upstream
+repository files them as consumer_data/YYYY/MM/DD.csv[.xz]): columns cpu, num_downloads,
+python_version, glibc_version (and project in the newer files), and until 2025-05-22
+pip_version; and its site's consumer-data.json: 28-day rolling shares per day, per glibc
+bucket. `explain` needs three things from it, kept here so any floor or tag family can be
+asked for later without re-reading the upstream data:
 
 - downloads per glibc major.minor, over the newest 7 days the data has;
-- downloads per pip major.minor, over the newest 7 days that still carry a pip_version.
+- downloads per pip major.minor, over the newest 7 days that still carry a pip_version;
+- the published share of each glibc bucket over time (consumer-data.json's glibc_version,
+  each bucket's "-nsw" part, downloads of projects with no wheel for that Python, added to
+  its bucket: they are downloads on that glibc all the same).
 
-Both sums cover every cpu and Python. The output names the source, its commit, the periods and
-the licence; it is written in a fixed order, so an unchanged source gives an unchanged file.
+The day sums cover every cpu and Python. The output names the source, its commit, the periods
+and the licence; it is written in a fixed order, so an unchanged source gives an unchanged file.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ import argparse
 import csv
 import datetime as _dt
 import io
+import json
 import lzma
 import re
 import subprocess
@@ -39,6 +45,7 @@ OUTPUT = REPO / "harness" / "resources" / "download-shares.toml"
 UPSTREAM = "https://github.com/mayeut/manylinux-timeline"
 LICENCE = "BSD-2-Clause"
 DAYS = 7  # one week: weekday and weekend downloads differ, a whole week evens that out
+WINDOW = 28  # consumer-data.json's rolling window (manylinux-timeline's CONSUMER_WINDOW_SIZE)
 _DAY = re.compile(r"^(\d{4}-\d{2}-\d{2})\.csv(\.xz)?$")
 _MAJOR_MINOR = re.compile(r"^(\d+)\.(\d+)")
 # The snapshot's README names the commit it was copied at ("commit 9101d6b6 of 2026-08-08").
@@ -69,10 +76,13 @@ def _key(version: str) -> tuple[int, ...]:
 
 
 def day_files(consumer_data: Path) -> dict[str, Path]:
-    """consumer_data's daily files by date (a .csv beside a .csv.xz of one day: the .csv)."""
+    """consumer_data's daily files by date (a .csv beside a .csv.xz of one day: the .csv), flat
+    (YYYY-MM-DD.csv) or as the upstream repository nests them (YYYY/MM/DD.csv)."""
     found: dict[str, Path] = {}
-    for path in sorted(consumer_data.iterdir()):
-        match = _DAY.match(path.name)
+    for path in sorted(consumer_data.rglob("*.csv*")):
+        parts = path.relative_to(consumer_data).parts
+        name = "-".join(parts) if len(parts) == 3 else path.name
+        match = _DAY.match(name)
         if match and (match.group(1) not in found or not match.group(2)):
             found[match.group(1)] = path
     return found
@@ -109,6 +119,60 @@ def aggregate(files: dict[str, Path], days: Sequence[str], column: str) -> Perio
                 counts[version] += int(row["num_downloads"])
     ordered = tuple(sorted(counts.items(), key=lambda item: _key(item[0])))
     return Period(column=column, days=tuple(days), counts=ordered)
+
+
+@dataclass(frozen=True)
+class Timeline:
+    """consumer-data.json's glibc shares: per day, the percent of the 28 days' manylinux
+    downloads in each bucket (a bucket holds glibc from its name up to the next bucket's)."""
+
+    last_update: str
+    dates: tuple[str, ...]
+    buckets: tuple[str, ...]  # oldest glibc first
+    percent: tuple[tuple[float, ...], ...]  # per bucket, per date
+
+
+def read_timeline(path: Path) -> Timeline:
+    """The glibc buckets of consumer-data.json, each with its "-nsw" part added."""
+    data = json.loads(path.read_text(encoding="utf-8"))
+    dates = tuple(str(d) for d in data["index"])
+    series = data["glibc_version"]
+    keys = [k for k in series["keys"] if not k.endswith("-nsw")]
+    buckets = tuple(sorted(keys, key=_key))
+    percent = []
+    for bucket in buckets:
+        own = series[bucket]
+        nsw = series.get(f"{bucket}-nsw", [0.0] * len(own))
+        if len(own) != len(dates) or len(nsw) != len(dates):
+            raise SystemExit(f"{path}: glibc_version[{bucket!r}] does not have one value per date")
+        # Each published value has two decimals: the sum is rounded back to them.
+        percent.append(tuple(round(a + b, 2) for a, b in zip(own, nsw, strict=True)))
+    return Timeline(str(data.get("last_update", "")), dates, buckets, tuple(percent))
+
+
+def _timeline_section(timeline: Timeline) -> list[str]:
+    lines = [
+        "[timeline]",
+        "# consumer-data.json: for each date, the share (percent) of the manylinux downloads of",
+        f"# the {WINDOW} days up to it whose glibc falls in each bucket; a bucket holds glibc from its",
+        "# name up to the next bucket's (excluded), the last one everything newer. Each value is",
+        "# published with two decimals. Dates are the source's: a day it skipped is not here.",
+        f'last_update = "{timeline.last_update}"',
+        f"window_days = {WINDOW}",
+        f"buckets = {_toml_list(timeline.buckets)}",
+        *_wrapped("dates", [f'"{d}"' for d in timeline.dates], per_line=8),
+        "",
+        "[timeline.percent]",
+    ]
+    for bucket, values in zip(timeline.buckets, timeline.percent, strict=True):
+        lines += _wrapped(f'"{bucket}"', [f"{v:g}" for v in values], per_line=16)
+    return [*lines, ""]
+
+
+def _wrapped(key: str, items: Sequence[str], per_line: int) -> list[str]:
+    """A long TOML array, `per_line` items a line, so a refresh reads as a diff of dates."""
+    rows = [", ".join(items[i : i + per_line]) for i in range(0, len(items), per_line)]
+    return [f"{key} = [", *(f"  {row}," for row in rows), "]"]
 
 
 def readme_commit(source: Path) -> str:
@@ -163,7 +227,13 @@ def _section(name: str, period: Period, what: str) -> list[str]:
     return [*lines, ""]
 
 
-def render(glibc: Period, pip: Period, commit: str, copyright: Sequence[str]) -> str:
+def render(
+    glibc: Period,
+    pip: Period,
+    commit: str,
+    copyright: Sequence[str],
+    timeline: Timeline | None = None,
+) -> str:
     lines = [
         "# Generated by bin/derive_download_shares.py; do not edit by hand (run it again).",
         "# PyPI downloads of manylinux wheels (glibc systems only, so the shares overstate how",
@@ -179,6 +249,7 @@ def render(glibc: Period, pip: Period, commit: str, copyright: Sequence[str]) ->
         *_section(
             "pip", pip, "downloads per pip major.minor (pip as installer), newest week with pip"
         ),
+        *(_timeline_section(timeline) if timeline is not None else ()),
     ]
     return "\n".join(lines).rstrip() + "\n"
 
@@ -191,11 +262,15 @@ def derive(source: Path, commit: str = "") -> str:
     pip_days = newest_days(files, "pip_version")
     if not glibc_days or not pip_days:
         raise SystemExit(f"{source}/consumer_data: no day with glibc_version and pip_version")
+    site_data = source / "consumer-data.json"
+    if not site_data.is_file():
+        raise SystemExit(f"{source}: no consumer-data.json (the site's 28-day shares)")
     return render(
         aggregate(files, glibc_days, "glibc_version"),
         aggregate(files, pip_days, "pip_version"),
         commit or git_commit(source) or readme_commit(source) or "unknown",
         copyright_lines(source),
+        read_timeline(site_data),
     )
 
 

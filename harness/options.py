@@ -206,7 +206,20 @@ OPTIONS: Mapping[str, Option] = {
             "cells for the arch)",
             type=Path,
         ),
-        Option("format", "output format", choices=("text", "markdown"), default="text"),
+        Option(
+            "format",
+            "output format (json: described by harness/resources/explain.schema.json; html: "
+            "one self-contained page with the timeline chart)",
+            choices=("text", "markdown", "json", "html"),
+            default="text",
+        ),
+        Option(
+            "threshold",
+            "a share of downloads (percent, e.g. 95) whose crossing date explain gives besides "
+            "90, 95 and 99",
+            type=float,
+            metavar="PERCENT",
+        ),
         Option("images", "also remove the harness's images", switch=True),
         Option(
             "all",

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
-from harness.probe.facts import version_tuple
+from harness.vocab.versions import version_tuple
 
 if TYPE_CHECKING:
     from auditwheel.lddtree import DynamicExecutable

@@ -17,7 +17,7 @@ from harness.catalog.image_spec import BaseSource, ImageSpec, Role
 from harness.catalog.profiles import PROFILES
 from harness.catalog.registry_mirrors import NO_MIRRORS, Mirrors
 from harness.errors import UsageError
-from harness.util.resources import load_toml, read_text
+from harness.resources import load_toml, read_text
 from harness.vocab import policy_names
 from harness.vocab.arch import Arch, get_arch
 

@@ -294,7 +294,7 @@ def default_samples_dir() -> Path:
     configured = os.environ.get("MANYLINUX_HARNESS_SAMPLES")
     if configured:
         return Path(configured)
-    checkout = Path(__file__).resolve().parent.parent / "sample_projects"
+    checkout = Path(__file__).resolve().parents[2] / "sample_projects"
     if checkout.is_dir():
         return checkout
     return Path.cwd() / "sample_projects"

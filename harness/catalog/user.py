@@ -23,7 +23,7 @@ from harness.catalog.model import CATALOG_FILES, ROLLING, Catalog
 from harness.catalog.profiles import PROFILES
 from harness.catalog.registry_mirrors import NO_MIRRORS, ImageReference, Mirrors
 from harness.errors import UsageError
-from harness.util.resources import load_toml
+from harness.resources import load_toml
 from harness.vocab import policy_names
 from harness.vocab.arch import arch_names
 

@@ -6,12 +6,16 @@ from __future__ import annotations
 import argparse
 import datetime as _dt
 import os
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from harness import options
 from harness.errors import ExitCode
 from harness.options import add_options, option
+
+if TYPE_CHECKING:
+    from harness.explain.model import Explanation
 
 
 def register(subparsers: Any) -> argparse.ArgumentParser:
@@ -23,18 +27,30 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
     parser.add_argument("new", metavar="NEW", help="policy to move to, e.g. manylinux_2_28")
     # One arch per explanation: the policies' symbol sets and the run's cells are per arch.
     arch = option("arch", repeatable=False, default="x86_64", help="architecture")
+    # The question is about the world (PyPA's images, the distros people run), not about this
+    # machine's local images: official by default, local on request.
+    profile = option("profile", default="official")
+    output = option(
+        "output",
+        help="write the explanation to this file instead of standard output",
+        required=False,
+        short="-o",
+        metavar="FILE",
+    )
     # A user catalog's distros are explained beside the shipped ones.
-    add_options(parser.add_argument, ["profile", arch, "results", "format", *options.SOURCES])
+    add_options(
+        parser.add_argument,
+        [profile, arch, "results", "format", output, "threshold", *options.SOURCES],
+    )
     return parser
 
 
 def run(args: argparse.Namespace, today: _dt.date | None = None) -> ExitCode:
     from harness.catalog.registry_mirrors import parse_mirrors
     from harness.catalog.user import CatalogSources
-    from harness.explain.download_shares import shipped
+    from harness.errors import UsageError
+    from harness.explain import download_shares, pypa_images
     from harness.explain.policy_change import explain, find_results
-    from harness.explain.reference_distros import reference_distros
-    from harness.explain.render import render_markdown, render_text
     from harness.judge.installers import tag_families
     from harness.results import record as results
     from harness.util.provenance import installed_version
@@ -46,6 +62,9 @@ def run(args: argparse.Namespace, today: _dt.date | None = None) -> ExitCode:
     catalog = CatalogSources(
         tuple(args.catalog), parse_mirrors(args.registry_mirror, os.environ)
     ).load()
+    threshold: float | None = args.threshold
+    if threshold is not None and not 0 < threshold <= 100:
+        raise UsageError(f"--threshold {threshold:g}: give a share between 0 and 100 (percent)")
     path: Path | None = args.results
     if path is None:
         path = find_results(Path.cwd(), args.profile, arch)
@@ -61,12 +80,34 @@ def run(args: argparse.Namespace, today: _dt.date | None = None) -> ExitCode:
         today=today,
         results=display_path(path) if path is not None else "",
         auditwheel_version=installed_version("auditwheel") or "",
-        reference=reference_distros(),
-        shares=shipped(),
+        shares=download_shares.shipped(),
+        images=pypa_images.shipped(),
+        threshold=threshold,
     )
-    render = render_markdown if args.format == "markdown" else render_text
-    print(render(expl), end="")
+    text = _renderer(args.format)(expl)
+    if args.output is None:
+        print(text, end="")
+        return ExitCode.HELD
+    try:
+        args.output.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"--output {args.output}: cannot write it ({exc.strerror})") from exc
+    print(f"wrote {display_path(args.output)}")
     return ExitCode.HELD
+
+
+def _renderer(name: str) -> Callable[[Explanation], str]:
+    if name == "json":
+        from harness.explain.json_output import render_json
+
+        return render_json
+    if name == "html":
+        from harness.explain.html_output import render_html
+
+        return render_html
+    from harness.explain.render import render_markdown, render_text
+
+    return render_markdown if name == "markdown" else render_text
 
 
 def display_path(path: Path) -> str:

@@ -77,8 +77,8 @@ def check_inputs(args: argparse.Namespace) -> None:
 def run(args: argparse.Namespace) -> ExitCode:
     import pytest
 
-    from harness.matrix.prepared import STOPPED
     from harness.results import record as results
+    from harness.runner.prepared import STOPPED
 
     check_inputs(args)
     results_dir: Path = args.results_dir.resolve()

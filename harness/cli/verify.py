@@ -19,6 +19,15 @@ if TYPE_CHECKING:
 
 # Not imported from verify_plan, which reads the catalog (and auditwheel's policies).
 DEFAULT_RESULTS = Path("results/verify")
+# The axes `run` has, with the same values; verify's default is the distro's own pip only.
+VERIFY_AXIS_HELP = {
+    "pip": "also install each wheel set with these pips, e.g. 19.0, 20.3, latest (repeatable; "
+    "default: only the distro's own pip)",
+    "uv": "also install each wheel set with these uv releases, e.g. latest, 0.4, all "
+    "(repeatable; default: none)",
+    "cpu": "also run each set's imports and check on these CPU models under qemu-user: "
+    "x86-64-v1, x86-64-v2 (repeatable; x86_64 distros; default: the host's CPU only)",
+}
 
 
 def register(subparsers: Any) -> argparse.ArgumentParser:
@@ -52,6 +61,9 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
             "check",
             "download",
             "together",
+            option("pip", help=VERIFY_AXIS_HELP["pip"]),
+            option("uv", help=VERIFY_AXIS_HELP["uv"]),
+            option("cpu", help=VERIFY_AXIS_HELP["cpu"]),
             "profile",
             arch,
             distro,
@@ -66,6 +78,9 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
 
 def run(args: argparse.Namespace) -> ExitCode:
     from harness.catalog.user import CatalogSources
+    from harness.judge.cpu import parse_cpus
+    from harness.judge.installers import parse_pips
+    from harness.judge.uv import parse_uvs
     from harness.results.destination import check_results_dir
     from harness.settings import Settings
     from harness.util.container import install_termination_handlers
@@ -102,6 +117,8 @@ def run(args: argparse.Namespace) -> ExitCode:
         catalog,
         host_machine(),
         together=args.together,
+        installers=(*parse_pips(args.pip), *parse_uvs(args.uv)),
+        cpu_models=parse_cpus(args.cpu),
     )
     if args.download:
         plan = dataclasses.replace(plan, downloaded=tuple(args.paths))

@@ -10,10 +10,10 @@ from typing import Any
 
 from harness.errors import HarnessError
 from harness.images.provider import ResolvedImage
-from harness.probe.facts import TOOLCHAIN
 from harness.settings import Settings
 from harness.util.cache import Cache
 from harness.util.engine import Engine
+from harness.vocab.toolchain import TOOLCHAIN
 
 # How each tool of the toolchain reports its version; a missing tool prints nothing.
 _VERSION_COMMANDS = {

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from harness.errors import UsageError
-from harness.util.resources import load_toml
+from harness.resources import load_toml
 
 HOST = "host"  # the engine's own CPU, natively: what every cell ran on before the axis
 # Where the probe finds the host's qemu-user binary (mounted read-only).
@@ -96,3 +96,8 @@ def cell_level(cpu: str, host: str) -> int:
     if cpu != HOST:
         return models()[cpu].level
     return int(host.rsplit("v", 1)[1]) if host.startswith("x86-64-v") else 0
+
+
+def qemu_model(cpu: str) -> str:
+    """The qemu CPU model a cell's import + check runs on ("": the host's own CPU)."""
+    return "" if cpu == HOST else models()[cpu].qemu_cpu

@@ -16,7 +16,8 @@ from dataclasses import dataclass
 
 from harness.judge.policy import PolicyInfo
 from harness.probe.agent_facts import VERSIONED_LIBRARIES
-from harness.probe.facts import DistroFacts, version_tuple
+from harness.probe.facts import DistroFacts
+from harness.vocab.versions import version_tuple
 
 # The library whose version definitions bound each symbol-version family. GLIBC is the C
 # library's own version; the others are measured by the agent from the library itself.
@@ -114,21 +115,18 @@ def cause(libraries: Iterable[str]) -> str:
 
 
 def cell_lacking(
-    inspections: Iterable[Mapping[str, object]], facts: DistroFacts, arch: str
+    wheels: Iterable[tuple[str | None, Iterable[str]]], facts: DistroFacts, arch: str
 ) -> tuple[str, ...]:
-    """`lacking` over a cell's wheels, each held to the whitelist of the policy it claims
-    (harness.analysis.lint's static inspection: "external", "claimed_policy")."""
+    """`lacking` over a cell's wheels, each given as (the policy it claims, with its arch:
+    "manylinux_2_17_x86_64"; the sonames it leaves to the system) and held to that policy's
+    whitelist. A wheel that claims no manylinux policy was promised nothing."""
     from harness.judge import policy as policy_mod
 
     found: set[str] = set()
-    for inspection in inspections:
-        claimed = inspection.get("claimed_policy")
-        external = inspection.get("external") or ()
-        if not isinstance(claimed, str) or not isinstance(external, list | tuple):
-            continue  # no manylinux claim: no whitelist promised anything
-        # The inspection names the policy with its arch ("manylinux_2_17_x86_64"), as
-        # auditwheel's tags do; the policy table is keyed by the bare name.
-        name = claimed.removesuffix("_" + arch)
-        whitelist = policy_mod.get_policy(name, arch).whitelist
-        found.update(lacking((str(lib) for lib in external), facts, whitelist))
+    for claimed, external in wheels:
+        if not claimed or not claimed.startswith("manylinux"):
+            continue
+        # The policy table is keyed by the bare name.
+        whitelist = policy_mod.get_policy(claimed.removesuffix("_" + arch), arch).whitelist
+        found.update(lacking(external, facts, whitelist))
     return tuple(sorted(found))

@@ -2,23 +2,19 @@
 
 Installability comes from the wheel's tags and the tags packaging computes for the measured
 interpreter (inside the distro container), narrowed to the tag families the installing pip
-knows. Declared verdicts come from the sample's data.
+knows, and each wheel's Requires-Python.
 """
 
 from __future__ import annotations
 
-import fnmatch
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
+from enum import StrEnum
 
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
-from packaging.version import Version
 
-from harness.catalog.samples import ExpectRule
-from harness.errors import UsageError
 from harness.judge.installers import family_of, installer_knows
-from harness.probe.facts import DistroFacts, version_tuple
+from harness.probe.facts import DistroFacts
 from harness.vocab.platform_tags import (
     Family,
     PlatformTag,
@@ -29,11 +25,65 @@ from harness.vocab.platform_tags import (
 from harness.vocab.wheel_name import WheelName
 
 
+class Excluder(StrEnum):
+    """Which of a wheel's claims excludes a system: its tags, or its Requires-Python."""
+
+    TAGS = "the tags"
+    REQUIRES_PYTHON = "Requires-Python"
+
+    @property
+    def says(self) -> str:
+        return f"{self.value} say" if self is Excluder.TAGS else f"{self.value} says"
+
+    @property
+    def claims(self) -> str:
+        return f"{self.value} claim" if self is Excluder.TAGS else f"{self.value} claims"
+
+
 @dataclass(frozen=True)
 class Expectation:
     installable: bool
     reason: str  # one line: why it is (the matching tag) or is not (what is missing)
     matching_tags: tuple[str, ...] = ()
+    excluded_by: Excluder = Excluder.TAGS  # when not installable: which claim excludes it
+    # the tags fit the interpreter, but the installing pip does not know their family
+    installer_too_old: bool = False
+
+
+def python_excluded(spec: str | None, python_version: str) -> bool:
+    """Whether a Requires-Python excludes this interpreter (pip ignores what it cannot read,
+    and so does the expectation)."""
+    if not spec or not python_version:
+        return False
+    try:
+        return not SpecifierSet(spec).contains(python_version, prereleases=True)
+    except InvalidSpecifier:
+        return False
+
+
+def expect(
+    wheels: Sequence[WheelName],
+    facts: DistroFacts,
+    pip_version: str | None = None,
+    installer: str = "pip",
+    requires_python: Mapping[str, str | None] | None = None,
+) -> Expectation:
+    """expect_install (the tags x the interpreter's supported tags x the installing pip; None:
+    a pip that knows every family), then Requires-Python: a wheel whose metadata excludes
+    this Python claims it does not fit."""
+    expectation = expect_install(wheels, facts, pip_version, installer)
+    if not expectation.installable:
+        return expectation
+    for wheel in wheels:
+        spec = (requires_python or {}).get(wheel.filename)
+        if python_excluded(spec, facts.python_version):
+            return Expectation(
+                False,
+                f"{wheel.filename} requires Python {spec}, this system has {facts.python_version}",
+                expectation.matching_tags,
+                Excluder.REQUIRES_PYTHON,
+            )
+    return expectation
 
 
 def expect_install(
@@ -51,7 +101,12 @@ def expect_install(
         if usable:
             matches.append(min(usable, key=facts.supported_tags.index))
             continue
-        return Expectation(False, _why_not(claim, facts, candidates, pip_version), tuple(matches))
+        return Expectation(
+            False,
+            _why_not(claim, facts, candidates, pip_version),
+            tuple(matches),
+            installer_too_old=bool(candidates),
+        )
     pip = f"{installer} {pip_version}" if pip_version else installer
     glibc = f"glibc {facts.glibc}" if facts.glibc else "no glibc"
     return Expectation(
@@ -110,102 +165,3 @@ def _system_libc(facts: DistroFacts, supported: Sequence[PlatformTag]) -> str:
         return f"glibc {facts.glibc}"
     musl = [p.floor for p in supported if p.family is Family.MUSLLINUX and p.floor]
     return f"musl {max(musl)[0]}.{max(musl)[1]}" if musl else "no glibc"
-
-
-# -- declared verdicts -------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class CellContext:
-    """What a declared rule can condition on."""
-
-    flavour: str
-    arch: str
-    distro: str
-    build_policy: str  # canonical, e.g. "manylinux_2_36"
-    build_glibc: tuple[int, int]
-    facts: DistroFacts
-    build_python: str = ""  # the build image's interpreter, e.g. "3.13"
-    # symbol-version family -> newest version the cell's wheels need from the system
-    wheel_needs: Mapping[str, str] = field(default_factory=dict)
-    wheel_external: tuple[str, ...] = ()  # sonames the cell's wheels leave to the system
-    # of those, the ones their claimed policy whitelists and this distro lacks
-    # (harness.judge.distro_offer.lacking): where the distro, not the wheel, breaks the claim
-    whitelisted_lacking: tuple[str, ...] = ()
-    order: str = "given"
-    dlopen: str = "default"
-    cpu_level: int = 0  # the x86-64 level the import + check ran at (0: not x86-64 / unknown)
-
-    def beyond_distro(self) -> set[str]:
-        """Families in which the wheels need a newer version than this system provides."""
-        provided = self.facts.version_maxima
-        return {
-            family
-            for family, needed in self.wheel_needs.items()
-            if family in provided and version_tuple(needed) > version_tuple(provided[family])
-        }
-
-
-def _as_list(value: Any) -> list[str]:
-    return [str(v) for v in value] if isinstance(value, list) else [str(value)]
-
-
-def _version_in(spec: str, version: tuple[int, ...]) -> bool:
-    if not version:
-        return False
-    try:
-        return SpecifierSet(spec).contains(Version(".".join(map(str, version))))
-    except InvalidSpecifier:
-        raise UsageError(
-            f"expect rule: {spec!r} is not a version specifier such as '>=2.34'"
-        ) from None
-
-
-def rule_matches(conditions: Mapping[str, Any], ctx: CellContext) -> bool:
-    for key, value in conditions.items():
-        if key == "flavour" and ctx.flavour not in _as_list(value):
-            return False
-        if key == "arch" and ctx.arch not in _as_list(value):
-            return False
-        if key == "distro" and not any(fnmatch.fnmatch(ctx.distro, p) for p in _as_list(value)):
-            return False
-        if key == "build_policy" and ctx.build_policy not in _as_list(value):
-            return False
-        if key == "build_glibc" and not _version_in(str(value), ctx.build_glibc):
-            return False
-        if key == "distro_glibc" and not _version_in(str(value), version_tuple(ctx.facts.glibc)):
-            return False
-        if key == "distro_lacks" and any(ctx.facts.has_library(lib) for lib in _as_list(value)):
-            return False
-        if key == "build_python" and not _version_in(str(value), version_tuple(ctx.build_python)):
-            return False
-        if key == "distro_python" and not _version_in(
-            str(value), version_tuple(ctx.facts.python_version)[:2]
-        ):
-            return False
-        if key == "distro_glibcxx" and not _version_in(
-            str(value), version_tuple(ctx.facts.glibcxx_max)
-        ):
-            return False
-        if key == "distro_lacks_needed" and bool(value) != any(
-            not ctx.facts.has_library(lib) for lib in ctx.wheel_external
-        ):
-            return False
-        if key == "distro_lacks_whitelisted" and bool(value) != bool(ctx.whitelisted_lacking):
-            return False
-        if key == "requires_beyond_distro" and not set(_as_list(value)) & ctx.beyond_distro():
-            return False
-        if key == "order" and ctx.order not in _as_list(value):
-            return False
-        if key == "dlopen" and ctx.dlopen not in _as_list(value):
-            return False
-        if key == "cpu_level" and not _version_in(str(value), (ctx.cpu_level,)):
-            return False
-    return True
-
-
-def declared_rule(rules: Sequence[ExpectRule], ctx: CellContext) -> ExpectRule | None:
-    for rule in rules:
-        if rule_matches(rule.conditions, ctx):
-            return rule
-    return None

@@ -1,32 +1,24 @@
-"""The pip-version axis, all of it (data in resources/installers.toml): which pips a cell is
-installed with, which Pythons each runs on, which manylinux tag families each pip knows (so
-the oldest pip a wheel calls for), and fetching the axis's pip wheels on the host (probe
-containers have no network) into the wheel root, which the probes mount read-only."""
+"""The pip-version axis (data in resources/installers.toml): which pips a cell is installed
+with, which Pythons each runs on, and which manylinux tag families each pip knows (so the
+oldest pip a wheel calls for). Fetching their wheels is harness.runner.supply's."""
 
 from __future__ import annotations
 
 import functools
 import re
-import subprocess
-import sys
-import time
 from collections.abc import Iterable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from packaging.specifiers import SpecifierSet
 from packaging.version import InvalidVersion, Version
 
 from harness.errors import UsageError
-from harness.util.resources import load_toml
+from harness.resources import load_toml
 from harness.vocab.installer import DISTRO_PIP, LATEST, Installer
 
 if TYPE_CHECKING:
-    from harness.util.cache import Cache
-
-# "latest" is looked up again after a day; meanwhile (and offline) the wheels at hand serve.
-LATEST_MAX_AGE = 24 * 3600
+    pass
 
 
 @dataclass(frozen=True)
@@ -79,11 +71,6 @@ def parse_pips(values: Iterable[str]) -> tuple[Installer, ...]:
             if Installer.pip(item) not in found:
                 found.append(Installer.pip(item))
     return tuple(found)
-
-
-def requirement(pip: str) -> str:
-    """What the probe installs into the cell's venv."""
-    return "pip" if pip == LATEST else f"pip=={pip}.*"
 
 
 def cannot_run(pip: str, python_version: str) -> str | None:
@@ -148,57 +135,3 @@ def minimum_pip(platform_tags: Iterable[str]) -> Version | None:
     """The oldest pip that understands at least one of these platform tags."""
     known = [f.since for tag in platform_tags if (f := family_of(tag)) is not None]
     return min(known) if known else None
-
-
-# -- the axis's pip wheels, on the host ----------------------------------------------------------
-
-
-def pips_dir(cache: Cache) -> Path:
-    return cache.path("wheels", "pips")
-
-
-def _have(directory: Path, pip: str) -> bool:
-    return any(directory.glob(f"pip-{pip}.*-py*.whl")) or any(directory.glob(f"pip-{pip}-py*.whl"))
-
-
-def _download(directory: Path, requirement: str, python_version: str | None) -> str:
-    command = [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps"]
-    command += ["--only-binary=:all:", "--dest", str(directory)]
-    if python_version:
-        command += ["--python-version", python_version]
-    command.append(requirement)
-    done = subprocess.run(command, capture_output=True, text=True, timeout=300, check=False)
-    if done.returncode == 0:
-        return ""
-    lines = (done.stderr or done.stdout).strip().splitlines() or ["no output"]
-    return lines[-1]
-
-
-def ensure_pips(
-    cache: Cache, pips: Iterable[str], python_versions: Iterable[str]
-) -> dict[str, str]:
-    """`pips`: releases ("19.3", "latest")."""
-    """Each pip of the axis as a wheel in pips_dir; returns pip -> why it is unavailable."""
-    directory = pips_dir(cache)
-    directory.mkdir(parents=True, exist_ok=True)
-    problems: dict[str, str] = {}
-    with cache.lock("pips"):
-        for pip in pips:
-            if pip != LATEST:
-                if not _have(directory, pip):
-                    error = _download(directory, requirement(pip), None)
-                    if error and not _have(directory, pip):
-                        problems[pip] = f"cannot download pip {pip}: {error}"
-                continue
-            # The newest pip for each Python of the run (pip drops old Pythons over time).
-            for python in sorted(set(python_versions)) or [""]:
-                stamp = directory / f".latest-{python or 'host'}"
-                fresh = stamp.exists() and time.time() - stamp.stat().st_mtime < LATEST_MAX_AGE
-                if fresh:
-                    continue
-                error = _download(directory, "pip", python or None)
-                if not error:
-                    stamp.touch()
-                elif not any(directory.glob("pip-*.whl")):
-                    problems[pip] = f"cannot download the latest pip: {error}"
-    return problems

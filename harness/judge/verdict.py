@@ -10,9 +10,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from harness.judge.expectation import Excluder
 from harness.probe import observation as obs
-from harness.probe.diagnostics import diagnose_run
+from harness.probe.diagnostics import Diagnosis, diagnose_run
 from harness.vocab.verdict import Verdict
+
+NOTHING = Diagnosis("none", "", "")
 
 
 @dataclass(frozen=True)
@@ -24,27 +27,21 @@ class Decision:
     quote_forced: bool = True
 
 
-# What a refusal is explained by: the claim that excludes the system (refused as it says;
-# it claims less than the wheel can do when a forced load works).
-TAGS = "the tags"
-REQUIRES_PYTHON = "Requires-Python"
-_SAYS = {TAGS: "the tags say", REQUIRES_PYTHON: "Requires-Python says"}
-_CLAIMS = {TAGS: "the tags claim", REQUIRES_PYTHON: "Requires-Python claims"}
-
-
 def decide(
     installable: bool,
     observation: obs.Observation,
     pip_too_old: bool = False,
     installer: str = "pip",
-    claim: str = TAGS,
+    claim: Excluder = Excluder.TAGS,
+    moot_forced: str | None = None,
 ) -> Decision:
     """`installable`: whether the wheel's claims say this system (and its pip) takes it.
     `pip_too_old`: the tags fit the system, but the installing pip does not know their
     family; then a forced load that works says nothing against the tags. `installer`: who
     decided ("pip", "uv"): the explanation names it, so a departure says whose it is.
-    `claim`: which claim excludes the system when it is not installable (TAGS or
-    REQUIRES_PYTHON)."""
+    `claim`: which claim excludes the system when it is not installable. `moot_forced`: why
+    a forced load of these wheels says nothing here (their compiled modules are for another
+    Python, arch or libc), when it does not."""
     if observation.error is not None:
         return Decision(Verdict.ERROR, observation.error)
     install = observation.install
@@ -86,6 +83,22 @@ def decide(
             f"the tags claim this system, but {installer} refused: {install.reason}",
         )
     forced = observation.forced
+    if moot_forced and forced is not None:
+        # Either way it says nothing: a pass ran at most a pure-Python fallback, a failure
+        # is that of a module CPython never opens (another Python's cpython-3X name).
+        what, tail = (
+            (
+                "the forced load passed, which says nothing here",
+                "at most a pure-Python fallback ran",
+            )
+            if forced.passed
+            else ("a forced load says nothing here", "its compiled modules cannot load here")
+        )
+        return Decision(
+            Verdict.REFUSED_AS_CLAIMED,
+            f"refused as {claim.says}; {what}: {moot_forced}, so {tail}",
+            quote_forced=False,
+        )
     if forced is not None and forced.passed and pip_too_old:
         return Decision(
             Verdict.REFUSED_AS_CLAIMED,
@@ -95,8 +108,8 @@ def decide(
     if forced is not None and forced.passed:
         return Decision(
             Verdict.OVER_RESTRICTIVE,
-            f"refused as {_SAYS[claim]}, yet a forced load works: "
-            f"{_CLAIMS[claim]} less than the wheel can do",
+            f"refused as {claim.says}, yet a forced load works: "
+            f"{claim.claims} less than the wheel can do",
         )
     if forced is None:
         why = "no forced load was run"
@@ -104,12 +117,7 @@ def decide(
         why = f"forced load could not tell: {diagnose_run(forced).summary}"
     else:
         why = f"forced load: {diagnose_run(forced).summary}"
-    return Decision(Verdict.REFUSED_AS_CLAIMED, f"refused as {_SAYS[claim]}; {why}")
-
-
-def says(claim: str) -> str:
-    """ "the tags say" / "Requires-Python says": how explanations name a refusal's cause."""
-    return _SAYS[claim]
+    return Decision(Verdict.REFUSED_AS_CLAIMED, f"refused as {claim.says}; {why}")
 
 
 def _failed_run(decision: Decision, observation: obs.Observation) -> obs.RunObservation | None:
@@ -119,19 +127,12 @@ def _failed_run(decision: Decision, observation: obs.Observation) -> obs.RunObse
     return None
 
 
-def diagnosis(decision: Decision, observation: obs.Observation) -> str:
-    """The one line a report shows for a cell: the harness's trouble, or the loader's or
-    Python's words from the run (or forced load) that failed, from the innermost exception
-    of its chain; "" when there is nothing to say."""
+def diagnose(decision: Decision, observation: obs.Observation) -> Diagnosis:
+    """The one line a report shows for a cell (`summary`): the harness's trouble, or the
+    loader's or Python's words from the run (or forced load) that failed, from the innermost
+    exception of its chain, with the outermost around it (`wrapper`); empty when there is
+    nothing to say. Computed once per cell."""
     if decision.verdict is Verdict.ERROR:
-        return observation.error or decision.explanation
+        return Diagnosis("harness", "", observation.error or decision.explanation)
     run = _failed_run(decision, observation)
-    return diagnose_run(run).summary if run is not None else ""
-
-
-def diagnosis_wrapper(decision: Decision, observation: obs.Observation) -> str:
-    """The outermost exception around the one the diagnosis quotes, when there is one."""
-    if decision.verdict is Verdict.ERROR:
-        return ""
-    run = _failed_run(decision, observation)
-    return diagnose_run(run).wrapper if run is not None else ""
+    return diagnose_run(run) if run is not None else NOTHING

@@ -13,6 +13,7 @@ from harness.errors import UsageError
 from harness.images.candidate import CandidateImage, candidate_build_image
 from harness.judge import cpu as cpus
 from harness.judge import installers
+from harness.results.builder import CellPlace, decorated_row, decorated_test_id
 from harness.vocab.installer import DISTRO_PIP, Installer
 
 
@@ -82,17 +83,10 @@ class Cell:
 
     @property
     def row(self) -> str:
-        """The report row: the wheels (in import order) and how they are loaded."""
-        text = " + ".join(self._label(m) for m in self.members)
-        text = text if self.dlopen == "default" else f"{text} (RTLD_GLOBAL)"
-        # The CPU model is part of the row: the report then shows each level on a row.
-        return text if self.cpu == cpus.HOST else f"{text} [cpu {self.cpu}]"
-
-    @property
-    def key(self) -> str:
-        """Stable identity across runs (no image digests): what the gate compares."""
-        installer = self.installer
-        return f"{self.row} | {self.arch} | {self.distro.name} | {installer.axis}={installer}"
+        """The report row: the wheels (in import order), how they are loaded, the CPU model."""
+        return decorated_row(
+            " + ".join(self._label(m) for m in self.members), self.dlopen, self.cpu
+        )
 
     @property
     def test_id(self) -> str:
@@ -107,13 +101,24 @@ class Cell:
         )
         if foreign:
             parts.append("from-" + "-".join(foreign))
-        if self.dlopen != "default":
-            parts.append(self.dlopen)
-        if self.installer.suffix:
-            parts.append(self.installer.suffix)
-        if self.cpu != cpus.HOST:
-            parts.append(f"cpu-{self.cpu}")
-        return "-".join(parts).replace("[", "(").replace("]", ")")
+        return decorated_test_id(parts, self.installer, self.dlopen, self.cpu)
+
+    @property
+    def place(self) -> CellPlace:
+        return CellPlace.make(
+            self.row,
+            self.test_id,
+            self.arch,
+            self.distro.name,
+            self.installer,
+            self.dlopen,
+            self.cpu,
+        )
+
+    @property
+    def key(self) -> str:
+        """Stable identity across runs (no image digests): what the gate compares."""
+        return self.place.key
 
     @property
     def group(self) -> str:
@@ -136,6 +141,10 @@ class Plan:
     builds: tuple[BuildRequest, ...]
     cells: tuple[Cell, ...]
     not_probed: tuple[tuple[str, str], ...] = ()  # (what, why): e.g. a pip on too new a Python
+
+    def needs_emulator(self, distro_key: str) -> bool:
+        """Whether a distro has cells on a CPU model (its probe then mounts qemu-user)."""
+        return any(c.cpu != cpus.HOST and c.distro.key == distro_key for c in self.cells)
 
 
 def _pip_cells(

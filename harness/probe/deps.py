@@ -19,8 +19,8 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from harness import resources
 from harness.errors import HarnessError
-from harness.util import resources
 from harness.util.cache import Cache
 
 # The oldest interpreter any catalog row presents to the probe: the official catalog gives

@@ -18,7 +18,6 @@ from typing import Any
 
 from harness.catalog.model import Distro
 from harness.errors import ContainerError, ExecTimeout, HarnessError
-from harness.judge import installers
 from harness.probe import deps as probe_deps
 from harness.probe import diagnostics
 from harness.probe import observation as obs
@@ -254,7 +253,7 @@ class DistroProbe:
             elif not request.installer.is_distro:
                 if request.pips_dir is None:
                     raise HarnessError(f"no pip wheels for pip {request.installer}")
-                spec["installer"] = installers.requirement(request.installer.release)
+                spec["installer"] = request.installer.requirement
                 spec["pips_dir"] = self._container_path(request.pips_dir)
             result = container.exec(
                 ["python3", AGENT, "cell", json.dumps(spec)],

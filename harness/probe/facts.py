@@ -5,31 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-# The toolchain a build image is measured for, in the order reports list it: the compilers a
-# wheel is built with, the linker, the C library it links against, and the repair tools.
-# Owned here (a module with no heavy imports) so that explain, image_facts and the report
-# agree on one list.
-TOOLCHAIN: tuple[str, ...] = (
-    "gcc",
-    "g++",
-    "gfortran",
-    "binutils",
-    "glibc",
-    "auditwheel",
-    "patchelf",
-)
-
-
-def version_tuple(text: str | None) -> tuple[int, ...]:
-    if not text:
-        return ()
-    parts = []
-    for piece in text.split("."):
-        digits = "".join(ch for ch in piece if ch.isdigit())
-        if not digits:
-            break
-        parts.append(int(digits))
-    return tuple(parts)
+from harness.vocab.versions import version_tuple
 
 
 @dataclass(frozen=True)

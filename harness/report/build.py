@@ -3,6 +3,7 @@ Markdown and the HTML report show. Pure: RunRecord in, Report out."""
 
 from __future__ import annotations
 
+from harness.explain import download_shares
 from harness.report import findings, offers
 from harness.report.installers import installer_notes
 from harness.report.matrix import arch_sections
@@ -15,6 +16,7 @@ from harness.report.model import (
     Report,
     VerdictCount,
 )
+from harness.report.share_timeline import share_timeline
 from harness.results.record import RunRecord
 from harness.vocab.verdict import Verdict
 
@@ -41,6 +43,9 @@ def build_report(record: RunRecord) -> Report:
         not_probed=findings.not_probed(record),
         not_prepared=findings.not_prepared(record),
         installers=installer_notes(record),
+        share_timeline=share_timeline(
+            {m.policy for c in record.cells for m in c.members}, download_shares.shipped()
+        ),
     )
 
 

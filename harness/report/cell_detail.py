@@ -4,9 +4,10 @@ the run's own facts. Empty fields and parts are left out."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from typing import Any
+from collections.abc import Iterable
 
+from harness.judge.cell import Expected
+from harness.probe.observation import InstallObservation, RunObservation
 from harness.report.cpp_lint import lint_text
 from harness.report.model import DetailPart
 from harness.results.record import CellRecord, MemberRecord
@@ -17,10 +18,10 @@ def cell_details(cell: CellRecord) -> tuple[DetailPart, ...]:
     parts = [
         DetailPart("verdict", _verdict_fields(cell)),
         DetailPart("expected", _expected_fields(cell.expected)),
-        _install_part(_mapping(observed, "install")),
-        _run_part("observed: load", _mapping(observed, "load")),
-        _run_part("observed: forced load", _mapping(observed, "forced")),
-        DetailPart("observed: harness error", output=_text(observed.get("error"))),
+        _install_part(observed.install),
+        _run_part("observed: load", observed.load),
+        _run_part("observed: forced load", observed.forced),
+        DetailPart("observed: harness error", output=_text(observed.error)),
         _lint_part(cell),
         DetailPart("wheels", items=tuple(_member_text(m) for m in cell.members)),
         DetailPart("run", _run_fields(cell)),
@@ -42,11 +43,6 @@ def _text(value: object) -> str:
     return str(value) if value else ""
 
 
-def _mapping(data: Mapping[str, Any], key: str) -> Mapping[str, Any]:
-    value = data.get(key)
-    return value if isinstance(value, Mapping) else {}
-
-
 def _yes_no(value: object) -> str:
     return "yes" if value else "no"
 
@@ -64,44 +60,48 @@ def _verdict_fields(cell: CellRecord) -> tuple[tuple[str, str], ...]:
     )
 
 
-def _expected_fields(expected: Mapping[str, Any]) -> tuple[tuple[str, str], ...]:
-    installable = expected.get("installable")
+def _expected_fields(expected: Expected) -> tuple[tuple[str, str], ...]:
+    installable = expected.installable
     return _fields(
         [
             ("installable", None if installable is None else _yes_no(installable)),
-            ("reason", expected.get("reason")),
-            ("matching tags", ", ".join(map(str, expected.get("matching_tags") or ()))),
-            ("policy problems", "; ".join(map(str, expected.get("policy_problems") or ()))),
-            ("declared", expected.get("declared")),
-            ("declared reason", expected.get("declared_reason")),
+            ("reason", expected.reason),
+            ("matching tags", ", ".join(expected.matching_tags)),
+            ("policy problems", "; ".join(expected.policy_problems)),
+            ("declared", expected.declared.value if expected.declared else None),
+            ("declared reason", expected.declared_reason),
         ]
     )
 
 
-def _install_part(install: Mapping[str, Any]) -> DetailPart:
+def _install_part(install: InstallObservation | None) -> DetailPart:
+    if install is None:
+        return DetailPart("observed: install")
     fields = _fields(
         [
-            ("decision", install.get("decision")),
-            ("reason", install.get("reason")),
-            ("exit code", install.get("exit_code")),
-            ("pip", install.get("pip_version")),
-            ("seconds", install.get("seconds")),
+            ("decision", install.decision),
+            ("reason", install.reason),
+            ("exit code", install.exit_code),
+            ("pip", install.pip_version),
+            ("seconds", install.seconds),
         ]
     )
-    return DetailPart("observed: install", fields, output=_text(install.get("output")))
+    return DetailPart("observed: install", fields, output=_text(install.output))
 
 
-def _run_part(title: str, run: Mapping[str, Any]) -> DetailPart:
+def _run_part(title: str, run: RunObservation | None) -> DetailPart:
+    if run is None:
+        return DetailPart(title)
     fields = _fields(
         [
-            ("status", run.get("status")),
-            ("stage", run.get("stage")),
-            ("exit code", run.get("exit_code")),
-            ("signal", run.get("signal")),
-            ("seconds", run.get("seconds")),
+            ("status", run.status),
+            ("stage", run.stage),
+            ("exit code", run.exit_code),
+            ("signal", run.signal),
+            ("seconds", run.seconds),
         ]
     )
-    return DetailPart(title, fields, output=_text(run.get("output")))
+    return DetailPart(title, fields, output=_text(run.output))
 
 
 def _lint_part(cell: CellRecord) -> DetailPart:

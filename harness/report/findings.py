@@ -8,10 +8,10 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from harness.probe.facts import TOOLCHAIN
 from harness.report.model import NOT_MEASURED, NoteList, Table, TableCell, Text, plain
 from harness.results.record import CellRecord, RunRecord
 from harness.vocab.installer import Installer
+from harness.vocab.toolchain import TOOLCHAIN
 from harness.vocab.verdict import Verdict
 
 
@@ -65,7 +65,7 @@ def explained(cells: Iterable[CellRecord]) -> NoteList:
             why = f"the distro's fault, {cell.distro_cause}: {why}"
         key = (cell.arch, cell.row, cell.verdict.value, cell.as_expected, cell.declared or "", why)
         groups[key][cell.distro] = None
-        reasons[key] = str(cell.expected.get("declared_reason", "")) if cell.declared else ""
+        reasons[key] = cell.expected.declared_reason if cell.declared else ""
     items = []
     for key in sorted(groups):
         arch, row, verdict, as_expected, declared, why = key

@@ -28,6 +28,7 @@ from harness.report.model import (
     MatrixRow,
     NoteList,
     Report,
+    ShareTimeline,
     Table,
     TableCell,
 )
@@ -51,6 +52,7 @@ def render(report: Report) -> str:
         _explained((report.offers_absent,)),
         _not_prepared(report.not_prepared),
         _explained((report.installers,) if report.installers is not None else ()),
+        _share_timeline(report.share_timeline),
     ]
     return (
         '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
@@ -265,3 +267,25 @@ def _not_prepared(notes: NoteList) -> str:
         return ""
     items = "".join(f"<li>{inline(item)}</li>" for item in notes.items)
     return f"<section><h2>{_e(notes.title)}</h2><ul>{items}</ul></section>"
+
+
+def _share_timeline(view: ShareTimeline | None) -> str:
+    """The share of PyPI's manylinux downloads each of the run's policies reaches, over time:
+    the chart `explain --format html` draws (inline SVG, no script)."""
+    if view is None:
+        return ""
+    from harness.explain.chart import timeline_chart
+
+    svg = timeline_chart("report-timeline", view.series, view.thresholds, view.window_days)
+    notes = "".join(f"<li>{_e(note)}</li>" for note in view.notes)
+    caption = (
+        f"Share of PyPI's manylinux downloads on glibc at or above the floor of each policy "
+        f"this run built for, over the {view.window_days} days up to each date. "
+        f"Source: {view.source}."
+    )
+    return (
+        '<section class="share-timeline"><h2>How many downloads these policies reach</h2>'
+        f"<figure>{svg}<figcaption>{_e(caption)}</figcaption></figure>"
+        + (f"<ul>{notes}</ul>" if notes else "")
+        + "</section>"
+    )

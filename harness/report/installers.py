@@ -20,7 +20,8 @@ FAMILIES = tuple(InstallerFamily)
 
 
 def _decision(cell: CellRecord) -> str:
-    return str((cell.observed.get("install") or {}).get("decision") or "")
+    install = cell.observed.install
+    return install.decision if install is not None else ""
 
 
 def _version_key(text: str) -> Version:

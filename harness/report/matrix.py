@@ -10,7 +10,6 @@ from typing import Any
 from packaging.version import InvalidVersion, Version
 
 from harness.judge.installers import minimum_pip
-from harness.probe.facts import version_tuple
 from harness.report.cell_detail import cell_details, member_label
 from harness.report.cpp_lint import lint_match, lint_text
 from harness.report.installers import disagreement_table, oldest_installer_table
@@ -28,6 +27,7 @@ from harness.report.model import (
     plain,
 )
 from harness.results.record import CellRecord, RunRecord
+from harness.vocab.versions import version_tuple
 from harness.vocab.wheel_name import WheelName
 
 
@@ -153,7 +153,7 @@ def minimum_pip_table(cells: list[CellRecord], arch: str) -> Table | None:
         needed = minimum_pip(platforms)
         accepted = _pips(row_cells, "accepted")
         too_old = _pips(
-            [c for c in row_cells if "does not know" in str(c.expected.get("reason", ""))],
+            [c for c in row_cells if c.expected.installer_too_old],
             "refused",
         )
         consistent = (
@@ -186,6 +186,6 @@ def _pips(cells: Iterable[CellRecord], decision: str) -> list[str]:
     found = {
         c.pip_version
         for c in cells
-        if (c.observed.get("install") or {}).get("decision") == decision
+        if c.observed.install is not None and c.observed.install.decision == decision
     }
     return sorted(found, key=pip_version_key)

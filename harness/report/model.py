@@ -7,9 +7,12 @@ markup. Text here is plain text: a renderer escapes it for its format."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from harness.vocab.verdict import Verdict
+
+if TYPE_CHECKING:
+    from harness.explain.download_shares import ShareSeries
 
 VERDICT_ICONS = {
     Verdict.OK: "✅",
@@ -157,6 +160,18 @@ class ArchSection:
     installer_tables: tuple[Table, ...] = ()
 
 
+@dataclass(frozen=True)
+class ShareTimeline:
+    """How many PyPI downloads the run's policies reach, over time: the share of manylinux
+    downloads on glibc >= each glibc policy's floor (harness.explain.download_shares)."""
+
+    series: tuple[tuple[str, ShareSeries], ...]  # (policy, its share series), oldest floor first
+    thresholds: tuple[float, ...]  # percent, drawn as flat lines
+    window_days: int
+    source: str
+    notes: tuple[str, ...]  # what the data cannot show for these policies
+
+
 # -- the whole report --------------------------------------------------------------------------
 
 
@@ -209,3 +224,4 @@ class Report:
     not_probed: NoteList
     not_prepared: NoteList
     installers: NoteList | None = None  # the installer and CPU axes: what ran, what does not
+    share_timeline: ShareTimeline | None = None  # None: no glibc policy in the run, or no data

@@ -25,7 +25,7 @@ def _policies(record: RunRecord, arch: str) -> list[Any]:
 
 def _measured(distros: Mapping[str, Any]) -> Iterable[tuple[str, str, Mapping[str, Any]]]:
     """Distros whose libraries were measured, per arch, oldest glibc first (as the matrix)."""
-    from harness.probe.facts import version_tuple
+    from harness.vocab.versions import version_tuple
 
     found = []
     for key, entry in distros.items():

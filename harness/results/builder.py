@@ -1,28 +1,22 @@
-"""Building the records of results.json, for the matrix (session) and for verify alike: a
-cell's `expected` dict, its lint, the cell record itself, a probed distro's entry, the host's
-facts and the run record. One builder each, so that the two commands' records cannot drift.
-"""
+"""Building the records of results.json, for the matrix and for verify alike: a cell's
+identity and lint, the cell record (a judgement written down), a probed distro's entry, the
+host's facts and the run record. One builder each, so that the two commands' records cannot
+drift."""
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from harness import __version__
 from harness.analysis.lint import WARNING_KINDS
-from harness.catalog.samples import ExpectRule
 from harness.judge import cpu as cpus
-from harness.judge import distro_offer
-from harness.judge.expectation import Expectation
-from harness.judge.verdict import Decision, diagnosis, diagnosis_wrapper
+from harness.judge.cell import Judgement
 from harness.probe.facts import DistroFacts
-from harness.probe.observation import Observation
 from harness.results import record as results
 from harness.util.provenance import host_dependencies, installed_version
 from harness.vocab.installer import Installer
-from harness.vocab.verdict import Verdict
 
 if TYPE_CHECKING:
     from harness.catalog.model import Distro
@@ -31,12 +25,6 @@ if TYPE_CHECKING:
 
 # The host-side tools whose releases can change a run's outcome, recorded by name.
 HOST_TOOLS = ("cibuildwheel", "auditwheel", "packaging")
-
-# Harness-level, for every cross-arch cell: pip must refuse a wheel of another architecture;
-# no sample may declare otherwise.
-CROSS_ARCH_REFUSAL = ExpectRule(
-    Verdict.REFUSED_AS_CLAIMED, {}, "a wheel of another architecture: pip must refuse it"
-)
 
 Inspections = Mapping[str, Mapping[str, Any]]  # wheel file name -> lint.inspect_wheel's dict
 
@@ -54,52 +42,39 @@ class CellPlace:
     dlopen: str
     cpu: str = cpus.HOST  # or the CPU model the import + check ran on
 
-
-@dataclass(frozen=True)
-class Measured:
-    """What one cell's probe produced, judged."""
-
-    expected: Mapping[str, Any]
-    observation: Observation
-    decision: Decision
-    facts: DistroFacts | None  # None: the distro could not be probed
-    notes: tuple[str, ...] = ()
-
-
-def expected_of(
-    expectation: Expectation,
-    wheels: Iterable[str],
-    inspections: Inspections,
-    distro: tuple[DistroFacts, str] | None = None,
-) -> dict[str, Any]:
-    """A cell's `expected` dict: what the tags predict, and the policy problems the static
-    checks found in its wheels. With the distro's (facts, arch), and where the tags claim the
-    distro: the whitelisted libraries the wheels leave to the system and the distro lacks
-    (`whitelisted_lacking`, harness.judge.distro_offer), where the distro breaks the claim."""
-    wheels = list(wheels)
-    expected: dict[str, Any] = {
-        "installable": expectation.installable,
-        "reason": expectation.reason,
-        "matching_tags": list(expectation.matching_tags),
-        "policy_problems": [
-            problem
-            for wheel in wheels
-            for problem in inspections.get(wheel, {}).get("policy_problems", [])
-        ],
-    }
-    if distro is not None and expectation.installable:
-        facts, arch = distro
-        lacking = distro_offer.cell_lacking(
-            (inspections.get(wheel, {}) for wheel in wheels), facts, arch
-        )
-        if lacking:
-            expected["whitelisted_lacking"] = list(lacking)
-    return expected
+    @classmethod
+    def make(
+        cls,
+        row: str,
+        test_id: str,
+        arch: str,
+        distro: str,
+        installer: Installer,
+        dlopen: str = "default",
+        cpu: str = cpus.HOST,
+    ) -> CellPlace:
+        """`row` as the report shows it (its wheels, the dlopen mode and the CPU model); the
+        key, stable across runs and free of image digests, is what the gate compares."""
+        key = f"{row} | {arch} | {distro} | {installer.axis}={installer}"
+        return cls(key, test_id, row, arch, distro, installer, dlopen, cpu)
 
 
-def whitelisted_lacking(expected: Mapping[str, Any]) -> tuple[str, ...]:
-    """The `whitelisted_lacking` of a cell's `expected` dict (see expected_of)."""
-    return tuple(str(lib) for lib in expected.get("whitelisted_lacking", ()))
+def decorated_row(wheels: str, dlopen: str = "default", cpu: str = cpus.HOST) -> str:
+    """The report row of a cell: its wheels, then how they are loaded and on which CPU model
+    (each level on a row of its own)."""
+    text = wheels if dlopen == "default" else f"{wheels} (RTLD_GLOBAL)"
+    return text if cpu == cpus.HOST else f"{text} [cpu {cpu}]"
+
+
+def decorated_test_id(parts: list[str], installer: Installer, dlopen: str, cpu: str) -> str:
+    """A cell's pytest id: its own parts, then the loading, installer and CPU model."""
+    if dlopen != "default":
+        parts = [*parts, dlopen]
+    if installer.suffix:
+        parts = [*parts, installer.suffix]
+    if cpu != cpus.HOST:
+        parts = [*parts, f"cpu-{cpu}"]
+    return "-".join(parts).replace("[", "(").replace("]", ")")
 
 
 def lint_of(members: Mapping[str, Iterable[str]], inspections: Inspections) -> dict[str, Any]:
@@ -122,21 +97,17 @@ def lint_of(members: Mapping[str, Iterable[str]], inspections: Inspections) -> d
 def cell_record(
     place: CellPlace,
     members: tuple[results.MemberRecord, ...],
-    measured: Measured,
+    judgement: Judgement,
+    facts: DistroFacts | None,
     *,
-    declared: ExpectRule | None,
     lint: Mapping[str, Any],
     emulated: bool,
     worker: str,
+    notes: tuple[str, ...] = (),
 ) -> results.CellRecord:
-    """The record of one judged cell. With a declared verdict, the cell is as expected when
-    it got that verdict; without one, when the claim held."""
-    expected = dict(measured.expected)
-    decision = measured.decision
-    observation = measured.observation
-    if declared is not None:
-        expected["declared"] = declared.verdict.value
-        expected["declared_reason"] = declared.reason
+    """The record of one judged cell (harness.judge.cell.judge_cell): written down, not
+    judged again."""
+    observation = judgement.observation
     install = observation.install
     return results.CellRecord(
         key=place.key,
@@ -150,35 +121,21 @@ def cell_record(
         members=members,
         # The pip that ran, as measured; the distro's when the install never started.
         pip_version=(install.pip_version if install else "")
-        or (measured.facts.pip_version if measured.facts else ""),
+        or (facts.pip_version if facts else ""),
         emulated=emulated,
-        expected=expected,
-        observed=dataclasses.asdict(observation),
-        verdict=decision.verdict,
-        explanation=decision.explanation,
-        diagnosis=_on_cpu(diagnosis(decision, observation), place.cpu),
-        diagnosis_wrapper=diagnosis_wrapper(decision, observation),
-        as_expected=(
-            decision.verdict is declared.verdict
-            if declared is not None
-            else decision.verdict.claim_held
-        ),
+        expected=judgement.expected,
+        observed=observation,
+        verdict=judgement.verdict,
+        explanation=judgement.decision.explanation,
+        diagnosis=judgement.diagnosis.summary,
+        diagnosis_wrapper=judgement.diagnosis.wrapper,
+        as_expected=judgement.as_expected,
         timings=observation.timings(),
-        notes=measured.notes,
+        notes=(*notes, *judgement.notes),
         worker=worker,
         lint=lint,
-        # the claim broke, and the distro broke the policy's promise, not the wheel
-        distro_cause=distro_offer.cause(whitelisted_lacking(expected))
-        if decision.verdict is Verdict.VIOLATION
-        else "",
+        distro_cause=judgement.distro_cause,
     )
-
-
-def _on_cpu(text: str, cpu: str) -> str:
-    """A diagnosis names the CPU model it was made on (a SIGILL depends on it)."""
-    if not text or cpu == cpus.HOST:
-        return text
-    return f"{text}, on CPU model {cpus.models()[cpu].label}"
 
 
 def distro_entry(

@@ -16,6 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from harness.errors import ExitCode, UsageError
+from harness.judge.cell import Expected
+from harness.probe.observation import Observation
 from harness.vocab.installer import DISTRO_RELEASE, Installer
 from harness.vocab.verdict import Verdict
 
@@ -61,8 +63,8 @@ class CellRecord:
     members: tuple[MemberRecord, ...]
     pip_version: str
     emulated: bool
-    expected: Mapping[str, Any]  # installable, reason, matching_tags, declared, declared_reason
-    observed: Mapping[str, Any]  # install / load / forced / error, as the probe saw them
+    expected: Expected  # what the claim predicts, and the declared verdict
+    observed: Observation  # install / load / forced / error, as the probe saw them
     verdict: Verdict
     explanation: str  # why this verdict, one line
     diagnosis: str  # the loader's or Python's words, one line ("" when there is nothing to say)
@@ -80,12 +82,13 @@ class CellRecord:
 
     @property
     def declared(self) -> str | None:
-        return self.expected.get("declared")
+        return self.expected.declared.value if self.expected.declared else None
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
         data["verdict"] = self.verdict.value
         data["installer"] = str(self.installer)
+        data["expected"] = self.expected.to_json()
         return data
 
     @classmethod
@@ -103,8 +106,8 @@ class CellRecord:
             ),
             pip_version=data.get("pip_version", ""),
             emulated=bool(data.get("emulated", False)),
-            expected=data.get("expected", {}),
-            observed=data.get("observed", {}),
+            expected=Expected.from_json(data.get("expected") or {}),
+            observed=Observation.from_json(data.get("observed") or {}),
             verdict=Verdict(data["verdict"]),
             explanation=data.get("explanation", ""),
             diagnosis=data.get("diagnosis", ""),

@@ -58,6 +58,7 @@ def recover(results_dir: Path) -> Recovered:
         cells=tuple(cells),
         interrupted=True,
         wheels=_mapping(prepared.get("wheels")),
+        installers=_mapping(_mapping(prepared.get("supply")).get("uvs")),
     )
     return Recovered(record, tuple(missing))
 

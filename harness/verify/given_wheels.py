@@ -5,7 +5,6 @@ something. Pure: no engine."""
 
 from __future__ import annotations
 
-import email.parser
 import hashlib
 import re
 import zipfile
@@ -179,17 +178,6 @@ class WheelSet:
             parts.append(label)
         return " + ".join(parts)
 
-    def key(self, arch: str, distro: str) -> str:
-        """Stable identity across runs, in the matrix's format (what the gate compares)."""
-        return f"{self.row(arch)} | {arch} | {distro} | pip=distro"
-
-    def test_id(self, arch: str, distro: str) -> str:
-        parts = ["+".join(self.labels), arch, distro]
-        foreign = self.foreign(arch)
-        if foreign:
-            parts.append("from-" + "-".join(foreign))
-        return "-".join(parts)
-
 
 def variant(wheel: GivenWheel) -> str:
     """What tells wheels of one release apart: Python and best platform claim, e.g.
@@ -345,15 +333,3 @@ def wheel_modules(path: Path) -> tuple[str, ...]:
                 top_level = archive.read(name).decode("utf-8", "replace").splitlines()
                 break
     return discover_modules(names, top_level)
-
-
-def requires_python(path: Path) -> str | None:
-    """The wheel's Requires-Python (METADATA), part of its claim as much as its tags."""
-    with zipfile.ZipFile(path) as archive:
-        for name in archive.namelist():
-            parts = name.split("/")
-            if len(parts) == 2 and parts[0].endswith(".dist-info") and parts[1] == "METADATA":
-                text = archive.read(name).decode("utf-8", "replace")
-                value = email.parser.HeaderParser().parsestr(text).get("Requires-Python")
-                return str(value).strip() if value else None
-    return None

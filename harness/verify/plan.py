@@ -1,5 +1,7 @@
-"""What a verify run covers: the given wheels, grouped into sets, and the distros to probe
-them in (by default those of the wheels' own arches). Pure but for reading the wheels."""
+"""What a verify run covers: the given wheels, grouped into sets, the distros to probe them in
+(by default those of the wheels' own arches), and its cells: each set on each distro with the
+distro's pip, and on the axes `run` has (the pips and uv releases of the installer axis, the
+CPU models of the distro's arch). Pure but for reading the wheels."""
 
 from __future__ import annotations
 
@@ -9,9 +11,45 @@ from pathlib import Path
 
 from harness.catalog.model import Catalog, Distro
 from harness.errors import UsageError
+from harness.judge import cpu as cpus
+from harness.judge import installers as pip_axis
+from harness.results.builder import CellPlace, decorated_row, decorated_test_id
 from harness.verify.given_wheels import GivenWheel, WheelSet, collect, group, wheel_labels
 from harness.verify.integrity import damage
 from harness.vocab.arch import arch_names, get_arch
+from harness.vocab.installer import DISTRO_PIP, Installer
+
+
+@dataclass(frozen=True)
+class VerifyCell:
+    """One wheel set on one distro, installed by one installer, imported on one CPU."""
+
+    wheel_set: WheelSet
+    distro: Distro
+    installer: Installer = DISTRO_PIP
+    cpu: str = cpus.HOST
+
+    @property
+    def arch(self) -> str:
+        return self.distro.arch.name
+
+    @property
+    def row(self) -> str:
+        return decorated_row(self.wheel_set.row(self.arch), cpu=self.cpu)
+
+    @property
+    def test_id(self) -> str:
+        parts = ["+".join(self.wheel_set.labels), self.arch, self.distro.name]
+        foreign = self.wheel_set.foreign(self.arch)
+        if foreign:
+            parts.append("from-" + "-".join(foreign))
+        return decorated_test_id(parts, self.installer, "default", self.cpu)
+
+    @property
+    def place(self) -> CellPlace:
+        return CellPlace.make(
+            self.row, self.test_id, self.arch, self.distro.name, self.installer, cpu=self.cpu
+        )
 
 
 @dataclass(frozen=True)
@@ -28,10 +66,43 @@ class VerifyPlan:
     damaged: tuple[tuple[WheelSet, str], ...] = ()
     together: bool = False
     downloaded: tuple[str, ...] = ()  # the requirements --download fetched the wheels for
+    installers: tuple[Installer, ...] = ()  # the installer axis besides the distro's pip
+    cpus: tuple[str, ...] = ()  # CPU models besides the host's own
+    not_probed: tuple[tuple[str, str], ...] = ()  # (what, why): a pip on too new a Python
 
     @property
     def runnable(self) -> tuple[Distro, ...]:
         return tuple(d for d in self.distros if not d.skip_reason)
+
+    def cells(self, distro: Distro) -> tuple[VerifyCell, ...]:
+        """The distro's cells: every set with the distro's pip, then with each installer of
+        the axis that runs on its Python, then on each CPU model of its arch."""
+        made = [VerifyCell(s, distro) for s in self.sets]
+        for installer in self.installers:
+            if installer_runs(installer, distro) is None:
+                made += [VerifyCell(s, distro, installer) for s in self.sets]
+        models = cpus.models()
+        for cpu in self.cpus:
+            if models[cpu].arch == distro.arch.name:
+                made += [VerifyCell(s, distro, cpu=cpu) for s in self.sets]
+        return tuple(made)
+
+    @property
+    def needs_emulator(self) -> frozenset[str]:
+        """The distros (by key) with cells on a CPU model: their probes mount qemu-user."""
+        models = cpus.models()
+        return frozenset(
+            d.key for d in self.runnable if any(models[c].arch == d.arch.name for c in self.cpus)
+        )
+
+
+def installer_runs(installer: Installer, distro: Distro) -> str | None:
+    """Why an installer of the axis cannot run on the distro's Python (by the catalog's
+    Python; the probe checks the measured one); None when it can (uv's static binary runs
+    everywhere)."""
+    if installer.is_uv:
+        return None
+    return pip_axis.cannot_run(installer.release, distro.expected_python)
 
 
 def default_arches(wheels: Sequence[GivenWheel], host_arch: str) -> tuple[str, ...]:
@@ -58,6 +129,8 @@ def make_plan(
     host_arch: str,
     *,
     together: bool = False,
+    installers: Sequence[Installer] = (),
+    cpu_models: Sequence[str] = (),
 ) -> VerifyPlan:
     if check is not None and not check.strip():
         raise UsageError("--check needs a command, e.g. --check \"python -c 'import foo'\"")
@@ -85,6 +158,18 @@ def make_plan(
             (WheelSet((w,), wheel_labels([w], collected.wheels)), why) for w, why in damaged
         ),
         together=together,
+        installers=tuple(installers),
+        cpus=tuple(cpu_models),
+        not_probed=tuple(
+            sorted(
+                {
+                    (f"{d.key} with {i.label}", why)
+                    for d in distros
+                    for i in installers
+                    if (why := installer_runs(i, d))
+                }
+            )
+        ),
     )
 
 

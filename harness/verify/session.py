@@ -21,84 +21,54 @@ exercise; verify_plan chooses what a run covers; this module holds its effects.
 
 from __future__ import annotations
 
-import dataclasses
 import shutil
-from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from harness.errors import ExitCode, HarnessError
-from harness.judge.verdict import Decision, decide
-from harness.probe import observation as obs
-from harness.probe.facts import DistroFacts
-from harness.results import builder as records
+from harness.analysis.metadata import requires_python
+from harness.errors import ExitCode
+from harness.judge import cpu as cpus
+from harness.probe.distro_probe import ProbeRequest
+from harness.runner.context import RunContext
+from harness.runner.prepared import PreparedImage
+from harness.runner.supply import InstallerSupply, supply_for
 from harness.util.cache import file_digest
 from harness.util.names import safe_name
-from harness.verify.given_check import (
-    CHECK_SCRIPT,
-    check_script_name,
-    check_steps,
-    expect,
-    forced_load_moot,
-    judge,
-    pip_too_old,
-)
-from harness.verify.given_wheels import WheelSet, pool_key, requires_python, wheel_modules
-from harness.verify.plan import VerifyPlan
-from harness.verify.records import BUILD_STATUS, given_cell_record
+from harness.verify.given_check import CHECK_SCRIPT, check_script_name, check_steps
+from harness.verify.given_wheels import WheelSet, pool_key, wheel_modules
+from harness.verify.plan import VerifyCell, VerifyPlan
+from harness.verify.records import BUILD_STATUS, planned, pool_paths
 
 if TYPE_CHECKING:
     from harness.catalog.model import Distro
-    from harness.probe.distro_probe import DistroProbe
     from harness.results.record import CellRecord, RunRecord
     from harness.settings import Settings
-    from harness.util.cache import Cache
-    from harness.util.engine import Engine
-    from harness.util.progress import Progress
-
-
-# -- effects -----------------------------------------------------------------------------------
+    from harness.util.progress import Phase, Progress
 
 
 class Verification:
     """One verify run: stage the wheels, ensure the distro images, probe each distro in turn
-    (one container at a time: verify runs beside other work), record, publish."""
+    (one container at a time: verify runs beside other work), record, publish. Its cells run
+    through the run context the matrix uses."""
 
     def __init__(
         self, plan: VerifyPlan, settings: Settings, results_dir: Path, progress: Progress
     ) -> None:
-        from harness.util.cache import Cache
-
         self.plan = plan
         self.settings = settings
         self.results_dir = results_dir
         self.progress = progress
-        self.cache: Cache = Cache(settings.cache_dir)
-        self._engines: dict[str, Engine] = {}
-        self.images: dict[str, dict[str, Any]] = {}
-        self.distros: dict[str, dict[str, Any]] = {}
+        self.context = RunContext(settings, results_dir)
+        self.images: dict[str, PreparedImage] = {}
         self.inspections: dict[str, dict[str, Any]] = {}
         self.modules: dict[str, tuple[str, ...]] = {}
         self.requires: dict[str, str | None] = {}
-
-    def engine(self, distro: Distro) -> Engine:
-        from harness.util.engine import Engine
-
-        url = self.settings.engine_url(distro.arch) or ""
-        if url not in self._engines:
-            self._engines[url] = Engine.connect(url or None)
-            reaped = self._engines[url].reap_leftovers()
-            if reaped:
-                self.progress.line(
-                    f"removed {len(reaped)} container(s) left by an earlier run: {', '.join(reaped)}"
-                )
-        return self._engines[url]
+        self.supply = InstallerSupply()
 
     def execute(self) -> ExitCode:
         from harness.report import render_markdown
         from harness.report.publish import publish
         from harness.results import record as results
-        from harness.util.ownership import LABEL_RUN, run_id
 
         plan = self.plan
         for line in plan.skipped_wheels:
@@ -106,13 +76,15 @@ class Verification:
         for wheel_set, why in plan.damaged:
             path = wheel_set.wheels[0].path
             self.progress.line(f"damaged {path}: {why}: its cells are errors; download it again")
-        cells = (len(plan.sets) + len(plan.damaged)) * len(plan.runnable)
+        for what, why in plan.not_probed:
+            self.progress.line(f"not probed: {what}: {why}")
+        cells = sum(len(plan.cells(d)) + len(plan.damaged) for d in plan.runnable)
         self.progress.line(
             f"verify ({plan.profile}): {len(plan.wheels)} wheel(s) in {len(plan.sets)} set(s), "
             f"{len(plan.runnable)} distro(s), {cells} cells"
         )
-        for distro in plan.runnable:
-            self.engine(distro)  # no engine: one line and exit 3, before anything is written
+        # No engine: one line and exit 3, before anything is written.
+        self.context.reap([d.arch.name for d in plan.runnable], self.progress)
         pool = self.stage_pool()
         script = self.write_check_script()
         self.inspect()
@@ -120,25 +92,24 @@ class Verification:
         results.reset(self.results_dir)
         interrupted = False
         try:
-            self.ensure_images()
+            self.images = self.context.ensure_images(
+                [d.image for d in plan.runnable], self.progress, jobs=1
+            )
+            self.supply = supply_for(
+                self.context.cache,
+                [(c.installer, c.arch) for d in plan.runnable for c in plan.cells(d)],
+                [d.expected_python for d in plan.runnable],
+                self.progress,
+            )
             phase = self.progress.phase("cells", cells)
-
-            def emit(record: CellRecord) -> None:
-                # Written the moment it is measured: an interrupted run keeps it.
-                results.append_cell(self.results_dir, "main", record)
-                how = record.diagnosis or record.explanation
-                phase.finish(f"{record.row} @ {record.distro}", f"{record.verdict.value}: {how}")
-
             for distro in plan.runnable:
-                for wheel_set, why in plan.damaged:
-                    emit(self.error_cell(wheel_set, distro, f"{wheel_set.label}: {why}"))
-                self.probe_distro(distro, pool, script, emit)
+                self.probe_distro(distro, pool, script, phase)
         except KeyboardInterrupt:
             interrupted = True
             self.progress.line("interrupted: removing the containers, keeping the cells measured")
         finally:
-            for engine in self._engines.values():
-                engine.remove_containers({LABEL_RUN: run_id()})
+            self.context.close()
+            self.context.sweep()
         record = self.run_record(interrupted)
         written = publish(record, self.results_dir)
         print(render_markdown(record), end="")
@@ -154,10 +125,11 @@ class Verification:
         DistroProbe mounts: the probe's mounts and copies work unchanged."""
         phase = self.progress.phase("wheels", len(self.plan.wheels))
         digests = {w.filename: file_digest(w.path) for w in self.plan.wheels}
-        pool = self.cache.path("wheels", pool_key(digests))
-        with self.cache.lock(pool.name):
+        cache = self.context.cache
+        pool = cache.path("wheels", pool_key(digests))
+        with cache.lock(pool.name):
             if not pool.is_dir():
-                with self.cache.new_entry(pool) as scratch:
+                with cache.new_entry(pool) as scratch:
                     for wheel in self.plan.wheels:
                         shutil.copyfile(wheel.path, scratch / wheel.filename)
         for wheel in self.plan.wheels:
@@ -169,7 +141,7 @@ class Verification:
 
     def write_check_script(self) -> Path:
         directory, name = check_script_name()
-        path = self.cache.path("verify", directory, name)
+        path = self.context.cache.path("verify", directory, name)
         if not path.is_file():
             path.parent.mkdir(parents=True, exist_ok=True)
             tmp = path.with_suffix(".tmp")
@@ -187,7 +159,7 @@ class Verification:
         for wheel in self.plan.wheels:
             arch = wheel.arches[0] if wheel.arches else self.plan.arches[0]
             try:
-                found = memo.inspect_wheel(self.cache, wheel.path, arch)
+                found = memo.inspect_wheel(self.context.cache, wheel.path, arch)
             except Exception as exc:  # a wheel we cannot read is reported, not fatal
                 found = {"error": f"cannot inspect: {exc}"}
             self.inspections[wheel.filename] = found
@@ -199,145 +171,74 @@ class Verification:
                 + (f"; {len(problems)} problem(s) against its claim" if problems else ""),
             )
 
-    def ensure_images(self) -> None:
-        from harness.images.provider import ImageProvider, describe_failure, failure_record
-
-        phase = self.progress.phase("images", len(self.plan.runnable))
-        for distro in self.plan.runnable:
-            spec = distro.image
-            item = f"distro {distro.name} {distro.arch.name}"
-            engine = None
-            try:
-                engine = self.engine(distro)
-                resolved = ImageProvider(engine, self.cache, self.settings).ensure(spec, phase)
-            except HarnessError as exc:
-                self.images[spec.key] = failure_record(spec, describe_failure(exc), engine)
-                phase.finish(item, f"FAILED: {self.images[spec.key]['error']}")
-                continue
-            self.images[spec.key] = dataclasses.asdict(resolved)
-            how = f"built in {resolved.seconds:.0f} s" if resolved.built else "cached"
-            phase.finish(item, f"{how} ({resolved.reference})")
-
     # -- probing -------------------------------------------------------------------------------
 
-    def probe_distro(
-        self, distro: Distro, pool: Path, script: Path, emit: Callable[[CellRecord], None]
-    ) -> None:
-        """Every set's cell in one container of the distro, removed when done however it
-        ends; a distro that cannot be probed gives `error` cells, never a verdict."""
-        from harness.probe.distro_probe import DistroProbe
-
-        image = self.images.get(distro.image.key, {"error": "not prepared"})
-        if "error" in image:
-            for wheel_set in self.plan.sets:
-                emit(
-                    self.error_cell(
-                        wheel_set, distro, f"distro image unavailable: {image['error']}"
-                    )
-                )
-            return
-        probe = DistroProbe(
-            self.engine(distro),
-            distro,
-            str(image["reference"]),
-            self.cache.path("wheels"),
-            self.settings,
-        )
+    def probe_distro(self, distro: Distro, pool: Path, script: Path, phase: Phase) -> None:
+        """Every cell of the distro in one container, removed when done however it ends; a
+        distro that cannot be probed gives `error` cells, never a verdict."""
+        emulator = cpus.EMULATOR if distro.key in self.plan.needs_emulator else None
+        image = self.images[distro.image.key]
         try:
-            try:
-                facts = probe.start()
-            except HarnessError as exc:
-                for wheel_set in self.plan.sets:
-                    emit(self.error_cell(wheel_set, distro, f"cannot probe {distro.key}: {exc}"))
-                return
-            self.distros[distro.key] = records.distro_entry(
-                distro, probe.image, facts, self.settings
-            )
-            for wheel_set in self.plan.sets:
-                emit(self.probe_cell(probe, facts, wheel_set, distro, pool, script))
+            for wheel_set, why in self.plan.damaged:
+                cell = VerifyCell(wheel_set, distro)
+                self._emit(phase, self._measure(cell, pool, script, image, emulator, why))
+            for cell in self.plan.cells(distro):
+                self._emit(phase, self._measure(cell, pool, script, image, emulator))
         finally:
-            probe.close()
+            self.context.release(distro)
 
-    def probe_cell(
+    def _measure(
         self,
-        probe: DistroProbe,
-        facts: DistroFacts,
-        wheel_set: WheelSet,
-        distro: Distro,
+        cell: VerifyCell,
         pool: Path,
         script: Path,
+        image: PreparedImage,
+        emulator: Path | None,
+        damaged: str = "",
     ) -> CellRecord:
-        from harness.probe.distro_probe import ProbeRequest
-
-        arch = distro.arch.name
-        expectation = expect(wheel_set.wheels, self.requires, facts)
-        modules = tuple(
-            dict.fromkeys(m for w in wheel_set.wheels for m in self.modules[w.filename])
-        )
+        wheel_set = cell.wheel_set
+        modules = self._modules(wheel_set)
         request = ProbeRequest(
-            cell_id=safe_name(wheel_set.key(arch, distro.name)),
-            wheels=tuple(pool / w.filename for w in wheel_set.wheels),
+            cell_id=safe_name(cell.test_id),
+            wheels=pool_paths(wheel_set, pool),
             imports=(),  # each module is imported by a check step, in a process of its own
             checks=tuple(
                 (label, script, argv) for label, argv in check_steps(modules, self.plan.check)
             ),
             find_links=(pool,),
+            installer=cell.installer,
+            cpu_model=cpus.qemu_model(cell.cpu),
         )
-        moot = forced_load_moot(wheel_set.wheels, facts, arch)
-        observation, decision = judge(
-            expectation,
-            probe.probe(request),
-            moot,
-            pip_too_old(wheel_set.wheels, self.requires, facts),
-        )
-        expected = records.expected_of(
-            expectation,
-            (w.filename for w in wheel_set.wheels),
-            self.inspections,
-            (facts, arch),
-        )
-        expected["requires_python"] = {
-            w.filename: self.requires.get(w.filename) for w in wheel_set.wheels
-        }
         notes: tuple[str, ...] = (
             ()
             if modules
             else ("no importable module in the wheel(s): only the install was checked",)
         )
-        if moot and not expectation.installable:
-            notes += (f"a forced load is moot here: {moot}",)
-        return self.cell(wheel_set, distro, expected, observation, decision, facts, notes)
-
-    def error_cell(self, wheel_set: WheelSet, distro: Distro, message: str) -> CellRecord:
-        observation = obs.Observation.failure(message)
-        return self.cell(wheel_set, distro, {}, observation, decide(False, observation), None, ())
-
-    def cell(
-        self,
-        wheel_set: WheelSet,
-        distro: Distro,
-        expected: dict[str, Any],
-        observation: obs.Observation,
-        decision: Decision,
-        facts: DistroFacts | None,
-        notes: tuple[str, ...],
-    ) -> CellRecord:
-        return given_cell_record(
-            wheel_set,
-            distro.name,
-            distro.arch.name,
-            records.Measured(expected, observation, decision, facts, notes),
+        job = planned(
+            cell,
+            request,
             self.inspections,
-            emulated=self.settings.emulated(distro.arch),
+            self.requires,
+            notes=notes,
+            unprobed=f"{wheel_set.label}: {damaged}" if damaged else "",
         )
+        return self.context.measure(job, image, self.supply, emulator=emulator)
+
+    def _modules(self, wheel_set: WheelSet) -> tuple[str, ...]:
+        return tuple(
+            dict.fromkeys(m for w in wheel_set.wheels for m in self.modules.get(w.filename, ()))
+        )
+
+    @staticmethod
+    def _emit(phase: Phase, record: CellRecord) -> None:
+        how = record.diagnosis or record.explanation
+        phase.finish(f"{record.row} @ {record.distro}", f"{record.verdict.value}: {how}")
 
     # -- the record ----------------------------------------------------------------------------
 
     def run_record(self, interrupted: bool) -> RunRecord:
-        from harness.results import record as results
-
         plan = self.plan
-        return records.run_record(
+        return self.context.run_record(
             profile=plan.profile,
             selection={
                 "command": "verify",
@@ -349,8 +250,9 @@ class Verification:
                 "check": plan.check,
                 "together": plan.together,
                 "download": list(plan.downloaded),
+                "installers": [str(i) for i in plan.installers],
+                "cpus": list(plan.cpus),
             },
-            host=records.host_facts(self.settings, self._engines),
             images=self.images,
             builds={
                 s.label: {
@@ -364,9 +266,11 @@ class Verification:
                 s.label: {"status": "damaged", "wheels": [str(s.wheels[0].path)], "error": why}
                 for s, why in plan.damaged
             },
-            distros=self.distros,
-            cells=results.read_cells(self.results_dir),
-            interrupted=interrupted,
-            skipped={d.key: d.skip_reason for d in plan.distros if d.skip_reason},
             wheels=self.inspections,
+            installers=self.supply.uvs,
+            skipped={
+                **{d.key: d.skip_reason for d in plan.distros if d.skip_reason},
+                **dict(plan.not_probed),
+            },
+            interrupted=interrupted,
         )

@@ -7,7 +7,7 @@ import platform
 from dataclasses import dataclass
 
 from harness.errors import UsageError
-from harness.util.resources import load_toml
+from harness.resources import load_toml
 
 
 @dataclass(frozen=True)

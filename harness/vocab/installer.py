@@ -79,6 +79,14 @@ class Installer:
         return str(self) if self.is_uv else f"pip{self.release}"
 
     @property
+    def requirement(self) -> str:
+        """What pip installs to get this pip of the axis: the newest patch release of its
+        minor ("pip==19.3.*"), or the newest pip."""
+        if self.is_uv or self.is_distro:
+            raise ValueError(f"{self} is not a pip of the axis")
+        return "pip" if self.is_latest else f"pip=={self.release}.*"
+
+    @property
     def label(self) -> str:
         """How a line of progress names it: "pip 19.3", "uv latest"."""
         return f"{self.family.value} {self.release}"

@@ -13,7 +13,9 @@ from typing import Any
 
 from packaging import tags
 
+from harness.judge.cell import Expected
 from harness.probe.facts import DistroFacts
+from harness.probe.observation import Observation
 from harness.results import record as results
 from harness.vocab.installer import Installer
 from harness.vocab.legacy_policies import legacy_platform
@@ -147,6 +149,11 @@ def cell(
     installer may be given in the record's spelling, "19.3")."""
     if isinstance(changes.get("installer"), str):
         changes["installer"] = Installer.parse(changes["installer"])
+    # expected and observed may be given as results.json spells them
+    if isinstance(changes.get("expected"), Mapping):
+        changes["expected"] = Expected.from_json(changes["expected"])
+    if isinstance(changes.get("observed"), Mapping):
+        changes["observed"] = Observation.from_json(changes["observed"])
     expected = {"installable": verdict is not Verdict.REFUSED_AS_CLAIMED, "reason": "r"}
     if declared:
         expected["declared"] = declared
@@ -161,8 +168,8 @@ def cell(
         members=(member(),),
         pip_version="23.0.1",
         emulated=False,
-        expected=expected,
-        observed={},
+        expected=Expected.from_json(expected),
+        observed=Observation(install=None),
         verdict=verdict,
         explanation="because",
         diagnosis=diagnosis,

@@ -17,9 +17,9 @@ import pytest
 
 from harness.catalog.model import default_catalog
 from harness.images.provider import ImageProvider
-from harness.judge.installers import ensure_pips, pips_dir
 from harness.probe import observation as obs
 from harness.probe.distro_probe import DistroProbe, ProbeRequest
+from harness.runner.supply import ensure_pips, pips_dir
 from harness.settings import Settings
 from harness.util.cache import Cache
 from harness.util.engine import Engine

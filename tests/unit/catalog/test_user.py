@@ -10,7 +10,7 @@ import pytest
 from harness.catalog.registry_mirrors import parse_mirrors
 from harness.catalog.user import CatalogSources, validate
 from harness.errors import UsageError
-from harness.util.resources import load_toml
+from harness.resources import load_toml
 
 TEAM = """
 [recipes.team-apt]

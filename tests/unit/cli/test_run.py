@@ -13,8 +13,8 @@ from harness import options
 from harness.cli import dispatch
 from harness.cli import run as run_command
 from harness.errors import ExitCode
-from harness.matrix.prepared import STOPPED
 from harness.results import record as results
+from harness.runner.prepared import STOPPED
 
 
 def parse(*argv: str) -> argparse.Namespace:

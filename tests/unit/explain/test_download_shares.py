@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import importlib.util
 import io
+import json
 import lzma
 import sys
 import tomllib
@@ -15,7 +16,7 @@ from types import ModuleType
 import pytest
 
 from harness.explain import download_shares
-from harness.util.resources import read_text
+from harness.resources import read_text
 from tests.helpers import DATA_DIR
 
 REPO = Path(__file__).resolve().parents[3]
@@ -99,3 +100,70 @@ def test_between_two_floors_is_the_difference_of_the_two_below() -> None:
 @pytest.mark.skipif(not SNAPSHOT.is_dir(), reason="the manylinux-timeline snapshot is not here")
 def test_shipped_file_is_what_the_script_derives_from_the_snapshot() -> None:
     assert _script().derive(SNAPSHOT) == read_text(download_shares.FILE)
+
+
+def test_the_script_reads_the_sites_timeline_with_each_buckets_no_wheel_part() -> None:
+    derived = tomllib.loads(_script().derive(FIXTURE))
+    timeline = derived["timeline"]
+    assert timeline["dates"] == [
+        "2024-08-07",
+        "2024-08-08",
+        "2024-08-09",
+        "2026-08-05",
+        "2026-08-06",
+        "2026-08-07",
+    ]
+    assert timeline["buckets"][0] == "2.5" and timeline["buckets"][-1] == "2.43"
+    # consumer-data.json's 2026-08-07: 2.28 is 0.54 and 2.28-nsw 0.29, read here from the file
+    site = json.loads((FIXTURE / "consumer-data.json").read_text(encoding="utf-8"))["glibc_version"]
+    assert timeline["percent"]["2.28"][-1] == round(site["2.28"][-1] + site["2.28-nsw"][-1], 2)
+    assert timeline["window_days"] == 28
+
+
+def test_the_timelines_newest_shares_are_the_published_ones() -> None:
+    """ANCHORS.md, from the source's own site: in the 28 days to 2026-08-07, 94.8 % of
+    manylinux downloads came from glibc >= 2.28, 90.6 % from >= 2.34, 52.5 % from >= 2.39."""
+    timeline = download_shares.shipped().timeline
+    assert timeline is not None and timeline.last == "2026-08-07"
+    for floor, published in (((2, 28), 94.8), ((2, 34), 90.6), ((2, 39), 52.5)):
+        series = timeline.at_least(floor)
+        assert series.exact
+        assert abs(series.low[-1] - published) < 0.05, (floor, series.low[-1])
+
+
+def test_the_weeks_counts_match_the_snapshots_published_figures() -> None:
+    """The snapshot README (computed from the daily files): pip >= 19.0 99.78 %, >= 19.3
+    99.77 %, >= 20.3 99.17 % (truncated to two decimals there); glibc >= 2.26 99.85 %."""
+    shares = download_shares.shipped()
+    for since, published in (("19.0", 99.78), ("19.3", 99.77), ("20.3", 99.17)):
+        assert 0 <= shares.pip_at_least(since).percent - published < 0.01, since
+    assert abs((100 - shares.glibc_below((2, 26)).percent) - 99.85) < 0.01
+
+
+def test_a_floor_inside_a_bucket_is_two_bounds() -> None:
+    timeline = download_shares.shipped().timeline
+    assert timeline is not None
+    series = timeline.at_least((2, 12))  # the data's 2.5 bucket holds 2.5 .. 2.16
+    assert not series.exact and (series.low_from, series.high_from) == ("2.17", "2.5")
+    assert all(low <= high <= 100 for low, high in zip(series.low, series.high, strict=True))
+    assert "no bucket starting at glibc 2.12" in timeline.bucket_note(series)
+    assert timeline.bucket_note(timeline.at_least((2, 17))) == ""
+    newest = timeline.at_least((2, 44))  # inside the last bucket: at least nothing
+    assert newest.low_from == "none" and set(newest.low) == {0.0}
+
+
+@pytest.mark.parametrize(
+    ("values", "state", "first", "since"),
+    [
+        ([91, 92, 95], "before the data begins", "", "2024-01-01"),
+        ([80, 95, 96], "crossed", "2024-01-02", "2024-01-02"),
+        ([80, 91, 85], "crossed", "2024-01-02", ""),
+        ([91, 80, 92], "before the data begins", "", "2024-01-03"),
+        ([80, 85, 89.99], "not yet", "", ""),
+    ],
+)
+def test_crossing_dates(values: list[float], state: str, first: str, since: str) -> None:
+    dates = ["2024-01-01", "2024-01-02", "2024-01-03"]
+    found = download_shares.crossing(dates, values, 90)
+    assert (found.state, found.first, found.since) == (state, first, since)
+    assert found.text.startswith("90 %: ")

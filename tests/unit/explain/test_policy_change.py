@@ -39,7 +39,9 @@ def official(old: str, new: str, record: RunRecord | None = None) -> Explanation
 
 
 def local(old: str, new: str, record: RunRecord | None) -> Explanation:
-    return explain(old, new, default_catalog(), record, tag_families(), today=TODAY)
+    return explain(
+        old, new, default_catalog(), record, tag_families(), profile="local", today=TODAY
+    )
 
 
 def names(reaches: tuple[DistroReach, ...]) -> set[str]:
@@ -81,7 +83,7 @@ def test_a_rolling_releases_catalog_glibc_is_only_a_lower_bound() -> None:
     assert "opensuse-tumbleweed" in names(expl.unknown)
     assert "opensuse-tumbleweed" not in names(expl.lost)
     assert "archlinux" in names(expl.kept)
-    assert "opensuse-tumbleweed (glibc >= 2.40 (rolling, not measured)" in render_text(expl)
+    assert "glibc >= 2.40 (rolling, not measured)" in render_text(expl)
 
 
 def test_policy_data_comes_from_auditwheel() -> None:
@@ -124,19 +126,24 @@ def test_toolchain_without_measured_facts_says_so() -> None:
     assert "not measured" in render_text(expl)
 
 
+def runnable(reaches: tuple[DistroReach, ...]) -> set[str]:
+    return {r.name for r in reaches if r.runnable}
+
+
 def test_local_switch_with_results_loses_bullseye_by_measured_glibc(record: RunRecord) -> None:
     expl = local("manylinux_2_31", "manylinux_2_36", record)
-    assert names(expl.lost) == {"debian-bullseye"}
-    bullseye = expl.lost[0]
+    # Debian 11 runs here (as debian-bullseye); the other distros of glibc 2.31 .. 2.35 are
+    # known but not runnable in the local profile.
+    assert runnable(expl.lost) == {"debian-11"}
+    bullseye = next(r for r in expl.lost if r.name == "debian-11")
+    assert bullseye.rows == ("debian-bullseye",)
     assert (bullseye.glibc, bullseye.glibc_source) == ("2.31", "measured")
     assert (bullseye.eol, bullseye.eol_past) == ("2026-08-31", False)
-    assert names(expl.kept) == {
-        "debian-bookworm",
-        "debian-trixie",
-        "debian-trixie-nolibcrypt",
-        "debian-trixie-x11",
-        "debian-forky",
-    }
+    assert {"ubuntu-20.04", "ubuntu-22.04", "almalinux-9"} <= names(expl.lost)
+    # The trixie variants are rows of one distro, Debian 13.
+    assert runnable(expl.kept) == {"debian-12", "debian-13", "debian-14"}
+    trixie = next(r for r in expl.kept if r.name == "debian-13")
+    assert trixie.rows == ("debian-trixie", "debian-trixie-nolibcrypt", "debian-trixie-x11")
     # The local build images are Debian suites: their glibc is the suite's.
     old_glibc = expl.old.tool("glibc")
     assert old_glibc is not None and (old_glibc.version, old_glibc.source) == ("2.31", "catalog")
@@ -144,8 +151,10 @@ def test_local_switch_with_results_loses_bullseye_by_measured_glibc(record: RunR
 
 def test_local_switch_without_results_uses_the_catalog_glibc() -> None:
     expl = local("manylinux_2_31", "manylinux_2_36", None)
-    assert names(expl.lost) == {"debian-bullseye"}
-    assert expl.lost[0].glibc_source == "catalog" and expl.results == ""
+    assert runnable(expl.lost) == {"debian-11"}
+    bullseye = next(r for r in expl.lost if r.name == "debian-11")
+    assert bullseye.glibc_source == "catalog" and expl.results == ""
+    assert next(r for r in expl.lost if r.name == "ubuntu-20.04").glibc_source == "data"
 
 
 def test_evidence_counts_cells_per_distro_and_policy(record: RunRecord) -> None:
@@ -155,6 +164,7 @@ def test_evidence_counts_cells_per_distro_and_policy(record: RunRecord) -> None:
         default_catalog(),
         record,
         tag_families(),
+        profile="local",
         today=TODAY,
         results="results/x86_64/results.json",
     )
@@ -192,7 +202,7 @@ def test_distro_pip_older_than_the_new_tag_is_flagged(record: RunRecord) -> None
         },
     }
     expl = local("manylinux2014", "manylinux_2_31", dataclasses.replace(record, distros=old_pip))
-    trixie = next(r for r in expl.kept if r.name == "debian-trixie")
+    trixie = next(r for r in expl.kept if r.name == "debian-13")
     assert trixie.pip_too_old and trixie.pip_version == "20.2.4"
     assert "its pip 20.2.4 predates 20.3" in render_text(expl)
 
@@ -218,7 +228,7 @@ def test_results_of_another_profile_are_not_used(record: RunRecord) -> None:
     [
         ("manylinux2099", "manylinux_2_28", "manylinux2099"),
         ("manylinux2014", "bogus", "bogus"),
-        ("manylinux2014", "musllinux_1_2", "musllinux"),
+        ("manylinux2014", "musllinux_1_2", "different C libraries"),
         ("2014", "manylinux_2_17", "same policy"),
     ],
 )
@@ -236,8 +246,8 @@ def test_unknown_arch_is_a_usage_error() -> None:
 def test_markdown_renders_tables(record: RunRecord) -> None:
     md = render_markdown(official("manylinux2014", "manylinux_2_28"))
     assert md.startswith("## manylinux2014 (manylinux_2_17) -> manylinux_2_28")
-    assert "| distro | glibc | end of life | description |" in md
-    assert "| centos-7 | glibc 2.17 (catalog) | EOL 2024-06-30 (past) | CentOS 7" in md
+    assert "| distro | C library | end of life | manylinux2014 (manylinux_2_17) |" in md
+    assert "| centos-7 (CentOS 7) | glibc 2.17 (catalog) | EOL 2024-06-30 (past) [" in md
     assert "| minimum pip | 19.3 (manylinux2014 tags) | 20.3 (manylinux_x_y tags) |" in md
     assert "|---|---|---|---|" in md
     local_md = render_markdown(local("manylinux_2_31", "manylinux_2_36", record))
@@ -259,13 +269,18 @@ def test_command_line_with_explicit_results(capsys: pytest.CaptureFixture[str]) 
     with pytest.raises(UsageError, match="results.json"):
         explain_command.run(args, today=TODAY)
     args = _parse("manylinux_2_31", "manylinux_2_36", "--results", str(RESULTS))
-    assert args.profile == "local" and args.arch == "x86_64" and args.format == "text"
+    # explain's question is about the world: the official profile unless told otherwise
+    assert args.profile == "official" and args.arch == "x86_64" and args.format == "text"
+    args = _parse(
+        "manylinux_2_31", "manylinux_2_36", "--results", str(RESULTS), "--profile", "local"
+    )
     assert explain_command.run(args, today=TODAY) == 0
     out = capsys.readouterr().out
-    bullseye = next(line for line in out.splitlines() if line.startswith("  debian-bullseye "))
-    assert "glibc 2.31 (measured)" in bullseye
-    # the data rows join the catalog's: Ubuntu 20.04 shares bullseye's glibc
-    assert "Ubuntu 20.04 LTS (data row, not runnable)" in out
+    bullseye = next(line for line in out.splitlines() if line.startswith("  debian-11 "))
+    assert "glibc 2.31 (measured)" in bullseye and bullseye.rstrip().endswith("debian-bullseye")
+    # every known distro once: Ubuntu 20.04 shares bullseye's glibc, and says why it is not run
+    ubuntu = next(line for line in out.splitlines() if line.startswith("  ubuntu-20.04 "))
+    assert "no: no local catalog row (official profile: ubuntu-20.04)" in ubuntu
     assert "3 ok / 5 refused / 2 other" in out
 
 
@@ -282,10 +297,15 @@ def test_command_line_finds_the_newest_matching_run(
     assert explain_mod.find_results(tmp_path, "official", "x86_64") is None
 
     monkeypatch.chdir(tmp_path)
-    assert explain_command.run(_parse("2_31", "2_36", "--format", "markdown"), today=TODAY) == 0
+    local_md = _parse("2_31", "2_36", "--format", "markdown", "--profile", "local")
+    assert explain_command.run(local_md, today=TODAY) == 0
     out = capsys.readouterr().out
     assert "From `results/x86_64/results.json`" in out
-    assert explain_command.run(_parse("2_31", "2_36", "--arch", "aarch64"), today=TODAY) == 0
+    aarch64 = _parse("2_31", "2_36", "--arch", "aarch64", "--profile", "local")
+    assert explain_command.run(aarch64, today=TODAY) == 0
+    assert "Observed" not in capsys.readouterr().out
+    # the official profile (the default) has no run here: nothing observed either
+    assert explain_command.run(_parse("2_31", "2_36"), today=TODAY) == 0
     assert "Observed" not in capsys.readouterr().out
 
 
@@ -303,6 +323,7 @@ def test_command_line_explains_a_user_catalogs_distros(
     assert explain_command.run(args, today=TODAY) == 0
     lost = next(line for line in capsys.readouterr().out.splitlines() if "team-os-2.30" in line)
     assert "glibc 2.30 (catalog)" in lost and "EOL 2027-01-31 (supported)" in lost
+    assert lost.rstrip().endswith("team-os-2.30")  # runnable: its own row runs it
     broken = tmp_path / "broken.toml"
     broken.write_text('[[distro]]\nprofile = "official"\n', encoding="utf-8")
     with pytest.raises(UsageError, match="broken.toml"):

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
 
 from harness.catalog.samples import ExpectRule
 from harness.judge import distro_offer
+from harness.judge.declared import CellContext, declared_rule
 from harness.judge.distro_offer import (
     FAMILY_LIBRARIES,
     Shortfall,
@@ -15,7 +15,6 @@ from harness.judge.distro_offer import (
     lacking,
     offer,
 )
-from harness.judge.expectation import CellContext, declared_rule
 from harness.judge.policy import get_policy, policies
 from harness.probe.facts import DistroFacts
 from harness.vocab.verdict import Verdict
@@ -84,13 +83,14 @@ def test_lacking_is_whitelisted_and_absent_only() -> None:
 
 def test_cell_lacking_holds_each_wheel_to_the_policy_it_claims() -> None:
     distro = facts(sonames=("libc.so.6",))
-    inspections: list[Mapping[str, object]] = [
+    wheels: list[tuple[str | None, tuple[str, ...]]] = [
         # as harness.analysis.lint names it: the policy with its arch
-        {"claimed_policy": "manylinux_2_5_x86_64", "external": ["libc.so.6", "libX11.so.6"]},
-        {"claimed_policy": None, "external": ["libGL.so.1"]},  # no manylinux claim
-        {},
+        ("manylinux_2_5_x86_64", ("libc.so.6", "libX11.so.6")),
+        (None, ("libGL.so.1",)),  # no manylinux claim
+        ("musllinux_1_2_x86_64", ("libX11.so.6",)),  # the musllinux whitelist is another's
+        (None, ()),
     ]
-    assert cell_lacking(inspections, distro, "x86_64") == ("libX11.so.6",)
+    assert cell_lacking(wheels, distro, "x86_64") == ("libX11.so.6",)
 
 
 def test_the_distro_lacks_whitelisted_rule_condition() -> None:

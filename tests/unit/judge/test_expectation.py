@@ -1,18 +1,10 @@
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 
-from harness.catalog.samples import ExpectRule
 from harness.errors import UsageError
-from harness.judge.expectation import (
-    CellContext,
-    declared_rule,
-    expect_install,
-)
+from harness.judge.expectation import expect_install
 from harness.judge.installers import installer_knows, minimum_pip
-from harness.vocab.verdict import Verdict
 from harness.vocab.wheel_name import WheelName
 from tests.helpers.factories import facts
 
@@ -101,50 +93,6 @@ def test_minimum_pip_is_the_oldest_family_among_the_tags() -> None:
     assert str(minimum_pip(["manylinux_2_31_x86_64", "manylinux1_x86_64"])) == "8.1"
     assert str(minimum_pip(["manylinux_2_34_x86_64"])) == "20.3"
     assert minimum_pip(["linux_x86_64"]) is None
-
-
-def _ctx(**overrides: Any) -> CellContext:
-    values: dict[str, Any] = dict(
-        flavour="default",
-        arch="x86_64",
-        distro="debian-bullseye",
-        build_policy="manylinux_2_36",
-        build_glibc=(2, 36),
-        facts=facts(python=(3, 9), glibc=(2, 31)),
-    )
-    values.update(overrides)
-    return CellContext(**values)
-
-
-def _rule(rules: list[ExpectRule], ctx: CellContext) -> ExpectRule:
-    rule = declared_rule(rules, ctx)
-    assert rule is not None
-    return rule
-
-
-def test_declared_rules_first_match_wins() -> None:
-    rules = [
-        ExpectRule(Verdict.REFUSED_AS_CLAIMED, {"build_glibc": ">=2.34", "distro_glibc": "<2.34"}),
-        ExpectRule(Verdict.OK, {}),
-    ]
-    assert _rule(rules, _ctx()).verdict is Verdict.REFUSED_AS_CLAIMED
-    assert _rule(rules, _ctx(build_glibc=(2, 31))).verdict is Verdict.OK
-    newer = _ctx(facts=facts(python=(3, 11), glibc=(2, 36)))
-    assert _rule(rules, newer).verdict is Verdict.OK
-
-
-def test_declared_rule_on_missing_library_and_distro_pattern() -> None:
-    rules = [ExpectRule(Verdict.VIOLATION, {"distro_lacks": "libcrypt.so.1", "distro": "debian-*"})]
-    without = _ctx(facts=facts(sonames=("libc.so.6",)))
-    assert declared_rule(rules, without) is not None
-    assert declared_rule(rules, _ctx()) is None  # default facts have libcrypt.so.1
-    assert declared_rule(rules, _ctx(distro="fedora-40", facts=without.facts)) is None
-
-
-def test_bad_specifier_is_a_usage_error() -> None:
-    rules = [ExpectRule(Verdict.OK, {"build_glibc": "two point thirty"})]
-    with pytest.raises(UsageError, match="not a version specifier"):
-        declared_rule(rules, _ctx())
 
 
 def test_a_refusal_across_libc_names_both_libcs() -> None:

@@ -24,8 +24,8 @@ def test_defaults_and_parsing() -> None:
     assert installers.parse_pips(["none"]) == ()
     with pytest.raises(UsageError, match="not a pip version"):
         installers.parse_pips(["newest"])
-    assert installers.requirement("19.0") == "pip==19.0.*"
-    assert installers.requirement("latest") == "pip"
+    assert Installer.pip("19.0").requirement == "pip==19.0.*"
+    assert Installer.pip("latest").requirement == "pip"
 
 
 def test_which_pythons_each_pip_runs_on() -> None:

@@ -218,37 +218,6 @@ def test_no_cross_arch_cells_with_one_arch() -> None:
     assert not any(c.cross_arch for c in plan.cells)
 
 
-def test_run_stops_when_no_build_image_or_no_distro_can_be_obtained() -> None:
-    from harness.matrix.prepared import nothing_to_run
-
-    samples = [s for s in SAMPLES if s.name == "c_plain"]
-    plan = make_plan(
-        Selection("local", arches=("x86_64",), policies=("2_31", "2_36")),
-        default_catalog(),
-        samples,
-    )
-    ok = {"reference": "r"}
-    pull_failed = {"error": "cannot pull quay.io/pypa/x for linux/amd64: no such host"}
-    images = {b.image.key: ok for b in plan.build_images} | {d.image.key: ok for d in plan.distros}
-    assert nothing_to_run(plan, images) is None
-    # one build image of two is missing: the rest of the matrix runs
-    first, second = plan.build_images
-    assert nothing_to_run(plan, images | {first.image.key: pull_failed}) is None
-    line = nothing_to_run(
-        plan, images | {first.image.key: pull_failed, second.image.key: pull_failed}
-    )
-    assert line is not None and "\n" not in line
-    assert line.startswith(
-        "no build image could be obtained (and 1 more build images): cannot pull"
-    )
-    assert line.endswith("or use --profile local")
-    no_distros = images | {d.image.key: {"error": "bootstrap failed"} for d in plan.distros}
-    assert (
-        nothing_to_run(plan, no_distros)
-        == "no distro image could be obtained (and 5 more distro images): bootstrap failed"
-    )
-
-
 def test_uv_and_cpu_axes_add_cells_and_leave_the_others_alone() -> None:
     base = make_plan(
         Selection("local", arches=("x86_64",), pips=(Installer.pip("latest"),)),

@@ -15,10 +15,10 @@ from typing import Any
 import pytest
 
 import harness.report
-from harness.probe.facts import TOOLCHAIN
 from harness.report import render_html
 from harness.report.model import NOT_MEASURED
 from harness.results import record as results
+from harness.vocab.toolchain import TOOLCHAIN
 from harness.vocab.verdict import Verdict
 from tests.helpers import DATA_DIR, factories
 from tests.helpers.factories import member
@@ -393,7 +393,7 @@ def test_uninterrupted_run_has_no_banner() -> None:
 
 def test_stylesheet_and_script_are_the_package_files() -> None:
     text = render_html(run_record([cell()]))
-    style = re.search(r"<style>\n(.*)</style>", text, re.S)
+    style = re.search(r"<style>\n(.*?)</style>", text, re.S)
     script = re.search(r"<script>\n(.*)</script>", text, re.S)
     assert style is not None and script is not None
     assert style.group(1) == (STATIC / "report.css").read_text(encoding="utf-8")

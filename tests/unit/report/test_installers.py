@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import dataclasses
 
+from harness.probe.observation import Observation
 from harness.report.installers import disagreement_table, installer_notes, oldest_installer_table
 from harness.vocab.installer import Installer
 from harness.vocab.verdict import Verdict
@@ -15,7 +16,7 @@ def _installed(installer: str, version: str, decision: str, verdict: Verdict, di
         key=f"{made.key}-{installer}",
         installer=Installer.parse(installer),
         pip_version=version,
-        observed={"install": {"decision": decision}},
+        observed=Observation.from_json({"install": {"decision": decision}}),
     )
 
 

@@ -8,10 +8,10 @@ import dataclasses
 import gzip
 from pathlib import Path
 
-from harness.probe.facts import TOOLCHAIN
 from harness.report import render_markdown
 from harness.results import record as results
 from harness.vocab.installer import Installer
+from harness.vocab.toolchain import TOOLCHAIN
 from harness.vocab.verdict import Verdict
 from tests.helpers import DATA_DIR
 from tests.helpers.factories import cell, record

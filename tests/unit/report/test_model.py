@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import dataclasses
 
-from harness.probe.facts import TOOLCHAIN
+from harness.judge.cell import Expected
+from harness.probe.observation import Observation
 from harness.report import build_report
 from harness.report.cell_detail import cell_details
 from harness.report.cpp_lint import lint_match, lint_text
 from harness.report.findings import build_images_table, differences
 from harness.report.model import NOT_MEASURED, Text
-from harness.vocab.installer import Installer
+from harness.vocab.toolchain import TOOLCHAIN
 from harness.vocab.verdict import Verdict
 from tests.helpers.factories import cell, record
 
@@ -20,9 +21,7 @@ ROW = "c_plain@manylinux_2_31"
 
 
 def on(installer: str, verdict: Verdict = Verdict.OK, distro: str = "debian-bullseye", **changes):
-    return dataclasses.replace(
-        cell(ROW, distro, verdict), installer=Installer.parse(installer), **changes
-    )
+    return dataclasses.replace(cell(ROW, distro, verdict, installer=installer, **changes))
 
 
 def test_columns_follow_measured_glibc_with_the_facts_beside_the_name() -> None:
@@ -109,7 +108,7 @@ def test_explained_picks_the_cells_worth_a_look_and_words_their_declaration() ->
         cell("forced@p", "debian-bullseye", Verdict.REFUSED_AS_CLAIMED, diagnosis="would crash"),
         dataclasses.replace(
             cell("v@p", "debian-bullseye", Verdict.VIOLATION, declared="violation"),
-            expected={"declared": "violation", "declared_reason": "ungrafted"},
+            expected=Expected.from_json({"declared": "violation", "declared_reason": "ungrafted"}),
         ),
         cell("e@p", "debian-forky", Verdict.ERROR, as_expected=False, declared="ok"),
     ]
@@ -166,8 +165,8 @@ def test_minimum_pip_compares_the_tag_history_with_what_pips_did() -> None:
             installer,
             members=members,
             pip_version=pip,
-            observed={"install": {"decision": decision}},
-            expected={"reason": reason},
+            observed=Observation.from_json({"install": {"decision": decision}}),
+            expected={"reason": reason, "installer_too_old": "does not know" in reason},
         )
 
     agreeing = [
@@ -240,12 +239,15 @@ def test_counts_name_every_verdict_zeros_included() -> None:
 def test_cell_details_leave_out_what_was_not_observed() -> None:
     refused = dataclasses.replace(
         cell(ROW, "debian-bullseye", Verdict.REFUSED_AS_CLAIMED),
-        observed={"install": {"decision": "refused", "exit_code": 0, "output": "no"}, "load": None},
+        observed=Observation.from_json(
+            {"install": {"decision": "refused", "exit_code": 0, "output": "no", "seconds": 1.5}}
+        ),
     )
     parts = {part.title: part for part in cell_details(refused)}
     assert list(parts) == ["verdict", "expected", "observed: install", "wheels", "run"]
     install = parts["observed: install"]
-    assert install.fields == (("decision", "refused"), ("exit code", "0"))  # 0 is said, None not
+    # 0 is said, an empty reason or pip version is not
+    assert install.fields == (("decision", "refused"), ("exit code", "0"), ("seconds", "1.5"))
     assert install.output == "no"
     assert parts["expected"].fields == (("installable", "no"), ("reason", "r"))
     assert parts["wheels"].items == (

@@ -7,15 +7,13 @@ from typing import Any
 
 from harness import __version__
 from harness.catalog.registry_mirrors import parse_mirrors
-from harness.catalog.samples import ExpectRule
 from harness.errors import ExitCode
-from harness.judge.expectation import Expectation
-from harness.judge.verdict import decide
+from harness.judge.cell import CellJob, judge_cell
 from harness.probe.observation import Observation
 from harness.results import builder as records
 from harness.results import record as results
 from harness.settings import Settings
-from harness.vocab.installer import Installer
+from harness.vocab.installer import DISTRO_PIP, Installer
 from harness.vocab.verdict import Verdict
 
 PLACE = records.CellPlace(
@@ -40,39 +38,45 @@ class FakeEngine:
         return self.info
 
 
-def test_expected_of_names_the_policy_problems_of_the_cells_wheels() -> None:
-    expectation = Expectation(True, "fits", ("cp311-cp311-manylinux_2_17_x86_64",))
-    expected = records.expected_of(expectation, ["a.whl", "c.whl"], INSPECTIONS)
-    assert expected == {
-        "installable": True,
-        "reason": "fits",
-        "matching_tags": ["cp311-cp311-manylinux_2_17_x86_64"],
-        "policy_problems": ["needs GLIBC_2.34"],
-    }
-
-
 def test_lint_of_takes_every_wheel_of_a_member(monkeypatch) -> None:
     monkeypatch.setattr(records, "WARNING_KINDS", frozenset({"static-libstdcxx"}))
     lint = records.lint_of({"one": ["a.whl", "b.whl"], "two": ["c.whl"]}, INSPECTIONS)
     assert lint == {"warned": True, "members": {"one": ["static-libstdcxx"], "two": []}}
 
 
-def test_a_declared_verdict_decides_as_expected() -> None:
+def test_a_cell_record_writes_the_judgement_down() -> None:
     observation = Observation.failure("no engine")
-    measured = records.Measured(
-        {"installable": False}, observation, decide(False, observation), None
+    judgement = judge_cell(
+        CellJob(arch="x86_64", installer=DISTRO_PIP, wheels=()), None, observation
     )
-    held = ExpectRule(Verdict.ERROR, {}, "declared for the test")
     record = records.cell_record(
-        PLACE, (), measured, declared=held, lint={}, emulated=False, worker="gw0"
+        PLACE, (), judgement, None, lint={}, emulated=False, worker="gw0", notes=("n",)
     )
-    assert record.expected["declared"] == "error" and record.as_expected
-    assert record.expected["declared_reason"] == "declared for the test"
-    undeclared = records.cell_record(
-        PLACE, (), measured, declared=None, lint={}, emulated=False, worker="gw0"
+    assert record.verdict is Verdict.ERROR and not record.as_expected
+    assert record.expected == judgement.expected and record.observed == observation
+    assert record.diagnosis == "no engine" and record.notes == ("n",)
+    assert record.pip_version == "" and record.worker == "gw0"
+    assert results.CellRecord.from_json(record.to_json()) == record
+
+
+def test_a_places_key_is_the_gates_identity() -> None:
+    place = records.CellPlace.make(
+        records.decorated_row("a@p", "global", "x86-64-v2"),
+        "t",
+        "x86_64",
+        "debian-bookworm",
+        Installer.parse("uv-0.4"),
+        "global",
+        "x86-64-v2",
     )
-    assert not undeclared.as_expected and "declared" not in undeclared.expected
-    assert undeclared.pip_version == "" and undeclared.worker == "gw0"
+    assert place.row == "a@p (RTLD_GLOBAL) [cpu x86-64-v2]"
+    assert (
+        place.key
+        == "a@p (RTLD_GLOBAL) [cpu x86-64-v2] | x86_64 | debian-bookworm | installer=uv-0.4"
+    )
+    assert records.decorated_test_id(
+        ["a", "x86_64"], Installer.parse("19.3"), "default", "host"
+    ) == ("a-x86_64-pip19.3")
 
 
 def test_host_facts_carry_every_tool_and_the_engines_that_answer() -> None:

@@ -5,7 +5,6 @@ Docker)."""
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import os
 import sys
 from collections.abc import Mapping
@@ -15,18 +14,16 @@ import pytest
 from packaging import tags as ptags
 
 from harness import cli
+from harness.analysis.metadata import requires_python
+from harness.catalog.model import default_catalog
 from harness.cli import verify as verify_command
 from harness.errors import UsageError
-from harness.judge.verdict import decide, diagnosis
 from harness.probe import agent as probe_agent
-from harness.probe import observation as obs
 from harness.probe.facts import DistroFacts
-from harness.results import builder as records
 from harness.util.names import safe_name
 from harness.verify import given_check, given_wheels
 from harness.verify import plan as verify_plan
-from harness.verify import records as verify_records
-from harness.vocab.verdict import Verdict
+from harness.vocab.installer import Installer
 from tests.helpers.factories import make_wheel
 
 MANYLINUX = "manylinux_2_17_x86_64.manylinux2014_x86_64"
@@ -142,8 +139,8 @@ def test_requires_python_is_read_from_metadata(tmp_path: Path) -> None:
         tmp_path, "a-1.0-py3-none-any.whl", {"a.py": ""}, requires_python=">=3.10"
     )
     without = make_wheel(tmp_path, "b-1.0-py3-none-any.whl", {"b.py": ""})
-    assert given_wheels.requires_python(with_spec) == ">=3.10"
-    assert given_wheels.requires_python(without) is None
+    assert requires_python(with_spec) == ">=3.10"
+    assert requires_python(without) is None
 
 
 # -- wheels and sets ----------------------------------------------------------------------------
@@ -222,13 +219,22 @@ def test_rows_keys_and_ids() -> None:
     # On another arch the platform wheel is marked, as the matrix marks cross-arch wheels.
     assert wheel_set.row("aarch64") == "numpy-2.1.3 (x86_64 wheel) + six-1.17.0"
     assert wheel_set.foreign("aarch64") == ("x86_64",)
-    assert wheel_set.key("x86_64", "debian-bookworm") == (
-        "numpy-2.1.3 + six-1.17.0 | x86_64 | debian-bookworm | pip=distro"
-    )
-    assert wheel_set.test_id("aarch64", "debian-bookworm") == (
+    catalog = default_catalog()
+    bookworm = catalog.distros("local", ["x86_64"], ["debian-bookworm"])[0]
+    arm = catalog.distros("local", ["aarch64"], ["debian-bookworm"])[0]
+    here = verify_plan.VerifyCell(wheel_set, bookworm)
+    assert here.place.key == "numpy-2.1.3 + six-1.17.0 | x86_64 | debian-bookworm | pip=distro"
+    assert verify_plan.VerifyCell(wheel_set, arm).test_id == (
         "numpy-2.1.3+six-1.17.0-aarch64-debian-bookworm-from-x86_64"
     )
-    cell_id = safe_name(wheel_set.key("x86_64", "debian-bookworm"))
+    # The axes as the matrix names them.
+    on_uv = verify_plan.VerifyCell(wheel_set, bookworm, Installer.uv("latest"))
+    assert on_uv.place.key.endswith("| installer=uv-latest")
+    assert on_uv.test_id.endswith("-uv-latest")
+    on_v2 = verify_plan.VerifyCell(wheel_set, bookworm, cpu="x86-64-v2")
+    assert on_v2.row == "numpy-2.1.3 + six-1.17.0 [cpu x86-64-v2]"
+    assert on_v2.test_id.endswith("-cpu-x86-64-v2")
+    cell_id = safe_name(here.place.key)
     assert all(ch.isalnum() or ch in "-_." for ch in cell_id)
 
 
@@ -332,174 +338,6 @@ def _file(path: Path, data: bytes) -> Path:
 def _dir(path: Path) -> Path:
     path.mkdir()
     return path
-
-
-# -- what outcomes mean -------------------------------------------------------------------------
-
-
-def _install(decision: str, output: str = "") -> obs.InstallObservation:
-    reason = output.strip().splitlines()[-1].removeprefix("ERROR: ") if output else ""
-    return obs.InstallObservation(
-        decision, "20.3.4", 0 if decision == "accepted" else 1, reason, output, 1.0
-    )
-
-
-def _run(status: str) -> obs.RunObservation:
-    return obs.RunObservation(status, 0 if status == "passed" else 1, None, "done", "", 0.5)
-
-
-def test_requires_python_is_part_of_the_claim(tmp_path: Path) -> None:
-    (wheel,) = given("modern-1.0-py3-none-any.whl")
-    old = facts((3, 9))
-    expectation = given_check.expect([wheel], {wheel.filename: ">=3.10"}, old)
-    assert not expectation.installable
-    assert "requires Python >=3.10 (Requires-Python)" in expectation.reason
-    assert given_check.expect([wheel], {wheel.filename: ">=3.10"}, facts((3, 11))).installable
-    assert given_check.expect([wheel], {wheel.filename: "not a spec"}, old).installable
-
-
-def test_a_refusal_by_requires_python_names_it() -> None:
-    """Issue 14, case 11: the tags fit; Requires-Python excludes the system."""
-    (wheel,) = given("modern-1.0-py3-none-any.whl")
-    expectation = given_check.expect([wheel], {wheel.filename: ">=3.99"}, facts((3, 11)))
-    output = "ERROR: Package 'modern' requires a different Python: 3.11.2 not in '>=3.99'\n"
-    for forced, verdict in ((_run(obs.PASSED), Verdict.OVER_RESTRICTIVE), (None, None)):
-        refused = obs.Observation(_install(obs.REFUSED, output), forced=forced)
-        _, decision = given_check.judge(expectation, refused, None)
-        assert "Requires-Python says" in decision.explanation
-        assert "the tags" not in decision.explanation
-        if verdict is not None:
-            assert decision.verdict is verdict
-            assert "Requires-Python claims less" in decision.explanation
-
-
-def test_a_missing_dependency_cannot_be_told() -> None:
-    (wheel,) = given("app-1.0-py3-none-any.whl")
-    expectation = given_check.expect([wheel], {}, facts((3, 9)))
-    output = (
-        "ERROR: Could not find a version that satisfies the requirement requests (from app)\n"
-        "ERROR: No matching distribution found for requests\n"
-    )
-    observation, decision = given_check.judge(
-        expectation, obs.Observation(_install(obs.REFUSED, output)), None
-    )
-    assert decision.verdict is Verdict.ERROR
-    assert (
-        "requests" in decision.explanation and "add the dependency's wheel" in decision.explanation
-    )
-    assert observation.error == decision.explanation
-
-
-def test_a_forced_load_of_a_wheel_for_another_python_says_nothing() -> None:
-    (wheel,) = given(f"MarkupSafe-3.0.2-cp313-cp313-{MANYLINUX}.whl")
-    system = facts((3, 9))
-    expectation = given_check.expect([wheel], {}, system)
-    assert not expectation.installable
-    moot = given_check.forced_load_moot([wheel], system, "x86_64")
-    assert moot is not None and "another Python than 3.9.2" in moot
-    refused = obs.Observation(
-        _install(obs.REFUSED, "ERROR: x.whl is not a supported wheel on this platform."),
-        forced=_run(obs.PASSED),
-    )
-    _, decision = given_check.judge(expectation, refused, moot)
-    assert decision.verdict is Verdict.REFUSED_AS_CLAIMED
-    assert "says nothing here" in decision.explanation
-    # Where the forced load means something (same Python and arch), decide() is left alone.
-    assert (
-        given_check.forced_load_moot(given(f"m-1.0-cp39-cp39-{MANYLINUX}.whl"), system, "x86_64")
-        is None
-    )
-    _, decision = given_check.judge(expectation, refused, None)
-    assert decision.verdict is Verdict.OVER_RESTRICTIVE
-    musl = given("m-1.0-cp39-cp39-musllinux_1_2_x86_64.whl")
-    assert "musl libc" in (given_check.forced_load_moot(musl, system, "x86_64") or "")
-
-
-def test_a_failed_forced_load_of_another_pythons_wheel_is_not_quoted() -> None:
-    """CPython never opens another interpreter's cpython-3X module: the failure says nothing
-    about the wheel, and the cell says so instead of quoting it."""
-    (wheel,) = given(f"numpy-2.4.6-cp311-cp311-{MANYLINUX}.whl")
-    system = facts((3, 9))
-    expectation = given_check.expect([wheel], {}, system)
-    moot = given_check.forced_load_moot([wheel], system, "x86_64")
-    failed = dataclasses.replace(
-        _run(obs.IMPORT_FAILED),
-        output="ModuleNotFoundError: No module named 'numpy._core._multiarray_umath'\n",
-    )
-    refused = obs.Observation(
-        _install(obs.REFUSED, "ERROR: x.whl is not a supported wheel on this platform."),
-        forced=failed,
-    )
-    observation, decision = given_check.judge(expectation, refused, moot)
-    assert decision.verdict is Verdict.REFUSED_AS_CLAIMED
-    assert "a forced load says nothing here" in decision.explanation
-    assert "another Python than 3.9.2" in decision.explanation
-    assert diagnosis(decision, observation) == ""
-
-
-def test_a_pip_too_old_for_the_tags_refuses_as_claimed() -> None:
-    (wheel,) = given("m-1.0-cp39-cp39-manylinux_2_28_x86_64.whl")
-    old_pip = facts((3, 9), pip="20.2")  # manylinux_x_y tags came with pip 20.3
-    expectation = given_check.expect([wheel], {}, old_pip)
-    assert not expectation.installable and "needs pip >= 20.3" in expectation.reason
-    assert given_check.pip_too_old([wheel], {}, old_pip)
-    assert not given_check.pip_too_old([wheel], {}, facts((3, 9)))
-    refused = obs.Observation(
-        _install(obs.REFUSED, "ERROR: m.whl is not a supported wheel on this platform."),
-        forced=_run(obs.PASSED),
-    )
-    _, decision = given_check.judge(expectation, refused, None, too_old_pip=True)
-    assert decision.verdict is Verdict.REFUSED_AS_CLAIMED
-
-
-def test_accepted_but_broken_is_a_violation_and_infrastructure_is_an_error() -> None:
-    (wheel,) = given(f"m-1.0-cp39-cp39-{MANYLINUX}.whl")
-    expectation = given_check.expect([wheel], {}, facts((3, 9)))
-    assert expectation.installable
-    broken = obs.Observation(_install(obs.ACCEPTED), load=_run(obs.CHECK_FAILED))
-    assert given_check.judge(expectation, broken, None)[1].verdict is Verdict.VIOLATION
-    hung = obs.Observation.failure("cell m hung")
-    assert given_check.judge(expectation, hung, None)[1].verdict is Verdict.ERROR
-
-
-def test_cell_records_declare_cross_arch_refusals() -> None:
-    (wheel_set,) = given_wheels.group(given(f"m-1.0-cp311-cp311-{MANYLINUX}.whl"))
-    system = facts((3, 11), arch="aarch64")
-    expectation = given_check.expect(wheel_set.wheels, {}, system)
-    assert not expectation.installable and "built for x86_64" in expectation.reason
-    refused = obs.Observation(
-        _install(obs.REFUSED, "ERROR: m.whl is not a supported wheel on this platform."),
-        forced=_run(obs.PASSED),
-    )
-    observation, decision = given_check.judge(
-        expectation, refused, given_check.forced_load_moot(wheel_set.wheels, system, "aarch64")
-    )
-    measured = records.Measured({"installable": False}, observation, decision, system)
-    record = verify_records.given_cell_record(
-        wheel_set, "debian-bookworm", "aarch64", measured, {}, emulated=True
-    )
-    assert record.row == "m-1.0 (x86_64 wheel)"
-    assert record.expected["declared"] == "refused-as-claimed"
-    assert record.verdict is Verdict.REFUSED_AS_CLAIMED and record.as_expected
-    (member,) = record.members
-    assert (member.kind, member.build_image, member.policy, member.build_status) == (
-        "wheel",
-        "external",
-        "manylinux_2_17",
-        "given",
-    )
-    # Could not probe: an error, never as expected, and nothing declared.
-    failure = obs.Observation.failure("distro image unavailable: no mirror")
-    error = verify_records.given_cell_record(
-        wheel_set,
-        "debian-bookworm",
-        "aarch64",
-        records.Measured({}, failure, decide(False, failure), None),
-        {},
-        emulated=True,
-    )
-    assert error.verdict is Verdict.ERROR and not error.as_expected
-    assert "declared" not in error.expected
 
 
 # -- the check script, run by the agent's runner ------------------------------------------------

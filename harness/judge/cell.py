@@ -1,0 +1,330 @@
+"""One cell, judged: from what was asked (the job), what the distro is (its measured facts) and
+what happened (the observation) to what the claim expected, the verdict, its diagnosis, the
+declared verdict and whether the cell is as expected. The matrix and verify both judge every
+cell here and nowhere else; the record builder only writes the judgement down. Pure."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from harness.catalog.samples import ExpectRule
+from harness.judge import cpu as cpus
+from harness.judge import distro_offer
+from harness.judge.declared import CellContext, harness_rule, sample_rule
+from harness.judge.expectation import Expectation, expect
+from harness.judge.installers import expected_pip
+from harness.judge.verdict import Decision, decide, diagnose
+from harness.probe import observation as obs
+from harness.probe.diagnostics import Diagnosis
+from harness.probe.facts import DistroFacts
+from harness.vocab.installer import Installer
+from harness.vocab.platform_tags import interpreter_of
+from harness.vocab.verdict import Verdict
+from harness.vocab.versions import version_tuple
+from harness.vocab.wheel_name import WheelName
+
+_DEPENDENCY = re.compile(
+    r"No matching distribution found for (\S+)"
+    r"|Could not find a version that satisfies the requirement (\S+)"
+)
+
+
+@dataclass(frozen=True)
+class WheelFacts:
+    """One wheel of a cell as the judgement needs it: its claim (name and Requires-Python) and
+    what the static inspection found in it."""
+
+    name: WheelName
+    requires_python: str | None = None
+    policy_problems: tuple[str, ...] = ()  # symbol versions beyond the policy it claims
+    external: tuple[str, ...] = ()  # sonames it leaves to the system
+    claimed_policy: str | None = None  # with its arch, "manylinux_2_17_x86_64"
+    max_versions: Mapping[str, str] = field(default_factory=dict)  # family -> newest needed
+
+    @classmethod
+    def of(
+        cls, name: WheelName, inspection: Mapping[str, Any] | None, requires_python: str | None
+    ) -> WheelFacts:
+        """From the static inspection's record (harness.analysis), which may be missing or an
+        error: the judgement then knows only the claim."""
+        found = inspection or {}
+        claimed = found.get("claimed_policy")
+        return cls(
+            name=name,
+            requires_python=requires_python,
+            policy_problems=tuple(str(p) for p in found.get("policy_problems") or ()),
+            external=tuple(str(lib) for lib in found.get("external") or ()),
+            claimed_policy=claimed if isinstance(claimed, str) else None,
+            max_versions={str(k): str(v) for k, v in (found.get("max_versions") or {}).items()},
+        )
+
+
+@dataclass(frozen=True)
+class SampleContext:
+    """What a corpus cell's sample declares its verdicts against (given wheels have none)."""
+
+    rules: tuple[ExpectRule, ...]
+    flavour: str
+    build_policy: str
+    build_glibc: tuple[int, int]
+    build_python: str = ""
+    order: str = "given"
+
+
+@dataclass(frozen=True)
+class CellJob:
+    """What is judged: these wheels, installed together by this installer on this distro,
+    imported (with this dlopen mode) on this CPU."""
+
+    arch: str  # the distro's
+    installer: Installer
+    wheels: tuple[WheelFacts, ...]
+    distro: str = ""
+    dlopen: str = "default"
+    cpu: str = cpus.HOST
+    cross_arch: bool = False  # a wheel of another arch offered to this distro
+    sample: SampleContext | None = None
+
+
+@dataclass(frozen=True)
+class Expected:
+    """What the claim predicts for a cell, as results.json records it under `expected`."""
+
+    installable: bool | None  # None: the distro could not be probed, nothing was predicted
+    reason: str = ""
+    matching_tags: tuple[str, ...] = ()
+    policy_problems: tuple[str, ...] = ()
+    # whitelisted sonames the wheels leave to the system and this distro lacks
+    whitelisted_lacking: tuple[str, ...] = ()
+    requires_python: Mapping[str, str | None] | None = None  # per wheel, where read
+    # refused by an installer that does not know the tags' family (the tags fit the system)
+    installer_too_old: bool = False
+    declared: Verdict | None = None
+    declared_reason: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {}
+        if self.installable is not None:
+            data["installable"] = self.installable
+            data["reason"] = self.reason
+            data["matching_tags"] = list(self.matching_tags)
+            data["policy_problems"] = list(self.policy_problems)
+            if self.whitelisted_lacking:
+                data["whitelisted_lacking"] = list(self.whitelisted_lacking)
+            if self.requires_python is not None:
+                data["requires_python"] = dict(self.requires_python)
+            if self.installer_too_old:
+                data["installer_too_old"] = True
+        if self.declared is not None:
+            data["declared"] = self.declared.value
+            data["declared_reason"] = self.declared_reason
+        return data
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Expected:
+        installable = data.get("installable")
+        declared = data.get("declared")
+        requires = data.get("requires_python")
+        reason = str(data.get("reason", ""))
+        too_old = data.get("installer_too_old")
+        if too_old is None:
+            # A record made before the field said so only in the reason's words.
+            too_old = installable is False and "does not know" in reason
+        return cls(
+            installable=bool(installable) if installable is not None else None,
+            reason=reason,
+            matching_tags=tuple(str(t) for t in data.get("matching_tags") or ()),
+            policy_problems=tuple(str(p) for p in data.get("policy_problems") or ()),
+            whitelisted_lacking=tuple(str(lib) for lib in data.get("whitelisted_lacking") or ()),
+            requires_python=dict(requires) if isinstance(requires, Mapping) else None,
+            installer_too_old=bool(too_old),
+            declared=Verdict(declared) if declared else None,
+            declared_reason=str(data.get("declared_reason", "")),
+        )
+
+
+NOT_PREDICTED = Expected(installable=None)
+
+
+@dataclass(frozen=True)
+class Judgement:
+    expected: Expected
+    observation: obs.Observation  # as judged (a missing dependency is the harness's error)
+    decision: Decision
+    diagnosis: Diagnosis
+    as_expected: bool  # the declared verdict, or (none declared) the claim held
+    distro_cause: str = ""  # a violation the distro caused: "distro lacks whitelisted X"
+    notes: tuple[str, ...] = ()
+
+    @property
+    def verdict(self) -> Verdict:
+        return self.decision.verdict
+
+
+def judge_cell(
+    job: CellJob,
+    facts: DistroFacts | None,
+    observation: obs.Observation,
+    host_cpu_level: str = "",
+) -> Judgement:
+    """The one judgement of a cell. `facts` is None when the distro could not be probed (the
+    observation then says why). `host_cpu_level` is what the host's own CPU reaches
+    ("x86-64-v3"): what cells on the host's CPU ran at."""
+    if facts is None:
+        decision = decide(False, observation)
+        return Judgement(
+            NOT_PREDICTED, observation, decision, diagnose(decision, observation), False
+        )
+    names = [w.name for w in job.wheels]
+    requires = {w.name.filename: w.requires_python for w in job.wheels}
+    word = job.installer.family.value
+    expectation = expect(
+        names, facts, expected_pip(job.installer, facts.pip_version), word, requires
+    )
+    lacking = (
+        distro_offer.cell_lacking(
+            ((w.claimed_policy, w.external) for w in job.wheels), facts, job.arch
+        )
+        if expectation.installable
+        else ()
+    )
+    observation = _dependency_missing(expectation, observation)
+    # The tags fit the system, but the installing pip does not know their family.
+    pip_too_old = (
+        not expectation.installable and expect(names, facts, None, word, requires).installable
+    )
+    moot = forced_load_moot(names, facts, job.arch)
+    decision = decide(
+        expectation.installable,
+        observation,
+        pip_too_old,
+        word,
+        expectation.excluded_by,
+        moot if not expectation.installable else None,
+    )
+    diagnosis = diagnose(decision, observation)
+    notes: tuple[str, ...] = ()
+    if moot and not expectation.installable:
+        notes = (f"a forced load is moot here: {moot}",)
+    if job.cpu != cpus.HOST:
+        # A SIGILL means nothing without the CPU model it was raised on.
+        label = cpus.models()[job.cpu].label
+        decision = dataclasses.replace(
+            decision, explanation=f"{decision.explanation} (import + check on {label})"
+        )
+        if diagnosis.summary:
+            diagnosis = dataclasses.replace(
+                diagnosis, summary=f"{diagnosis.summary}, on CPU model {label}"
+            )
+    declared = _declared(job, facts, expectation, lacking, host_cpu_level)
+    expected = Expected(
+        installable=expectation.installable,
+        reason=expectation.reason,
+        matching_tags=expectation.matching_tags,
+        policy_problems=tuple(p for w in job.wheels for p in w.policy_problems),
+        whitelisted_lacking=lacking,
+        requires_python=requires if job.sample is None else None,
+        installer_too_old=expectation.installer_too_old,
+        declared=declared.verdict if declared else None,
+        declared_reason=declared.reason if declared else "",
+    )
+    verdict = decision.verdict
+    return Judgement(
+        expected=expected,
+        observation=observation,
+        decision=decision,
+        diagnosis=diagnosis,
+        as_expected=verdict is declared.verdict if declared else verdict.claim_held,
+        # the claim broke, and the distro broke the policy's promise, not the wheel
+        distro_cause=distro_offer.cause(lacking) if verdict is Verdict.VIOLATION else "",
+        notes=notes,
+    )
+
+
+def _declared(
+    job: CellJob,
+    facts: DistroFacts,
+    expectation: Expectation,
+    lacking: tuple[str, ...],
+    host_cpu_level: str,
+) -> ExpectRule | None:
+    """The harness's rules, then (corpus cells) the sample's."""
+    rule = harness_rule(
+        job.installer,
+        job.arch,
+        expectation.installable,
+        expectation.reason,
+        cross_arch=job.cross_arch,
+    )
+    if rule is not None or job.sample is None:
+        return rule
+    needs: dict[str, str] = {}
+    for wheel in job.wheels:
+        for family, version in wheel.max_versions.items():
+            if family not in needs or version_tuple(version) > version_tuple(needs[family]):
+                needs[family] = version
+    sample = job.sample
+    ctx = CellContext(
+        flavour=sample.flavour,
+        arch=job.arch,
+        distro=job.distro,
+        build_policy=sample.build_policy,
+        build_glibc=sample.build_glibc,
+        facts=facts,
+        build_python=sample.build_python,
+        wheel_needs=needs,
+        wheel_external=tuple(sorted({lib for w in job.wheels for lib in w.external})),
+        whitelisted_lacking=lacking,
+        order=sample.order,
+        dlopen=job.dlopen,
+        cpu_level=cpus.cell_level(job.cpu, host_cpu_level),
+    )
+    return sample_rule(sample.rules, ctx)
+
+
+def forced_load_moot(wheels: Sequence[WheelName], facts: DistroFacts, arch: str) -> str | None:
+    """Why a forced load of these wheels says nothing, if it does not: their compiled modules
+    are for another Python, arch or libc, so they cannot load here at all, and a forced import
+    that passes ran only a pure-Python fallback (markupsafe has one). A refusal for the glibc
+    floor alone is the real question a forced load answers."""
+    interpreters = {interpreter_of(t) for t in facts.supported_tags}
+    for wheel in wheels:
+        if wheel.arches and arch not in wheel.arches:
+            return f"{wheel.filename} is built for {', '.join(wheel.arches)}"
+        if interpreters and not wheel.interpreters & interpreters:
+            return f"{wheel.filename} is built for another Python than {facts.python_version}"
+        libcs = wheel.platform.libcs
+        if facts.glibc and libcs == {"musl"}:
+            return f"{wheel.filename} is built for musl libc, this system has glibc"
+        if not facts.glibc and libcs == {"glibc"}:
+            return f"{wheel.filename} is built for glibc, this system has none"
+    return None
+
+
+def missing_dependency(install_output: str) -> str | None:
+    """The requirement pip could not satisfy from what it was given, when it says so."""
+    match = _DEPENDENCY.search(install_output)
+    if match is None:
+        return None
+    return match.group(1) or match.group(2)
+
+
+def _dependency_missing(expectation: Expectation, observation: obs.Observation) -> obs.Observation:
+    """A dependency missing from the wheels pip was given is an input problem (could not
+    tell), never a broken claim."""
+    install = observation.install
+    if observation.error is not None or install is None or install.decision != obs.REFUSED:
+        return observation
+    requirement = missing_dependency(install.output)
+    if not expectation.installable or requirement is None:
+        return observation
+    error = (
+        f"pip found no wheel for {requirement} among the given wheels that fits this "
+        f"system ({install.reason}): add the dependency's wheel to the set "
+        "(e.g. pip download --only-binary=:all: -d DIR ...), or verify its project too"
+    )
+    return dataclasses.replace(observation, error=error)
