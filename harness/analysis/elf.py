@@ -35,7 +35,7 @@ _UNIQUE = ("STB_GNU_UNIQUE", "STB_LOOS")
 _KINDS = ("STT_FUNC", "STT_OBJECT", "STT_TLS", "STT_GNU_IFUNC")
 
 
-def _is_elf_member(name: str) -> bool:
+def is_elf_member(name: str) -> bool:
     base = posixpath.basename(name)
     return base.endswith(".so") or ".so." in base
 
@@ -86,7 +86,7 @@ def wheel_symbols(wheel: Path) -> tuple[ElfSymbols, ...]:
     found: list[ElfSymbols] = []
     with zipfile.ZipFile(wheel) as archive:
         for member in archive.namelist():
-            if _is_elf_member(member):
+            if is_elf_member(member):
                 symbols = read_symbols(member, archive.read(member))
                 if symbols is not None:
                     found.append(symbols)

@@ -3,6 +3,10 @@
 policy_problems: what stands between the wheel and the policy it claims, in auditwheel's own
     terms (harness.analysis.audit: its wheel_abi over its lddtree), so that a library the wheel
     finds through its RUNPATH ($ORIGIN) counts as bundled, as `auditwheel show` counts it.
+loader_findings: what the dynamic loader will refuse or run out of when Python dlopens the
+    wheel's files (harness.analysis.loading): an executable stack (refused from glibc 2.41),
+    initial-exec TLS (static TLS surplus), and a grafted library needing symbol versions beyond
+    the policy the wheel's tags claim, each naming the file.
 cxx_runtime_findings: the pattern behind C++ dual-runtime crashes (pyarrow + tensorflow
     through std::call_once): extension modules that export C++ runtime internals, or carry a
     private copy of parts of libstdc++ (static libstdc++, devtoolset's libstdc++_nonshared),
@@ -20,7 +24,9 @@ from typing import Any
 
 from harness.analysis.audit import WheelAudit, audit_wheel, policy_problems
 from harness.analysis.elf import ElfSymbols, wheel_symbols
+from harness.analysis.loading import EXECSTACK_REFUSED_FROM, LoadNeeds, wheel_load_needs
 from harness.judge import policy as policy_mod
+from harness.probe.facts import version_tuple
 from harness.vocab.platform_tags import Family
 from harness.vocab.wheel_name import WheelName
 
@@ -39,6 +45,11 @@ EXPORTS_RUNTIME = "exports-cxx-runtime"
 PRIVATE_RUNTIME = "private-libstdcxx"
 UNHIDDEN = "unhidden-symbols"
 WARNING_KINDS = (EXPORTS_RUNTIME, PRIVATE_RUNTIME)
+# What the loader will refuse or run out of (loader_findings).
+EXECUTABLE_STACK = "executable-stack"
+GRAFTED_BEYOND_CLAIM = "grafted-beyond-claim"
+STATIC_TLS = "initial-exec-tls"
+LOADER_KINDS = (EXECUTABLE_STACK, GRAFTED_BEYOND_CLAIM, STATIC_TLS)
 
 
 @dataclass(frozen=True)
@@ -47,18 +58,24 @@ class Finding:
     file: str
     detail: str
     examples: tuple[str, ...] = ()
+    # Where it breaks, as a condition on the system: "glibc >= 2.41", "glibc < 2.34";
+    # "load order" when it depends on what the process loaded before; "" for the C++ lint.
+    breaks: str = ""
 
     @property
     def warns(self) -> bool:
         return self.kind in WARNING_KINDS
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        found = {
             "kind": self.kind,
             "file": self.file,
             "detail": self.detail,
             "examples": list(self.examples),
         }
+        if self.breaks:
+            found["breaks"] = self.breaks
+        return found
 
 
 def _examples(names: list[str], limit: int = 5) -> tuple[str, ...]:
@@ -117,39 +134,152 @@ def cxx_runtime_findings(
     return tuple(findings)
 
 
+def _beyond(
+    versions: Mapping[str, tuple[str, ...]], allowed: Mapping[str, frozenset[str]]
+) -> list[tuple[str, str, str]]:
+    """(soname, family, version) a file requires beyond a policy's symbol versions, newest of
+    each family first."""
+    beyond: dict[str, tuple[str, str]] = {}
+    for soname, names in versions.items():
+        for name in names:
+            family, sep, version = name.rpartition("_")
+            if not sep or not version[:1].isdigit() or family not in allowed:
+                continue
+            if version in allowed[family]:
+                continue
+            if family not in beyond or version_tuple(version) > version_tuple(beyond[family][1]):
+                beyond[family] = (soname, version)
+    return [(soname, family, version) for family, (soname, version) in sorted(beyond.items())]
+
+
+def loader_findings(
+    files: tuple[LoadNeeds, ...],
+    grafted: Mapping[str, str],
+    claimed: policy_mod.PolicyInfo | None,
+) -> tuple[Finding, ...]:
+    """The loader findings of a wheel's ELF files; `grafted`: soname -> path in the wheel of
+    the libraries auditwheel's lddtree resolved inside it; `claimed`: the policy its tags
+    claim (None: no manylinux tag, no symbol-version finding)."""
+    findings: list[Finding] = []
+    grafted_paths = {path: soname for soname, path in grafted.items()}
+    refused_from = ".".join(map(str, EXECSTACK_REFUSED_FROM))
+    for needs in files:
+        name = needs.path.rsplit("/", 1)[-1]
+        role = f"grafted library {name}" if needs.path in grafted_paths else name
+        if needs.executable_stack:
+            how = (
+                "GNU_STACK is RWE"
+                if needs.stack == "executable"
+                else "no GNU_STACK header (an object without .note.GNU-stack)"
+            )
+            findings.append(
+                Finding(
+                    EXECUTABLE_STACK,
+                    needs.path,
+                    f"{role} requires an executable stack ({how}): dlopen refuses it from "
+                    f"glibc {refused_from} (cannot enable executable stack)",
+                    breaks=f"glibc >= {refused_from}",
+                )
+            )
+        if needs.static_tls and needs.tls_bytes:
+            findings.append(
+                Finding(
+                    STATIC_TLS,
+                    needs.path,
+                    f"{role} has {needs.tls_bytes} bytes of initial-exec TLS (DF_STATIC_TLS): "
+                    "dlopen'ed, it must fit glibc's static TLS surplus, shared with every module "
+                    "loaded before it (1664 to 1712 bytes measured on x86_64's Debian glibcs)",
+                    breaks="load order",
+                )
+            )
+        if claimed is not None and needs.path in grafted_paths:
+            for soname, family, version in _beyond(needs.versions, claimed.symbol_versions):
+                numbered = [v for v in claimed.symbol_versions[family] if v[:1].isdigit()]
+                newest = max(numbered, key=version_tuple) if numbered else "none"
+                where = (
+                    f"glibc < {version}"
+                    if family == "GLIBC"
+                    else f"{soname} without {family}_{version}"
+                )
+                findings.append(
+                    Finding(
+                        GRAFTED_BEYOND_CLAIM,
+                        needs.path,
+                        f"grafted library {name} needs "
+                        f"{family}_{version} of {soname}, beyond the claimed "
+                        f"{claimed.display_name} ({family} <= {newest})",
+                        breaks=where,
+                    )
+                )
+    return tuple(findings)
+
+
 def warned(findings: tuple[Finding, ...]) -> bool:
     return any(f.warns for f in findings)
 
 
+def claimed_manylinux(wheel: Path, arch: str) -> policy_mod.PolicyInfo | None:
+    """The manylinux policy the wheel's tags claim: the newest policy whose glibc floor is at
+    most the oldest its manylinux tags name; None for a wheel without a manylinux tag."""
+    floor = WheelName.parse(wheel.name).platform.glibc_floor
+    return policy_mod.lowest_policy_for_glibc(floor, arch) if floor is not None else None
+
+
 def claimed_policy(wheel: Path, arch: str) -> str | None:
-    """The auditwheel policy the wheel's tags claim, with its arch: the newest policy whose
-    glibc floor is at most the oldest its manylinux tags name ("manylinux_2_17_x86_64"), or
-    its oldest musllinux tag; None for a wheel that claims neither."""
+    """The auditwheel policy the wheel's tags claim, with its arch ("manylinux_2_17_x86_64"),
+    or its oldest musllinux tag; None for a wheel that claims neither."""
     claim = WheelName.parse(wheel.name).platform
-    floor = claim.glibc_floor
-    if floor is not None:
-        policy = policy_mod.lowest_policy_for_glibc(floor, arch)
+    if claim.glibc_floor is not None:
+        policy = claimed_manylinux(wheel, arch)
         return policy.tag(arch) if policy else None
     musl = sorted(t.text for t in claim.tags if t.family is Family.MUSLLINUX)
     return musl[0] if musl else None
 
 
 def inspection(
-    audit: WheelAudit, files: tuple[ElfSymbols, ...], claimed: str | None
+    audit: WheelAudit,
+    files: tuple[ElfSymbols, ...],
+    claimed: str | None,
+    loader: tuple[Finding, ...] = (),
 ) -> dict[str, Any]:
     """The record's entry for one wheel: auditwheel's analysis, the claim and what stands
-    between the two, the C++ runtime lint."""
+    between the two, the C++ runtime lint and the loader findings."""
     needed = {e.path: e.needed for e in audit.elves}
     findings = cxx_runtime_findings(files, needed)
     return {
         **audit.to_json(),
         "claimed_policy": claimed,
         "policy_problems": list(policy_problems(audit, claimed) if claimed else ()),
-        "lint": [f.to_json() for f in findings],
+        "lint": [f.to_json() for f in (*findings, *loader)],
         "lint_warned": warned(findings),
+    }
+
+
+def grafted_by_layout(files: tuple[LoadNeeds, ...]) -> dict[str, str]:
+    """The libraries auditwheel grafted, by where it puts them (<package>.libs/, older
+    releases <package>/.libs/), keyed by file name: what inspect_loader uses in place of
+    lddtree's resolution, which takes auditwheel's whole analysis."""
+    return {
+        f.path.rsplit("/", 1)[-1]: f.path
+        for f in files
+        if any(part.endswith(".libs") for part in f.path.split("/")[:-1])
+    }
+
+
+def inspect_loader(wheel: Path, arch: str) -> dict[str, Any]:
+    """The loader findings alone, in seconds for any wheel (for scans over many projects):
+    grafted libraries told by auditwheel's layout instead of its analysis."""
+    files = wheel_load_needs(wheel)
+    findings = loader_findings(files, grafted_by_layout(files), claimed_manylinux(wheel, arch))
+    return {
+        "wheel": wheel.name,
+        "claimed_policy": claimed_policy(wheel, arch),
+        "lint": [f.to_json() for f in findings],
     }
 
 
 def inspect_wheel(wheel: Path, arch: str) -> dict[str, Any]:
     """Everything static about one wheel, as JSON for the results."""
-    return inspection(audit_wheel(wheel), wheel_symbols(wheel), claimed_policy(wheel, arch))
+    audit = audit_wheel(wheel)
+    loader = loader_findings(wheel_load_needs(wheel), audit.bundled, claimed_manylinux(wheel, arch))
+    return inspection(audit, wheel_symbols(wheel), claimed_policy(wheel, arch), loader)

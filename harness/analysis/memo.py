@@ -17,14 +17,14 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from harness.analysis import audit, elf, lint
+from harness.analysis import audit, elf, lint, loading
 from harness.judge import expectation, policy
 from harness.probe import facts
 from harness.util.cache import Cache, file_digest, key_of
 from harness.vocab import legacy_policies, platform_tags, policy_names, wheel_name
 
 # Bumped when the record's shape of an inspection changes without a code change here.
-INSPECTION_SCHEMA = 1
+INSPECTION_SCHEMA = 2
 
 
 # The modules whose code shapes an inspection.
@@ -32,6 +32,7 @@ _CODE = (
     audit,
     elf,
     lint,
+    loading,
     policy,
     policy_names,
     legacy_policies,

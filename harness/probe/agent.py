@@ -59,6 +59,12 @@ stage("done")
 """
 
 
+# The loader's refusal of an object that requires an executable stack (glibc >= 2.41), and the
+# tunable that allows it again (2: also for dlopen'ed objects); a retry with it set shows
+# whether the stack, and nothing else, broke the import.
+EXECSTACK_REFUSAL = "cannot enable executable stack as shared object requires"
+EXECSTACK_TUNABLE = "glibc.rtld.execstack=2"
+
 # qemu-user reports a guest's fatal signal as an exit status
 FATAL_EXIT_STATUSES = tuple(
     128 + s for s in (signal.SIGSEGV, signal.SIGABRT, signal.SIGBUS, signal.SIGILL, signal.SIGFPE)
@@ -223,6 +229,17 @@ def emulated_python(python, cpu):
         os.rename(launcher + ".tmp", launcher)
         os.symlink("python", os.path.join(directory, "python3"))
     return launcher
+
+
+def execstack_retry(python, workdir, spec, extra_env):
+    """The same import and check again with the loader allowed to make the stack executable
+    for a dlopen'ed object (GLIBC_TUNABLES, added to any tunables already set)."""
+    env = dict(extra_env)
+    tunables = [t for t in os.environ.get("GLIBC_TUNABLES", "").split(":") if t]
+    env["GLIBC_TUNABLES"] = ":".join([*tunables, EXECSTACK_TUNABLE])
+    retried = run_checks(python, workdir, spec, "execstack", env)
+    retried["tunables"] = env["GLIBC_TUNABLES"]
+    return retried
 
 
 def installer_template(spec):
@@ -400,18 +417,21 @@ def cell(spec):
         result = {"install": installed, "load": None, "forced": None}
         if pip_version:
             result["pip_version"] = pip_version
+        extra_env = {}
         if installed["timed_out"]:
             pass
         elif installed["exit_code"] == 0:
-            result["load"] = run_checks(python, workdir, spec, "load", {})
+            result["load"] = run_checks(python, workdir, spec, "load", extra_env)
         elif spec.get("force", True):
             forced_dir = os.path.join(workdir, "forced")
             for wheel in spec["wheels"]:
                 with zipfile.ZipFile(wheel) as archive:
                     archive.extractall(forced_dir)
-            result["forced"] = run_checks(
-                python, workdir, spec, "forced", {"PYTHONPATH": forced_dir}
-            )
+            extra_env = {"PYTHONPATH": forced_dir}
+            result["forced"] = run_checks(python, workdir, spec, "forced", extra_env)
+        ran = result["load"] or result["forced"]
+        if ran and ran["status"] != "passed" and EXECSTACK_REFUSAL in ran["output"]:
+            result["execstack_retry"] = execstack_retry(python, workdir, spec, extra_env)
         result["seconds"] = round(time.time() - started, 3)
         emit(result)
     finally:

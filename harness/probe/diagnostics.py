@@ -12,6 +12,13 @@ _MISSING_VERSION = re.compile(
     r"(?: \(required by (?P<by>[^)]+)\))?"
 )
 _MISSING_LIBRARY = re.compile(r"(?P<lib>[\w.+-]+\.so[\w.]*): cannot open shared object file")
+_EXECSTACK = re.compile(
+    r"(?P<file>[^\s:]+): cannot enable executable stack as shared object requires"
+)
+_STATIC_TLS = re.compile(r"(?P<file>[^\s:]+): cannot allocate memory in static TLS block")
+# Where auditwheel puts the libraries it grafts: <package>.libs/ (older releases:
+# <package>/.libs/) beside the package, each renamed <name>-<8 hex digits of its hash>.so...
+_GRAFTED = re.compile(r"(?:^|/)(?P<dir>[^/]*\.libs)/(?P<name>[^/]+-[0-9a-f]{8}\.so[^/]*)$")
 _UNDEFINED_SYMBOL = re.compile(r"undefined symbol: (?P<symbol>\S+)")
 _WRONG_ELF = re.compile(
     r"wrong ELF class|cannot open shared object file: Exec format error|ELF load command"
@@ -27,8 +34,8 @@ _CHAIN = re.compile(
 
 @dataclass(frozen=True)
 class Diagnosis:
-    kind: str  # missing-symbol-version, missing-library, undefined-symbol, wrong-arch,
-    # crash, exception, timeout, unknown
+    kind: str  # missing-symbol-version, executable-stack, static-tls, missing-library,
+    # undefined-symbol, wrong-arch, crash, exception, timeout, unknown
     detail: str  # the essential token: "GLIBC_2.34", "libcrypt.so.1", "SIGSEGV", ...
     summary: str  # one line for people
     # the outermost exception, when the summary quotes an inner one of its chain (numpy's
@@ -37,16 +44,40 @@ class Diagnosis:
     wrapper: str = ""
 
 
+def file_named(path: str) -> str:
+    """A file the loader names, as a diagnosis shows it: its base name, marked as a library
+    auditwheel grafted into the wheel when it sits where auditwheel puts those."""
+    grafted = _GRAFTED.search(path)
+    if grafted:
+        return f"{grafted.group('name')}, grafted into {grafted.group('dir')}"
+    return path.rsplit("/", 1)[-1]
+
+
 def diagnose_text(text: str) -> Diagnosis | None:
     """The loader's diagnosis in captured output, if it gave one."""
     match = _MISSING_VERSION.search(text)
     if match:
         by = match.group("by")
-        where = f" (required by {by.rsplit('/', 1)[-1]})" if by else ""
+        where = f" (required by {file_named(by)})" if by else ""
         return Diagnosis(
             "missing-symbol-version",
             match.group("version"),
             f"needs {match.group('version')}, which this system lacks{where}",
+        )
+    match = _EXECSTACK.search(text)
+    if match:
+        return Diagnosis(
+            "executable-stack",
+            match.group("file").rsplit("/", 1)[-1],
+            f"{file_named(match.group('file'))}: cannot enable executable stack as shared "
+            "object requires (dlopen refuses it from glibc 2.41)",
+        )
+    match = _STATIC_TLS.search(text)
+    if match:
+        return Diagnosis(
+            "static-tls",
+            match.group("file").rsplit("/", 1)[-1],
+            f"{file_named(match.group('file'))}: cannot allocate memory in static TLS block",
         )
     match = _MISSING_LIBRARY.search(text)
     if match:

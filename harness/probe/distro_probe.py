@@ -111,6 +111,7 @@ def classify(raw: dict[str, Any]) -> obs.Observation:
         load=obs.RunObservation.from_json(raw.get("load")),
         forced=obs.RunObservation.from_json(raw.get("forced")),
         seconds=float(raw.get("seconds", 0.0)),
+        execstack_retry=obs.RunObservation.from_json(raw.get("execstack_retry")),
     )
 
 

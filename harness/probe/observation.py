@@ -57,6 +57,7 @@ class RunObservation:
     stage: str  # the last stage the process reached, e.g. "import c_plain", "check c_plain"
     output: str
     seconds: float
+    tunables: str = ""  # GLIBC_TUNABLES it ran with, when the probe set any
 
     @property
     def passed(self) -> bool:
@@ -73,6 +74,7 @@ class RunObservation:
             stage=str(data.get("stage", "")),
             output=str(data.get("output", "")),
             seconds=float(data.get("seconds", 0.0)),
+            tunables=str(data.get("tunables", "")),
         )
 
 
@@ -83,6 +85,10 @@ class Observation:
     forced: RunObservation | None = None  # after a refusal: unpacked and imported anyway
     error: str | None = None  # the harness could not observe (container, agent, timeout)
     seconds: float = 0.0
+    # After the loader refused an object that requires an executable stack: the same import
+    # and check with GLIBC_TUNABLES=glibc.rtld.execstack=2. Passing, it shows the stack was
+    # the only cause.
+    execstack_retry: RunObservation | None = None
 
     @classmethod
     def failure(cls, message: str, seconds: float = 0.0) -> Observation:
@@ -91,7 +97,13 @@ class Observation:
     def timings(self) -> dict[str, float]:
         """Seconds per step that ran, and in all."""
         found = {"total": round(self.seconds, 2)}
-        for name, step in (("install", self.install), ("load", self.load), ("forced", self.forced)):
+        steps = (
+            ("install", self.install),
+            ("load", self.load),
+            ("forced", self.forced),
+            ("execstack_retry", self.execstack_retry),
+        )
+        for name, step in steps:
             if step is not None:
                 found[name] = round(step.seconds, 2)
         return found
@@ -104,5 +116,6 @@ class Observation:
             load=RunObservation.from_json(data.get("load")),
             forced=RunObservation.from_json(data.get("forced")),
             error=data.get("error"),
+            execstack_retry=RunObservation.from_json(data.get("execstack_retry")),
             seconds=float(data.get("seconds", 0.0)),
         )

@@ -138,12 +138,34 @@ def broken_claims(cells: Iterable[CellRecord]) -> tuple[CauseGroup, ...]:
     )
 
 
+def _observed(wheel: str, cells: Iterable[CellRecord]) -> str:
+    """What the distro pip's cells with this wheel did: alone, per verdict the distros; with
+    other wheels in one process, per verdict the number of cells (orders, dlopen modes)."""
+    alone: dict[str, set[str]] = defaultdict(set)
+    together: dict[str, int] = defaultdict(int)
+    for cell in cells:
+        if not cell.installer.is_distro or not any(wheel in m.wheels for m in cell.members):
+            continue
+        if len(cell.members) == 1:
+            alone[cell.verdict.value].add(cell.distro)
+        else:
+            together[cell.verdict.value] += 1
+    parts = [f"{verdict} on {', '.join(sorted(d))}" for verdict, d in sorted(alone.items())]
+    if together:
+        counts = ", ".join(f"{verdict} {n}" for verdict, n in sorted(together.items()))
+        parts.append(f"with other wheels: {counts} cells")
+    return "; ".join(parts) if parts else "no cell ran it"
+
+
 def static_findings(record: RunRecord) -> NoteList:
-    """What each built wheel needs beyond its claim, and the C++ runtime lint, per build."""
+    """Per built wheel: what it needs beyond its claim, the C++ runtime lint, and the loader
+    findings (executable stack, initial-exec TLS, grafted libraries beyond the claim), each
+    beside what the wheel's cells did."""
     items = []
     for request_key, build in sorted(record.builds.items()):
         for path in build.get("wheels", []):
-            inspection = record.wheels.get(path.rsplit("/", 1)[-1], {})
+            name = path.rsplit("/", 1)[-1]
+            inspection = record.wheels.get(name, {})
             problems = inspection.get("policy_problems", [])
             # unhidden symbols are routine (most wheels export some): the lint's other kinds
             # are the ones that break a process
@@ -153,7 +175,13 @@ def static_findings(record: RunRecord) -> NoteList:
             if problems or warnings:
                 claimed = inspection.get("claimed_policy") or "no manylinux tag"
                 text = "; ".join([*problems, *warnings])
-                items.append((_code(request_key), Text(f" (claims {claimed}): {text}")))
+                observed = _observed(name, record.cells)
+                items.append(
+                    (
+                        _code(request_key),
+                        Text(f" (claims {claimed}): {text} — observed: {observed}"),
+                    )
+                )
     return NoteList("Static checks of the wheels", tuple(items))
 
 

@@ -57,7 +57,9 @@ def gcc() -> str:
     return found
 
 
-def _compile(source: str, output: Path, *args: str) -> None:
+def compile_source(source: str, output: Path, *args: str) -> None:
+    """Compile one C file into a shared object with the host gcc (Python's headers on the
+    include path)."""
     include = sysconfig.get_paths()["include"]
     source_path = output.with_suffix(".c")
     source_path.write_text(source)
@@ -80,7 +82,7 @@ def _compile(source: str, output: Path, *args: str) -> None:
 
 def _shared_library(directory: Path, soname: str, function: str) -> Path:
     path = directory / soname
-    _compile(f"void {function}(void) {{}}\n", path, f"-Wl,-soname,{soname}")
+    compile_source(f"void {function}(void) {{}}\n", path, f"-Wl,-soname,{soname}")
     return path
 
 
@@ -105,7 +107,7 @@ def crafted_wheel(directory: Path, name: str) -> Path:
         else:
             args.append(item)
     extension = work / f"{module}.abi3.so"
-    _compile(
+    compile_source(
         _MODULE % {"declarations": declarations, "uses": uses, "name": module}, extension, *args
     )
     if "BESIDE" in "".join(link):

@@ -87,6 +87,7 @@ def test_local_x86_64_matrix(first_run: tuple[Path, float, str]) -> None:
         assert cells[("glibc_control@manylinux_2_31", distro)]["verdict"] == "ok"
 
     _assert_corpus(results, cells)
+    _assert_loader_controls(results, cells)
     _assert_pip_axis(results)
 
     # the cells of one group, (distro, installer), ran on one worker: xdist loadgroup really
@@ -109,6 +110,9 @@ def test_local_x86_64_matrix(first_run: tuple[Path, float, str]) -> None:
     # the report is beside the JSON, and JUnit carries one test per cell
     report = (first_run[0] / "results.md").read_text()
     assert "| c_plain@manylinux_2_31 |" in report and "several wheels in one process" in report
+    # the lint section predicts each loader control beside what its cells did
+    assert "execstack_control.abi3.so requires an executable stack" in report
+    assert "observed: ok on debian-bookworm, debian-bullseye; violation on debian-forky" in report
     junit = (first_run[0] / "junit.xml").read_text()
     assert junit.count("<testcase") == len(results["cells"])
     assert 'name="verdict" value="refused-as-claimed"' in junit
@@ -200,6 +204,66 @@ def _assert_corpus(results: dict, cells: dict[tuple[str, str], dict]) -> None:
         ]["verdict"]
         == "ok"
     )
+
+
+def _assert_loader_controls(results: dict, cells: dict[tuple[str, str], dict]) -> None:
+    """Issue 27's controls, each caught with the loader's words and predicted statically."""
+    wheels = results["wheels"]
+
+    def findings(prefix: str, kind: str) -> list[dict]:
+        return [
+            f
+            for name, w in wheels.items()
+            if name.startswith(prefix)
+            for f in w["lint"]
+            if f["kind"] == kind
+        ]
+
+    # executable stack: refused from glibc 2.41 only; the tunable's retry loads and checks it
+    execstack = "execstack_control@manylinux_2_31"
+    for distro in ("debian-trixie", "debian-trixie-nolibcrypt", "debian-forky"):
+        cell = cells[(execstack, distro)]
+        assert cell["verdict"] == "violation", cell
+        assert "cannot enable executable stack" in cell["diagnosis"]
+        assert cell["observed"]["execstack_retry"]["status"] == "passed", cell["observed"]
+    for distro in ("debian-bullseye", "debian-bookworm"):
+        cell = cells[(execstack, distro)]
+        assert cell["verdict"] == "ok" and cell["observed"]["execstack_retry"] is None
+    (stack,) = findings("mh_execstack_control", "executable-stack")
+    assert stack["file"] == "execstack_control.abi3.so" and stack["breaks"] == "glibc >= 2.41"
+
+    # a grafted library needs GLIBC_2.34 under a manylinux_2_31 tag: bullseye breaks
+    for policy in ("manylinux_2_36", "manylinux_2_41"):
+        row = f"grafted_glibc_control[retagged]@{policy}"
+        broken = cells[(row, "debian-bullseye")]
+        assert broken["verdict"] == "violation" and broken["expected"]["installable"] is True
+        assert "GLIBC_2.34" in broken["diagnosis"]
+        assert "grafted into mh_grafted_glibc_control.libs" in broken["diagnosis"]
+        assert cells[(row, "debian-bookworm")]["verdict"] == "ok"
+    grafted = findings("mh_grafted_glibc_control", "grafted-beyond-claim")
+    assert grafted and all(
+        f["file"].startswith("mh_grafted_glibc_control.libs/libmh_threadsum")
+        and "GLIBC_2.34" in f["detail"]
+        for f in grafted
+    )
+
+    # static TLS: initial-exec TLS fits first, not after the TLSDESC module took the reserve
+    given = "static_tls_control[initial_exec]@manylinux_2_31 + static_tls_control[tlsdesc]@manylinux_2_31"
+    reversed_ = "static_tls_control[tlsdesc]@manylinux_2_31 + static_tls_control[initial_exec]@manylinux_2_31"
+    for distro in DISTROS:
+        assert cells[(given, distro)]["verdict"] == "ok"
+        failed = cells[(reversed_, distro)]
+        assert failed["verdict"] == "violation"
+        assert (
+            "static_tls_initial_exec.abi3.so: cannot allocate memory in static TLS block"
+            in (failed["diagnosis"])
+        )
+        for flavour in ("initial_exec", "tlsdesc"):
+            alone = cells[(f"static_tls_control[{flavour}]@manylinux_2_31", distro)]
+            assert alone["verdict"] == "ok"
+    (tls,) = findings("mh_static_tls_initial_exec", "initial-exec-tls")
+    assert "1536 bytes" in tls["detail"]
+    assert not findings("mh_static_tls_tlsdesc", "initial-exec-tls")
 
 
 def test_second_run_builds_nothing(results_root: Path, first_run: tuple[Path, float, str]) -> None:

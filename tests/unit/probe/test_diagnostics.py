@@ -169,3 +169,41 @@ def test_the_first_fatal_signal_names_a_crash() -> None:
     assert diagnose_run(run).summary.startswith(
         "crashed with SIGILL (then SIGSEGV in Python's crash handler)"
     )
+
+
+def test_an_executable_stack_refusal_names_the_file() -> None:
+    text = (
+        "ImportError: /tmp/v/lib/python3.13/site-packages/execstack_control.abi3.so: cannot "
+        "enable executable stack as shared object requires: Invalid argument"
+    )
+    diagnosis = diagnostics.diagnose_text(text)
+    assert diagnosis is not None
+    assert (diagnosis.kind, diagnosis.detail) == ("executable-stack", "execstack_control.abi3.so")
+    assert diagnosis.summary.startswith("execstack_control.abi3.so: cannot enable executable stack")
+
+
+def test_a_static_tls_failure_names_the_file() -> None:
+    text = "ImportError: /v/site-packages/m.abi3.so: cannot allocate memory in static TLS block"
+    diagnosis = diagnostics.diagnose_text(text)
+    assert diagnosis is not None and (diagnosis.kind, diagnosis.detail) == (
+        "static-tls",
+        "m.abi3.so",
+    )
+
+
+def test_a_grafted_library_is_marked_as_grafted() -> None:
+    """auditwheel's layout (<package>.libs/<name>-<8 hex>.so) marks the file the loader names."""
+    text = (
+        "ImportError: /lib/x86_64-linux-gnu/libc.so.6: version `GLIBC_2.34' not found (required "
+        "by /v/site-packages/mh_grafted_glibc_control.libs/libmh_threadsum-1f822ffc.so)"
+    )
+    diagnosis = diagnostics.diagnose_text(text)
+    assert diagnosis is not None and diagnosis.detail == "GLIBC_2.34"
+    assert diagnosis.summary == (
+        "needs GLIBC_2.34, which this system lacks (required by libmh_threadsum-1f822ffc.so, "
+        "grafted into mh_grafted_glibc_control.libs)"
+    )
+    # a file elsewhere is named as before
+    assert (
+        diagnostics.file_named("/v/site-packages/glibc_control.abi3.so") == "glibc_control.abi3.so"
+    )
