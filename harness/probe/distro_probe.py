@@ -64,6 +64,12 @@ class ProbeRequest:
     pip_driver: str = "forked"
     uv: Path | None = None  # a uv binary (inside the wheel root): uv installs, not pip
     cpu_model: str = ""  # a qemu CPU model the import + check runs on ("": the host's CPU)
+    # Projects to install by name from find_links (an offer: the installer picks the wheel),
+    # besides the wheels given by path.
+    requirements: tuple[str, ...] = ()
+    # After a refusal, unpack the given wheels and import them anyway (moot for an offer: no
+    # wheel was chosen).
+    force: bool = True
 
 
 def parse_agent_output(text: str, stderr: str = "", exit_code: int = 0) -> dict[str, Any]:
@@ -107,6 +113,7 @@ def classify(raw: dict[str, Any]) -> obs.Observation:
             seconds=float(install["seconds"]),
             driver="forked" if install.get("served") else "process",
             shared=bool(install.get("shared")),
+            installed=tuple(obs.InstalledDist.from_json(d) for d in install.get("dists") or ()),
         ),
         load=obs.RunObservation.from_json(raw.get("load")),
         forced=obs.RunObservation.from_json(raw.get("forced")),
@@ -233,7 +240,9 @@ class DistroProbe:
             spec = {
                 "workdir": f"/tmp/mh-cells/{request.cell_id}",
                 "template": TEMPLATE,
-                "wheels": [self._container_path(w) for w in request.wheels],
+                "wheels": [self._container_path(w) for w in request.wheels]
+                + list(request.requirements),
+                "force": request.force,
                 "find_links": [self._container_path(d) for d in request.find_links],
                 "imports": list(request.imports),
                 "checks": [
