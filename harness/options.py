@@ -121,6 +121,14 @@ OPTIONS: Mapping[str, Option] = _table(
         repeatable=True,
     ),
     Option(
+        "offer",
+        "the selection axis: run these samples' offers (several wheels of one version, of "
+        "which each installer picks one), as SAMPLE or SAMPLE:OFFER (repeatable; 'none': no "
+        "offer cells; default: every offer of the selected samples)",
+        repeatable=True,
+        metavar="SAMPLE[:OFFER]",
+    ),
+    Option(
         "candidate-image",
         "also run that build image's cells with wheels built in IMAGE (repeatable)",
         repeatable=True,
@@ -248,6 +256,7 @@ MATRIX = (
     "pip",
     "uv",
     "cpu",
+    "offer",
     "candidate-image",
     "engine",
     "registry-mirror",

@@ -88,6 +88,9 @@ class Prepared:
     # wheel file name -> its static inspection (harness.analysis), as results.json keeps it
     wheels: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     supply: InstallerSupply = field(default_factory=InstallerSupply)
+    # offer key (its members' builds) -> the directory serving its wheels (harness.runner.offers)
+    offers: Mapping[str, Path] = field(default_factory=dict)
+    offer_problems: Mapping[str, str] = field(default_factory=dict)  # offer key -> why not
 
     def image(self, spec: ImageSpec) -> PreparedImage:
         return self.images.get(spec.key) or PreparedImage(spec.key)
@@ -98,6 +101,8 @@ class Prepared:
             "builds": {key: outcome_json(outcome) for key, outcome in self.builds.items()},
             "wheels": dict(self.wheels),
             "supply": self.supply.to_json(),
+            "offers": {key: str(path) for key, path in self.offers.items()},
+            "offer_problems": dict(self.offer_problems),
         }
 
     @classmethod
@@ -112,6 +117,8 @@ class Prepared:
             },
             wheels=dict(data.get("wheels") or {}),
             supply=InstallerSupply.from_json(data.get("supply") or {}),
+            offers={key: Path(path) for key, path in (data.get("offers") or {}).items()},
+            offer_problems=dict(data.get("offer_problems") or {}),
         )
 
 

@@ -131,7 +131,13 @@ def test_plan_for_local_x86_64() -> None:
 
 def test_plan_selection_narrows() -> None:
     plan = make_plan(
-        Selection("local", arches=("x86_64",), policies=("2_36",), distros=("debian-forky",)),
+        Selection(
+            "local",
+            arches=("x86_64",),
+            policies=("2_36",),
+            distros=("debian-forky",),
+            offers=("none",),
+        ),
         default_catalog(),
         [s for s in SAMPLES if s.name == "c_plain"],
     )
