@@ -116,6 +116,9 @@ class Offer:
     members: tuple[OfferMember, ...]
     expect: tuple[ExpectRule, ...] = ()
     description: str = ""
+    # Also run on the CPU models of --cpu: for builds an installer cannot tell apart by the
+    # CPU (x86-64-v3 beside baseline), where the pick breaks is the finding.
+    cpu_axis: bool = False
 
 
 @dataclass(frozen=True)
@@ -246,6 +249,7 @@ def _offer(row: Mapping[str, Any], flavours: list[str], where: str) -> Offer:
         members=tuple(members),
         expect=tuple(_rule(r, f"{where} offer {name}") for r in row.get("expect", ())),
         description=str(row.get("description", "")),
+        cpu_axis=bool(row.get("cpu_axis", False)),
     )
 
 

@@ -203,7 +203,7 @@ def _offer_cells(
 ) -> tuple[list[Cell], list[tuple[str, str]]]:
     """An offer's cells on one arch: its wheels (each member's builds among the arch's
     images, as built), on every distro of the arch, with the distro's pip and each installer
-    of the axis that runs there; on each CPU model of --cpu (cpu-axis samples) with the
+    of the axis that runs there; on each CPU model of --cpu (offers with cpu_axis) with the
     distro's pip, whose pick is the host's (the install runs on the host's CPU)."""
     if not arch_images:
         return [], []
@@ -240,13 +240,24 @@ def _offer_cells(
                 not_probed.append((f"{distro.key} with {installer.label}", why))
             else:
                 made.append(dataclasses.replace(base, installer=installer))
-        if sample.cpu_axis:
+        if offer.cpu_axis:
             made += [
                 dataclasses.replace(base, cpu=name)
                 for name in models
                 if known[name].arch == arch.name
             ]
     return made, not_probed
+
+
+def _offered_flavours(selection: Selection, sample: Sample) -> set[str]:
+    """The flavours the selected offers of a sample name (those built only to be offered
+    are built only then)."""
+    return {
+        m.flavour
+        for offer in sample.offers
+        if offers_selected(selection, sample, offer)
+        for m in offer.members
+    }
 
 
 def offers_selected(selection: Selection, sample: Sample, offer: Offer) -> bool:
@@ -365,6 +376,7 @@ def make_plan(selection: Selection, catalog: Catalog, samples: Sequence[Sample])
         Member(sample, flavour, build_image)
         for sample in samples
         for flavour in sample.flavours
+        if flavour.alone or flavour.name in _offered_flavours(selection, sample)
         for (arch, libc), arch_images in by_arch.items()
         if sample.applies.to(arch, libc)
         for build_image in _built_in(flavour, arch_images)

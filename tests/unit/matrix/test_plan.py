@@ -353,6 +353,7 @@ def test_offer_cells_on_every_distro_with_every_installer() -> None:
     # CPU models with the distro's pip only (its pick is the host's: pip runs natively)
     cpu = [c for c in offers if c.cpu != "host"]
     assert cpu and {str(c.installer) for c in cpu} == {"distro"}
+    assert {c.offer_name for c in cpu} == {"x86_64_v3_control: cpu-levels"}  # its cpu_axis
     # the abi3 wheel beside one cp3X build per image; that flavour has no cells alone
     mixed = next(c for c in offers if c.offer_name == "c_plain: abi3-and-cp3X")
     assert [m.label for m in mixed.members] == [
@@ -398,3 +399,16 @@ def test_no_policy_offer_with_a_single_build_image() -> None:
         [s for s in SAMPLES if s.name == "c_plain"],
     )
     assert {c.offer_name for c in plan.cells if c.offer is not None} == {"c_plain: abi3-and-cp3X"}
+
+
+def test_a_flavour_built_only_to_be_offered_is_built_only_for_its_offers() -> None:
+    def built(*offers: str) -> set[str]:
+        plan = make_plan(
+            Selection("local", arches=("x86_64",), offers=offers),
+            default_catalog(),
+            [s for s in SAMPLES if s.name == "c_plain"],
+        )
+        return {b.flavour.name for b in plan.builds}
+
+    assert built() == {"default", "version-specific"}
+    assert built("c_plain:policies") == built("none") == {"default"}
