@@ -204,6 +204,21 @@ OPTIONS: Mapping[str, Option] = _table(
         switch=True,
     ),
     Option(
+        "static",
+        "no container: auditwheel's analysis of each wheel and the loader findings "
+        "(executable stack, initial-exec TLS, grafted libraries beyond the claim), with the "
+        "distros where each would break; with --download or --requirements, the newest "
+        "release and the newest of older series of each project, every Linux arch",
+        switch=True,
+    ),
+    Option(
+        "requirements",
+        "a requirements file (one project a line, e.g. numpy or numpy<2) whose projects' "
+        "published wheels --static scans",
+        type=Path,
+        metavar="FILE",
+    ),
+    Option(
         "together",
         "also install every project given once into one environment, as one more row: "
         "wheels that each work alone may break in one process",
