@@ -169,6 +169,8 @@ def static(args: argparse.Namespace, results_dir: Path) -> ExitCode:
             f"--static scans the arches PyPI publishes Linux wheels for ({', '.join(scan.ARCHES)}), "
             f"not {unknown[0]}"
         )
+    if args.jobs is not None and args.jobs < 1:
+        raise UsageError(f"--jobs {args.jobs}: inspect at least one wheel at a time")
     requirements = []
     if args.requirements is not None:
         try:
@@ -181,8 +183,6 @@ def static(args: argparse.Namespace, results_dir: Path) -> ExitCode:
     if args.download:
         requirements += scan.read_requirements("\n".join(args.paths), "--download")
     paths = [] if args.download else [w.path for w in collect([Path(p) for p in args.paths]).wheels]
-    if args.jobs is not None and args.jobs < 1:
-        raise UsageError(f"--jobs {args.jobs}: inspect at least one wheel at a time")
     result = static_scan.run_scan(
         paths=paths,
         requirements=requirements,
