@@ -219,6 +219,14 @@ OPTIONS: Mapping[str, Option] = _table(
         metavar="FILE",
     ),
     Option(
+        "pick",
+        "the selection axis: also give each installer every wheel given for one release "
+        "(several Pythons, policies or builds of one version, as an index offers them) and "
+        "the project's name, one cell per release, distro and installer: which wheel it "
+        "picks, whether tag priority predicted it, whether it works",
+        switch=True,
+    ),
+    Option(
         "together",
         "also install every project given once into one environment, as one more row: "
         "wheels that each work alone may break in one process",

@@ -64,6 +64,7 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
             "requirements",
             option("jobs", help="wheels inspected at once (--static)"),
             "together",
+            "pick",
             option("pip", help=VERIFY_AXIS_HELP["pip"]),
             option("uv", help=VERIFY_AXIS_HELP["uv"]),
             option("cpu", help=VERIFY_AXIS_HELP["cpu"]),
@@ -130,6 +131,7 @@ def run(args: argparse.Namespace) -> ExitCode:
         together=args.together,
         installers=(*parse_pips(args.pip), *parse_uvs(args.uv)),
         cpu_models=parse_cpus(args.cpu),
+        pick=args.pick,
     )
     if args.download:
         plan = dataclasses.replace(plan, downloaded=tuple(args.paths))
@@ -139,7 +141,7 @@ def run(args: argparse.Namespace) -> ExitCode:
 
 
 # What --static cannot do: it runs no container.
-_DYNAMIC_ONLY = ("check", "together", "pip", "uv", "cpu", "distro")
+_DYNAMIC_ONLY = ("check", "together", "pick", "pip", "uv", "cpu", "distro")
 
 
 def static(args: argparse.Namespace, results_dir: Path) -> ExitCode:

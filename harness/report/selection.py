@@ -13,7 +13,7 @@ from harness.judge import cpu as cpus
 from harness.judge.selection import same_but_build
 from harness.report.cell_detail import member_label
 from harness.report.model import Table, TableCell, Text, plain
-from harness.results.record import CellRecord
+from harness.results.record import CellRecord, MemberRecord
 from harness.vocab.installer import Installer
 from harness.vocab.platform_tags import Family
 from harness.vocab.verdict import Verdict
@@ -130,6 +130,13 @@ def pick_tables(
     return tuple(tables)
 
 
+def _wheel_name(member: MemberRecord | None, wheel: str) -> str:
+    """A corpus wheel by its sample, flavour and build image; a given one by its file."""
+    if member is not None and member.kind in ("sample", "control"):
+        return member_label(member)
+    return wheel
+
+
 def _counted(verdicts: Iterable[Verdict]) -> str:
     counts: dict[str, int] = defaultdict(int)
     for verdict in verdicts:
@@ -177,7 +184,7 @@ def worth_table(cells: Sequence[CellRecord], arch: str, distros: Sequence[str]) 
             rows.append(
                 (
                     TableCell(plain(offer)),
-                    TableCell((Text(member_label(member) if member else wheel, "code"),)),
+                    TableCell((Text(_wheel_name(member, wheel), "code"),)),
                     TableCell(plain(labels[wheel])),
                     TableCell(plain("; ".join(gets) or "no distro: never picked")),
                     TableCell(

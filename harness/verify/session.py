@@ -198,9 +198,14 @@ class Verification:
     ) -> CellRecord:
         wheel_set = cell.wheel_set
         modules = self._modules(wheel_set)
+        first = wheel_set.wheels[0]
         request = ProbeRequest(
             cell_id=safe_name(cell.test_id),
-            wheels=pool_paths(wheel_set, pool),
+            # an offer: the release by name, its wheels (all in the pool) for the installer to
+            # pick from, as an index serves them
+            wheels=() if cell.offer else pool_paths(wheel_set, pool),
+            requirements=(f"{first.distribution}=={first.version}",) if cell.offer else (),
+            force=not cell.offer,
             imports=(),  # each module is imported by a check step, in a process of its own
             checks=tuple(
                 (label, script, argv) for label, argv in check_steps(modules, self.plan.check)
@@ -252,6 +257,7 @@ class Verification:
                 "download": list(plan.downloaded),
                 "installers": [str(i) for i in plan.installers],
                 "cpus": list(plan.cpus),
+                "pick": [s.wheels[0].release for s in plan.offers],
             },
             images=self.images,
             builds={

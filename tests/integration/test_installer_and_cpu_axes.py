@@ -230,3 +230,53 @@ def test_verify_gives_given_wheels_every_axis_with_the_matrixs_verdicts(
     html = (out / "results.html").read_text()
     assert 'data-installer="uv-latest"' in html and "[cpu x86-64-v2]" in html
     assert musl.name in " ".join(verified["selection"]["wheels"])
+
+
+@needs_qemu
+def test_verify_pick_makes_the_matrixs_picks(axes_run: dict, tmp_path: Path) -> None:
+    """verify --pick of the matrix's own x86-64-v3 and baseline builds (one release, two
+    wheels whose names differ by the build tag): each installer picks what it picked in the
+    matrix's offer, and on the x86-64-v2 model the pick is a wrong one."""
+    given = tmp_path / "release"
+    given.mkdir()
+    for key in (
+        "x86_64_v3_control[default]@manylinux_2_41-x86_64",
+        "x86_64_v3_control[baseline]@manylinux_2_41-x86_64",
+    ):
+        for wheel in axes_run["builds"][key]["wheels"]:
+            shutil.copy(wheel, given)
+    out = tmp_path / "verify"
+    selection = [arg for distro in DISTROS for arg in ("--distro", distro)]
+    proc = run_cli(
+        "verify",
+        "--pick",
+        str(given),
+        *selection,
+        "--uv",
+        "0.1",
+        "--uv",
+        "latest",
+        "--cpu",
+        "host,x86-64-v2",
+        "--check",
+        CHECK,
+        "--results-dir",
+        str(out),
+    )
+    assert proc.returncode == 1, proc.stdout[-4000:] + proc.stderr[-3000:]  # v3 on v2
+    verified = load_results(out)
+    offers = {
+        (c["distro"], c["installer"], c["cpu"]): c for c in verified["cells"] if c["selection"]
+    }
+    matrix = {
+        (c["distro"], c["installer"], c["cpu"]): c
+        for c in axes_run["cells"]
+        if c["selection"] and c["selection"]["offer"] == "x86_64_v3_control: cpu-levels"
+    }
+    shared = sorted(set(offers) & set(matrix))
+    assert len(shared) >= 6, shared
+    for place in shared:
+        assert offers[place]["selection"]["picked"] == matrix[place]["selection"]["picked"], place
+    wrong = offers[("debian-bullseye", "distro", "x86-64-v2")]
+    assert wrong["verdict"] == "violation" and wrong["explanation"].startswith("a wrong pick")
+    assert "what each one buys and costs" in (out / "results.md").read_text()
