@@ -18,7 +18,13 @@ from typing import Any, Protocol
 from harness.catalog.profiles import PROFILES
 from harness.judge.installers import default_pips
 from harness.judge.uv import default_uvs
-from harness.settings import DEFAULT_EMULATION_FACTOR, DEFAULT_RUN_TIMEOUT, positive_seconds
+from harness.settings import (
+    DEFAULT_EMULATION_FACTOR,
+    DEFAULT_RUN_TIMEOUT,
+    memory_size,
+    positive_seconds,
+    process_count,
+)
 
 
 @dataclass(frozen=True)
@@ -183,6 +189,19 @@ OPTIONS: Mapping[str, Option] = _table(
         metavar="SECONDS",
     ),
     Option(
+        "container-memory",
+        "memory a probe or build container may use, Docker's units (default 8g): it runs a "
+        "wheel's code",
+        type=memory_size,
+        metavar="SIZE",
+    ),
+    Option(
+        "container-pids",
+        "processes a probe or build container may run at once (default 4096)",
+        type=process_count,
+        metavar="N",
+    ),
+    Option(
         "baseline",
         "results.json (or its directory) of a baseline run: fail if a cell that held "
         "there no longer holds",
@@ -289,6 +308,8 @@ MATRIX = (
     "samples-dir",
     "prepare-jobs",
     "emulation-factor",
+    "container-memory",
+    "container-pids",
     "baseline",
 )
 # Where images come from: every command that resolves catalog rows takes them.

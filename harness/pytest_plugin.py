@@ -89,6 +89,8 @@ def matrix_session(config: pytest.Config) -> Session:
             engines=config.getoption("engine"),
             registry_mirrors=config.getoption("registry_mirror"),
             catalogs=config.getoption("catalog"),
+            container_memory=config.getoption("container_memory"),
+            container_pids=config.getoption("container_pids"),
         ),
         emulation_factor=config.getoption("emulation_factor"),
     )

@@ -10,6 +10,7 @@ from pathlib import Path
 from harness.catalog.registry_mirrors import NO_MIRRORS, Mirrors, parse_mirrors
 from harness.errors import UsageError
 from harness.util.cache import default_cache_dir
+from harness.util.limits import Limits
 from harness.vocab.arch import Arch, host_machine
 
 # Emulated builds and installs run roughly ten times slower (PyTables#1337: 10,977 s).
@@ -29,6 +30,8 @@ class Settings:
     registry_mirrors: Mirrors = NO_MIRRORS  # --registry-mirror UPSTREAM=HOST[:PORT]/PREFIX
     catalogs: tuple[Path, ...] = ()  # --catalog FILE: user catalogs over the shipped ones
     run_timeout: float = DEFAULT_RUN_TIMEOUT  # seconds, before scaling for emulation
+    # what a probe or build container may use (--container-memory, --container-pids)
+    limits: Limits = field(default_factory=Limits)
 
     @classmethod
     def from_options(
@@ -39,6 +42,8 @@ class Settings:
         catalogs: list[Path],
         run_timeout: float = DEFAULT_RUN_TIMEOUT,
         environ: Mapping[str, str] | None = None,
+        container_memory: str | None = None,
+        container_pids: int | None = None,
     ) -> Settings:
         """The settings the options (and their MANYLINUX_HARNESS_* variables) name; the
         same for run (through the plugin) and verify."""
@@ -48,6 +53,10 @@ class Settings:
             registry_mirrors=parse_mirrors(registry_mirrors, env),
             catalogs=tuple(Path(path) for path in catalogs),
             run_timeout=run_timeout,
+            limits=Limits(
+                memory=container_memory or Limits.memory,
+                pids=container_pids or Limits.pids,
+            ),
         )
 
     def engine_url(self, arch: Arch) -> str | None:
@@ -95,3 +104,21 @@ def parse_engine_option(
             )
         engines[get_arch(arch_name).name] = url
     return engines
+
+
+def memory_size(text: str) -> str:
+    """A container memory limit in Docker's units ("512m", "8g"), at least 64m."""
+    units = {"k": 1 << 10, "m": 1 << 20, "g": 1 << 30}
+    number, unit = text[:-1], text[-1:].lower()
+    if unit not in units or not number.isdigit() or int(number) * units[unit] < 64 << 20:
+        raise ValueError(text)
+    return f"{int(number)}{unit}"
+
+
+def process_count(text: str) -> int:
+    """A container's process limit: at least 64 (the agent, a pip, an import and its
+    threads)."""
+    value = int(text)
+    if value < 64:
+        raise ValueError(text)
+    return value

@@ -8,6 +8,7 @@ hit builds nothing. A failed build is reported, never cached, and never stops th
 
 from __future__ import annotations
 
+import dataclasses
 import importlib.metadata
 import shlex
 import shutil
@@ -27,6 +28,7 @@ from harness.settings import Settings
 from harness.util.cache import Cache, key_of
 from harness.util.engine import Engine
 from harness.util.interrupt import dies_with_parent, stop_process, wait_process
+from harness.util.limits import BUILD_CAPABILITIES, Limits
 from harness.util.ownership import harness_labels
 from harness.util.progress import Phase
 
@@ -106,11 +108,15 @@ def cibuildwheel_env(
     network: bool,
     environ: Mapping[str, str],
     engine_url: str | None,
+    limits: Limits | None = None,
 ) -> dict[str, str]:
-    """The CIBW_* environment for one build (pure: unit-tested)."""
+    """The CIBW_* environment for one build (pure: unit-tested). `limits`: what the build
+    container may use and do (a probe's, with the capabilities a build needs)."""
     arch = request.build_image.arch.name
     labels = {**harness_labels("build"), JOB_LABEL: job}
     create_args = [f"--label={key}={value}" for key, value in labels.items()]
+    if limits is not None:
+        create_args += dataclasses.replace(limits, capabilities=BUILD_CAPABILITIES).create_args()
     frontend = "build"
     if network:
         trust = passthrough(environ)
@@ -233,6 +239,7 @@ class WheelBuilder:
                 network=self.network,
                 environ=self.settings.environ,
                 engine_url=self.settings.engine_url(request.build_image.arch),
+                limits=self.settings.limits,
             ),
         }
         command = [sys.executable, "-m", "cibuildwheel", "--output-dir", str(out_dir), "."]

@@ -74,6 +74,8 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
             results_dir,
             "cache-dir",
             "timeout",
+            "container-memory",
+            "container-pids",
             *options.SOURCES,
         ],
     )
@@ -110,6 +112,8 @@ def run(args: argparse.Namespace) -> ExitCode:
         registry_mirrors=args.registry_mirror,
         catalogs=args.catalog,
         run_timeout=args.timeout,
+        container_memory=args.container_memory,
+        container_pids=args.container_pids,
     )
     if args.cache_dir:
         settings = dataclasses.replace(settings, cache_dir=args.cache_dir)
