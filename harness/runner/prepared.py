@@ -97,10 +97,10 @@ class Prepared:
 
     @property
     def wheel_dirs(self) -> tuple[Path, ...]:
-        """The directories of the wheels built for this run and of its installers: what a
-        probe mounts of the wheel cache."""
+        """The directories of the wheels built for this run, of its offers and of its
+        installers: what a probe mounts of the wheel cache."""
         built = {wheel.parent for outcome in self.builds.values() for wheel in outcome.wheels}
-        return (*sorted(built), *self.supply.directories)
+        return (*sorted(built), *sorted(set(self.offers.values())), *self.supply.directories)
 
     def to_json(self) -> dict[str, Any]:
         return {
