@@ -29,7 +29,7 @@ def offer_cells(cells: Iterable[CellRecord]) -> list[CellRecord]:
 def wheel_labels(filenames: Sequence[str]) -> dict[str, str]:
     """Each offered wheel named by what sets it apart from the others, in the terms an
     installer sees (its interpreter-abi tags, its newest manylinux policy, its build tag):
-    "cp39-abi3", "manylinux_2_41", "build 1"."""
+    "cp39-abi3", "manylinux_2_41", "build 1", "cp311-cp311 manylinux_2_36"."""
     names = [WheelName.parse(f) for f in filenames]
 
     def parts(name: WheelName) -> tuple[str, str, str]:
@@ -44,7 +44,7 @@ def wheel_labels(filenames: Sequence[str]) -> dict[str, str]:
     described = {n.filename: parts(n) for n in names}
     varying = [i for i in range(3) if len({p[i] for p in described.values()}) > 1]
     return {
-        filename: ", ".join(p[i] for i in varying) or filename for filename, p in described.items()
+        filename: " ".join(p[i] for i in varying) or filename for filename, p in described.items()
     }
 
 
@@ -66,12 +66,8 @@ def _pick_text(cell: CellRecord, labels: Mapping[str, str]) -> TableCell:
     pick = cell.selection
     assert pick is not None
     if not pick.picked:
-        words = "none: refused" if cell.verdict is Verdict.REFUSED_AS_CLAIMED else "none"
-        text = (
-            f"{words} ({cell.verdict.value})"
-            if cell.verdict is not Verdict.REFUSED_AS_CLAIMED
-            else words
-        )
+        refused = cell.verdict is Verdict.REFUSED_AS_CLAIMED
+        text = "none: refused" if refused else f"none ({cell.verdict.value})"
     else:
         text = labels.get(pick.picked, pick.picked)
         if pick.agrees is False:
@@ -114,7 +110,7 @@ def pick_tables(
                 for i in installers
             )
             rows.append((first, *picks))
-        title = f"{arch}: offer {offer} ({', '.join(labels[w] for w in offered)}): the wheel each installer picks"
+        title = f"{arch}: offer {offer} ({'; '.join(labels[w] for w in offered)}): the wheel each installer picks"
         if same_but_build([WheelName.parse(w) for w in offered]):
             title += (
                 "; their names differ only by the build tag: no installer can tell these "

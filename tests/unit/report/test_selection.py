@@ -61,6 +61,11 @@ def test_wheels_are_named_by_what_sets_them_apart() -> None:
     cp = "q-1.0-cp311-cp311-manylinux1_x86_64.manylinux_2_31_x86_64.whl"
     assert wheel_labels([old, new]) == {old: "manylinux_2_31", new: "manylinux_2_41"}
     assert wheel_labels([old, cp]) == {old: "cp39-abi3", cp: "cp311-cp311"}
+    both = "q-1.0-cp311-cp311-manylinux1_x86_64.manylinux_2_41_x86_64.whl"
+    assert wheel_labels([old, both]) == {
+        old: "cp39-abi3 manylinux_2_31",
+        both: "cp311-cp311 manylinux_2_41",
+    }
 
 
 def test_the_wheel_each_installer_picked_per_distro_and_cpu() -> None:
