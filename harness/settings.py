@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import argparse
+import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from harness.catalog.registry_mirrors import NO_MIRRORS, Mirrors, parse_mirrors
 from harness.errors import UsageError
 from harness.util.cache import default_cache_dir
+from harness.util.wheel_zip import DEFAULT_LIMITS, WheelLimits
 from harness.vocab.arch import Arch, host_machine
 
 # Emulated builds and installs run roughly ten times slower (PyTables#1337: 10,977 s).
@@ -29,6 +33,8 @@ class Settings:
     registry_mirrors: Mirrors = NO_MIRRORS  # --registry-mirror UPSTREAM=HOST[:PORT]/PREFIX
     catalogs: tuple[Path, ...] = ()  # --catalog FILE: user catalogs over the shipped ones
     run_timeout: float = DEFAULT_RUN_TIMEOUT  # seconds, before scaling for emulation
+    # how far a wheel may unpack on the host (--max-unpacked-mib, --max-compression-ratio)
+    wheel_limits: WheelLimits = DEFAULT_LIMITS
 
     @classmethod
     def from_options(
@@ -39,6 +45,7 @@ class Settings:
         catalogs: list[Path],
         run_timeout: float = DEFAULT_RUN_TIMEOUT,
         environ: Mapping[str, str] | None = None,
+        wheel_limits: WheelLimits = DEFAULT_LIMITS,
     ) -> Settings:
         """The settings the options (and their MANYLINUX_HARNESS_* variables) name; the
         same for run (through the plugin) and verify."""
@@ -48,6 +55,7 @@ class Settings:
             registry_mirrors=parse_mirrors(registry_mirrors, env),
             catalogs=tuple(Path(path) for path in catalogs),
             run_timeout=run_timeout,
+            wheel_limits=wheel_limits,
         )
 
     def engine_url(self, arch: Arch) -> str | None:
@@ -68,10 +76,28 @@ ENGINES_VARIABLE = "MANYLINUX_HARNESS_ENGINES"
 
 
 def positive_seconds(text: str) -> float:
-    """An option's value in seconds, above zero (argparse reports a ValueError in one line)."""
-    value = float(text)
-    if not value > 0:
-        raise ValueError(text)
+    """An option's value in seconds, above zero and finite: `inf` would overflow the
+    container's `timeout` and every deadline. argparse names the option beside the message."""
+    return _positive(text, float, "a number of seconds above zero, e.g. 120")
+
+
+def positive_number(text: str) -> float:
+    """A finite number above zero (a factor, a limit)."""
+    return _positive(text, float, "a number above zero, e.g. 10")
+
+
+def positive_integer(text: str) -> int:
+    """A whole number, 1 or more (-j 0 would start no worker and probe nothing)."""
+    return _positive(text, int, "a whole number, 1 or more, e.g. 2")
+
+
+def _positive(text: str, kind: type[int] | type[float], wanted: str) -> Any:
+    try:
+        value = kind(text)
+    except ValueError:
+        value = None
+    if value is None or not (value > 0 and math.isfinite(value)):
+        raise argparse.ArgumentTypeError(f"{text!r} is not {wanted}: write {wanted.split()[-1]}")
     return value
 
 

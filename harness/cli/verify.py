@@ -70,6 +70,7 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
             results_dir,
             "cache-dir",
             "timeout",
+            *options.LIMITS,
             *options.SOURCES,
         ],
     )
@@ -86,6 +87,7 @@ def run(args: argparse.Namespace) -> ExitCode:
     from harness.util.container import install_termination_handlers
     from harness.util.ownership import start_run
     from harness.util.progress import Progress
+    from harness.util.wheel_zip import WheelLimits
     from harness.verify.plan import make_plan
     from harness.verify.session import Verification
     from harness.vocab.arch import host_machine
@@ -98,6 +100,7 @@ def run(args: argparse.Namespace) -> ExitCode:
         registry_mirrors=args.registry_mirror,
         catalogs=args.catalog,
         run_timeout=args.timeout,
+        wheel_limits=WheelLimits.from_options(args.max_unpacked_mib, args.max_compression_ratio),
     )
     if args.cache_dir:
         settings = dataclasses.replace(settings, cache_dir=args.cache_dir)
@@ -119,6 +122,7 @@ def run(args: argparse.Namespace) -> ExitCode:
         together=args.together,
         installers=(*parse_pips(args.pip), *parse_uvs(args.uv)),
         cpu_models=parse_cpus(args.cpu),
+        limits=settings.wheel_limits,
     )
     if args.download:
         plan = dataclasses.replace(plan, downloaded=tuple(args.paths))
