@@ -73,31 +73,33 @@ class Settings:
 
 
 ENGINES_VARIABLE = "MANYLINUX_HARNESS_ENGINES"
+# What the docker SDK connects to (docker -H takes the same).
+ENGINE_SCHEMES = ("unix", "tcp", "ssh", "http", "https")
 
 
 def positive_seconds(text: str) -> float:
     """An option's value in seconds, above zero and finite: `inf` would overflow the
     container's `timeout` and every deadline. argparse names the option beside the message."""
-    return _positive(text, float, "a number of seconds above zero, e.g. 120")
+    return _positive(text, float, "a number of seconds above zero", "120")
 
 
 def positive_number(text: str) -> float:
     """A finite number above zero (a factor, a limit)."""
-    return _positive(text, float, "a number above zero, e.g. 10")
+    return _positive(text, float, "a finite number above zero", "10")
 
 
 def positive_integer(text: str) -> int:
     """A whole number, 1 or more (-j 0 would start no worker and probe nothing)."""
-    return _positive(text, int, "a whole number, 1 or more, e.g. 2")
+    return _positive(text, int, "a whole number of 1 or more", "2")
 
 
-def _positive(text: str, kind: type[int] | type[float], wanted: str) -> Any:
+def _positive(text: str, kind: type[int] | type[float], wanted: str, example: str) -> Any:
     try:
         value = kind(text)
     except ValueError:
         value = None
     if value is None or not (value > 0 and math.isfinite(value)):
-        raise argparse.ArgumentTypeError(f"{text!r} is not {wanted}: write {wanted.split()[-1]}")
+        raise argparse.ArgumentTypeError(f"{text!r} is not {wanted}: write e.g. {example}")
     return value
 
 
@@ -118,6 +120,13 @@ def parse_engine_option(
             raise UsageError(
                 f"engine {value!r} (--engine or {ENGINES_VARIABLE}) is not ARCH=URL: "
                 "write e.g. aarch64=ssh://user@host"
+            )
+        scheme, sep, rest = url.partition("://")
+        if not sep or scheme not in ENGINE_SCHEMES or not rest.strip("/"):
+            raise UsageError(
+                f"engine {value!r} (--engine or {ENGINES_VARIABLE}) is not a Docker engine URL: "
+                f"write {' or '.join(f'{s}://...' for s in ENGINE_SCHEMES)}, e.g. "
+                "aarch64=ssh://user@host"
             )
         engines[get_arch(arch_name).name] = url
     return engines

@@ -267,9 +267,7 @@ def grafted_by_layout(files: tuple[LoadNeeds, ...]) -> dict[str, str]:
     }
 
 
-def inspect_loader(
-    wheel: Path, arch: str, limits: WheelLimits = DEFAULT_LIMITS
-) -> dict[str, Any]:
+def inspect_loader(wheel: Path, arch: str, limits: WheelLimits = DEFAULT_LIMITS) -> dict[str, Any]:
     """The loader findings alone, in seconds for any wheel (for scans over many projects):
     grafted libraries told by auditwheel's layout instead of its analysis."""
     files = wheel_load_needs(wheel, limits)

@@ -86,8 +86,8 @@ def inspect_wheel(
     check_wheel(wheel, limits)
     parts = ("inspections", f"{inspection_key(wheel, arch)}.json")
     found = cache.read_json(*parts)
-    if memo_problem(found) is None:
-        return dict(found)
+    if isinstance(found, dict) and memo_problem(found) is None:
+        return found
     found = lint.inspect_wheel(wheel, arch, limits)
     cache.write_json(found, *parts)
     return found

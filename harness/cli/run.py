@@ -67,6 +67,7 @@ def check_inputs(args: argparse.Namespace) -> None:
     from harness.results.destination import check_results_dir
     from harness.util.cache import usable_cache_dir
 
+    check_selection(args)
     check_results_dir(args.results_dir)  # and held: a second run there stops here
     if args.cache_dir:
         usable_cache_dir(args.cache_dir)
@@ -75,6 +76,26 @@ def check_inputs(args: argparse.Namespace) -> None:
             results.load(args.baseline)
         except UsageError as exc:
             raise UsageError(f"--baseline: {exc}") from None
+
+
+def check_selection(args: argparse.Namespace) -> None:
+    """What the matrix selects, read as the plugin will (catalogs, engines, policies, distros,
+    the axes): a mistake is the harness's one line here, not pytest's usage error."""
+    from harness.catalog.user import CatalogSources
+    from harness.judge.cpu import parse_cpus
+    from harness.judge.installers import parse_pips
+    from harness.judge.uv import parse_uvs
+    from harness.settings import Settings
+
+    settings = Settings.from_options(
+        engines=args.engine, registry_mirrors=args.registry_mirror, catalogs=args.catalog
+    )
+    catalog = CatalogSources(settings.catalogs, settings.registry_mirrors).load()
+    catalog.build_images(args.profile, args.arch or None, args.policy or None)
+    catalog.distros(args.profile, args.arch or None, args.distro or None)
+    parse_pips(args.pip)
+    parse_uvs(args.uv)
+    parse_cpus(args.cpu)
 
 
 def run(args: argparse.Namespace) -> ExitCode:

@@ -84,6 +84,7 @@ def run(args: argparse.Namespace) -> ExitCode:
     from harness.judge.uv import parse_uvs
     from harness.results.destination import check_results_dir
     from harness.settings import Settings
+    from harness.util.cache import usable_cache_dir
     from harness.util.container import install_termination_handlers
     from harness.util.ownership import start_run
     from harness.util.progress import Progress
@@ -94,6 +95,10 @@ def run(args: argparse.Namespace) -> ExitCode:
 
     # Bad input and infrastructure trouble end in main's handler, with the error's exit code;
     # the results dir first, before a wheel is read, downloaded or a distro probed.
+    if args.download:
+        from harness.verify.download import check_requirements
+
+        check_requirements(args.paths)
     results_dir = check_results_dir(args.results_dir)
     settings = Settings.from_options(
         engines=[],
@@ -103,7 +108,7 @@ def run(args: argparse.Namespace) -> ExitCode:
         wheel_limits=WheelLimits.from_options(args.max_unpacked_mib, args.max_compression_ratio),
     )
     if args.cache_dir:
-        settings = dataclasses.replace(settings, cache_dir=args.cache_dir)
+        settings = dataclasses.replace(settings, cache_dir=usable_cache_dir(args.cache_dir))
     catalog = CatalogSources(settings.catalogs, settings.registry_mirrors).load()
     progress = Progress()
     arches = list(args.arch)

@@ -5,7 +5,7 @@ and used by `explain`; cached per image id, since an image never changes under i
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, TypeGuard
 
 from harness.errors import HarnessError
 from harness.images.provider import ResolvedImage
@@ -67,7 +67,7 @@ def measure(
     return facts
 
 
-def _valid(kept: Any) -> bool:
+def _valid(kept: Any) -> TypeGuard[dict[str, str]]:
     """Whether kept facts are what parse() makes: tool names with their versions."""
     return isinstance(kept, dict) and all(
         name in TOOLCHAIN and isinstance(value, str) and _VERSION.fullmatch(value)

@@ -24,7 +24,6 @@ from typing import Any
 from harness.errors import UsageError
 from harness.util.ownership import owner_is_alive, owner_token
 
-
 # Between an entry's name, the owner token of the process making it, and mkdtemp's suffix.
 SCRATCH_MARK = ".scratch@"
 

@@ -76,7 +76,7 @@ def _kinds(value: Any) -> str:
     kinds = value if isinstance(value, list) else [value]
     words = {"object": "an object", "array": "a list", "string": "a string", "null": "null"}
     words |= {"integer": "an integer", "number": "a number", "boolean": "true or false"}
-    return " or ".join(words.get(k, k) for k in kinds)
+    return " or ".join(words.get(str(k), str(k)) for k in kinds)
 
 
 def _quote(value: Any) -> str:

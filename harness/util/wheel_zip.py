@@ -62,8 +62,7 @@ class WheelLimits:
         if unpacked > self.max_unpacked:
             whole = f" ({_size(unpacked)} in all)" if unpacked != largest.file_size else ""
             return (
-                f"{named}{whole}, over the limit of {_size(self.max_unpacked)} "
-                "(--max-unpacked-mib)"
+                f"{named}{whole}, over the limit of {_size(self.max_unpacked)} (--max-unpacked-mib)"
             )
         compressed = max(1, sum(m.compress_size for m in members))
         ratio = unpacked / compressed

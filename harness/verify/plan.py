@@ -14,8 +14,8 @@ from harness.errors import UsageError
 from harness.judge import cpu as cpus
 from harness.judge import installers as pip_axis
 from harness.results.builder import CellPlace, decorated_row, decorated_test_id
-from harness.verify.given_wheels import GivenWheel, WheelSet, collect, group, wheel_labels
 from harness.util.wheel_zip import DEFAULT_LIMITS, WheelLimits
+from harness.verify.given_wheels import GivenWheel, WheelSet, collect, group, wheel_labels
 from harness.verify.integrity import damage
 from harness.vocab.arch import arch_names, get_arch
 from harness.vocab.installer import DISTRO_PIP, Installer
