@@ -72,8 +72,10 @@ def release_results_dir(path: Path) -> None:
 
 
 def _holder() -> str:
-    program = Path(sys.argv[0]).name if sys.argv and sys.argv[0] else "python"
-    if program == "__main__.py":
+    started_as = Path(sys.argv[0]) if sys.argv and sys.argv[0] else Path("python")
+    # `python -m harness` and `python -m pytest` start as their package's __main__.py
+    program = started_as.parent.name if started_as.name == "__main__.py" else started_as.name
+    if program == "harness":
         program = "manylinux-harness"
     command = " ".join([program, *sys.argv[1:]])
     started = _dt.datetime.now().astimezone().replace(microsecond=0).isoformat()
