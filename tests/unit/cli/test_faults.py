@@ -19,7 +19,7 @@ from harness.cli.dispatch import main
 from harness.results import record as results
 from harness.results.destination import LOCK_FILE
 from harness.vocab.verdict import Verdict
-from tests.helpers.factories import cell, damage_wheel, make_wheel, record
+from tests.helpers.factories import bomb_wheel, cell, damage_wheel, make_wheel, record
 
 
 def one_line(capsys: pytest.CaptureFixture[str]) -> str:
@@ -456,3 +456,38 @@ def test_report_of_a_run_that_did_not_write_its_record(
     assert "results.json older than the cells measured there" in err
     assert "later@p" in out and "c_plain@p" not in out
     assert unchanged(earlier)
+
+
+# -- a zip bomb among verify's input ------------------------------------------------------------
+
+
+def test_verify_of_a_zip_bomb_alone_is_bad_input(
+    tmp_path: Path, earlier: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bomb = bomb_wheel(tmp_path, "bomb-1.0-py3-none-any.whl", 16)
+    argv = ["verify", str(bomb), "--distro", "debian-bookworm", "--results-dir", str(earlier)]
+    assert main(argv) == 2
+    err = one_line(capsys)
+    assert f"{bomb}: its member data/zeros.bin declares 16.0 MiB unpacked" in err
+    assert "--max-compression-ratio" in err and unchanged(earlier)
+
+
+def test_a_zip_bomb_beside_good_wheels_is_an_error_row_of_its_own(tmp_path: Path) -> None:
+    """Its cells are errors naming the member and its size (one per distro, as a damaged
+    wheel's are); the others are verified. Limits raised, it is verified like any wheel."""
+    from harness.catalog.model import default_catalog
+    from harness.util.wheel_zip import MIB, WheelLimits
+    from harness.verify.plan import make_plan
+
+    make_wheel(tmp_path, "good-1.0-py3-none-any.whl", {"good.py": "X = 1\n"})
+    bomb_wheel(tmp_path, "bomb-1.0-py3-none-any.whl", 16)
+    distros = ["debian-bookworm", "debian-trixie"]
+    plan = make_plan([tmp_path], None, "local", ["x86_64"], distros, default_catalog(), "x86_64")
+    assert [w.filename for w in plan.wheels] == ["good-1.0-py3-none-any.whl"]
+    ((bad, why),) = plan.damaged
+    assert bad.label == "bomb-1.0" and why.startswith("its member data/zeros.bin declares 16.0")
+    generous = WheelLimits(max_unpacked=64 * MIB, max_ratio=5000)
+    plan = make_plan(
+        [tmp_path], None, "local", ["x86_64"], distros, default_catalog(), "x86_64", limits=generous
+    )
+    assert len(plan.wheels) == 2 and not plan.damaged
