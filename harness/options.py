@@ -21,9 +21,11 @@ from harness.judge.uv import default_uvs
 from harness.settings import (
     DEFAULT_EMULATION_FACTOR,
     DEFAULT_RUN_TIMEOUT,
+    memory_size,
     positive_integer,
     positive_number,
     positive_seconds,
+    process_count,
 )
 from harness.util.wheel_zip import DEFAULT_MAX_RATIO, DEFAULT_MAX_UNPACKED_MIB, RATIO_FLOOR
 
@@ -204,6 +206,19 @@ OPTIONS: Mapping[str, Option] = _table(
         metavar="SECONDS",
     ),
     Option(
+        "container-memory",
+        "memory a probe or build container may use, Docker's units (default 8g): it runs a "
+        "wheel's code",
+        type=memory_size,
+        metavar="SIZE",
+    ),
+    Option(
+        "container-pids",
+        "processes a probe or build container may run at once (default 4096)",
+        type=process_count,
+        metavar="N",
+    ),
+    Option(
         "baseline",
         "results.json (or its directory) of a baseline run: fail if a cell that held "
         "there no longer holds",
@@ -288,6 +303,8 @@ MATRIX = (
     "samples-dir",
     "prepare-jobs",
     "emulation-factor",
+    "container-memory",
+    "container-pids",
     "baseline",
     *LIMITS,
 )

@@ -95,6 +95,8 @@ def matrix_session(config: pytest.Config) -> Session:
             wheel_limits=WheelLimits.from_options(
                 config.getoption("max_unpacked_mib"), config.getoption("max_compression_ratio")
             ),
+            container_memory=config.getoption("container_memory"),
+            container_pids=config.getoption("container_pids"),
         ),
         emulation_factor=config.getoption("emulation_factor"),
     )

@@ -13,6 +13,7 @@ from typing import Any
 from harness.catalog.registry_mirrors import NO_MIRRORS, Mirrors, parse_mirrors
 from harness.errors import UsageError
 from harness.util.cache import default_cache_dir
+from harness.util.limits import Limits
 from harness.util.wheel_zip import DEFAULT_LIMITS, WheelLimits
 from harness.vocab.arch import Arch, host_machine
 
@@ -35,6 +36,8 @@ class Settings:
     run_timeout: float = DEFAULT_RUN_TIMEOUT  # seconds, before scaling for emulation
     # how far a wheel may unpack on the host (--max-unpacked-mib, --max-compression-ratio)
     wheel_limits: WheelLimits = DEFAULT_LIMITS
+    # what a probe or build container may use (--container-memory, --container-pids)
+    limits: Limits = field(default_factory=Limits)
 
     @classmethod
     def from_options(
@@ -46,6 +49,8 @@ class Settings:
         run_timeout: float = DEFAULT_RUN_TIMEOUT,
         environ: Mapping[str, str] | None = None,
         wheel_limits: WheelLimits = DEFAULT_LIMITS,
+        container_memory: str | None = None,
+        container_pids: int | None = None,
     ) -> Settings:
         """The settings the options (and their MANYLINUX_HARNESS_* variables) name; the
         same for run (through the plugin) and verify."""
@@ -56,6 +61,10 @@ class Settings:
             catalogs=tuple(Path(path) for path in catalogs),
             run_timeout=run_timeout,
             wheel_limits=wheel_limits,
+            limits=Limits(
+                memory=container_memory or Limits.memory,
+                pids=container_pids or Limits.pids,
+            ),
         )
 
     def engine_url(self, arch: Arch) -> str | None:
@@ -130,3 +139,21 @@ def parse_engine_option(
             )
         engines[get_arch(arch_name).name] = url
     return engines
+
+
+def memory_size(text: str) -> str:
+    """A container memory limit in Docker's units ("512m", "8g"), at least 64m."""
+    units = {"k": 1 << 10, "m": 1 << 20, "g": 1 << 30}
+    number, unit = text[:-1], text[-1:].lower()
+    if unit not in units or not number.isdigit() or int(number) * units[unit] < 64 << 20:
+        raise ValueError(text)
+    return f"{int(number)}{unit}"
+
+
+def process_count(text: str) -> int:
+    """A container's process limit: at least 64 (the agent, a pip, an import and its
+    threads)."""
+    value = int(text)
+    if value < 64:
+        raise ValueError(text)
+    return value

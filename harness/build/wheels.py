@@ -29,6 +29,7 @@ from harness.settings import Settings
 from harness.util.cache import Cache, file_digest, key_of
 from harness.util.engine import Engine
 from harness.util.interrupt import dies_with_parent, stop_process, wait_process
+from harness.util.limits import BUILD_CAPABILITIES, Limits
 from harness.util.ownership import harness_labels
 from harness.util.progress import Phase
 from harness.util.wheel_zip import fix, over_limits, zip_damage
@@ -115,11 +116,15 @@ def cibuildwheel_env(
     network: bool,
     environ: Mapping[str, str],
     engine_url: str | None,
+    limits: Limits | None = None,
 ) -> dict[str, str]:
-    """The CIBW_* environment for one build (pure: unit-tested)."""
+    """The CIBW_* environment for one build (pure: unit-tested). `limits`: what the build
+    container may use and do (a probe's, with the capabilities a build needs)."""
     arch = request.build_image.arch.name
     labels = {**harness_labels("build"), JOB_LABEL: job}
     create_args = [f"--label={key}={value}" for key, value in labels.items()]
+    if limits is not None:
+        create_args += dataclasses.replace(limits, capabilities=BUILD_CAPABILITIES).create_args()
     frontend = "build"
     if network:
         trust = passthrough(environ)
@@ -262,6 +267,7 @@ class WheelBuilder:
                 network=self.network,
                 environ=self.settings.environ,
                 engine_url=self.settings.engine_url(request.build_image.arch),
+                limits=self.settings.limits,
             ),
         }
         command = [sys.executable, "-m", "cibuildwheel", "--output-dir", str(out_dir), "."]

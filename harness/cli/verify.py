@@ -71,6 +71,8 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
             "cache-dir",
             "timeout",
             *options.LIMITS,
+            "container-memory",
+            "container-pids",
             *options.SOURCES,
         ],
     )
@@ -106,6 +108,8 @@ def run(args: argparse.Namespace) -> ExitCode:
         catalogs=args.catalog,
         run_timeout=args.timeout,
         wheel_limits=WheelLimits.from_options(args.max_unpacked_mib, args.max_compression_ratio),
+        container_memory=args.container_memory,
+        container_pids=args.container_pids,
     )
     if args.cache_dir:
         settings = dataclasses.replace(settings, cache_dir=usable_cache_dir(args.cache_dir))

@@ -176,6 +176,8 @@ class Session:
                     "`manylinux-harness run` or pytest with --profile"
                 )
             self._prepared = Prepared.from_json(data)
+        if not self.context.wheel_dirs:
+            self.context.wheel_dirs = self._prepared.wheel_dirs
         return self._prepared
 
     # -- cells (workers) ---------------------------------------------------------------------

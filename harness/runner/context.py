@@ -65,6 +65,9 @@ class RunContext:
         self._probes: dict[str, DistroProbe] = {}
         self._probe_failures: dict[str, str] = {}
         self._host_level = cpus.host_level(settings.host)
+        # What a probe mounts of the wheel cache: only the directories of this run's wheels
+        # and installers (set once they are known), never every run's wheels.
+        self.wheel_dirs: tuple[Path, ...] = ()
 
     # -- engines -------------------------------------------------------------------------------
 
@@ -155,6 +158,7 @@ class RunContext:
             self.cache.path("wheels"),
             self.settings,
             emulator=emulator,
+            wheel_dirs=self.wheel_dirs,
         )
         try:
             facts = probe.start()

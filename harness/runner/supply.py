@@ -77,6 +77,13 @@ class InstallerSupply:
             raise HarnessError(f"no pip wheels for pip {installer.release}")
         return None, self.pips_dir
 
+    @property
+    def directories(self) -> tuple[Path, ...]:
+        """Where what it fetched lies, for a probe to mount."""
+        found = [self.pips_dir] if self.pips_dir else []
+        found += [Path(e["binary"]).parent for e in self.uvs.values() if "binary" in e]
+        return tuple(found)
+
     def to_json(self) -> dict[str, Any]:
         return {
             "pips_dir": str(self.pips_dir) if self.pips_dir else None,

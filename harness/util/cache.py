@@ -143,6 +143,18 @@ class Cache:
                 removed.append(path)
         return removed
 
+    @staticmethod
+    def share_read_only(directory: Path) -> None:
+        """Let every user read (and enter) what lies in `directory`, writing nothing: a probe
+        mounts it read-only, and the cells that install from it run as users of their own
+        (a cache entry is made private, as tempfile.mkdtemp makes it)."""
+        for root, dirs, files in os.walk(directory):
+            for name, mode in ((root, 0o755), *((os.path.join(root, d), 0o755) for d in dirs)):
+                os.chmod(name, os.stat(name).st_mode | mode & 0o555)
+            for name in files:
+                path = os.path.join(root, name)
+                os.chmod(path, os.stat(path).st_mode | 0o444)
+
     def read_json(self, *parts: str) -> Any | None:
         path = self.path(*parts)
         try:

@@ -22,6 +22,7 @@ import requests.exceptions
 
 from harness.errors import ContainerError, EngineUnavailable, ImageUnavailable
 from harness.util.container import ENGINE_ERRORS, Container, Mount, short_error, track
+from harness.util.limits import Limits
 from harness.util.names import safe_name
 from harness.util.ownership import IMAGE_LABEL, LABEL, LABEL_OWNER, harness_labels, owner_is_alive
 from harness.vocab.arch import Arch, platform_matches
@@ -285,10 +286,18 @@ class Engine:
         name_hint: str,
         mounts: Sequence[Mount] = (),
         network: bool = False,
+        limits: Limits | None = None,
     ) -> Iterator[Container]:
-        """A long-lived container for exec; removed when the block ends, however it ends."""
+        """A long-lived container for exec; removed when the block ends, however it ends.
+        `limits`: for one that runs a wheel's code (a probe)."""
         container = self._start(
-            image, arch=arch, role=role, name_hint=name_hint, mounts=mounts, network=network
+            image,
+            arch=arch,
+            role=role,
+            name_hint=name_hint,
+            mounts=mounts,
+            network=network,
+            limits=limits,
         )
         try:
             yield container
@@ -304,6 +313,7 @@ class Engine:
         name_hint: str,
         mounts: Sequence[Mount],
         network: bool,
+        limits: Limits | None = None,
     ) -> Container:
         if mounts and not self.is_local:
             raise ContainerError(
@@ -325,6 +335,7 @@ class Engine:
                 ],
                 labels=harness_labels(role),
                 init=True,
+                **(limits.create_kwargs() if limits else {}),
             )
         except ENGINE_ERRORS as exc:
             # run() is create + start: a start that fails leaves a "created" container.

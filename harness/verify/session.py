@@ -101,6 +101,8 @@ class Verification:
                 [d.expected_python for d in plan.runnable],
                 self.progress,
             )
+            # The probes see the given wheels and the installers, nothing else of the cache.
+            self.context.wheel_dirs = (pool, *self.supply.directories)
             phase = self.progress.phase("cells", cells)
             for distro in plan.runnable:
                 self.probe_distro(distro, pool, script, phase)

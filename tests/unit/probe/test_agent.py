@@ -259,7 +259,7 @@ def test_cells_of_one_wheel_set_share_one_install_whatever_the_order(
     pip_runs: list[list[str]] = []
     outcomes = iter([{"timed_out": True}, {"timed_out": False}, {"timed_out": False}])
 
-    def fake_pip(command, timeout, env=None, cwd=None):  # stands in for a pip run only
+    def fake_pip(command, timeout, env=None, cwd=None, uid=None):  # stands in for a pip run
         pip_runs.append(command)
         return {
             "exit_code": 0,

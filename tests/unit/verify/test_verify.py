@@ -404,3 +404,15 @@ def test_a_failing_command_is_a_failed_check(tmp_path: Path) -> None:
     result = run_steps(tmp_path, given_check.check_steps([], "echo nope; exit 3"), {})
     assert (result["status"], result["stage"]) == ("check-failed", "check command")
     assert "exited with status 3" in result["output"]
+
+
+def test_an_import_that_ends_its_process_is_not_a_pass(tmp_path: Path) -> None:
+    """os._exit(0) while being imported: exit status 0, yet the import never returned."""
+    site = {"quitter": "import os\nos._exit(0)\n", "fine": "VALUE = 1\n"}
+    result = run_steps(tmp_path, given_check.check_steps(["fine", "quitter"], None), site)
+    assert result["status"] == "check-failed", result
+    assert result["stage"] == "check import quitter"
+    assert (
+        "importing quitter ended its process (exit status 0) before the import returned"
+        in (result["output"])
+    )
