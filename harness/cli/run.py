@@ -91,7 +91,7 @@ def check_selection(args: argparse.Namespace) -> None:
         engines=args.engine, registry_mirrors=args.registry_mirror, catalogs=args.catalog
     )
     catalog = CatalogSources(settings.catalogs, settings.registry_mirrors).load()
-    catalog.build_images(args.profile, args.arch or None, args.policy or None)
+    catalog.check_policies(args.profile, args.policy)
     catalog.distros(args.profile, args.arch or None, args.distro or None)
     parse_pips(args.pip)
     parse_uvs(args.uv)
