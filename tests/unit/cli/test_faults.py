@@ -1,10 +1,12 @@
-"""Issue 14's fault suite, the cases the command line decides before any engine is asked:
-each ends with its exit code and one line naming the thing and the fix (no traceback), and
-leaves what an earlier run recorded where it was.
+"""The fault suites' cases the command line decides before any engine is asked (issue 14's,
+then issue 24's: untrusted wheels, records, bad input): each ends with its exit code and one
+line naming the thing and the fix (no traceback), and leaves what an earlier run recorded
+where it was.
 
 The cases that need the engine (a damaged wheel among good ones, the agent's own crash, a
 hang cut short by --timeout, clean beside a live run, a killed run reported, a container that
-fails to start) are in tests/integration/test_faults.py."""
+fails to start; wheels over the limits in the matrix and verify, a wedged engine, a full
+tmpfs, a copied cache with a truncated wheel) are in tests/integration/test_faults.py."""
 
 from __future__ import annotations
 
