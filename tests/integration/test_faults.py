@@ -21,6 +21,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -266,15 +267,25 @@ def test_a_wedged_engine_stops_the_run_within_a_minute(tmp_path: Path) -> None:
     assert "Traceback" not in proc.stdout + proc.stderr
 
 
-def test_a_full_disk_keeps_the_earlier_record_on_a_real_tmpfs(tmp_path: Path) -> None:
-    """ENOSPC for real: a 256 KiB tmpfs holds an earlier record; merging a 408-cell record
-    into it cannot be written. The earlier record stays whole, nothing is left beside it."""
+@contextlib.contextmanager
+def small_tmpfs(where: Path, size: str) -> Iterator[Path]:
+    """A tmpfs of `size` mounted at `where` (root only: CI runs as root)."""
     if os.geteuid() != 0:
         pytest.skip("mounting a tmpfs needs root (CI runs as root)")
-    small = tmp_path / "small"
-    small.mkdir()
-    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", str(small)], check=True)
+    where.mkdir()
+    subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(where)], check=True)
     try:
+        yield where
+    finally:
+        subprocess.run(["umount", str(where)], check=True)
+
+
+def test_a_full_disk_keeps_the_earlier_record_on_a_real_tmpfs(tmp_path: Path) -> None:
+    """ENOSPC for real. `merge`: a 256 KiB tmpfs holds an earlier record; a 265-cell record
+    cannot be written there. `run`: a 56 KiB one holds the run's journal and state but not its
+    record. Either way the earlier record stays whole with nothing beside it, one line says
+    so (exit 3), and `report` rebuilds the run's record from its journal."""
+    with small_tmpfs(tmp_path / "small", "256k") as small:
         earlier = small / "out"
         results.save(record([cell("c_plain@p", "debian-bookworm")]), earlier)
         before = {p.name: p.read_bytes() for p in earlier.iterdir()}
@@ -288,8 +299,22 @@ def test_a_full_disk_keeps_the_earlier_record_on_a_real_tmpfs(tmp_path: Path) ->
         assert "(No space left on device): the earlier record there is kept" in line
         after = {p.name: p.read_bytes() for p in earlier.iterdir() if p.name != ".lock"}
         assert after == before
-    finally:
-        subprocess.run(["umount", str(small)], check=True)
+    with small_tmpfs(tmp_path / "smaller", "56k") as smaller:
+        earlier = smaller / "out"
+        results.save(record([cell("c_plain@p", "debian-bookworm")]), earlier)
+        kept = (earlier / "results.json").read_bytes()
+        argv = ["run", "--profile", "local", "--arch", "x86_64", "--sample", "c_plain"]
+        argv += ["--policy", "manylinux_2_31", "--distro", "debian-bookworm", "--pip", "none"]
+        proc = run_cli(*argv, "--uv", "none", "-j", "1", "--results-dir", str(earlier))
+        assert proc.returncode == 3, proc.stdout[-3000:] + proc.stderr[-3000:]
+        last = proc.stderr.strip().splitlines()[-1]
+        assert last.startswith("manylinux-harness: stopped: cannot write the new record into ")
+        assert "Traceback" not in proc.stdout + proc.stderr
+        assert (earlier / "results.json").read_bytes() == kept
+        assert not list(earlier.glob(".publish.*")) and not list(earlier.glob("*.tmp"))
+        reported = run_cli("report", str(earlier), timeout=120)
+        assert reported.returncode == 0 and "c_plain@manylinux_2_31" in reported.stdout
+        assert "the earlier record stays, the report is the later run's" in reported.stderr
 
 
 def test_a_copied_cache_with_a_truncated_wheel_and_a_killed_builds_scratch(
