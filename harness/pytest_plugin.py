@@ -295,7 +295,9 @@ class MatrixController(MatrixWorker):
         failed: HarnessError | None = None
         if baseline:
             try:
-                outcome = gate.compare(results.load(baseline), record)
+                earlier = results.load(baseline)
+                outcome = gate.compare(earlier, record)
+                gate.require_common(outcome, earlier, record)
             except HarnessError as exc:
                 failed = exc  # checked at the start; changed since: the record is written first
             else:

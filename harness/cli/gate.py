@@ -26,13 +26,7 @@ def run(args: argparse.Namespace) -> ExitCode:
     baseline = results.load(args.baseline)
     candidate = results.load(args.candidate) if args.candidate else baseline
     outcome = gate.compare(baseline, candidate)
-    if not outcome.compared:
-        # Nothing compared is no evidence either way: a gate that passed on it would lie.
-        raise UsageError(
-            f"the baseline ({len(baseline.cells)} cells) and the candidate "
-            f"({len(candidate.cells)} cells) have no cell in common: pass records of the same "
-            "matrix (or a run made with --candidate-image)"
-        )
+    gate.require_common(outcome, baseline, candidate)
     if args.markdown:  # first: a path that cannot be written is bad input, said alone
         try:
             args.markdown.write_text(gate.render_markdown(outcome), encoding="utf-8")
