@@ -15,7 +15,7 @@ from typing import Any
 
 from harness.analysis import memo
 from harness.analysis.metadata import requires_python
-from harness.build.wheels import FAILED, BuildOutcome, BuildRequest, WheelBuilder
+from harness.build.wheels import FAILED, REFUSED, BuildOutcome, BuildRequest, WheelBuilder
 from harness.catalog.model import Catalog
 from harness.catalog.samples import Sample, default_samples_dir, discover
 from harness.catalog.user import CatalogSources
@@ -225,11 +225,14 @@ def planned(cell: Cell, prepared: Prepared, limits: WheelLimits = DEFAULT_LIMITS
     and how the record names its members."""
     wheels: list[Path] = []
     missing: list[str] = []
+    refused: list[str] = []
     members = []
     for member in cell.members:
         outcome = prepared.builds.get(member.request.key)
         member_wheels = list(outcome.wheels) if outcome else []
-        if not member_wheels:
+        if outcome is not None and outcome.status == REFUSED:
+            refused.append(f"{member.label}: {outcome.error}")
+        elif not member_wheels:
             missing.append(f"{member.label}: {(outcome.error if outcome else '') or 'not built'}")
         wheels += member_wheels
         members.append(
@@ -285,5 +288,11 @@ def planned(cell: Cell, prepared: Prepared, limits: WheelLimits = DEFAULT_LIMITS
             {m.label: list(r.wheels) for m, r in zip(cell.members, members, strict=True)},
             prepared.wheels,
         ),
-        unprobed="build failed: " + "; ".join(missing) if missing else "",
+        unprobed=(
+            "wheel over the run's limits, not unpacked: " + "; ".join(refused)
+            if refused
+            else "build failed: " + "; ".join(missing)
+            if missing
+            else ""
+        ),
     )
