@@ -16,6 +16,7 @@ from harness.judge import installers as pip_axis
 from harness.results.builder import CellPlace, decorated_row, decorated_test_id
 from harness.verify.given_wheels import GivenWheel, WheelSet, collect, group, wheel_labels
 from harness.verify.integrity import damage
+from harness.verify.project_tests import ProjectTests
 from harness.vocab.arch import arch_names, get_arch
 from harness.vocab.installer import DISTRO_PIP, Installer
 
@@ -69,6 +70,8 @@ class VerifyPlan:
     installers: tuple[Installer, ...] = ()  # the installer axis besides the distro's pip
     cpus: tuple[str, ...] = ()  # CPU models besides the host's own
     not_probed: tuple[tuple[str, str], ...] = ()  # (what, why): a pip on too new a Python
+    # The project's own tests, the cibuildwheel way (None: the import and --check only).
+    tests: ProjectTests | None = None
 
     @property
     def runnable(self) -> tuple[Distro, ...]:
