@@ -26,7 +26,7 @@ from harness.catalog.model import Distro
 from harness.errors import UsageError
 from harness.util.cache import Cache, key_of
 from harness.util.progress import Progress
-from harness.verify.given_wheels import GivenWheel
+from harness.verify.given_wheels import GivenWheel, parse_wheel
 
 _LEGACY = {(2, 5): "manylinux1", (2, 12): "manylinux2010", (2, 17): "manylinux2014"}
 _NO_WHEEL = re.compile(
@@ -34,6 +34,9 @@ _NO_WHEEL = re.compile(
     r"|Could not find a version that satisfies the requirement (?P<b>\S+)"
 )
 DONE = "fetched.json"  # written last: an entry without it is incomplete
+_ROUNDS = 6
+# What an entry holds and how it was resolved: a change of either makes new entries.
+_LAYOUT = 2
 
 
 @dataclass(frozen=True)
@@ -215,7 +218,9 @@ def fetch_target(
     pins; an entry already complete is used as it is (nothing downloaded)."""
     if not requirements:
         return Supplied(requirements=requirements)
-    key = key_of("dependencies", target.label, target.platforms(), requirements, constraints)
+    key = key_of(
+        "dependencies", _LAYOUT, target.label, target.platforms(), requirements, constraints
+    )
     entry = cache.path("wheels", f"deps-{target.label}-{key}")
     with cache.lock(f"deps-{key}"):
         if (entry / DONE).is_file():
@@ -224,9 +229,17 @@ def fetch_target(
             with cache.new_entry(entry) as scratch:
                 pinned = scratch / "constraints.txt"
                 pinned.write_text("".join(f"{line}\n" for line in constraints), encoding="utf-8")
-                status, output = run(download_command(target, requirements, pinned, scratch))
-                if status != 0:
-                    raise _NotFetched(_problem(output, target))
+                wanted = requirements
+                # pip evaluates the markers of what it pulls in with the host's interpreter,
+                # not the target's (exceptiongroup for Python < 3.11): what the downloaded
+                # wheels need there is asked for again, until nothing is missing.
+                for _round in range(_ROUNDS):
+                    status, output = run(download_command(target, wanted, pinned, scratch))
+                    if status != 0:
+                        raise _NotFetched(_problem(output, target))
+                    wanted = missing(target, scratch)
+                    if not wanted:
+                        break
                 pinned.unlink()
                 files = sorted(p.name for p in scratch.glob("*.whl"))
                 (scratch / DONE).write_text("\n".join(files) + "\n", encoding="utf-8")
@@ -234,6 +247,14 @@ def fetch_target(
             return Supplied(problem=str(failed), requirements=requirements)
     Cache.share_read_only(entry)
     return Supplied(entry, downloaded=len(files), requirements=requirements)
+
+
+def missing(target: Target, directory: Path) -> tuple[str, ...]:
+    """What the wheels in `directory` need on the target that no wheel there provides."""
+    wheels = [parse_wheel(p) for p in sorted(directory.glob("*.whl"))]
+    present = {canonicalize_name(w.project) for w in wheels}
+    needed = requirements_for(target, [(w, ()) for w in wheels], ())
+    return tuple(r for r in needed if canonicalize_name(Requirement(r).name) not in present)
 
 
 class _NotFetched(Exception):

@@ -90,6 +90,9 @@ def run_tests(spec, env):
     addopts = env.get("PYTEST_ADDOPTS", "")
     cache = "-o cache_dir=" + os.path.join(directory, ".pytest_cache")
     env["PYTEST_ADDOPTS"] = (addopts + " " + cache).strip()
+    # pytest cuts its summary lines to the terminal's width: the first failure's message is
+    # what the diagnosis quotes.
+    env.setdefault("COLUMNS", "400")
     sys.stdout.flush()
     code = subprocess.call(["/bin/sh", "-c", shell_script(spec)], cwd=directory, env=env)
     if code > 0:
