@@ -51,12 +51,16 @@ def section(output: str, test: str) -> str:
     wanted = {head, test.split("::", 1)[-1].replace("::", ".")}
     lines = output.splitlines()
     start = None
+    end = len(lines)
     for index, line in enumerate(lines):
         match = _PYTEST_SECTION.match(line.strip())
         if match and start is None and match["head"] in wanted:
             start = index
         elif start is not None and (match or line.startswith("=" * 5)):
-            return "\n".join(lines[start:index]).strip()[-_SECTION_LIMIT:]
+            end = index
+            break
     if start is None:
         return ""
-    return "\n".join(lines[start:]).strip()[-_SECTION_LIMIT:]
+    # the header as pytest prints it on a narrow terminal
+    body = [f"___ {lines[start].strip(' _')} ___", *lines[start + 1 : end]]
+    return "\n".join(body).strip()[-_SECTION_LIMIT:]

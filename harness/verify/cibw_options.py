@@ -45,6 +45,8 @@ _GLOBAL_ONLY = frozenset({"test-skip"})
 class TestOptions:
     """What a cell's tests are, for one identifier, in cibuildwheel's meaning of each option."""
 
+    __test__ = False  # not a test class, whatever pytest makes of its name
+
     identifier: str
     command: str = ""  # "": no tests (the import and --check only)
     before_test: str = ""
@@ -155,8 +157,12 @@ def _read(
             )
     except cibw_errors.FatalError as exc:  # a BaseException: caught by name
         raise UsageError(f"{where}: cibuildwheel rejects the test options: {_line(exc)}") from None
-    except (ValueError, OSError) as exc:  # a pyproject.toml that is not TOML, unreadable
-        raise UsageError(f"{where}: {_line(exc)}: fix the project's pyproject.toml") from None
+    except Exception as exc:  # its reader's trouble with the project: a pyproject.toml
+        # that is not TOML, a dependency group that is not there
+        raise UsageError(
+            f"{where}: cibuildwheel cannot read the test options: {_line(exc)}: fix the "
+            "project's pyproject.toml or the option"
+        ) from None
     return found
 
 
