@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import re
 import sys
 from pathlib import Path
 from types import ModuleType
@@ -142,3 +143,66 @@ def test_bad_test_input_is_one_line_and_exit_2(wheelhouse: Path, tmp_path: Path)
         lines = proc.stderr.strip().splitlines()
         assert len(lines) == 1 and words in lines[0], (extra, proc.stderr)
         assert "Traceback" not in proc.stderr
+
+
+def test_a_project_from_the_index_with_its_own_tests(tmp_path: Path) -> None:
+    """msgpack 1.2.4: its published wheels (--download) and the tests its sdist ships, run
+    as cibuildwheel would run them (test-requires pytest, test-sources test), offline."""
+    import subprocess
+    import tarfile
+
+    fetched = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "download",
+            "--disable-pip-version-check",
+            "--no-deps",
+            "--no-binary=:all:",
+            "-d",
+            str(tmp_path),
+            "msgpack==1.2.4",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    if fetched.returncode != 0 and NETWORK_ERROR.search(fetched.stdout + fetched.stderr):
+        pytest.skip(f"the index cannot be reached: {fetched.stderr.strip()[-200:]}")
+    assert fetched.returncode == 0, fetched.stderr
+    with tarfile.open(tmp_path / "msgpack-1.2.4.tar.gz") as sdist:
+        sdist.extractall(tmp_path, filter="data")  # unpacked, never built
+    project = tmp_path / "msgpack-1.2.4"
+    code, output, record = _verify(
+        "--download",
+        "msgpack==1.2.4",
+        "--distro",
+        "debian-bookworm",
+        "--distro",
+        "debian-trixie",
+        "--project",
+        str(project),
+        "--test-requires",
+        "pytest",
+        "--test-sources",
+        "test",
+        "--test-command",
+        "python -m pytest -ra test",
+        "--results-dir",
+        str(tmp_path / "results"),
+    )
+    assert code == 0, output
+    found = {(c["row"], c["distro"]): c for c in record["cells"]}
+    cp311 = "msgpack-1.2.4 (cp311, manylinux_2_17_x86_64)"
+    cp313 = "msgpack-1.2.4 (cp313, manylinux_2_17_x86_64)"
+    assert set(found) == {(r, d) for r in (cp311, cp313) for d in DISTROS_BY_PYTHON}, output
+    for (row, distro), cell in found.items():
+        if DISTROS_BY_PYTHON[distro] in row:
+            assert cell["verdict"] == "ok", cell
+            assert re.search(r"\d{3} passed", cell["observed"]["load"]["output"]), cell
+        else:
+            assert cell["verdict"] == "refused-as-claimed", cell
+
+
+DISTROS_BY_PYTHON = {"debian-bookworm": "cp311", "debian-trixie": "cp313"}
