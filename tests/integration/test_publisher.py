@@ -151,19 +151,10 @@ def test_a_project_from_the_index_with_its_own_tests(tmp_path: Path) -> None:
     import subprocess
     import tarfile
 
+    download = ["pip", "download", "--disable-pip-version-check", "--no-deps"]
+    download += ["--no-binary=:all:", "-d", str(tmp_path), "msgpack==1.2.4"]
     fetched = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pip",
-            "download",
-            "--disable-pip-version-check",
-            "--no-deps",
-            "--no-binary=:all:",
-            "-d",
-            str(tmp_path),
-            "msgpack==1.2.4",
-        ],
+        [sys.executable, "-m", *download],
         capture_output=True,
         text=True,
         timeout=300,
