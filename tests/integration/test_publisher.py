@@ -116,8 +116,10 @@ def test_the_project_s_own_tests_catch_the_distro_the_import_check_misses(
 
 def test_the_import_check_alone_misses_it(wheelhouse: Path, tmp_path: Path) -> None:
     results = tmp_path / "imports"
-    code, output, record = _verify(str(wheelhouse), "--results-dir", str(results))
+    check = "python -c 'import lazy_crypt; assert lazy_crypt.adler32(b\"a\") == 6422626'"
+    code, output, record = _verify(str(wheelhouse), "--check", check, "--results-dir", str(results))
     assert {c["verdict"] for c in record["cells"]} == {"ok"}, output
+    assert len(record["cells"]) == 6
     assert code == 0
     assert record["selection"]["tests"] is None
 
