@@ -218,3 +218,25 @@ def test_a_project_from_the_index_with_its_own_tests(tmp_path: Path) -> None:
 
 
 DISTROS_BY_PYTHON = {"debian-bookworm": "cp311", "debian-trixie": "cp313"}
+
+
+def test_a_requirement_with_only_an_sdist_is_an_error_naming_it(
+    wheelhouse: Path, tmp_path: Path
+) -> None:
+    """docopt has no wheel on the index: nothing is built on the host, and the cell is an
+    `error` naming it, never a violation of the wheel under test."""
+    code, output, record = _verify(
+        str(wheelhouse),
+        "--project",
+        str(EXAMPLE),
+        "--test-requires",
+        "pytest docopt",
+        "--distro",
+        "debian-bookworm",
+        "--results-dir",
+        str(tmp_path / "sdist-only"),
+    )
+    (cell,) = record["cells"]
+    assert cell["verdict"] == "error", output
+    assert "docopt has no wheel for cp311-manylinux_2_36_x86_64" in cell["diagnosis"]
+    assert code == 3
