@@ -73,6 +73,16 @@ def read_tests(
         return None
     if project is not None and not project.is_dir():
         raise UsageError(f"--project {project} is not a directory: pass the project's directory")
+    if project is None:
+        if given.get("test_groups"):
+            raise UsageError(
+                "--test-groups names groups of a project's [dependency-groups]: pass --project DIR"
+            )
+        if not given.get("test_command"):
+            named = ", ".join(
+                "--" + key.replace("_", "-") for key, value in given.items() if value is not None
+            )
+            raise UsageError(f"{named} without a test command: pass --test-command or --project")
     identifiers = tuple(sorted({distro_identifier(d) for d in distros if not d.skip_reason}))
     options = cibw_options.read(project, identifiers, given, environ)
     for found in options.values():

@@ -63,6 +63,14 @@ def test_a_project_that_is_no_directory_or_has_no_pyproject(tmp_path: Path) -> N
         project_tests.read_tests(tmp_path, distros, {}, {})
 
 
+def test_test_options_without_a_project_need_a_command_and_no_groups() -> None:
+    distros = local_distros("debian-trixie")
+    with pytest.raises(UsageError, match="--test-sources without a test command"):
+        project_tests.read_tests(None, distros, {"test_sources": "tests"}, {})
+    with pytest.raises(UsageError, match="--test-groups names groups"):
+        project_tests.read_tests(None, distros, {"test_command": "x", "test_groups": "t"}, {})
+
+
 def test_placeholders_of_a_project_need_one() -> None:
     distros = local_distros("debian-trixie")
     with pytest.raises(UsageError, match="pass --project DIR"):
