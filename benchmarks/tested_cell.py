@@ -226,6 +226,7 @@ def measure(distro_name: str, count: int) -> dict[str, Any]:
         find_links=(wheel_path.parent, supplied.directory),
         requirements=options.requires,
         trees=((staged, project),),
+        installed_only=("tests",),
     )
     result: dict[str, Any] = {"distro": distro.key, "cells": count, "fetch": fetches}
     probe = DistroProbe(

@@ -76,6 +76,8 @@ class ProbeRequest:
     # Host directories copied into the container once (never mounted), readable by every
     # cell's user: (host directory, container directory), e.g. a project for its tests.
     trees: tuple[tuple[Path, str], ...] = ()
+    # Checks (by label) that run only after an accepted install, never in a forced load.
+    installed_only: tuple[str, ...] = ()
 
 
 def parse_agent_output(text: str, stderr: str = "", exit_code: int = 0) -> dict[str, Any]:
@@ -309,6 +311,7 @@ class DistroProbe:
                 "pip_driver": request.pip_driver,
                 "extras": request.extras,
                 "requirements": list(request.requirements),
+                "installed_only": list(request.installed_only),
                 # each install and each import as a user of its own (cell_users)
                 "isolate": True,
                 "timeouts": {"install": install_timeout, "run": run_timeout},

@@ -31,6 +31,7 @@ from harness.analysis.metadata import requires_python
 from harness.errors import ExitCode
 from harness.judge import cpu as cpus
 from harness.probe.distro_probe import WHEELHOUSE, ProbeRequest
+from harness.probe.test_output import TESTS_LABEL
 from harness.runner.context import RunContext
 from harness.runner.prepared import PreparedImage
 from harness.runner.supply import InstallerSupply, supply_for
@@ -312,6 +313,7 @@ class Verification:
             extras=project_tests.extras_suffix(options),
             requirements=options.requires,
             trees=((self.project, project),) if self.project else (),
+            installed_only=(TESTS_LABEL,),
         )
         return request, (f"tests: {spec['command']} (options of {options.identifier})",), ""
 
