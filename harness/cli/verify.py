@@ -70,6 +70,7 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
             results_dir,
             "cache-dir",
             "timeout",
+            *options.LIMITS,
             "container-memory",
             "container-pids",
             *options.SOURCES,
@@ -122,9 +123,11 @@ def run(args: argparse.Namespace) -> ExitCode:
     from harness.judge.uv import parse_uvs
     from harness.results.destination import check_results_dir
     from harness.settings import Settings
+    from harness.util.cache import usable_cache_dir
     from harness.util.container import install_termination_handlers
     from harness.util.ownership import start_run
     from harness.util.progress import Progress
+    from harness.util.wheel_zip import WheelLimits
     from harness.verify.plan import make_plan
     from harness.verify.project_tests import read_tests
     from harness.verify.session import Verification
@@ -132,17 +135,22 @@ def run(args: argparse.Namespace) -> ExitCode:
 
     # Bad input and infrastructure trouble end in main's handler, with the error's exit code;
     # the results dir first, before a wheel is read, downloaded or a distro probed.
+    if args.download:
+        from harness.verify.download import check_requirements
+
+        check_requirements(args.paths)
     results_dir = check_results_dir(args.results_dir)
     settings = Settings.from_options(
         engines=[],
         registry_mirrors=args.registry_mirror,
         catalogs=args.catalog,
         run_timeout=args.timeout,
+        wheel_limits=WheelLimits.from_options(args.max_unpacked_mib, args.max_compression_ratio),
         container_memory=args.container_memory,
         container_pids=args.container_pids,
     )
     if args.cache_dir:
-        settings = dataclasses.replace(settings, cache_dir=args.cache_dir)
+        settings = dataclasses.replace(settings, cache_dir=usable_cache_dir(args.cache_dir))
     catalog = CatalogSources(settings.catalogs, settings.registry_mirrors).load()
     progress = Progress()
     arches = list(args.arch)
@@ -161,6 +169,7 @@ def run(args: argparse.Namespace) -> ExitCode:
         together=args.together,
         installers=(*parse_pips(args.pip), *parse_uvs(args.uv)),
         cpu_models=parse_cpus(args.cpu),
+        limits=settings.wheel_limits,
     )
     if args.download:
         plan = dataclasses.replace(plan, downloaded=tuple(args.paths))

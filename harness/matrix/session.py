@@ -32,6 +32,7 @@ from harness.runner.prepared import Prepared, PreparedImage, nothing_to_run, out
 from harness.settings import Settings
 from harness.util.names import safe_name
 from harness.util.progress import Progress
+from harness.util.wheel_zip import DEFAULT_LIMITS, WheelLimits
 from harness.vocab.wheel_name import WheelName
 
 PREPARED = results.PREPARED_STATE  # the state file workers read
@@ -149,7 +150,10 @@ class Session:
             for path in outcome.wheels if outcome else ():
                 try:
                     wheels[path.name] = memo.inspect_wheel(
-                        self.context.cache, path, request.build_image.arch.name
+                        self.context.cache,
+                        path,
+                        request.build_image.arch.name,
+                        self.settings.wheel_limits,
                     )
                 except Exception as exc:  # a wheel we cannot read is reported, not fatal
                     wheels[path.name] = {"error": f"cannot inspect: {exc}"}
@@ -183,7 +187,7 @@ class Session:
         own trouble (that is an `error` record)."""
         prepared = self.prepared()
         return self.context.measure(
-            planned(cell, prepared),
+            planned(cell, prepared, self.settings.wheel_limits),
             prepared.image(cell.distro.image),
             prepared.supply,
             emulator=cpus.EMULATOR if self.plan.needs_emulator(cell.distro.key) else None,
@@ -212,11 +216,11 @@ class Session:
 
 
 @functools.cache
-def _requires_python(path: Path) -> str | None:
-    return requires_python(path)
+def _requires_python(path: Path, limits: WheelLimits) -> str | None:
+    return requires_python(path, limits)
 
 
-def planned(cell: Cell, prepared: Prepared) -> PlannedCell:
+def planned(cell: Cell, prepared: Prepared, limits: WheelLimits = DEFAULT_LIMITS) -> PlannedCell:
     """A plan's cell with its built wheels, ready to run: what it installs, what is judged,
     and how the record names its members."""
     wheels: list[Path] = []
@@ -244,7 +248,9 @@ def planned(cell: Cell, prepared: Prepared) -> PlannedCell:
         arch=cell.arch,
         installer=cell.installer,
         wheels=tuple(
-            WheelFacts.of(WheelName.parse(w.name), prepared.wheels.get(w.name), _requires_python(w))
+            WheelFacts.of(
+                WheelName.parse(w.name), prepared.wheels.get(w.name), _requires_python(w, limits)
+            )
             for w in wheels
         ),
         distro=cell.distro.name,

@@ -82,7 +82,7 @@ class Verification:
             self.progress.line(f"skipped {line}")
         for wheel_set, why in plan.damaged:
             path = wheel_set.wheels[0].path
-            self.progress.line(f"damaged {path}: {why}: its cells are errors; download it again")
+            self.progress.line(f"cannot verify {path}: {why}; its cells are errors")
         for what, why in plan.not_probed:
             self.progress.line(f"not probed: {what}: {why}")
         cells = sum(len(plan.cells(d)) + len(plan.damaged) for d in plan.runnable)
@@ -143,13 +143,16 @@ class Verification:
         cache = self.context.cache
         pool = cache.path("wheels", pool_key(digests))
         with cache.lock(pool.name):
+            if pool.is_dir() and not _whole(pool, digests):
+                shutil.rmtree(pool)  # a copy damaged since (a full disk, a hand): made again
             if not pool.is_dir():
                 with cache.new_entry(pool) as scratch:
                     for wheel in self.plan.wheels:
                         shutil.copyfile(wheel.path, scratch / wheel.filename)
         for wheel in self.plan.wheels:
-            self.modules[wheel.filename] = wheel_modules(pool / wheel.filename)
-            self.requires[wheel.filename] = requires_python(pool / wheel.filename)
+            limits = self.settings.wheel_limits
+            self.modules[wheel.filename] = wheel_modules(pool / wheel.filename, limits)
+            self.requires[wheel.filename] = requires_python(pool / wheel.filename, limits)
             shown = ", ".join(self.modules[wheel.filename]) or "no importable module"
             phase.finish(wheel.filename, f"imports {shown}")
         return pool
@@ -212,7 +215,9 @@ class Verification:
         for wheel in self.plan.wheels:
             arch = wheel.arches[0] if wheel.arches else self.plan.arches[0]
             try:
-                found = memo.inspect_wheel(self.context.cache, wheel.path, arch)
+                found = memo.inspect_wheel(
+                    self.context.cache, wheel.path, arch, self.settings.wheel_limits
+                )
             except Exception as exc:  # a wheel we cannot read is reported, not fatal
                 found = {"error": f"cannot inspect: {exc}"}
             self.inspections[wheel.filename] = found
@@ -373,3 +378,11 @@ class Verification:
             },
             interrupted=interrupted,
         )
+
+
+def _whole(pool: Path, digests: dict[str, str]) -> bool:
+    """Whether every wheel of a pool has the bytes its key names."""
+    return all(
+        (pool / name).is_file() and file_digest(pool / name) == digest
+        for name, digest in digests.items()
+    )
