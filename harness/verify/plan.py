@@ -17,6 +17,7 @@ from harness.results.builder import CellPlace, decorated_row, decorated_test_id
 from harness.util.wheel_zip import DEFAULT_LIMITS, WheelLimits
 from harness.verify.given_wheels import GivenWheel, WheelSet, collect, group, wheel_labels
 from harness.verify.integrity import damage
+from harness.verify.project_tests import ProjectTests
 from harness.vocab.arch import arch_names, get_arch
 from harness.vocab.installer import DISTRO_PIP, Installer
 
@@ -70,6 +71,8 @@ class VerifyPlan:
     installers: tuple[Installer, ...] = ()  # the installer axis besides the distro's pip
     cpus: tuple[str, ...] = ()  # CPU models besides the host's own
     not_probed: tuple[tuple[str, str], ...] = ()  # (what, why): a pip on too new a Python
+    # The project's own tests, the cibuildwheel way (None: the import and --check only).
+    tests: ProjectTests | None = None
 
     @property
     def runnable(self) -> tuple[Distro, ...]:
