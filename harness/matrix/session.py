@@ -15,7 +15,7 @@ from typing import Any
 
 from harness.analysis import memo
 from harness.analysis.metadata import requires_python
-from harness.build.wheels import FAILED, BuildOutcome, BuildRequest, WheelBuilder
+from harness.build.wheels import FAILED, REFUSED, BuildOutcome, BuildRequest, WheelBuilder
 from harness.catalog.model import Catalog
 from harness.catalog.samples import ExpectRule, Sample, default_samples_dir, discover
 from harness.catalog.user import CatalogSources
@@ -33,6 +33,7 @@ from harness.runner.prepared import Prepared, PreparedImage, nothing_to_run, out
 from harness.settings import Settings
 from harness.util.names import safe_name
 from harness.util.progress import Progress
+from harness.util.wheel_zip import DEFAULT_LIMITS, WheelLimits
 from harness.vocab.wheel_name import WheelName
 
 PREPARED = results.PREPARED_STATE  # the state file workers read
@@ -153,7 +154,10 @@ class Session:
             for path in outcome.wheels if outcome else ():
                 try:
                     wheels[path.name] = memo.inspect_wheel(
-                        self.context.cache, path, request.build_image.arch.name
+                        self.context.cache,
+                        path,
+                        request.build_image.arch.name,
+                        self.settings.wheel_limits,
                     )
                 except Exception as exc:  # a wheel we cannot read is reported, not fatal
                     wheels[path.name] = {"error": f"cannot inspect: {exc}"}
@@ -210,7 +214,7 @@ class Session:
         own trouble (that is an `error` record)."""
         prepared = self.prepared()
         return self.context.measure(
-            planned(cell, prepared),
+            planned(cell, prepared, self.settings.wheel_limits),
             prepared.image(cell.distro.image),
             prepared.supply,
             emulator=cpus.EMULATOR if self.plan.needs_emulator(cell.distro.key) else None,
@@ -239,20 +243,23 @@ class Session:
 
 
 @functools.cache
-def _requires_python(path: Path) -> str | None:
-    return requires_python(path)
+def _requires_python(path: Path, limits: WheelLimits) -> str | None:
+    return requires_python(path, limits)
 
 
-def planned(cell: Cell, prepared: Prepared) -> PlannedCell:
+def planned(cell: Cell, prepared: Prepared, limits: WheelLimits = DEFAULT_LIMITS) -> PlannedCell:
     """A plan's cell with its built wheels, ready to run: what it installs, what is judged,
     and how the record names its members."""
     wheels: list[Path] = []
     missing: list[str] = []
+    refused: list[str] = []
     members = []
     for member in cell.members:
         outcome = prepared.builds.get(member.request.key)
         member_wheels = list(outcome.wheels) if outcome else []
-        if not member_wheels:
+        if outcome is not None and outcome.status == REFUSED:
+            refused.append(f"{member.label}: {outcome.error}")
+        elif not member_wheels:
             missing.append(f"{member.label}: {(outcome.error if outcome else '') or 'not built'}")
         wheels += member_wheels
         members.append(
@@ -268,11 +275,11 @@ def planned(cell: Cell, prepared: Prepared) -> PlannedCell:
         )
     first = cell.members[0]
     if cell.offer is not None:
-        return _planned_offer(cell, prepared, wheels, tuple(members), missing)
+        return _planned_offer(cell, prepared, wheels, tuple(members), missing, refused, limits)
     job = CellJob(
         arch=cell.arch,
         installer=cell.installer,
-        wheels=_wheel_facts(wheels, prepared),
+        wheels=_wheel_facts(wheels, prepared, limits),
         distro=cell.distro.name,
         dlopen=cell.dlopen,
         cpu=cell.cpu,
@@ -298,13 +305,23 @@ def planned(cell: Cell, prepared: Prepared) -> PlannedCell:
             {m.label: list(r.wheels) for m, r in zip(cell.members, members, strict=True)},
             prepared.wheels,
         ),
-        unprobed="build failed: " + "; ".join(missing) if missing else "",
+        unprobed=(
+            "wheel over the run's limits, not unpacked: " + "; ".join(refused)
+            if refused
+            else "build failed: " + "; ".join(missing)
+            if missing
+            else ""
+        ),
     )
 
 
-def _wheel_facts(wheels: Sequence[Path], prepared: Prepared) -> tuple[WheelFacts, ...]:
+def _wheel_facts(
+    wheels: Sequence[Path], prepared: Prepared, limits: WheelLimits
+) -> tuple[WheelFacts, ...]:
     return tuple(
-        WheelFacts.of(WheelName.parse(w.name), prepared.wheels.get(w.name), _requires_python(w))
+        WheelFacts.of(
+            WheelName.parse(w.name), prepared.wheels.get(w.name), _requires_python(w, limits)
+        )
         for w in wheels
     )
 
@@ -329,6 +346,8 @@ def _planned_offer(
     wheels: Sequence[Path],
     members: tuple[results.MemberRecord, ...],
     missing: Sequence[str],
+    refused: Sequence[str],
+    limits: WheelLimits,
 ) -> PlannedCell:
     """An offer's cell: the installer is given the project's name and the directory holding
     the offer's wheels, and picks; the picked wheel's sample context declares the verdict."""
@@ -345,7 +364,13 @@ def _planned_offer(
         )
     }
     names = [WheelName.parse(w.name) for w in wheels]
-    unprobed = "build failed: " + "; ".join(missing) if missing else ""
+    unprobed = (
+        "wheel over the run's limits, not unpacked: " + "; ".join(refused)
+        if refused
+        else "build failed: " + "; ".join(missing)
+        if missing
+        else ""
+    )
     directory = prepared.offers.get(cell.offer_key)
     projects = {(n.project, n.version) for n in names}
     if not unprobed and len(projects) != 1:
@@ -360,7 +385,7 @@ def _planned_offer(
     job = CellJob(
         arch=cell.arch,
         installer=cell.installer,
-        wheels=_wheel_facts(wheels, prepared),
+        wheels=_wheel_facts(wheels, prepared, limits),
         distro=cell.distro.name,
         cpu=cell.cpu,
         offer=OfferContext(cell.offer_name, contexts),

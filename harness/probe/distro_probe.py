@@ -69,11 +69,17 @@ class ProbeRequest:
     pip_driver: str = "forked"
     uv: Path | None = None  # a uv binary (inside the wheel root): uv installs, not pip
     cpu_model: str = ""  # a qemu CPU model the import + check runs on ("": the host's CPU)
-    # Projects to install by name from find_links (an offer: the installer picks the wheel),
-    # besides the wheels given by path.
+    # Installed with the wheels in the same run: "[test]" after each wheel, and requirements
+    # resolved from find_links (a project's test extras and test requirements).
+    extras: str = ""
     requirements: tuple[str, ...] = ()
+    # Host directories copied into the container once (never mounted), readable by every
+    # cell's user: (host directory, container directory), e.g. a project for its tests.
+    trees: tuple[tuple[Path, str], ...] = ()
+    # Checks (by label) that run only after an accepted install, never in a forced load.
+    installed_only: tuple[str, ...] = ()
     # After a refusal, unpack the given wheels and import them anyway (moot for an offer: no
-    # wheel was chosen).
+    # wheel was chosen, the installer was given the project's name in `requirements`).
     force: bool = True
 
 
@@ -267,6 +273,23 @@ class DistroProbe:
             self._copied.add(target)
         return target
 
+    def _copy_tree(self, host_dir: Path, target: str) -> None:
+        """A host directory copied to `target` once per container: owned by root, readable
+        and never writable by a cell's user."""
+        if target in self._copied:
+            return
+        assert self._container is not None
+        parent, name = posixpath.split(target.rstrip("/"))
+        self._container.copy_into(host_dir, parent, arcname=name)
+        done = self._container.exec(
+            ["sh", "-c", 'chown -R 0:0 "$1" && chmod -R a+rX,go-w "$1"', "sh", target],
+            timeout=120,
+            step=f"sharing {target}",
+        )
+        if not done.ok:
+            raise HarnessError(f"cannot share {target} in {self.distro.key}: {done.tail(2)}")
+        self._copied.add(target)
+
     def probe(self, request: ProbeRequest) -> obs.Observation:
         """Never raises for the cell's own failures; infrastructure trouble becomes an
         Observation with `error` set (the harness could not tell)."""
@@ -281,8 +304,7 @@ class DistroProbe:
             spec = {
                 "workdir": f"/tmp/mh-cells/{request.cell_id}",
                 "template": TEMPLATE,
-                "wheels": [self._container_path(w) for w in request.wheels]
-                + list(request.requirements),
+                "wheels": [self._container_path(w) for w in request.wheels],
                 "force": request.force,
                 "find_links": [self._container_path(d) for d in request.find_links],
                 "imports": list(request.imports),
@@ -292,10 +314,15 @@ class DistroProbe:
                 ],
                 "dlopen": request.dlopen,
                 "pip_driver": request.pip_driver,
+                "extras": request.extras,
+                "requirements": list(request.requirements),
+                "installed_only": list(request.installed_only),
                 # each install and each import as a user of its own (cell_users)
                 "isolate": True,
                 "timeouts": {"install": install_timeout, "run": run_timeout},
             }
+            for host_dir, target in request.trees:
+                self._copy_tree(host_dir, target)
             if request.cpu_model:
                 if self.emulator is None:
                     raise HarnessError("the CPU axis needs qemu-user in the probe container")

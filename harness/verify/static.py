@@ -31,6 +31,7 @@ from harness.analysis import lint, memo, scan
 from harness.catalog.model import Catalog
 from harness.errors import ExitCode, UsageError
 from harness.util.cache import Cache
+from harness.util.wheel_zip import DEFAULT_LIMITS, WheelLimits
 from harness.vocab.wheel_name import WheelName
 
 PYPI_SIMPLE = "https://pypi.org/simple"
@@ -147,14 +148,16 @@ def given(paths: Iterable[Path]) -> list[tuple[scan.Chosen, Path]]:
 # -- inspecting --------------------------------------------------------------------------------
 
 
-def _inspect(cache_dir: str, wheel: str, arch: str, full: bool, remove: bool) -> dict[str, Any]:
-    """In a worker process: one wheel's inspection, then the wheel removed if it was fetched
-    only for this."""
+def _inspect(
+    cache_dir: str, wheel: str, arch: str, full: bool, remove: bool, limits: WheelLimits
+) -> dict[str, Any]:
+    """In a worker process: one wheel's inspection (a wheel over the limits is not unpacked:
+    an error), then the wheel removed if it was fetched only for this."""
     path = Path(wheel)
     try:
         if full:
-            return memo.inspect_wheel(Cache(Path(cache_dir)), path, arch or "x86_64")
-        return lint.inspect_loader(path, arch or "x86_64")
+            return memo.inspect_wheel(Cache(Path(cache_dir)), path, arch or "x86_64", limits)
+        return lint.inspect_loader(path, arch or "x86_64", limits)
     finally:
         if remove:
             path.unlink(missing_ok=True)
@@ -201,6 +204,7 @@ def inspect_all(
     jobs: int,
     downloads: Path | None,
     say: Callable[[str], None],
+    limits: WheelLimits = DEFAULT_LIMITS,
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """Each wheel inspected in a pool of processes (auditwheel's analysis is CPU-bound): the
     wheels at hand as they are, the chosen ones of the index once downloaded (kept in
@@ -217,7 +221,9 @@ def inspect_all(
         futures: dict[concurrent.futures.Future[dict[str, Any]], scan.Chosen] = {}
         for chosen, path in fetched:
             futures[
-                inspectors.submit(_inspect, str(cache_dir), str(path), chosen.arch, full, False)
+                inspectors.submit(
+                    _inspect, str(cache_dir), str(path), chosen.arch, full, False, limits
+                )
             ] = chosen
         for chosen in remote:
             if chosen.skipped:
@@ -232,7 +238,9 @@ def inspect_all(
                 continue
             remove = downloads is None
             futures[
-                inspectors.submit(_inspect, str(cache_dir), str(path), chosen.arch, full, remove)
+                inspectors.submit(
+                    _inspect, str(cache_dir), str(path), chosen.arch, full, remove, limits
+                )
             ] = chosen
         for number, future in enumerate(concurrent.futures.as_completed(futures), 1):
             chosen = futures[future]
@@ -291,6 +299,7 @@ def run_scan(
     jobs: int = 2,
     downloads: Path | None = None,
     say: Callable[[str], None] = print,
+    limits: WheelLimits = DEFAULT_LIMITS,
 ) -> StaticScan:
     """The wheels at hand and the requirements' chosen wheels, inspected."""
     if not paths and not requirements:
@@ -311,6 +320,7 @@ def run_scan(
         jobs=jobs,
         downloads=downloads,
         say=say,
+        limits=limits,
     )
     return StaticScan(
         wheels=tuple([*missing, *wheels]),

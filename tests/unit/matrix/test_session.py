@@ -88,3 +88,14 @@ def test_a_cell_whose_wheel_did_not_build_is_not_probed(tmp_path: Path) -> None:
     ready = planned(cell, failed)
     assert ready.unprobed.startswith("build failed: ") and "gcc: error" in ready.unprobed
     assert ready.members[0].build_status == "failed" and ready.members[0].wheels == ()
+
+
+def test_a_wheel_over_the_limits_is_said_so_not_called_a_failed_build(tmp_path: Path) -> None:
+    plan = _plan()
+    prepared = _built(plan, tmp_path)
+    cell = next(c for c in plan.cells if len(c.members) == 1)
+    key = cell.members[0].request.key
+    over = BuildOutcome(key, "refused", (), None, 0.0, error="m.so declares 2.0 GiB unpacked")
+    ready = planned(cell, Prepared(images={}, builds={**prepared.builds, key: over}))
+    assert ready.unprobed.startswith("wheel over the run's limits, not unpacked: ")
+    assert "2.0 GiB" in ready.unprobed

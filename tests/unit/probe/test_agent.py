@@ -361,12 +361,53 @@ def test_an_install_from_an_offer_records_which_wheel_it_took(
     for name in ("t_offered-1.0-py3-none-any.whl", "t_offered-1.0-1-py3-none-any.whl"):
         make_wheel(offer, name, {"t_offered.py": "V = 1\n"})
     monkeypatch.setattr(probe_agent, "SETS_DIR", str(tmp_path / "sets"))
-    spec = {"wheels": ["t_offered"], "find_links": [str(offer)], "timeouts": {"install": 120}}
+    spec = {
+        "wheels": [],
+        "requirements": ["t_offered"],
+        "find_links": [str(offer)],
+        "timeouts": {"install": 120},
+    }
     _, installed = probe_agent.installed_set(spec, str(template))
     assert installed["exit_code"] == 0, installed["output"]
     assert installed["dists"] == [
         {"name": "t_offered", "version": "1.0", "tags": ["py3-none-any"], "build": "1"}
     ]
-    refused = {**spec, "wheels": ["t_absent"]}
+    refused = {**spec, "requirements": ["t_absent"]}
     _, nothing = probe_agent.installed_set(refused, str(template))
     assert nothing["exit_code"] != 0 and "dists" not in nothing
+
+
+def test_the_test_extras_and_requirements_are_installed_with_the_wheels() -> None:
+    spec = {"wheels": ["/w/a.whl", "/w/b.whl"], "extras": "[test]", "requirements": ["pytest"]}
+    assert probe_agent.install_arguments(spec) == ["/w/a.whl[test]", "/w/b.whl[test]", "pytest"]
+    assert probe_agent.install_arguments({"wheels": ["/w/a.whl"]}) == ["/w/a.whl"]
+
+
+def test_a_forced_load_leaves_out_what_needs_the_install(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A refused wheel is loaded anyway, but a project's tests need pytest, which the refused
+    install never brought: the forced load runs the imports and the check only."""
+    ran: dict[str, list[str]] = {}
+
+    def refused(spec, template):  # stands in for a pip that refused the set
+        return "/venv/bin/python", {"exit_code": 1, "timed_out": False, "output": "refused"}
+
+    def record(python, workdir, spec, label, extra_env):
+        ran[label] = [check[0] for check in spec["checks"]]
+        return {"status": "passed", "output": "", "seconds": 0.1}
+
+    monkeypatch.setattr(probe_agent, "installed_set", refused)
+    monkeypatch.setattr(probe_agent, "run_checks", record)
+    monkeypatch.setattr(probe_agent, "emit", lambda data: None)
+    wheel = make_wheel(tmp_path / "w", "t_x-1.0-py3-none-any.whl", {"t_x.py": ""})
+    spec = {
+        "workdir": str(tmp_path / "cell"),
+        "template": str(tmp_path / "template"),
+        "wheels": [str(wheel)],
+        "checks": [["import t_x", "/c.py", []], ["tests", "/c.py", []]],
+        "installed_only": ["tests"],
+        "timeouts": {"install": 60, "run": 60},
+    }
+    probe_agent.cell(spec)
+    assert ran == {"forced": ["import t_x"]}

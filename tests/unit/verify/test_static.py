@@ -72,6 +72,7 @@ def test_static_refuses_what_needs_a_container(
         (["--check", "true"], "--check does not apply"),
         (["--pip", "19.0"], "--pip does not apply"),
         (["--distro", "debian-trixie"], "--distro does not apply"),
+        (["--test-command", "pytest"], "--test-command does not apply"),
         (["--arch", "riscv64"], "not riscv64"),
         (["--jobs", "0"], "--jobs 0"),
     ):

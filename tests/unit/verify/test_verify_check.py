@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 from collections.abc import Mapping
 from pathlib import Path
+
+import pytest
 
 from harness.probe import agent as probe_agent
 from harness.verify import given_check
@@ -86,3 +89,83 @@ def test_an_import_that_ends_its_process_is_not_a_pass(tmp_path: Path) -> None:
         "importing quitter ended its process (exit status 0) before the import returned"
         in (result["output"])
     )
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    root = tmp_path / "demo"
+    (root / "tests").mkdir(parents=True)
+    (root / "tests" / "test_demo.py").write_text("def test_ok():\n    pass\n")
+    return root
+
+
+# -- the test step, run by the agent's runner ----------------------------------------------------
+
+
+def run_test_step(tmp_path: Path, spec: dict, env: dict[str, str] | None = None) -> dict:
+    directory, name = given_check.check_script_name()
+    script = tmp_path / directory / name
+    script.parent.mkdir()
+    script.write_text(given_check.CHECK_SCRIPT)
+    workdir = tmp_path / "work"
+    workdir.mkdir()
+    steps = given_check.check_steps([], None, spec)
+    checks = [[label, str(script), list(argv)] for label, argv in steps]
+    home = tmp_path / "home"
+    (home / ".tmp").mkdir(parents=True)
+    extra = {"HOME": str(home), "TMPDIR": str(home / ".tmp"), **(env or {})}
+    return probe_agent.run_checks(
+        sys.executable,
+        str(workdir),
+        {"imports": [], "checks": checks, "timeouts": {"run": 60}},
+        "load",
+        extra,
+    )
+
+
+def test_the_tests_run_in_a_fresh_directory_with_the_sources(project: Path, tmp_path: Path) -> None:
+    (project / "tests" / "test_where.py").write_text(
+        "import os, pathlib\n"
+        "def test_where():\n"
+        "    here = pathlib.Path.cwd()\n"
+        "    assert here.name.startswith('tests-') and (here / 'tests').is_dir()\n"
+        "    assert here.parent == pathlib.Path(os.environ['TMPDIR'])\n"
+        "    assert os.environ['SCRATCH'] != '$(echo evaluated)'\n"
+        "    assert os.environ['SCRATCH'] == 'evaluated here'\n"
+    )
+    spec = {
+        "command": f"{sys.executable} -m pytest -q -p no:randomly tests",
+        "before_test": "echo before-test ran",
+        "environment": [["SCRATCH", '"$(echo evaluated) here"']],
+        "sources": ["tests"],
+        "project": str(project),
+    }
+    result = run_test_step(tmp_path, spec)
+    assert (result["status"], result["stage"]) == ("passed", "done"), result["output"]
+    assert "before-test ran" in result["output"] and "2 passed" in result["output"]
+    cache = list((tmp_path / "home" / ".tmp").glob("tests-*/.pytest_cache"))
+    assert cache, "pytest's cache lives in the cell's own directory"
+
+
+def test_a_failing_test_is_a_failed_check_at_the_tests(project: Path, tmp_path: Path) -> None:
+    (project / "tests" / "test_bad.py").write_text(
+        "def test_bad():\n    raise OSError('libcrypt.so.1: cannot open shared object file')\n"
+    )
+    spec = {
+        "command": f"{sys.executable} -m pytest -q tests",
+        "sources": ["tests"],
+        "project": str(project),
+    }
+    result = run_test_step(tmp_path, spec)
+    assert (result["status"], result["stage"]) == ("check-failed", "check tests")
+    assert "FAILED tests/test_bad.py::test_bad - OSError: libcrypt.so.1" in result["output"]
+    assert "the test command exited with status 1" in result["output"]
+
+
+def test_a_failing_before_test_stops_the_tests(project: Path, tmp_path: Path) -> None:
+    spec = {"command": "echo ran-the-tests", "before_test": "exit 7", "sources": [], "project": ""}
+    result = run_test_step(tmp_path, spec)
+    assert result["status"] == "check-failed"
+    assert "before-test exited with status 7" in result["output"]
+    assert "ran-the-tests" not in result["output"].splitlines()
+    assert json.loads(json.dumps(spec)) == spec
