@@ -242,8 +242,6 @@ def static(args: argparse.Namespace, results_dir: Path) -> ExitCode:
             f"--static scans the arches PyPI publishes Linux wheels for ({', '.join(scan.ARCHES)}), "
             f"not {unknown[0]}"
         )
-    if args.jobs is not None and args.jobs < 1:
-        raise UsageError(f"--jobs {args.jobs}: inspect at least one wheel at a time")
     requirements = []
     if args.requirements is not None:
         try:
