@@ -130,6 +130,14 @@ OPTIONS: Mapping[str, Option] = _table(
         repeatable=True,
     ),
     Option(
+        "offer",
+        "the selection axis: run these samples' offers (several wheels of one version, of "
+        "which each installer picks one), as SAMPLE or SAMPLE:OFFER (repeatable; 'none': no "
+        "offer cells; default: every offer of the selected samples)",
+        repeatable=True,
+        metavar="SAMPLE[:OFFER]",
+    ),
+    Option(
         "candidate-image",
         "also run that build image's cells with wheels built in IMAGE (repeatable)",
         repeatable=True,
@@ -240,6 +248,29 @@ OPTIONS: Mapping[str, Option] = _table(
         switch=True,
     ),
     Option(
+        "static",
+        "no container: auditwheel's analysis of each wheel and the loader findings "
+        "(executable stack, initial-exec TLS, grafted libraries beyond the claim), with the "
+        "distros where each would break; with --download or --requirements, the newest "
+        "release and the newest of older series of each project, every Linux arch",
+        switch=True,
+    ),
+    Option(
+        "requirements",
+        "a requirements file (one project a line, e.g. numpy or numpy<2) whose projects' "
+        "published wheels --static scans",
+        type=Path,
+        metavar="FILE",
+    ),
+    Option(
+        "pick",
+        "the selection axis: also give each installer every wheel given for one release "
+        "(several Pythons, policies or builds of one version, as an index offers them) and "
+        "the project's name, one cell per release, distro and installer: which wheel it "
+        "picks, whether tag priority predicted it, whether it works",
+        switch=True,
+    ),
+    Option(
         "together",
         "also install every project given once into one environment, as one more row: "
         "wheels that each work alone may break in one process",
@@ -294,6 +325,7 @@ MATRIX = (
     "pip",
     "uv",
     "cpu",
+    "offer",
     "candidate-image",
     "engine",
     "registry-mirror",

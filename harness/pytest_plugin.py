@@ -111,6 +111,9 @@ def matrix_session(config: pytest.Config) -> Session:
         pips=parse_pips(config.getoption("pip")) if config.getoption("pip") else default_pips(),
         uvs=parse_uvs(config.getoption("uv")) if config.getoption("uv") else default_uvs(),
         cpus=parse_cpus(config.getoption("cpu")),
+        offers=tuple(
+            item for value in config.getoption("offer") for item in value.replace(",", " ").split()
+        ),
         candidates=tuple(
             CandidateImage.parse(text) for text in config.getoption("candidate_image")
         ),

@@ -170,19 +170,25 @@ def index_files(page: Mapping[str, Any]) -> list[IndexFile]:
     return found
 
 
-def breaking_distros(breaks: str, distros: Mapping[str, str]) -> list[str]:
-    """The distros (name -> glibc) a finding's condition ("glibc >= 2.41", "glibc < 2.34")
-    holds on; none for a condition that is not on glibc (load order, a library's version)."""
+def breaking_distros(
+    breaks: str, distros: Mapping[str, str], floor: tuple[int, int] | None = None
+) -> list[str]:
+    """The glibc distros (name -> glibc; "none" for a musl one) a finding's condition
+    ("glibc >= 2.41", "glibc < 2.34") holds on, among those the wheel's claim covers (glibc
+    at least its tag's `floor`: below it no installer takes the wheel); none for a condition
+    that is not on glibc (load order, a library's version)."""
     operator, _, version = breaks.removeprefix("glibc ").partition(" ")
     if not breaks.startswith("glibc ") or operator not in (">=", "<"):
         return []
     bound = version_tuple(version)
-    return [
-        name
-        for name, glibc in distros.items()
-        if glibc
-        and (version_tuple(glibc) >= bound if operator == ">=" else version_tuple(glibc) < bound)
-    ]
+    found = []
+    for name, glibc in distros.items():
+        have = version_tuple(glibc) if glibc else ()
+        if not have or (floor is not None and have < floor):
+            continue
+        if (have >= bound) if operator == ">=" else (have < bound):
+            found.append(name)
+    return found
 
 
 def finding_rows(
@@ -192,6 +198,10 @@ def finding_rows(
     arch where it would break."""
     from harness.analysis.lint import LOADER_KINDS
 
+    claimed = inspection.get("claimed_policy")
+    floor = parse_platform(claimed).floor if isinstance(claimed, str) else None
+    if floor is not None and parse_platform(str(claimed)).family is not Family.MANYLINUX:
+        floor = None
     rows = []
     for finding in inspection.get("lint", []):
         if finding["kind"] not in LOADER_KINDS:
@@ -207,7 +217,7 @@ def finding_rows(
                 "file": finding["file"],
                 "detail": finding["detail"],
                 "breaks": breaks,
-                "distros": breaking_distros(breaks, distros),
+                "distros": breaking_distros(breaks, distros, floor),
             }
         )
     return rows

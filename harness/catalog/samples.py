@@ -60,6 +60,8 @@ class Flavour:
     imports: tuple[str, ...] = ()
     kind: str = ""  # overrides the sample's kind (a control flavour of a sample)
     description: str = ""
+    # False: built only to be offered beside other wheels ([[offer]]), no cells of its own
+    alone: bool = True
 
     def config(self) -> dict[str, Any]:
         """What enters the wheel cache key."""
@@ -92,6 +94,31 @@ class Combination:
     dlopen: tuple[str, ...] = ("default",)
     expect: tuple[ExpectRule, ...] = ()
     description: str = ""
+
+
+OFFER_BUILDS = ("oldest", "newest", "all")
+
+
+@dataclass(frozen=True)
+class OfferMember:
+    flavour: str
+    build: str  # one of OFFER_BUILDS: which build images of the arch it is taken from
+
+
+@dataclass(frozen=True)
+class Offer:
+    """Several wheels of one version of the sample's project offered together, as an index
+    offers a release's files: each installer picks one (the selection axis), and the picked
+    wheel is imported and checked. Its rules (default: the sample's) are matched against
+    the picked wheel's flavour and build image."""
+
+    name: str
+    members: tuple[OfferMember, ...]
+    expect: tuple[ExpectRule, ...] = ()
+    description: str = ""
+    # Also run on the CPU models of --cpu: for builds an installer cannot tell apart by the
+    # CPU (x86-64-v3 beside baseline), where the pick breaks is the finding.
+    cpu_axis: bool = False
 
 
 @dataclass(frozen=True)
@@ -132,6 +159,7 @@ class Sample:
     cpu_axis: bool = False  # also run on the CPU models of --cpu (x86-64 levels)
     # Where it can be built at all (`[applies]`): arches and libc families; empty: everywhere.
     applies: Applies = field(default_factory=Applies)
+    offers: tuple[Offer, ...] = ()
 
     @property
     def check_path(self) -> Path:
@@ -194,6 +222,34 @@ def _flavour(row: Mapping[str, Any], where: str) -> Flavour:
         imports=tuple(row.get("imports", ())),
         kind=kind,
         description=str(row.get("description", "")),
+        alone=bool(row.get("alone", True)),
+    )
+
+
+def _offer(row: Mapping[str, Any], flavours: list[str], where: str) -> Offer:
+    name = str(row.get("name", ""))
+    if not name:
+        raise UsageError(f"{where}: an [[offer]] needs a name")
+    members = []
+    for member in row.get("members", ()):
+        if member.get("flavour") not in flavours:
+            raise UsageError(
+                f"{where}: offer {name!r} names unknown flavour {member.get('flavour')!r}; "
+                f"use one of {', '.join(flavours)}"
+            )
+        if member.get("build") not in OFFER_BUILDS:
+            raise UsageError(
+                f"{where}: offer {name!r} members need build = {' or '.join(map(repr, OFFER_BUILDS))}"
+            )
+        members.append(OfferMember(flavour=str(member["flavour"]), build=str(member["build"])))
+    if len(members) < 2 and not any(m.build == "all" for m in members):
+        raise UsageError(f"{where}: offer {name!r} needs at least two wheels to choose from")
+    return Offer(
+        name=name,
+        members=tuple(members),
+        expect=tuple(_rule(r, f"{where} offer {name}") for r in row.get("expect", ())),
+        description=str(row.get("description", "")),
+        cpu_axis=bool(row.get("cpu_axis", False)),
     )
 
 
@@ -284,7 +340,18 @@ def load_sample(project: Path) -> Sample:
         pip_axis=bool(data.get("pip_axis", False)),
         cpu_axis=bool(data.get("cpu_axis", False)),
         applies=_applies(data.get("applies", {}), where),
+        offers=tuple(_offer(row, names, where) for row in data.get("offer", ())),
     )
+    offer_names = [o.name for o in sample.offers]
+    if len(set(offer_names)) != len(offer_names):
+        raise UsageError(f"{where}: offer names must be unique, got {offer_names}")
+    offered = {m.flavour for o in sample.offers for m in o.members}
+    for flavour in sample.flavours:
+        if not flavour.alone and flavour.name not in offered:
+            raise UsageError(
+                f"{where}: flavour {flavour.name!r} has alone = false but no [[offer]] names "
+                "it: offer it, or drop alone = false"
+            )
     if not sample.check_path.is_file():
         raise UsageError(f"{where}: check script {sample.check} does not exist: add it")
     return sample

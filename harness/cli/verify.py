@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from harness import options
-from harness.errors import ExitCode
+from harness.errors import ExitCode, UsageError
 from harness.options import add_options, option
 
 if TYPE_CHECKING:
@@ -40,7 +40,7 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "paths",
-        nargs="+",
+        nargs="*",
         metavar="WHEEL_OR_DIR",
         help="wheel files, or directories of wheels (a wheel and its dependencies); with "
         "--download, requirements to fetch from the index",
@@ -60,7 +60,11 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
         [
             "check",
             "download",
+            "static",
+            "requirements",
+            option("jobs", help="wheels inspected at once (--static)"),
             "together",
+            "pick",
             option("pip", help=VERIFY_AXIS_HELP["pip"]),
             option("uv", help=VERIFY_AXIS_HELP["uv"]),
             option("cpu", help=VERIFY_AXIS_HELP["cpu"]),
@@ -140,6 +144,14 @@ def run(args: argparse.Namespace) -> ExitCode:
 
         check_requirements(args.paths)
     results_dir = check_results_dir(args.results_dir)
+    if args.static:
+        return static(args, results_dir)
+    if args.requirements is not None:
+        raise UsageError("--requirements lists projects for --static: add --static")
+    if not args.paths:
+        raise UsageError(
+            "verify needs wheels: give wheel files or directories (or requirements with --download)"
+        )
     settings = Settings.from_options(
         engines=[],
         registry_mirrors=args.registry_mirror,
@@ -169,6 +181,7 @@ def run(args: argparse.Namespace) -> ExitCode:
         together=args.together,
         installers=(*parse_pips(args.pip), *parse_uvs(args.uv)),
         cpu_models=parse_cpus(args.cpu),
+        pick=args.pick,
         limits=settings.wheel_limits,
     )
     if args.download:
@@ -183,6 +196,77 @@ def run(args: argparse.Namespace) -> ExitCode:
     install_termination_handlers()
     start_run()  # a fresh run id: what the sweep at the end removes
     return Verification(plan, settings, results_dir, progress).execute()
+
+
+# What --static cannot do: it runs no container.
+_DYNAMIC_ONLY = (
+    "check",
+    "together",
+    "pick",
+    "pip",
+    "uv",
+    "cpu",
+    "distro",
+    "project",
+    *TEST_OPTIONS,
+)
+
+
+def static(args: argparse.Namespace, results_dir: Path) -> ExitCode:
+    """`verify --static`: the wheels' (or the requirements' published wheels') files
+    inspected, no container (harness.verify.static)."""
+    from harness.analysis import scan
+    from harness.catalog.user import CatalogSources
+    from harness.settings import Settings
+    from harness.util.cache import usable_cache_dir
+    from harness.util.wheel_zip import WheelLimits
+    from harness.verify import static as static_scan
+    from harness.verify.given_wheels import collect
+    from harness.vocab.arch import get_arch
+
+    given = [name for name in _DYNAMIC_ONLY if getattr(args, name) not in (None, False, [])]
+    if given:
+        raise UsageError(
+            f"--static runs no container: --{given[0].replace('_', '-')} does not apply; drop it, "
+            "or drop --static"
+        )
+    settings = Settings.from_options(
+        engines=[], registry_mirrors=args.registry_mirror, catalogs=args.catalog
+    )
+    cache_dir = usable_cache_dir(args.cache_dir) if args.cache_dir else settings.cache_dir
+    catalog = CatalogSources(settings.catalogs, settings.registry_mirrors).load()
+    arches = tuple(dict.fromkeys(get_arch(a).name for a in args.arch)) or scan.ARCHES
+    unknown = [a for a in arches if a not in scan.ARCHES]
+    if unknown:
+        raise UsageError(
+            f"--static scans the arches PyPI publishes Linux wheels for ({', '.join(scan.ARCHES)}), "
+            f"not {unknown[0]}"
+        )
+    requirements = []
+    if args.requirements is not None:
+        try:
+            text = args.requirements.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise UsageError(
+                f"cannot read {args.requirements} ({exc.strerror or exc}): name a requirements file"
+            ) from None
+        requirements += scan.read_requirements(text, str(args.requirements))
+    if args.download:
+        requirements += scan.read_requirements("\n".join(args.paths), "--download")
+    paths = [] if args.download else [w.path for w in collect([Path(p) for p in args.paths]).wheels]
+    result = static_scan.run_scan(
+        paths=paths,
+        requirements=requirements,
+        catalog=catalog,
+        cache_dir=cache_dir,
+        arches=arches,
+        jobs=args.jobs or 2,
+        limits=WheelLimits.from_options(args.max_unpacked_mib, args.max_compression_ratio),
+    )
+    written = static_scan.write(result, results_dir)
+    print(static_scan.markdown(result), end="")
+    print(f"\nresults: {written['json']}\nreport:  {written['markdown']}")
+    return result.exit_code()
 
 
 def download(

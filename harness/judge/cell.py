@@ -13,10 +13,10 @@ from typing import Any
 
 from harness.catalog.samples import ExpectRule
 from harness.judge import cpu as cpus
-from harness.judge import distro_offer
+from harness.judge import distro_offer, selection
 from harness.judge.declared import CellContext, harness_rule, sample_rule
-from harness.judge.expectation import Expectation, expect
-from harness.judge.installers import expected_pip
+from harness.judge.expectation import Excluder, Expectation, expect, python_excluded
+from harness.judge.installers import expected_pip, installer_knows
 from harness.judge.verdict import Decision, decide, diagnose
 from harness.probe import observation as obs
 from harness.probe.diagnostics import Diagnosis, diagnose_text
@@ -77,9 +77,21 @@ class SampleContext:
 
 
 @dataclass(frozen=True)
+class OfferContext:
+    """A cell whose wheels are an offer: several builds of one version, of which the installer
+    picks one (installed by the project's name from a directory holding them all)."""
+
+    name: str  # "c_plain: policies"
+    # By wheel file name, what the sample declares its verdicts against: the picked wheel's
+    # flavour and build image (empty for wheels built elsewhere).
+    samples: Mapping[str, SampleContext] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class CellJob:
     """What is judged: these wheels, installed together by this installer on this distro,
-    imported (with this dlopen mode) on this CPU."""
+    imported (with this dlopen mode) on this CPU; or, for an offer, the one of them the
+    installer picks."""
 
     arch: str  # the distro's
     installer: Installer
@@ -89,6 +101,7 @@ class CellJob:
     cpu: str = cpus.HOST
     cross_arch: bool = False  # a wheel of another arch offered to this distro
     sample: SampleContext | None = None
+    offer: OfferContext | None = None
 
 
 @dataclass(frozen=True)
@@ -160,6 +173,7 @@ class Judgement:
     as_expected: bool  # the declared verdict, or (none declared) the claim held
     distro_cause: str = ""  # a violation the distro caused: "distro lacks whitelisted X"
     notes: tuple[str, ...] = ()
+    selection: selection.Pick | None = None  # an offer's cell: predicted and picked wheel
 
     @property
     def verdict(self) -> Verdict:
@@ -178,8 +192,15 @@ def judge_cell(
     if facts is None:
         decision = decide(False, observation)
         return Judgement(
-            NOT_PREDICTED, observation, decision, diagnose(decision, observation), False
+            NOT_PREDICTED,
+            observation,
+            decision,
+            diagnose(decision, observation),
+            False,
+            selection=_unjudged_pick(job),
         )
+    if job.offer is not None:
+        return _judge_offer(job, job.offer, facts, observation, host_cpu_level)
     names = [w.name for w in job.wheels]
     requires = {w.name.filename: w.requires_python for w in job.wheels}
     word = job.installer.family.value
@@ -219,16 +240,7 @@ def judge_cell(
         )
         if output:
             notes = (*notes, f"the first failing test's output:\n{output}")
-    if job.cpu != cpus.HOST:
-        # A SIGILL means nothing without the CPU model it was raised on.
-        label = cpus.models()[job.cpu].label
-        decision = dataclasses.replace(
-            decision, explanation=f"{decision.explanation} (import + check on {label})"
-        )
-        if diagnosis.summary:
-            diagnosis = dataclasses.replace(
-                diagnosis, summary=f"{diagnosis.summary}, on CPU model {label}"
-            )
+    decision, diagnosis = _on_cpu(job.cpu, decision, diagnosis)
     declared = _declared(job, facts, expectation, lacking, host_cpu_level)
     expected = Expected(
         installable=expectation.installable,
@@ -252,6 +264,158 @@ def judge_cell(
         distro_cause=distro_offer.cause(lacking) if verdict is Verdict.VIOLATION else "",
         notes=notes,
     )
+
+
+def _on_cpu(cpu: str, decision: Decision, diagnosis: Diagnosis) -> tuple[Decision, Diagnosis]:
+    """A SIGILL means nothing without the CPU model it was raised on: named."""
+    if cpu == cpus.HOST:
+        return decision, diagnosis
+    label = cpus.models()[cpu].label
+    decision = dataclasses.replace(
+        decision, explanation=f"{decision.explanation} (import + check on {label})"
+    )
+    if diagnosis.summary:
+        diagnosis = dataclasses.replace(
+            diagnosis, summary=f"{diagnosis.summary}, on CPU model {label}"
+        )
+    return decision, diagnosis
+
+
+def _unjudged_pick(job: CellJob) -> selection.Pick | None:
+    if job.offer is None:
+        return None
+    return selection.Pick(job.offer.name, tuple(w.name.filename for w in job.wheels))
+
+
+def _judge_offer(
+    job: CellJob,
+    offer: OfferContext,
+    facts: DistroFacts,
+    observation: obs.Observation,
+    host_cpu_level: str,
+) -> Judgement:
+    """An offer's cell: the installer was given the project's name and a directory of its
+    wheels. The claim is the offer's: some wheel fits this system (by its tags and, as an
+    index's data-requires-python says, its Requires-Python), and the one the installer picks
+    works. A pick that breaks here is a wrong pick, a `violation` of the offer. Whether
+    packaging's tag priority predicted the pick is recorded beside it."""
+    names = [w.name for w in job.wheels]
+    by_name = {w.name.filename: w for w in job.wheels}
+    word = job.installer.family.value
+    pip = expected_pip(job.installer, facts.pip_version)
+    python_fits = [
+        w.name for w in job.wheels if not python_excluded(w.requires_python, facts.python_version)
+    ]
+    prediction = selection.predict(
+        python_fits, facts.supported_tags, lambda platform: installer_knows(platform, pip)
+    )
+    installable = bool(prediction.best)
+    system_fits = selection.predict(python_fits, facts.supported_tags).fits
+    # Some wheel's tags fit the system, but this installer does not know their family.
+    pip_too_old = not installable and bool(system_fits)
+    install = observation.install
+    taken: WheelName | None = None
+    if observation.error is None and install is not None and install.decision == obs.ACCEPTED:
+        taken = selection.picked(install.installed, names)
+        if taken is None:
+            found = ", ".join(
+                f"{d.name} {d.version} ({', '.join(d.tags) or 'no tags'}"
+                f"{', build ' + d.build if d.build else ''})"
+                for d in install.installed
+            )
+            observation = dataclasses.replace(
+                observation,
+                error=f"{word} installed {found or 'nothing the harness could read'}: none "
+                "of the offered wheels, so which one it picked cannot be told",
+            )
+    reason = _prediction_reason(prediction, names, facts, pip, word, pip_too_old)
+    decision = decide(installable, observation, pip_too_old, word, Excluder.TAGS)
+    if taken is not None and decision.verdict is Verdict.VIOLATION:
+        decision = dataclasses.replace(
+            decision,
+            explanation=f"a wrong pick: {word} preferred {taken.filename} of the "
+            f"{len(names)} offered, and it breaks here ({decision.explanation})",
+        )
+    elif decision.verdict is Verdict.REFUSED_AS_CLAIMED:
+        decision = dataclasses.replace(
+            decision, explanation=f"refused, and no offered wheel fits: {reason}"
+        )
+    diagnosis = diagnose(decision, observation)
+    decision, diagnosis = _on_cpu(job.cpu, decision, diagnosis)
+    # The rules see the wheel that was picked (else the one predicted, else the first).
+    judged = taken or (prediction.best[0] if prediction.best else names[0])
+    wheel = by_name[judged.filename]
+    lacking = (
+        distro_offer.cell_lacking([(wheel.claimed_policy, wheel.external)], facts, job.arch)
+        if taken is not None
+        else ()
+    )
+    expectation = Expectation(
+        installable,
+        reason,
+        (prediction.tag,) if prediction.tag else (),
+        installer_too_old=pip_too_old,
+    )
+    declared = _declared(
+        dataclasses.replace(
+            job, wheels=(wheel,), sample=offer.samples.get(judged.filename), offer=None
+        ),
+        facts,
+        expectation,
+        lacking,
+        host_cpu_level,
+    )
+    verdict = decision.verdict
+    return Judgement(
+        expected=Expected(
+            installable=installable,
+            reason=reason,
+            matching_tags=expectation.matching_tags,
+            policy_problems=wheel.policy_problems,
+            whitelisted_lacking=lacking,
+            requires_python={w.name.filename: w.requires_python for w in job.wheels},
+            installer_too_old=pip_too_old,
+            declared=declared.verdict if declared else None,
+            declared_reason=declared.reason if declared else "",
+        ),
+        observation=observation,
+        decision=decision,
+        diagnosis=diagnosis,
+        as_expected=verdict is declared.verdict if declared else verdict.claim_held,
+        distro_cause=distro_offer.cause(lacking) if verdict is Verdict.VIOLATION else "",
+        selection=selection.Pick(
+            offer=offer.name,
+            offered=tuple(n.filename for n in names),
+            predicted=tuple(w.filename for w in prediction.best),
+            predicted_tag=prediction.tag,
+            picked=taken.filename if taken is not None else "",
+            fits=tuple(w.filename for w in system_fits),
+        ),
+    )
+
+
+def _prediction_reason(
+    prediction: selection.Prediction,
+    names: Sequence[WheelName],
+    facts: DistroFacts,
+    pip: str | None,
+    word: str,
+    pip_too_old: bool,
+) -> str:
+    """What tag priority predicts, in one line."""
+    installer = f"{word} {pip}" if pip else word
+    if prediction.best:
+        picks = " or ".join(w.filename for w in prediction.best)
+        tie = " (a tie: their tags rank alike)" if len(prediction.best) > 1 else ""
+        return (
+            f"tag priority picks {picks}{tie}: {prediction.tag} is supported tag "
+            f"{prediction.rank + 1} of Python {facts.python_version} with {installer}; "
+            f"{len(prediction.fits)} of {len(names)} offered wheels fit"
+        )
+    if pip_too_old:
+        return f"{installer} knows none of the tag families of the offered wheels that fit"
+    glibc = f"glibc {facts.glibc}" if facts.glibc else "no glibc"
+    return f"none of the {len(names)} offered wheels fits Python {facts.python_version} on {glibc}"
 
 
 def tests_failed(observation: obs.Observation) -> tuple[Diagnosis, str] | None:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from harness.build.wheels import BuildRequest
 from harness.catalog.model import BuildImage, Catalog, Distro
-from harness.catalog.samples import Combination, Flavour, Sample
+from harness.catalog.samples import Combination, Flavour, Offer, Sample
 from harness.errors import UsageError
 from harness.images.candidate import CandidateImage, candidate_build_image
 from harness.judge import cpu as cpus
@@ -28,6 +28,9 @@ class Selection:
     pips: tuple[Installer, ...] = ()  # the pip-version axis (besides the distro's own pip)
     uvs: tuple[Installer, ...] = ()  # uv releases of the installer axis
     cpus: tuple[str, ...] = ()  # CPU models besides the host's own: "x86-64-v1"
+    # The selection axis: which samples' offers run ("SAMPLE" or "SAMPLE:OFFER"); "none":
+    # no offer cells; empty: every offer of the selected samples.
+    offers: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -66,10 +69,22 @@ class Cell:
     combination: Combination | None = None  # set for several wheels in one process
     order: str = "given"  # or "reversed": the combination's members imported the other way
     cpu: str = cpus.HOST  # or a CPU model the import + check runs on, under qemu-user
+    # Set for an offer: the members are several builds of one version, the installer picks one.
+    offer: Offer | None = None
 
     @property
     def arch(self) -> str:
         return self.distro.arch.name
+
+    @property
+    def offer_name(self) -> str:
+        """ "c_plain: policies" """
+        return f"{self.members[0].sample.name}: {self.offer.name}" if self.offer else ""
+
+    @property
+    def offer_key(self) -> str:
+        """What identifies an offer's set of wheels (its members' builds): one directory."""
+        return " + ".join(sorted(m.request.key for m in self.members))
 
     @property
     def cross_arch(self) -> bool:
@@ -83,7 +98,11 @@ class Cell:
 
     @property
     def row(self) -> str:
-        """The report row: the wheels (in import order), how they are loaded, the CPU model."""
+        """The report row: the wheels (in import order), how they are loaded, the CPU model;
+        an offer's name and the wheels it offers."""
+        if self.offer is not None:
+            offered = " | ".join(m.label for m in self.members)
+            return decorated_row(f"offer {self.offer_name} ({offered})", cpu=self.cpu)
         return decorated_row(
             " + ".join(self._label(m) for m in self.members), self.dlopen, self.cpu
         )
@@ -91,6 +110,8 @@ class Cell:
     @property
     def test_id(self) -> str:
         members = "+".join(m.label.replace("@", "-") for m in self.members)
+        if self.offer is not None:
+            members = f"offer-{self.members[0].sample.name}-{self.offer.name}"
         parts = [members, self.arch, self.distro.name]
         foreign = sorted(
             {
@@ -171,6 +192,82 @@ def _pip_cells(
     return made, sorted(not_probed.items())
 
 
+def _offer_cells(
+    sample: Sample,
+    offer: Offer,
+    arch_images: Sequence[BuildImage],
+    built: set[tuple[str, str, str]],
+    distros: Sequence[Distro],
+    axis: Sequence[Installer],
+    models: Sequence[str],
+) -> tuple[list[Cell], list[tuple[str, str]]]:
+    """An offer's cells on one arch: its wheels (each member's builds among the arch's
+    images, as built), on every distro of the arch, with the distro's pip and each installer
+    of the axis that runs there; on each CPU model of --cpu (offers with cpu_axis) with the
+    distro's pip, whose pick is the host's (the install runs on the host's CPU)."""
+    if not arch_images:
+        return [], []
+    chosen = {
+        "oldest": list(arch_images[:1]),
+        "newest": list(arch_images[-1:]),
+        "all": list(arch_images),
+    }
+    members: list[Member] = []
+    for wanted in offer.members:
+        flavour = sample.flavour(wanted.flavour)
+        for image in chosen[wanted.build]:
+            member = Member(sample, flavour, image)
+            if (sample.name, flavour.name, image.key) in built and member not in members:
+                members.append(member)
+    if len(members) < 2:
+        return [], []  # e.g. a single build image: oldest and newest are one wheel
+    made: list[Cell] = []
+    not_probed: list[tuple[str, str]] = []
+    known = cpus.models()
+    arch = arch_images[0].arch
+    for distro in distros:
+        if distro.arch != arch:
+            continue
+        base = Cell(members=tuple(members), distro=distro, offer=offer)
+        made.append(base)
+        for installer in axis:
+            why = (
+                None
+                if installer.is_uv
+                else installers.cannot_run(installer.release, distro.expected_python)
+            )
+            if why:
+                not_probed.append((f"{distro.key} with {installer.label}", why))
+            else:
+                made.append(dataclasses.replace(base, installer=installer))
+        if offer.cpu_axis:
+            made += [
+                dataclasses.replace(base, cpu=name)
+                for name in models
+                if known[name].arch == arch.name
+            ]
+    return made, not_probed
+
+
+def _offered_flavours(selection: Selection, sample: Sample) -> set[str]:
+    """The flavours the selected offers of a sample name (those built only to be offered
+    are built only then)."""
+    return {
+        m.flavour
+        for offer in sample.offers
+        if offers_selected(selection, sample, offer)
+        for m in offer.members
+    }
+
+
+def offers_selected(selection: Selection, sample: Sample, offer: Offer) -> bool:
+    """--offer: every offer by default, none with "none", else those named (SAMPLE or
+    SAMPLE:OFFER)."""
+    if not selection.offers:
+        return True
+    return sample.name in selection.offers or f"{sample.name}:{offer.name}" in selection.offers
+
+
 def _cpu_cells(cells: Sequence[Cell], models: Sequence[str]) -> list[Cell]:
     """Single-wheel cells of cpu-axis samples, once per CPU model of the distro's arch (the
     distro's pip decides as on the host: only the import + check runs on the model)."""
@@ -249,7 +346,25 @@ def _cross_arch_cells(
     ]
 
 
+def check_offers(selection: Selection, samples: Sequence[Sample]) -> None:
+    """--offer names offers of the selected samples (or "none")."""
+    known = {s.name for s in samples if s.offers} | {
+        f"{s.name}:{o.name}" for s in samples for o in s.offers
+    }
+    for name in selection.offers:
+        if name == "none":
+            if len(selection.offers) > 1:
+                raise UsageError("--offer none selects no offer: give it alone")
+            continue
+        if name not in known:
+            raise UsageError(
+                f"--offer {name}: no selected sample offers that; choose from "
+                f"{', '.join(sorted(known)) or 'none (no selected sample has an [[offer]])'}"
+            )
+
+
 def make_plan(selection: Selection, catalog: Catalog, samples: Sequence[Sample]) -> Plan:
+    check_offers(selection, samples)
     build_images = catalog.build_images(selection.profile, selection.arches, selection.policies)
     distros = catalog.distros(selection.profile, selection.arches, selection.distros)
     # "oldest" and "newest" are among images of one arch and one libc (glibc by version;
@@ -261,17 +376,19 @@ def make_plan(selection: Selection, catalog: Catalog, samples: Sequence[Sample])
         Member(sample, flavour, build_image)
         for sample in samples
         for flavour in sample.flavours
+        if flavour.alone or flavour.name in _offered_flavours(selection, sample)
         for (arch, libc), arch_images in by_arch.items()
         if sample.applies.to(arch, libc)
         for build_image in _built_in(flavour, arch_images)
     ]
+    alone = [m for m in members if m.flavour.alone]
     cells = [
         Cell(members=(member,), distro=distro)
-        for member in members
+        for member in alone
         for distro in distros
         if distro.arch == member.build_image.arch
     ]
-    cells += _cross_arch_cells(members, by_arch, distros)
+    cells += _cross_arch_cells(alone, by_arch, distros)
     built = {(m.sample.name, m.flavour.name, m.build_image.key) for m in members}
     for sample in samples:
         for combination in sample.combinations:
@@ -282,6 +399,26 @@ def make_plan(selection: Selection, catalog: Catalog, samples: Sequence[Sample])
     cpu_cells = _cpu_cells(cells, selection.cpus)
     pip_cells, not_probed = _pip_cells(cells, (*selection.pips, *selection.uvs))
     cells += pip_cells + cpu_cells
+    skipped = dict(not_probed)
+    for sample in samples:
+        for offer in sample.offers:
+            if not offers_selected(selection, sample, offer):
+                continue
+            for (arch, libc), arch_images in by_arch.items():
+                if not sample.applies.to(arch, libc):
+                    continue
+                offered, why_not = _offer_cells(
+                    sample,
+                    offer,
+                    arch_images,
+                    built,
+                    distros,
+                    (*selection.pips, *selection.uvs),
+                    selection.cpus,
+                )
+                cells += offered
+                skipped.update(why_not)
+    not_probed = sorted(skipped.items())
     builds = [m.request for m in members]
     for candidate in selection.candidates:
         current = _replaced(candidate, build_images, selection.profile)

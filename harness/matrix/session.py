@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -17,17 +17,18 @@ from harness.analysis import memo
 from harness.analysis.metadata import requires_python
 from harness.build.wheels import FAILED, REFUSED, BuildOutcome, BuildRequest, WheelBuilder
 from harness.catalog.model import Catalog
-from harness.catalog.samples import Sample, default_samples_dir, discover
+from harness.catalog.samples import ExpectRule, Sample, default_samples_dir, discover
 from harness.catalog.user import CatalogSources
 from harness.errors import HarnessError, NothingToRun
 from harness.judge import cpu as cpus
-from harness.judge.cell import CellJob, SampleContext, WheelFacts
-from harness.matrix.plan import Cell, Plan, Selection, make_plan
+from harness.judge.cell import CellJob, OfferContext, SampleContext, WheelFacts
+from harness.matrix.plan import Cell, Member, Plan, Selection, make_plan
 from harness.probe.distro_probe import ProbeRequest
 from harness.results import builder as records
 from harness.results import record as results
 from harness.runner import supply as supplies
 from harness.runner.context import PlannedCell, RunContext
+from harness.runner.offers import stage_offer
 from harness.runner.prepared import Prepared, PreparedImage, nothing_to_run, outcome_json, parallel
 from harness.settings import Settings
 from harness.util.names import safe_name
@@ -100,11 +101,14 @@ class Session:
             results.write_state(self.results_dir, PREPARED, self._prepared.to_json())
             raise NothingToRun(stop)
         builds = self._build_wheels(images, progress, jobs)
+        offers, offer_problems = self._stage_offers(builds)
         self._prepared = Prepared(
             images=images,
             builds=builds,
             wheels=self._inspect_wheels(builds),
             supply=self._supply(progress),
+            offers=offers,
+            offer_problems=offer_problems,
         )
         results.write_state(self.results_dir, PREPARED, self._prepared.to_json())
         return self._prepared
@@ -158,6 +162,29 @@ class Session:
                 except Exception as exc:  # a wheel we cannot read is reported, not fatal
                     wheels[path.name] = {"error": f"cannot inspect: {exc}"}
         return wheels
+
+    def _stage_offers(
+        self, builds: Mapping[str, BuildOutcome]
+    ) -> tuple[dict[str, Path], dict[str, str]]:
+        """Each offer's wheels in one directory (what its cells' installers pick from); an
+        offer with a member that did not build is left out, its cells say why."""
+        staged: dict[str, Path] = {}
+        problems: dict[str, str] = {}
+        for cell in self.plan.cells:
+            if cell.offer is None or cell.offer_key in staged or cell.offer_key in problems:
+                continue
+            wheels = [
+                w
+                for m in cell.members
+                for w in (builds[m.request.key].wheels if m.request.key in builds else ())
+            ]
+            if not all(m.request.key in builds and builds[m.request.key].ok for m in cell.members):
+                continue  # planned() names the build that failed
+            try:
+                staged[cell.offer_key] = stage_offer(self.context.cache, wheels)
+            except HarnessError as exc:
+                problems[cell.offer_key] = str(exc)
+        return staged, problems
 
     def _supply(self, progress: Progress) -> supplies.InstallerSupply:
         return supplies.supply_for(
@@ -247,27 +274,17 @@ def planned(cell: Cell, prepared: Prepared, limits: WheelLimits = DEFAULT_LIMITS
             )
         )
     first = cell.members[0]
+    if cell.offer is not None:
+        return _planned_offer(cell, prepared, wheels, tuple(members), missing, refused, limits)
     job = CellJob(
         arch=cell.arch,
         installer=cell.installer,
-        wheels=tuple(
-            WheelFacts.of(
-                WheelName.parse(w.name), prepared.wheels.get(w.name), _requires_python(w, limits)
-            )
-            for w in wheels
-        ),
+        wheels=_wheel_facts(wheels, prepared, limits),
         distro=cell.distro.name,
         dlopen=cell.dlopen,
         cpu=cell.cpu,
         cross_arch=cell.cross_arch,
-        sample=SampleContext(
-            rules=cell.combination.expect if cell.combination else first.sample.expect,
-            flavour=first.flavour.name,
-            build_policy=first.build_image.policy,
-            build_glibc=first.build_image.glibc,
-            build_python=first.build_image.python_version,
-            order=cell.order,
-        ),
+        sample=_sample_context(cell, first, cell.combination.expect if cell.combination else None),
     )
     request = ProbeRequest(
         cell_id=safe_name(cell.test_id),
@@ -295,4 +312,104 @@ def planned(cell: Cell, prepared: Prepared, limits: WheelLimits = DEFAULT_LIMITS
             if missing
             else ""
         ),
+    )
+
+
+def _wheel_facts(
+    wheels: Sequence[Path], prepared: Prepared, limits: WheelLimits
+) -> tuple[WheelFacts, ...]:
+    return tuple(
+        WheelFacts.of(
+            WheelName.parse(w.name), prepared.wheels.get(w.name), _requires_python(w, limits)
+        )
+        for w in wheels
+    )
+
+
+def _sample_context(
+    cell: Cell, member: Member, rules: tuple[ExpectRule, ...] | None = None
+) -> SampleContext:
+    """What a member's sample declares its verdicts against: its flavour and build image."""
+    return SampleContext(
+        rules=member.sample.expect if rules is None else rules,
+        flavour=member.flavour.name,
+        build_policy=member.build_image.policy,
+        build_glibc=member.build_image.glibc,
+        build_python=member.build_image.python_version,
+        order=cell.order,
+    )
+
+
+def _planned_offer(
+    cell: Cell,
+    prepared: Prepared,
+    wheels: Sequence[Path],
+    members: tuple[results.MemberRecord, ...],
+    missing: Sequence[str],
+    refused: Sequence[str],
+    limits: WheelLimits,
+) -> PlannedCell:
+    """An offer's cell: the installer is given the project's name and the directory holding
+    the offer's wheels, and picks; the picked wheel's sample context declares the verdict."""
+    assert cell.offer is not None
+    first = cell.members[0]
+    rules = cell.offer.expect or None
+    contexts = {
+        w.name: _sample_context(cell, member, rules)
+        for member in cell.members
+        for w in (
+            prepared.builds[member.request.key].wheels
+            if member.request.key in prepared.builds
+            else ()
+        )
+    }
+    names = [WheelName.parse(w.name) for w in wheels]
+    unprobed = (
+        "wheel over the run's limits, not unpacked: " + "; ".join(refused)
+        if refused
+        else "build failed: " + "; ".join(missing)
+        if missing
+        else ""
+    )
+    directory = prepared.offers.get(cell.offer_key)
+    projects = {(n.project, n.version) for n in names}
+    if not unprobed and len(projects) != 1:
+        unprobed = (
+            f"offer {cell.offer_name} holds {len(projects)} projects or versions "
+            f"({', '.join(sorted(f'{p} {v}' for p, v in projects))}): an offer is one version's wheels"
+        )
+    if not unprobed and directory is None:
+        unprobed = (
+            prepared.offer_problems.get(cell.offer_key) or "the offer's wheels were not staged"
+        )
+    job = CellJob(
+        arch=cell.arch,
+        installer=cell.installer,
+        wheels=_wheel_facts(wheels, prepared, limits),
+        distro=cell.distro.name,
+        cpu=cell.cpu,
+        offer=OfferContext(cell.offer_name, contexts),
+    )
+    request = ProbeRequest(
+        cell_id=safe_name(cell.test_id),
+        wheels=(),
+        requirements=(names[0].distribution,) if names else (),
+        find_links=(directory,) if directory is not None else (),
+        force=False,
+        imports=first.imports,
+        checks=((first.label, first.sample.check_path, first.imports),),
+        installer=cell.installer,
+        cpu_model=cpus.qemu_model(cell.cpu),
+    )
+    return PlannedCell(
+        place=cell.place,
+        distro=cell.distro,
+        members=members,
+        job=job,
+        request=request,
+        lint=records.lint_of(
+            {m.label: list(r.wheels) for m, r in zip(cell.members, members, strict=True)},
+            prepared.wheels,
+        ),
+        unprobed=unprobed,
     )

@@ -349,6 +349,7 @@ def installed_set(spec, template):
             user_env = cell_users.user_env(uid, home)
         if uv:
             installed = uv_install(uv, python, spec, uid, user_env)
+            add_dists(installed, venv)
             if not installed["timed_out"]:
                 with open(recorded, "w") as handle:
                     json.dump(installed, handle)
@@ -375,10 +376,38 @@ def installed_set(spec, template):
             installed = pip_server.install_into(
                 template, venv, command[3:], timeout, env, uid
             ) or run(command, timeout, env=env, uid=uid)
+        add_dists(installed, venv)
         if not installed["timed_out"]:  # a hang is not a decision: the next cell tries again
             with open(recorded, "w") as handle:
                 json.dump(installed, handle)
         return python, installed
+
+
+def add_dists(installed, venv):
+    """After an install that succeeded: what it put into the venv, from each dist-info's
+    WHEEL file (name, version, tags, build tag). Of several wheels offered for one version,
+    these tell which one was installed (uv names no file; pip's words vary by release)."""
+    if installed["exit_code"] != 0 or installed.get("agent_error"):
+        return
+    site = pip_server.site_packages(venv)
+    found = []
+    for entry in sorted(os.listdir(site)) if site else []:
+        if not entry.endswith(".dist-info"):
+            continue
+        name, _, version = entry[: -len(".dist-info")].partition("-")
+        tags, build = [], ""
+        try:
+            with open(os.path.join(site, entry, "WHEEL"), encoding="utf-8") as handle:
+                for line in handle:
+                    key, sep, value = line.partition(":")
+                    if sep and key.strip() == "Tag":
+                        tags.append(value.strip())
+                    elif sep and key.strip() == "Build":
+                        build = value.strip()
+        except (OSError, ValueError):
+            pass  # no WHEEL file: its name and version still say what was installed
+        found.append({"name": name, "version": version, "tags": tags, "build": build})
+    installed["dists"] = found
 
 
 def install_arguments(spec):

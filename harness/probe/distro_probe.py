@@ -78,6 +78,9 @@ class ProbeRequest:
     trees: tuple[tuple[Path, str], ...] = ()
     # Checks (by label) that run only after an accepted install, never in a forced load.
     installed_only: tuple[str, ...] = ()
+    # After a refusal, unpack the given wheels and import them anyway (moot for an offer: no
+    # wheel was chosen, the installer was given the project's name in `requirements`).
+    force: bool = True
 
 
 def parse_agent_output(text: str, stderr: str = "", exit_code: int = 0) -> dict[str, Any]:
@@ -121,6 +124,7 @@ def classify(raw: dict[str, Any]) -> obs.Observation:
             seconds=float(install["seconds"]),
             driver="forked" if install.get("served") else "process",
             shared=bool(install.get("shared")),
+            installed=tuple(obs.InstalledDist.from_json(d) for d in install.get("dists") or ()),
         ),
         load=obs.RunObservation.from_json(raw.get("load")),
         forced=obs.RunObservation.from_json(raw.get("forced")),
@@ -301,6 +305,7 @@ class DistroProbe:
                 "workdir": f"/tmp/mh-cells/{request.cell_id}",
                 "template": TEMPLATE,
                 "wheels": [self._container_path(w) for w in request.wheels],
+                "force": request.force,
                 "find_links": [self._container_path(d) for d in request.find_links],
                 "imports": list(request.imports),
                 "checks": [

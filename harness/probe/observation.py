@@ -20,6 +20,26 @@ RUN_ERROR = "error"  # the runner itself failed (not the sample)
 
 
 @dataclass(frozen=True)
+class InstalledDist:
+    """A distribution an install put into the cell's venv, from its dist-info's WHEEL file:
+    which of several wheels offered for one version the installer took."""
+
+    name: str  # as its dist-info directory spells it ("mh_c_plain")
+    version: str
+    tags: tuple[str, ...]  # "cp39-abi3-manylinux_2_31_x86_64", ...
+    build: str = ""  # the build tag, "" for none
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> InstalledDist:
+        return cls(
+            name=str(data.get("name", "")),
+            version=str(data.get("version", "")),
+            tags=tuple(str(t) for t in data.get("tags") or ()),
+            build=str(data.get("build") or ""),
+        )
+
+
+@dataclass(frozen=True)
 class InstallObservation:
     decision: str
     pip_version: str
@@ -32,6 +52,7 @@ class InstallObservation:
     # the install of another cell with the same wheel set and pip (its seconds are then 0).
     driver: str = "process"
     shared: bool = False
+    installed: tuple[InstalledDist, ...] = ()  # what an accepted install put into the venv
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> InstallObservation:
@@ -44,6 +65,7 @@ class InstallObservation:
             seconds=float(data.get("seconds", 0.0)),
             driver=str(data.get("driver", "process")),
             shared=bool(data.get("shared", False)),
+            installed=tuple(InstalledDist.from_json(d) for d in data.get("installed") or ()),
         )
 
 

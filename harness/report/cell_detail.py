@@ -18,6 +18,7 @@ def cell_details(cell: CellRecord) -> tuple[DetailPart, ...]:
     parts = [
         DetailPart("verdict", _verdict_fields(cell)),
         DetailPart("expected", _expected_fields(cell.expected)),
+        _offer_part(cell),
         _install_part(observed.install),
         _run_part("observed: load", observed.load),
         _run_part("observed: forced load", observed.forced),
@@ -84,9 +85,35 @@ def _install_part(install: InstallObservation | None) -> DetailPart:
             ("exit code", install.exit_code),
             ("pip", install.pip_version),
             ("seconds", install.seconds),
+            (
+                "installed",
+                "; ".join(
+                    f"{d.name} {d.version} ({', '.join(d.tags) or 'no tags'}"
+                    f"{', build ' + d.build if d.build else ''})"
+                    for d in install.installed
+                ),
+            ),
         ]
     )
     return DetailPart("observed: install", fields, output=_text(install.output))
+
+
+def _offer_part(cell: CellRecord) -> DetailPart:
+    """An offer's cell: what tag priority predicted and what the installer picked."""
+    pick = cell.selection
+    if pick is None:
+        return DetailPart("offer")
+    agrees = {True: "yes", False: "NO", None: "nothing was picked"}[pick.agrees]
+    fields = _fields(
+        [
+            ("offer", pick.offer),
+            ("predicted (tag priority)", " or ".join(pick.predicted) or "none fits"),
+            ("by the tag", pick.predicted_tag),
+            ("picked", pick.picked or "none"),
+            ("as predicted", agrees),
+        ]
+    )
+    return DetailPart("offer", fields, items=pick.offered)
 
 
 def _run_part(title: str, run: RunObservation | None) -> DetailPart:

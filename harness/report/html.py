@@ -186,6 +186,11 @@ def _arch_section(section: ArchSection) -> str:
     if section.minimum_pip is not None:
         parts.append(_table(section.minimum_pip))
     parts += [_table(table) for table in section.installer_tables]
+    if section.offers is not None:
+        parts.append(f'<section class="offers"><h3>{_e(section.offers.title)}</h3>')
+        parts += _blocks(section.offers, section.distros)
+        parts += [_table(table) for table in section.selection_tables]
+        parts.append("</section>")
     parts.append("</section>")
     return "\n".join(parts)
 

@@ -124,6 +124,11 @@ def arch_blocks(section: ArchSection) -> list[str]:
         blocks += [f"#### {section.minimum_pip.title}", table_text(section.minimum_pip)]
     for table in section.installer_tables:
         blocks += [f"#### {table.title}", table_text(table)]
+    if section.offers is not None:
+        blocks.append(f"#### {section.offers.title}")
+        blocks += _matrix_blocks(section.offers, section.distros)
+    for table in section.selection_tables:
+        blocks += [f"#### {table.title}", table_text(table)]
     return blocks
 
 

@@ -26,6 +26,7 @@ from harness.report.model import (
     Text,
     plain,
 )
+from harness.report.selection import offer_cells, pick_tables, worth_table
 from harness.results.record import CellRecord, RunRecord
 from harness.vocab.versions import version_tuple
 from harness.vocab.wheel_name import WheelName
@@ -45,8 +46,10 @@ def _arch_section(arch: str, cells: list[CellRecord], record: RunRecord) -> Arch
         {c.distro for c in cells},
         key=lambda d: (version_tuple(_facts(record, d, arch).get("glibc") or "0"), d),
     )
-    singles = [c for c in cells if len(c.members) == 1]
-    combos = [c for c in cells if len(c.members) > 1]
+    offered = offer_cells(cells)
+    singles = [c for c in cells if len(c.members) == 1 and c.selection is None]
+    combos = [c for c in cells if len(c.members) > 1 and c.selection is None]
+    worth = worth_table(offered, arch, distros)
     return ArchSection(
         arch=arch,
         distros=tuple(_distro_column(d, _facts(record, d, arch)) for d in distros),
@@ -66,6 +69,20 @@ def _arch_section(arch: str, cells: list[CellRecord], record: RunRecord) -> Arch
                 disagreement_table(singles, arch),
             )
             if table is not None
+        ),
+        offers=(
+            _matrix(
+                offered,
+                distros,
+                title=f"{arch}: several wheels offered for one version, the picked one judged",
+                combinations=False,
+            )
+            if offered
+            else None
+        ),
+        selection_tables=(
+            *pick_tables(offered, arch, distros),
+            *((worth,) if worth is not None else ()),
         ),
     )
 

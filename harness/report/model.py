@@ -160,6 +160,10 @@ class ArchSection:
     minimum_pip: Table | None
     # the installer axis: oldest installer per family per wheel; where pip and uv disagree
     installer_tables: tuple[Table, ...] = ()
+    # the selection axis: offers (several wheels of one version) judged per installer, the
+    # wheel each installer picked, and what each offered wheel buys and costs
+    offers: Matrix | None = None
+    selection_tables: tuple[Table, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -135,6 +135,7 @@ def cell_record(
         worker=worker,
         lint=lint,
         distro_cause=judgement.distro_cause,
+        selection=judgement.selection,
     )
 
 

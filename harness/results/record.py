@@ -17,6 +17,7 @@ from typing import Any
 
 from harness.errors import ExitCode, HarnessError, UsageError
 from harness.judge.cell import Expected
+from harness.judge.selection import Pick
 from harness.probe.observation import Observation
 from harness.util import schemas
 from harness.vocab.installer import DISTRO_RELEASE, Installer
@@ -80,6 +81,9 @@ class CellRecord:
     cpu: str = "host"  # or the CPU model its import + check ran on (harness.judge.cpu)
     # the outermost exception of the chain the diagnosis quotes the innermost of
     diagnosis_wrapper: str = ""
+    # An offer's cell (several wheels of one version, the installer picks one): what was
+    # offered, what tag priority predicted, what the installer took; None for other cells.
+    selection: Pick | None = None
 
     @property
     def declared(self) -> str | None:
@@ -90,6 +94,7 @@ class CellRecord:
         data["verdict"] = self.verdict.value
         data["installer"] = str(self.installer)
         data["expected"] = self.expected.to_json()
+        data["selection"] = self.selection.to_json() if self.selection is not None else None
         return data
 
     @classmethod
@@ -120,6 +125,7 @@ class CellRecord:
             distro_cause=data.get("distro_cause", ""),
             cpu=data.get("cpu", "host"),
             diagnosis_wrapper=data.get("diagnosis_wrapper", ""),
+            selection=Pick.from_json(data["selection"]) if data.get("selection") else None,
         )
 
 

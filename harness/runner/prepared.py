@@ -88,16 +88,19 @@ class Prepared:
     # wheel file name -> its static inspection (harness.analysis), as results.json keeps it
     wheels: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     supply: InstallerSupply = field(default_factory=InstallerSupply)
+    # offer key (its members' builds) -> the directory serving its wheels (harness.runner.offers)
+    offers: Mapping[str, Path] = field(default_factory=dict)
+    offer_problems: Mapping[str, str] = field(default_factory=dict)  # offer key -> why not
 
     def image(self, spec: ImageSpec) -> PreparedImage:
         return self.images.get(spec.key) or PreparedImage(spec.key)
 
     @property
     def wheel_dirs(self) -> tuple[Path, ...]:
-        """The directories of the wheels built for this run and of its installers: what a
-        probe mounts of the wheel cache."""
+        """The directories of the wheels built for this run, of its offers and of its
+        installers: what a probe mounts of the wheel cache."""
         built = {wheel.parent for outcome in self.builds.values() for wheel in outcome.wheels}
-        return (*sorted(built), *self.supply.directories)
+        return (*sorted(built), *sorted(set(self.offers.values())), *self.supply.directories)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -105,6 +108,8 @@ class Prepared:
             "builds": {key: outcome_json(outcome) for key, outcome in self.builds.items()},
             "wheels": dict(self.wheels),
             "supply": self.supply.to_json(),
+            "offers": {key: str(path) for key, path in self.offers.items()},
+            "offer_problems": dict(self.offer_problems),
         }
 
     @classmethod
@@ -119,6 +124,8 @@ class Prepared:
             },
             wheels=dict(data.get("wheels") or {}),
             supply=InstallerSupply.from_json(data.get("supply") or {}),
+            offers={key: Path(path) for key, path in (data.get("offers") or {}).items()},
+            offer_problems=dict(data.get("offer_problems") or {}),
         )
 
 

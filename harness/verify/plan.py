@@ -30,18 +30,30 @@ class VerifyCell:
     distro: Distro
     installer: Installer = DISTRO_PIP
     cpu: str = cpus.HOST
+    # The set is one release's wheels offered together (--pick): the installer is given the
+    # project's name and picks one.
+    offer: bool = False
 
     @property
     def arch(self) -> str:
         return self.distro.arch.name
 
     @property
+    def offer_name(self) -> str:
+        return self.wheel_set.wheels[0].release if self.offer else ""
+
+    @property
     def row(self) -> str:
+        if self.offer:
+            # one offer per release: its name and size say which (the record lists the files)
+            wheels = f"{len(self.wheel_set.wheels)} wheels"
+            return decorated_row(f"offer {self.offer_name} ({wheels})", cpu=self.cpu)
         return decorated_row(self.wheel_set.row(self.arch), cpu=self.cpu)
 
     @property
     def test_id(self) -> str:
-        parts = ["+".join(self.wheel_set.labels), self.arch, self.distro.name]
+        label = f"offer-{self.offer_name}" if self.offer else "+".join(self.wheel_set.labels)
+        parts = [label, self.arch, self.distro.name]
         foreign = self.wheel_set.foreign(self.arch)
         if foreign:
             parts.append("from-" + "-".join(foreign))
@@ -71,6 +83,8 @@ class VerifyPlan:
     installers: tuple[Installer, ...] = ()  # the installer axis besides the distro's pip
     cpus: tuple[str, ...] = ()  # CPU models besides the host's own
     not_probed: tuple[tuple[str, str], ...] = ()  # (what, why): a pip on too new a Python
+    # --pick: each release given as several wheels, offered to every installer at once
+    offers: tuple[WheelSet, ...] = ()
     # The project's own tests, the cibuildwheel way (None: the import and --check only).
     tests: ProjectTests | None = None
 
@@ -82,13 +96,16 @@ class VerifyPlan:
         """The distro's cells: every set with the distro's pip, then with each installer of
         the axis that runs on its Python, then on each CPU model of its arch."""
         made = [VerifyCell(s, distro) for s in self.sets]
+        made += [VerifyCell(o, distro, offer=True) for o in self.offers]
         for installer in self.installers:
             if installer_runs(installer, distro) is None:
                 made += [VerifyCell(s, distro, installer) for s in self.sets]
+                made += [VerifyCell(o, distro, installer, offer=True) for o in self.offers]
         models = cpus.models()
         for cpu in self.cpus:
             if models[cpu].arch == distro.arch.name:
                 made += [VerifyCell(s, distro, cpu=cpu) for s in self.sets]
+                made += [VerifyCell(o, distro, cpu=cpu, offer=True) for o in self.offers]
         return tuple(made)
 
     @property
@@ -135,6 +152,7 @@ def make_plan(
     together: bool = False,
     installers: Sequence[Installer] = (),
     cpu_models: Sequence[str] = (),
+    pick: bool = False,
     limits: WheelLimits = DEFAULT_LIMITS,
 ) -> VerifyPlan:
     if check is not None and not check.strip():
@@ -151,11 +169,18 @@ def make_plan(
             f"profile {profile} has no distro{named} for {', '.join(arches)}: "
             "choose another --arch or --distro"
         )
+    offers = releases_offered(whole) if pick else ()
+    if pick and not offers:
+        raise UsageError(
+            "--pick offers each release given as several wheels to the installers, and no "
+            "release has two: give every wheel of a release (e.g. a directory of its files)"
+        )
     return VerifyPlan(
         profile=profile,
         arches=arches,
         wheels=whole,
         sets=group(whole, together=together),
+        offers=offers,
         distros=tuple(distros),
         check=check,
         skipped_wheels=collected.skipped,
@@ -175,6 +200,19 @@ def make_plan(
                 }
             )
         ),
+    )
+
+
+def releases_offered(wheels: Sequence[GivenWheel]) -> tuple[WheelSet, ...]:
+    """One offer per release (project and version) given as two or more wheels, labelled
+    as verify labels them."""
+    by_release: dict[tuple[str, str], list[GivenWheel]] = {}
+    for wheel in sorted(wheels, key=lambda w: (w.project, w.version, w.filename)):
+        by_release.setdefault((wheel.project, wheel.version), []).append(wheel)
+    return tuple(
+        WheelSet(tuple(found), wheel_labels(found, wheels))
+        for found in by_release.values()
+        if len(found) > 1
     )
 
 

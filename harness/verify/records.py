@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from harness.judge.cell import CellJob, WheelFacts
+from harness.judge.cell import CellJob, OfferContext, WheelFacts
 from harness.probe.distro_probe import ProbeRequest
 from harness.results import builder as records
 from harness.results import record as results
@@ -56,7 +56,8 @@ def planned(
         ),
         distro=cell.distro.name,
         cpu=cell.cpu,
-        cross_arch=bool(wheel_set.foreign(cell.arch)),
+        cross_arch=bool(wheel_set.foreign(cell.arch)) and not cell.offer,
+        offer=OfferContext(cell.offer_name) if cell.offer else None,
     )
     pairs = zip(wheel_set.wheels, wheel_set.labels, strict=True)
     return PlannedCell(

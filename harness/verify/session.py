@@ -256,9 +256,14 @@ class Verification:
     ) -> CellRecord:
         wheel_set = cell.wheel_set
         modules = self._modules(wheel_set)
+        first = wheel_set.wheels[0]
         request = ProbeRequest(
             cell_id=safe_name(cell.test_id),
-            wheels=pool_paths(wheel_set, pool),
+            # an offer: the release by name, its wheels (all in the pool) for the installer to
+            # pick from, as an index serves them
+            wheels=() if cell.offer else pool_paths(wheel_set, pool),
+            requirements=(f"{first.distribution}=={first.version}",) if cell.offer else (),
+            force=not cell.offer,
             imports=(),  # each module is imported by a check step, in a process of its own
             checks=tuple(
                 (label, script, argv) for label, argv in check_steps(modules, self.plan.check)
@@ -301,6 +306,10 @@ class Verification:
         options = tests.for_distro(cell.distro) if tests is not None else None
         if options is None or not options.command:
             return request, (), ""
+        if cell.offer:
+            # the test command may name {wheel}, and which wheel the installer picks is what
+            # the cell measures: the imports and --check run, the tests in the sets' cells
+            return request, ("the project's tests run in the cells of its wheels, not here",), ""
         if options.skipped:
             return request, (f"tests skipped here: test-skip selects {options.identifier}",), ""
         supplied = self.dependencies.get(deps.target_of(cell.distro))
@@ -354,6 +363,7 @@ class Verification:
                 "download": list(plan.downloaded),
                 "installers": [str(i) for i in plan.installers],
                 "cpus": list(plan.cpus),
+                "pick": [s.wheels[0].release for s in plan.offers],
                 "tests": plan.tests.to_json() if plan.tests else None,
                 "dependencies": self.dependencies.to_json(),
             },

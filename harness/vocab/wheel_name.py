@@ -19,12 +19,15 @@ class WheelName:
     version: str
     tags: tuple[str, ...]  # every interpreter-abi-platform tag the name expands to, sorted
     platform: PlatformClaim
+    # The optional build tag ("1", "2b"): between wheels whose tags rank alike, installers
+    # prefer the higher one. As packaging orders it: (number, rest), () for none.
+    build: tuple[()] | tuple[int, str] = ()
 
     @classmethod
     def parse(cls, filename: str, shown_as: str = "") -> WheelName:
         """`shown_as`: how an error names the file (its path), the file name by default."""
         try:
-            name, version, _build, tags = parse_wheel_filename(filename)
+            name, version, build, tags = parse_wheel_filename(filename)
         except InvalidWheelFilename as exc:
             raise UsageError(
                 f"{shown_as or filename}: not a valid wheel file name ({exc}): wheels are named "
@@ -38,7 +41,13 @@ class WheelName:
             version=str(version),
             tags=tuple(sorted(str(tag) for tag in tags)),
             platform=PlatformClaim.of(tag.platform for tag in tags),
+            build=build,
         )
+
+    @property
+    def build_tag(self) -> str:
+        """The build tag as the name writes it, "" for none."""
+        return f"{self.build[0]}{self.build[1]}" if self.build else ""
 
     @property
     def platforms(self) -> tuple[str, ...]:

@@ -6,6 +6,8 @@ by make_wheel. No network.
     glibcxx    needs GLIBCXX_3.4.29 (gcc 11's libstdc++) while claiming manylinux2014
     ffi7       needs libffi.so.7 (bullseye's), neither whitelisted nor grafted
     origin     carries its own library beside it, found through RUNPATH $ORIGIN (as pyarrow)
+    execstack  requires an executable stack (GNU_STACK RWE): dlopen refuses it from glibc 2.41
+    grafted    its library in <module>.libs/ (where auditwheel grafts) needs GLIBC_2.34
 """
 
 from __future__ import annotations
@@ -47,7 +49,20 @@ _CASES: dict[str, tuple[str, str, tuple[str, ...]]] = {
     ),
     "ffi7": ("extern void ffi_call(void);", "ffi_call();", ("STUB:libffi.so.7:ffi_call",)),
     "origin": ("extern void origin_helper(void);", "origin_helper();", ("BESIDE:origin_helper",)),
+    "execstack": ("", "", ("-Wl,-z,execstack",)),
+    "grafted": (
+        "extern void grafted_helper(void);",
+        "grafted_helper();",
+        ("GRAFTED:grafted_helper",),
+    ),
 }
+# A grafted library's code: it starts a thread, and pthread_create is GLIBC_2.34 since glibc
+# 2.34 moved libpthread into libc (the host that compiles it has glibc >= 2.34).
+_GRAFTED = r"""
+#include <pthread.h>
+static void *nothing(void *arg) { return arg; }
+void %(function)s(void) { pthread_t t; pthread_create(&t, 0, nothing, 0); pthread_join(t, 0); }
+"""
 
 
 def gcc() -> str:
@@ -99,6 +114,16 @@ def crafted_wheel(directory: Path, name: str) -> Path:
         if kind == "STUB":  # a stand-in to link against; the wheel does not carry it
             soname, function = rest.split(":")
             args.append(str(_shared_library(work, soname, function)))
+        elif kind == "GRAFTED":  # where auditwheel grafts, with a hashed name
+            soname = f"lib{module}_helper-0123abcd.so.1"
+            libs = work / f"{module}.libs"
+            libs.mkdir(exist_ok=True)
+            helper = libs / soname
+            compile_source(
+                _GRAFTED % {"function": rest}, helper, f"-Wl,-soname,{soname}", "-pthread"
+            )
+            files[f"{module}.libs/{soname}"] = helper.read_bytes()
+            args += [str(helper), "-Wl,--enable-new-dtags", f"-Wl,-rpath,$ORIGIN/{module}.libs"]
         elif kind == "BESIDE":  # carried in the package, found through RUNPATH $ORIGIN
             soname = f"lib{module}_helper.so.1"
             helper = _shared_library(work, soname, rest)

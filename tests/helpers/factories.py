@@ -73,8 +73,10 @@ def make_wheel(
     requires: tuple[str, ...] = (),
 ) -> Path:
     """A wheel pip installs: the files, plus a dist-info with METADATA, WHEEL and RECORD."""
-    name, version = filename.split("-")[:2]
-    tag = "-".join(filename.removesuffix(".whl").split("-")[-3:])
+    parts = filename.removesuffix(".whl").split("-")
+    name, version = parts[:2]
+    tag = "-".join(parts[-3:])
+    build = f"Build: {parts[2]}\n" if len(parts) == 6 else ""
     dist_info = f"{name}-{version}.dist-info"
     metadata = f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n"
     if requires_python:
@@ -85,7 +87,7 @@ def make_wheel(
     }
     contents[f"{dist_info}/METADATA"] = metadata.encode()
     contents[f"{dist_info}/WHEEL"] = (
-        f"Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\nTag: {tag}\n"
+        f"Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\nTag: {tag}\n{build}"
     ).encode()
     if top_level is not None:
         contents[f"{dist_info}/top_level.txt"] = "".join(f"{n}\n" for n in top_level).encode()

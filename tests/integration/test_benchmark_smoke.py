@@ -51,6 +51,8 @@ def build_wheels(tmp_path: Path) -> None:
         "c_plain",
         "--distro",
         "debian-bookworm",
+        "--offer",
+        "none",
         "--results-dir",
         str(tmp_path / "prebuild"),
     )

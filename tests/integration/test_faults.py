@@ -70,7 +70,7 @@ def test_clean_spares_a_live_run_and_a_killed_run_is_reported(
     removes the leftovers and names them."""
     out = tmp_path / "killed"
     argv = ["run", "--profile", "local", "--arch", "x86_64", "--sample", "c_plain", "--pip"]
-    argv += ["none", "--jobs", "1", "--results-dir", str(out)]
+    argv += ["none", "--offer", "none", "--jobs", "1", "--results-dir", str(out)]
     for distro in ("debian-bookworm", "debian-trixie", "debian-bullseye", "debian-forky"):
         argv += ["--distro", distro]
     log = tmp_path / "run.log"
@@ -185,7 +185,7 @@ def test_a_wheel_over_the_limits_is_an_error_per_distro_never_unpacked(tmp_path:
     out = tmp_path / "limit"
     argv = ["run", "--profile", "local", "--arch", "x86_64", "--sample", "c_plain"]
     argv += ["--policy", "manylinux_2_31", "--distro", "debian-bookworm", "--distro"]
-    argv += ["debian-trixie", "--pip", "none", "--uv", "none", "-j", "1"]
+    argv += ["debian-trixie", "--pip", "none", "--uv", "none", "--offer", "none", "-j", "1"]
     proc = run_cli(*argv, "--max-unpacked-mib", "0.001", "--results-dir", str(out), timeout=900)
     assert proc.returncode == 3, proc.stdout[-3000:] + proc.stderr[-3000:]
     assert "Traceback" not in proc.stdout + proc.stderr
@@ -244,7 +244,7 @@ def test_a_wedged_engine_stops_the_run_within_a_minute(tmp_path: Path) -> None:
     try:
         started = time.monotonic()
         argv = ["run", "--profile", "local", "--arch", "x86_64", "--sample", "c_plain"]
-        argv += ["--distro", "debian-bookworm", "--pip", "none", "-j", "1"]
+        argv += ["--distro", "debian-bookworm", "--pip", "none", "--offer", "none", "-j", "1"]
         proc = run_cli(
             *argv,
             "--results-dir",
@@ -305,6 +305,7 @@ def test_a_full_disk_keeps_the_earlier_record_on_a_real_tmpfs(tmp_path: Path) ->
         kept = (earlier / "results.json").read_bytes()
         argv = ["run", "--profile", "local", "--arch", "x86_64", "--sample", "c_plain"]
         argv += ["--policy", "manylinux_2_31", "--distro", "debian-bookworm", "--pip", "none"]
+        argv += ["--offer", "none"]
         proc = run_cli(*argv, "--uv", "none", "-j", "1", "--results-dir", str(earlier))
         assert proc.returncode == 3, proc.stdout[-3000:] + proc.stderr[-3000:]
         last = proc.stderr.strip().splitlines()[-1]
@@ -332,7 +333,7 @@ def test_a_copied_cache_with_a_truncated_wheel_and_a_killed_builds_scratch(
         shutil.copytree(shared.path("probe-lib"), copy / "probe-lib")
     argv = ["run", "--profile", "local", "--arch", "x86_64", "--sample", "c_plain"]
     argv += ["--policy", "manylinux_2_31", "--distro", "debian-bookworm", "--pip", "none"]
-    argv += ["--uv", "0.4", "-j", "1", "--cache-dir"]
+    argv += ["--uv", "0.4", "--offer", "none", "-j", "1", "--cache-dir"]
     first = run_cli(*argv, str(copy), "--results-dir", str(tmp_path / "first"), timeout=1800)
     assert first.returncode == 0, first.stdout[-3000:] + first.stderr[-3000:]
     # Moved elsewhere, as a CI cache restored to another path is.

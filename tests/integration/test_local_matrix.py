@@ -27,6 +27,9 @@ from tests.helpers.commands import (
 pytestmark = pytest.mark.xdist_group("local-matrix")
 
 DISTROS = ["debian-bullseye", "debian-bookworm", "debian-trixie", "debian-forky"]
+# The corpus without its offers: the selection axis's cells are smoke-tested on two distros
+# (test_installer_and_cpu_axes.py) and run whole by `tox -e x86_64-local`.
+MATRIX_PROPER = ("--offer", "none")
 POLICIES = ["manylinux_2_31", "manylinux_2_36", "manylinux_2_41"]
 
 
@@ -50,6 +53,7 @@ def first_run(results_root: Path) -> tuple[Path, float, str]:
         "local",
         "--arch",
         "x86_64",
+        *MATRIX_PROPER,
         "--results-dir",
         str(results_root / "first"),
     )
@@ -274,6 +278,7 @@ def test_second_run_builds_nothing(results_root: Path, first_run: tuple[Path, fl
         "local",
         "--arch",
         "x86_64",
+        *MATRIX_PROPER,
         "--results-dir",
         str(results_root / "second"),
     )
@@ -294,7 +299,7 @@ def test_interrupted_run_leaves_nothing_running(results_root: Path) -> None:
     run_pids: set[int] = set()
     out_dir = results_root / "interrupted"
     argv = ["run", "--profile", "local", "--arch", "x86_64", "--sample", "c_plain"]
-    argv += ["--sample", "glibc_control", "--results-dir", str(out_dir)]
+    argv += ["--sample", "glibc_control", *MATRIX_PROPER, "--results-dir", str(out_dir)]
     log_path = results_root / "interrupted.log"
     proc = start_cli(argv, log_path)
     try:
@@ -338,6 +343,7 @@ def test_interrupted_run_leaves_nothing_running(results_root: Path) -> None:
         "none",
         "--uv",
         "none",
+        *MATRIX_PROPER,
         "--results-dir",
         str(results_root / "after"),
     )

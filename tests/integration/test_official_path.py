@@ -213,6 +213,7 @@ def test_official_profile_through_a_registry_mirror(
     for mirror in served["mirrors"]:
         args += ["--registry-mirror", mirror]
     args += ["--catalog", str(served["catalog"]), "--sample", "c_plain", "--pip", "none"]
+    args += ["--offer", "none"]
     args += ["--results-dir", str(results_dir)]
     try:
         done = run_cli(*args, timeout=1200)

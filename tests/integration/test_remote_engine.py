@@ -121,7 +121,7 @@ def test_an_arch_on_an_ssh_engine_builds_and_probes_there(
 
     results = tmp_path / "results"
     selection = ["--policy", "manylinux_2_31", "--distro", "debian-bullseye", "--pip", "none"]
-    selection += ["--uv", "none"]  # the engine is under test here, not the installer axis
+    selection += ["--uv", "none", "--offer", "none"]  # the engine is under test, not the axes
     selection += ["--sample", "c_plain", "--sample", "glibc_control", "--arch", "x86_64"]
     proc = run_cli(
         "run",

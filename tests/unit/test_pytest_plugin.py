@@ -40,6 +40,7 @@ class TableSession:
             distros=("debian-bullseye",),
             pips=(Installer.pip("19.3"),),
             uvs=(Installer.uv("latest"),),
+            offers=("none",),
         )
         self.plan = make_plan(selection, default_catalog(), samples)
         self.results_dir = results_dir

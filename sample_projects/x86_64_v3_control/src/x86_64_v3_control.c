@@ -1,12 +1,23 @@
 /* Sums 32-bit integers with AVX2 (8 lanes at a time): on a CPU without AVX2 the first
  * vpaddd raises SIGILL. Compiled with -march=x86-64-v3; without it (a build that ignores
- * CFLAGS) the target attribute still makes the function AVX2 code. */
+ * CFLAGS) the target attribute still makes the function AVX2 code. MH_BASELINE (the baseline
+ * flavour, the build a publisher offers beside the v3 one) sums one lane at a time instead,
+ * for any x86-64 CPU. */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 #include <immintrin.h>
 #include <stdint.h>
 #include <string.h>
 
+#ifdef MH_BASELINE
+static uint32_t sum_avx2(const uint32_t *data, Py_ssize_t n)
+{
+    uint32_t total = 0;
+    for (Py_ssize_t i = 0; i < n; i++)
+        total += data[i];
+    return total;
+}
+#else
 __attribute__((target("avx2"))) static uint32_t sum_avx2(const uint32_t *data, Py_ssize_t n)
 {
     __m256i acc = _mm256_setzero_si256();
@@ -22,6 +33,7 @@ __attribute__((target("avx2"))) static uint32_t sum_avx2(const uint32_t *data, P
         total += data[i];
     return total;
 }
+#endif
 
 static PyObject *sum_u32(PyObject *self, PyObject *args)
 {

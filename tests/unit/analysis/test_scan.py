@@ -54,6 +54,10 @@ def test_where_a_finding_breaks() -> None:
     assert scan.breaking_distros("glibc >= 2.41", distros) == ["debian-trixie"]
     assert scan.breaking_distros("glibc < 2.34", distros) == ["centos-7"]
     assert scan.breaking_distros("load order", distros) == []
+    # a musl distro has no glibc to break; below the wheel's own floor no installer takes it
+    assert scan.breaking_distros("glibc < 2.34", {**distros, "alpine-3.23": "none"}) == ["centos-7"]
+    assert scan.breaking_distros("glibc < 2.34", distros, floor=(2, 31)) == []
+    assert scan.breaking_distros("glibc < 2.41", distros, floor=(2, 31)) == ["debian-bookworm"]
 
 
 def test_a_bad_requirement_line_is_one_line() -> None:

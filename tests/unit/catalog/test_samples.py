@@ -156,3 +156,43 @@ def test_applies_is_checked_and_read(tmp_path: Path) -> None:
         load_sample(_project(tmp_path / "c", 'name="x"\n[applies]\nlibc=["uclibc"]\n'))
     with pytest.raises(UsageError, match="unknown key 'arch'"):
         load_sample(_project(tmp_path / "d", 'name="x"\n[applies]\narch=["x86_64"]\n'))
+
+
+OFFERED = """name = "x"
+[[flavour]]
+name = "a"
+[[flavour]]
+name = "b"
+alone = false
+[[offer]]
+name = "both"
+members = [{ flavour = "a", build = "newest" }, { flavour = "b", build = "all" }]
+[[offer.expect]]
+verdict = "ok"
+flavour = "b"
+"""
+
+
+def test_offers_are_read_and_checked(tmp_path: Path) -> None:
+    sample = load_sample(_project(tmp_path, OFFERED))
+    (offer,) = sample.offers
+    assert offer.name == "both" and [(m.flavour, m.build) for m in offer.members] == [
+        ("a", "newest"),
+        ("b", "all"),
+    ]
+    assert offer.expect[0].conditions == {"flavour": "b"}
+    assert [f.alone for f in sample.flavours] == [True, False]
+    bad = {
+        "unknown flavour 'c'": OFFERED.replace('flavour = "b", build', 'flavour = "c", build'),
+        "members need build": OFFERED.replace('build = "all"', 'build = "each"'),
+        "at least two wheels": OFFERED.replace(', { flavour = "b", build = "all" }', "").replace(
+            "alone = false\n", ""
+        ),
+        "has alone = false but no": OFFERED.replace('flavour = "b", build', 'flavour = "a", build'),
+        "offer names must be unique": OFFERED
+        + '[[offer]]\nname = "both"\nmembers = [{ flavour = "b", build = "all" }]\n',
+        "needs a name": OFFERED.replace('name = "both"', 'title = "both"'),
+    }
+    for number, (message, text) in enumerate(bad.items()):
+        with pytest.raises(UsageError, match=message):
+            load_sample(_project(tmp_path / str(number), text))

@@ -25,6 +25,7 @@ def test_every_matrix_option_reaches_the_plugin(tmp_path: Path) -> None:
     args = parse(
         "--arch", "aarch64", "--arch", "x86_64", "--distro", "debian-trixie",
         "--pip", "19.3", "--uv", "0.4", "--cpu", "x86-64-v1", "--candidate-image", "2_28:x86_64=img",
+        "--offer", "c_plain:policies",
         "--cache-dir", str(tmp_path / "cache"), "--results-dir", str(tmp_path / "res"),
         "--registry-mirror", "quay.io=mirror.example/quay",
         "--catalog", str(tmp_path / "team.toml"),
@@ -35,6 +36,7 @@ def test_every_matrix_option_reaches_the_plugin(tmp_path: Path) -> None:
     pairs = list(itertools.pairwise(argv))
     assert ("--arch", "aarch64") in pairs and ("--arch", "x86_64") in pairs
     assert ("--uv", "0.4") in pairs and ("--cpu", "x86-64-v1") in pairs
+    assert ("--offer", "c_plain:policies") in pairs
     assert ("--pip", "19.3") in pairs and ("--candidate-image", "2_28:x86_64=img") in pairs
     assert ("--cache-dir", str(tmp_path / "cache")) in pairs
     assert ("--results-dir", str(tmp_path / "res")) in pairs

@@ -45,8 +45,15 @@ def test_pip_cells_only_for_pip_axis_samples_and_pythons_the_pip_runs_on() -> No
         default_catalog(),
         samples,
     )
-    axis = [c for c in plan.cells if not c.installer.is_distro]
+    axis = [c for c in plan.cells if not c.installer.is_distro and c.offer is None]
     assert {c.members[0].sample.name for c in axis} == {"c_plain", "glibc_control"}
+    # every offer is installed by the whole axis: which wheel each installer picks
+    offered = {c.offer_name for c in plan.cells if not c.installer.is_distro and c.offer}
+    assert offered == {
+        "c_plain: policies",
+        "c_plain: abi3-and-cp3X",
+        "x86_64_v3_control: cpu-levels",
+    }
     assert all(len(c.members) == 1 for c in axis)
     pairs = {(c.distro.name, str(c.installer)) for c in axis}
     assert ("debian-bullseye", "19.0") in pairs and ("debian-bookworm", "19.0") not in pairs

@@ -1,8 +1,11 @@
 from __future__ import annotations
 
+import pytest
+
 from harness.build.wheels import BuildRequest
 from harness.catalog.model import default_catalog
 from harness.catalog.samples import Flavour, default_samples_dir, discover
+from harness.errors import UsageError
 from harness.judge import cpu as cpus
 from harness.matrix.plan import Selection, make_plan
 from harness.vocab.arch import arch_names
@@ -36,7 +39,13 @@ def test_plan_for_local_x86_64() -> None:
 
 def test_plan_selection_narrows() -> None:
     plan = make_plan(
-        Selection("local", arches=("x86_64",), policies=("2_36",), distros=("debian-forky",)),
+        Selection(
+            "local",
+            arches=("x86_64",),
+            policies=("2_36",),
+            distros=("debian-forky",),
+            offers=("none",),
+        ),
         default_catalog(),
         [s for s in SAMPLES if s.name == "c_plain"],
     )
@@ -216,3 +225,95 @@ def test_every_arch_specific_flag_is_declared_where_it_applies() -> None:
     for sample in SAMPLES:
         if any(_march(f) & set(_X86_64_ONLY_MARCH) for f in sample.flavours):
             assert sample.applies.arches == ("x86_64",), sample.name
+
+
+def test_offer_cells_on_every_distro_with_every_installer() -> None:
+    c_plain = [s for s in SAMPLES if s.name in ("c_plain", "x86_64_v3_control")]
+    selection = Selection(
+        "local",
+        arches=("x86_64",),
+        pips=(Installer.pip("19.0"),),
+        uvs=(Installer.uv("latest"),),
+        cpus=("x86-64-v2",),
+    )
+    plan = make_plan(selection, default_catalog(), c_plain)
+    offers = [c for c in plan.cells if c.offer is not None]
+    assert {c.offer_name for c in offers} == {
+        "c_plain: policies",
+        "c_plain: abi3-and-cp3X",
+        "x86_64_v3_control: cpu-levels",
+    }
+    policies = [c for c in offers if c.offer_name == "c_plain: policies"]
+    first = policies[0]
+    assert [m.label for m in first.members] == ["c_plain@manylinux_2_31", "c_plain@manylinux_2_41"]
+    assert first.row == "offer c_plain: policies (c_plain@manylinux_2_31 | c_plain@manylinux_2_41)"
+    assert first.test_id == "offer-c_plain-policies-x86_64-debian-bullseye"
+    assert first.key.endswith("| x86_64 | debian-bullseye | pip=distro")
+    # pip 19.0 only where it runs, uv everywhere
+    pairs = {(c.distro.name, str(c.installer), c.cpu) for c in policies}
+    assert ("debian-bullseye", "19.0", "host") in pairs
+    assert ("debian-bookworm", "19.0", "host") not in pairs
+    assert ("debian-forky", "uv-latest", "host") in pairs
+    assert "debian-bookworm-x86_64 with pip 19.0" in dict(plan.not_probed)
+    # CPU models with the distro's pip only (its pick is the host's: pip runs natively)
+    cpu = [c for c in offers if c.cpu != "host"]
+    assert cpu and {str(c.installer) for c in cpu} == {"distro"}
+    assert {c.offer_name for c in cpu} == {"x86_64_v3_control: cpu-levels"}  # its cpu_axis
+    # the abi3 wheel beside one cp3X build per image; that flavour has no cells alone
+    mixed = next(c for c in offers if c.offer_name == "c_plain: abi3-and-cp3X")
+    assert [m.label for m in mixed.members] == [
+        "c_plain@manylinux_2_31",
+        "c_plain[version-specific]@manylinux_2_31",
+        "c_plain[version-specific]@manylinux_2_36",
+        "c_plain[version-specific]@manylinux_2_41",
+    ]
+    assert not [
+        c
+        for c in plan.cells
+        if c.offer is None and any(m.flavour.name == "version-specific" for m in c.members)
+    ]
+    assert any(b.flavour.name == "version-specific" for b in plan.builds)
+    # one staged directory per offer, whatever the distro and installer
+    assert len({c.offer_key for c in policies}) == 1
+
+
+def test_offers_are_selected_by_name_and_none_runs_none() -> None:
+    def offered(*names: str) -> set[str]:
+        plan = make_plan(
+            Selection("local", arches=("x86_64",), distros=("debian-trixie",), offers=names),
+            default_catalog(),
+            SAMPLES,
+        )
+        return {c.offer_name for c in plan.cells if c.offer is not None}
+
+    assert offered("c_plain:policies") == {"c_plain: policies"}
+    assert offered("x86_64_v3_control") == {"x86_64_v3_control: cpu-levels"}
+    assert offered("none") == set()
+    for wrong, message in (
+        (("c_plain:nothing",), "no selected sample offers that"),
+        (("none", "c_plain"), "--offer none selects no offer"),
+    ):
+        with pytest.raises(UsageError, match=message):
+            offered(*wrong)
+
+
+def test_no_policy_offer_with_a_single_build_image() -> None:
+    plan = make_plan(
+        Selection("local", arches=("x86_64",), policies=("2_36",), distros=("debian-forky",)),
+        default_catalog(),
+        [s for s in SAMPLES if s.name == "c_plain"],
+    )
+    assert {c.offer_name for c in plan.cells if c.offer is not None} == {"c_plain: abi3-and-cp3X"}
+
+
+def test_a_flavour_built_only_to_be_offered_is_built_only_for_its_offers() -> None:
+    def built(*offers: str) -> set[str]:
+        plan = make_plan(
+            Selection("local", arches=("x86_64",), offers=offers),
+            default_catalog(),
+            [s for s in SAMPLES if s.name == "c_plain"],
+        )
+        return {b.flavour.name for b in plan.builds}
+
+    assert built() == {"default", "version-specific"}
+    assert built("c_plain:policies") == built("none") == {"default"}

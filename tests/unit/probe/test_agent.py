@@ -347,6 +347,36 @@ def test_both_lines_of_a_quick_child_are_read_apart() -> None:
             pip_server.read_message(client, reader, 5)  # the child died without a word
 
 
+def test_an_install_from_an_offer_records_which_wheel_it_took(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, pip_servers: Path
+) -> None:
+    """Real pip on the host, given a project name and a directory offering two builds of one
+    version whose names differ only by a build tag: the record names the wheel installed by
+    its WHEEL file's tags and build tag (pip prefers the higher build tag)."""
+    import venv
+
+    template = tmp_path / "template"
+    venv.create(template, with_pip=True, symlinks=True)
+    offer = tmp_path / "offer"
+    for name in ("t_offered-1.0-py3-none-any.whl", "t_offered-1.0-1-py3-none-any.whl"):
+        make_wheel(offer, name, {"t_offered.py": "V = 1\n"})
+    monkeypatch.setattr(probe_agent, "SETS_DIR", str(tmp_path / "sets"))
+    spec = {
+        "wheels": [],
+        "requirements": ["t_offered"],
+        "find_links": [str(offer)],
+        "timeouts": {"install": 120},
+    }
+    _, installed = probe_agent.installed_set(spec, str(template))
+    assert installed["exit_code"] == 0, installed["output"]
+    assert installed["dists"] == [
+        {"name": "t_offered", "version": "1.0", "tags": ["py3-none-any"], "build": "1"}
+    ]
+    refused = {**spec, "requirements": ["t_absent"]}
+    _, nothing = probe_agent.installed_set(refused, str(template))
+    assert nothing["exit_code"] != 0 and "dists" not in nothing
+
+
 def test_the_test_extras_and_requirements_are_installed_with_the_wheels() -> None:
     spec = {"wheels": ["/w/a.whl", "/w/b.whl"], "extras": "[test]", "requirements": ["pytest"]}
     assert probe_agent.install_arguments(spec) == ["/w/a.whl[test]", "/w/b.whl[test]", "pytest"]

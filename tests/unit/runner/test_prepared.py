@@ -68,3 +68,19 @@ def test_prepared_round_trips_through_its_state_file() -> None:
     assert again.images["failed"].error == "no" and again.images["made"].error is None
     assert again.images["made"].reference == "manylinux-harness/x:1"
     assert PreparedImage("never").error == "not prepared"
+
+
+def test_the_probes_mount_the_offers_directories_too(tmp_path: Path) -> None:
+    """An offer's staged directory is among the wheel directories the probes see, and the
+    offers survive the trip through the results directory."""
+    built = tmp_path / "wheels" / "c_plain-default-x"
+    offer = tmp_path / "wheels" / "offer-1234"
+    prepared = Prepared(
+        images={},
+        builds={"b": BuildOutcome("b", "built", (built / "w.whl",), None, 1.0)},
+        offers={"b + c": offer},
+        offer_problems={"d + e": "an offer holds two different wheels named x.whl"},
+    )
+    assert prepared.wheel_dirs == (built, offer)
+    again = Prepared.from_json(prepared.to_json())
+    assert again.offers == {"b + c": offer} and again.offer_problems == prepared.offer_problems

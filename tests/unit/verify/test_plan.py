@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from harness.catalog.model import default_catalog
+from harness.errors import UsageError
 from harness.util.names import safe_name
 from harness.verify import given_wheels
 from harness.verify import plan as verify_plan
 from harness.vocab.installer import Installer
+from tests.helpers.factories import make_wheel
 
 MANYLINUX = "manylinux_2_17_x86_64.manylinux2014_x86_64"
 
@@ -76,3 +80,49 @@ def test_every_distro_gets_each_axis_it_can_run() -> None:
     assert ("19.0", "host") not in {(str(c.installer), c.cpu) for c in plan.cells(bookworm)}
     assert {c.cpu for c in plan.cells(arm)} == {"host"}  # no x86 CPU model on aarch64
     assert plan.needs_emulator == {bullseye.key, bookworm.key}
+
+
+def test_pick_offers_each_release_given_as_several_wheels(tmp_path: Path) -> None:
+    """--pick: a release given as several wheels is one offer, installed by name with every
+    installer of the axis on every distro; a release of one wheel is no offer; a run with no
+    such release is told so."""
+    wheels = tmp_path / "wheels"
+    for name in (
+        f"p-1.0-cp39-abi3-{MANYLINUX}.whl",
+        f"p-1.0-cp311-cp311-{MANYLINUX}.whl",
+        f"p-1.0-1-cp39-abi3-{MANYLINUX}.whl",
+        "q-2.0-py3-none-any.whl",
+    ):
+        make_wheel(wheels, name, {"p.py": ""})
+    plan = verify_plan.make_plan(
+        [wheels],
+        None,
+        "local",
+        ["x86_64"],
+        ["debian-bookworm"],
+        default_catalog(),
+        "x86_64",
+        installers=(Installer.uv("latest"),),
+        pick=True,
+    )
+    (offer,) = plan.offers
+    assert [w.filename for w in offer.wheels] == sorted(
+        w.name for w in wheels.iterdir() if w.name.startswith("p-")
+    )
+    (distro,) = plan.distros
+    offered = [c for c in plan.cells(distro) if c.offer]
+    assert [str(c.installer) for c in offered] == ["distro", "uv-latest"]
+    assert offered[0].row == "offer p-1.0 (3 wheels)"
+    assert offered[0].test_id == "offer-p-1.0-x86_64-debian-bookworm"
+    assert len([c for c in plan.cells(distro) if not c.offer]) == 8  # the sets as before
+    with pytest.raises(UsageError, match="no release has two"):
+        verify_plan.make_plan(
+            [wheels / "q-2.0-py3-none-any.whl"],
+            None,
+            "local",
+            ["x86_64"],
+            [],
+            default_catalog(),
+            "x86_64",
+            pick=True,
+        )
