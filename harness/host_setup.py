@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
 import subprocess
 import time
 from collections.abc import Callable, Sequence
@@ -40,7 +41,9 @@ class EngineState:
     url: str
     answers: bool
     detail: str = ""  # why it does not answer
-    socket_exists: bool = False  # a local socket is there (permission, or a dead daemon)
+    # a local socket is there that this user may not open (a second daemon would not help);
+    # a socket no daemon listens on (left by one that died with the machine) is not "denied"
+    socket_denied: bool = False
 
     @property
     def local(self) -> bool:
@@ -87,7 +90,7 @@ def plan(
     packages: list[str] = []
     have = survey.tools
     engine = survey.engine
-    start_engine = not engine.answers and engine.local and not engine.socket_exists
+    start_engine = not engine.answers and engine.local and not engine.socket_denied
     if start_engine and "dockerd" not in have:
         packages.append("docker.io")  # the engine, with its CLI
     elif "docker" not in have:
@@ -133,13 +136,31 @@ def plan(
 # -- the survey and the steps (effects) --------------------------------------------------------
 
 
+def socket_denied(path: Path) -> bool:
+    """True when a daemon may be listening on `path` but this user cannot tell or reach it;
+    False when nothing is there or nothing listens (ECONNREFUSED: the socket file of a dead
+    daemon, which dockerd replaces when it starts)."""
+    if not path.exists():
+        return False
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as probe:
+        probe.settimeout(5)
+        try:
+            probe.connect(str(path))
+        except (ConnectionRefusedError, FileNotFoundError):
+            return False
+        except OSError:
+            return True
+    return True  # something listens but does not speak Docker's API to us
+
+
 def survey_engine() -> EngineState:
     url = os.environ.get("DOCKER_HOST") or DEFAULT_ENGINE_URL
     try:
         Engine.connect(url).close()
     except EngineUnavailable as exc:
-        socket = Path(url.removeprefix("unix://")) if url.startswith("unix://") else None
-        return EngineState(url, False, str(exc), socket is not None and socket.exists())
+        local = url.startswith("unix://")
+        denied = local and socket_denied(Path(url.removeprefix("unix://")))
+        return EngineState(url, False, str(exc), denied)
     return EngineState(url, True)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 from pathlib import Path
 
 import pytest
@@ -172,6 +173,21 @@ def test_an_engine_that_answers_is_used_and_only_the_cli_installed(tmp_path: Pat
     # a local socket this user may not use: not a second daemon
     denied = host_setup.EngineState("unix:///var/run/docker.sock", False, "denied", True)
     assert host_setup.plan(x86, survey(tree, engine=denied), local_profile=False) == []
+    # the socket a daemon left when the machine stopped: started again
+    dead = host_setup.EngineState("unix:///var/run/docker.sock", False, "refused", False)
+    steps = host_setup.plan(x86, survey(tree, engine=dead), local_profile=False)
+    assert [s.command for s in steps] == [host_setup.START_ENGINE]
+
+
+def test_a_socket_nothing_listens_on_is_not_denied(tmp_path: Path) -> None:
+    path = tmp_path / "docker.sock"
+    assert not host_setup.socket_denied(path)
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as listening:
+        listening.bind(str(path))
+        listening.listen(1)
+        assert host_setup.socket_denied(path)  # a daemon there: not a second one
+    assert path.exists()  # left behind, as by a daemon that died with its machine
+    assert not host_setup.socket_denied(path)
 
 
 def test_a_fresh_host_gets_everything(tmp_path: Path) -> None:
