@@ -13,6 +13,7 @@ import pytest
 from elftools.common.exceptions import ELFError
 from elftools.elf.dynamic import DynamicSection
 from elftools.elf.elffile import ELFFile
+from elftools.elf.segments import InterpSegment
 
 from harness.catalog.image_spec import ImageSpec
 from harness.catalog.model import default_catalog
@@ -23,6 +24,7 @@ from harness.probe.distro_probe import DistroProbe
 from harness.settings import Settings
 from harness.util.cache import Cache
 from harness.util.engine import Engine
+from tests.helpers.commands import load_results, run_cli
 
 pytestmark = pytest.mark.xdist_group("musl-images")
 
@@ -67,14 +69,13 @@ def _interpreter_and_needed(data: bytes) -> tuple[str | None, list[str]] | None:
     try:
         elf = ELFFile(io.BytesIO(data))
         interp = next(
-            (s.get_interp_name() for s in elf.iter_segments() if s["p_type"] == "PT_INTERP"),
+            (s.get_interp_name() for s in elf.iter_segments() if isinstance(s, InterpSegment)),
             None,
         )
+        dynamic = elf.get_section_by_name(".dynamic")
         needed = [
-            tag.needed
-            for section in elf.iter_sections()
-            if isinstance(section, DynamicSection)
-            for tag in section.iter_tags()
+            str(tag.needed)  # type: ignore[attr-defined]
+            for tag in (dynamic.iter_tags() if isinstance(dynamic, DynamicSection) else ())
             if tag.entry.d_tag == "DT_NEEDED"
         ]
     except ELFError:
@@ -166,3 +167,30 @@ def test_a_second_make_fetches_and_builds_nothing(
     for source in pinned:
         path = sources.ensure_source(cache, source, offline)  # from the cache, or it raises
         assert path.name == source.file
+
+
+def test_verify_downloads_musllinux_wheels_for_the_musl_distro(tmp_path, musl_images) -> None:
+    """`verify --download` for the musl distro and a Debian one: numpy and regex (a pure C
+    extension, no fallback) get their musllinux wheels for musl and manylinux ones for Debian;
+    each works at home and is refused by the other libc, both named."""
+    results_dir = tmp_path / "results"
+    proc = run_cli(
+        "verify",
+        *("--download", "numpy==2.4.6", "--download", "regex==2026.12.2"),
+        *("--distro", "musl-1.2", "--distro", "debian-bookworm"),
+        *("--arch", "x86_64", "--pip", "none", "--uv", "none"),
+        *("--results-dir", str(results_dir)),
+    )
+    assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-4000:]
+    cells = {(c["row"], c["distro"]): c for c in load_results(results_dir)["cells"]}
+    for project in ("numpy-2.4.6", "regex-2026.12.2"):
+        musl = next(r for r, d in cells if r.startswith(project) and "musllinux_1_2" in r)
+        glibc = next(r for r, d in cells if r.startswith(project) and "manylinux" in r)
+        home = cells[(musl, "musl-1.2")]
+        assert home["verdict"] == "ok" and home["observed"]["load"]["status"] == "passed"
+        assert cells[(glibc, "debian-bookworm")]["verdict"] == "ok"
+        for row, distro in ((musl, "debian-bookworm"), (glibc, "musl-1.2")):
+            away = cells[(row, distro)]
+            assert away["verdict"] == "refused-as-claimed" and away["as_expected"], away
+            reason = away["expected"]["reason"]
+            assert "musl" in reason and "glibc" in reason, reason
