@@ -409,10 +409,11 @@ def _toolchain(
     facts: Mapping[str, Any] = (entry or {}).get("facts") or {}
     data = images.toolchain(policy, arch) if images is not None else {}
     declared: dict[str, str] = {}
-    if image is not None:
+    if image is not None and image.libc == "manylinux":
         suite = catalog.suites.get(image.image.base.suite) if image.image.base.suite else None
         # The catalog declares no compiler versions; it knows the glibc (the Debian suite's,
-        # or the policy's own floor, which is what PyPA's images are built on).
+        # or the policy's own floor, which is what PyPA's images are built on). A musllinux
+        # image's policy names no glibc.
         declared["glibc"] = suite.glibc if suite else f"{image.glibc[0]}.{image.glibc[1]}"
     # PyPA's data describes PyPA's images: the local profile builds its own.
     use_data = profile == "official"
