@@ -124,11 +124,11 @@ def _assert_musl(results: dict, cells: dict[tuple[str, str], dict]) -> None:
     refused by the other libc, naming both; the thread-stack control is caught on musl."""
     musl, debian = "musl-1.2", [*DISTROS, "debian-trixie-nolibcrypt", "debian-trixie-x11"]
     facts = results["distros"]["musl-1.2-x86_64"]["facts"]
-    assert facts["glibc"] is None and facts["musl"] == "1.2.3"
+    assert facts["glibc"] is None and facts["musl"] == "1.2.5"
     assert "libc.musl-x86_64.so.1" in facts["sonames"]
     home = cells[("c_plain@musllinux_1_2", musl)]
     assert home["verdict"] == "ok" and home["observed"]["load"]["status"] == "passed"
-    assert "musllinux_1_2_x86_64 fits Python 3.11.2 on musl 1.2.3" in home["expected"]["reason"]
+    assert "musllinux_1_2_x86_64 fits Python 3.13.5 on musl 1.2.5" in home["expected"]["reason"]
     for distro in debian:
         away = cells[("c_plain@musllinux_1_2", distro)]
         assert away["verdict"] == "refused-as-claimed" and away["as_expected"], away
@@ -139,7 +139,7 @@ def _assert_musl(results: dict, cells: dict[tuple[str, str], dict]) -> None:
         refused = cells[(f"c_plain@{policy}", musl)]
         assert refused["verdict"] == "refused-as-claimed" and refused["as_expected"], refused
         assert refused["expected"]["reason"].startswith("built for glibc (")
-        assert refused["expected"]["reason"].endswith("this system has musl 1.2.3")
+        assert refused["expected"]["reason"].endswith("this system has musl 1.2.5")
     stack = cells[("thread_stack_control@musllinux_1_2", musl)]
     assert stack["verdict"] == "violation" and stack["as_expected"], stack
     assert stack["observed"]["load"]["signal"] == "SIGSEGV"

@@ -102,7 +102,7 @@ def test_the_musl_distro_holds_no_glibc(engine: Engine, musl_images) -> None:
         assert "libc.so.6" not in needed, name
         assert not any(n.startswith("ld-linux") for n in needed), name
     # the check read the system, not an empty image: the loader, python, busybox, modules
-    assert {"ld-musl-x86_64.so.1", "libc.musl-x86_64.so.1", "python3.11", "busybox"} <= names
+    assert {"ld-musl-x86_64.so.1", "libc.musl-x86_64.so.1", "python3.13", "busybox"} <= names
     assert elves > 50
 
 
@@ -112,13 +112,13 @@ def test_the_probe_measures_musl_there(
     distro = _musl_distro()
     with DistroProbe(engine, distro, musl_images["distro"].reference, tmp_path, settings) as probe:
         facts = probe.start()
-    assert facts.glibc is None and facts.musl == "1.2.3" and facts.libc == "musl"
+    assert facts.glibc is None and facts.musl == "1.2.5" and facts.libc == "musl"
     assert {"libc.musl-x86_64.so.1", "libz.so.1", "libffi.so.8"} <= set(facts.sonames)
-    assert facts.python_version == "3.11.2" and facts.pip_version == "23.0.1"
+    assert facts.python_version == "3.13.5" and facts.pip_version == "25.1.1"
     # packaging's musllinux detection, through the musl loader of the interpreter
-    assert facts.supported_tags[0] == "cp311-cp311-musllinux_1_2_x86_64"
+    assert facts.supported_tags[0] == "cp313-cp313-musllinux_1_2_x86_64"
     assert not any("manylinux" in tag for tag in facts.supported_tags)
-    assert facts.os_name.startswith("musl 1.2.3")
+    assert facts.os_name.startswith("musl 1.2.5")
 
 
 def test_the_build_image_compiles_and_repairs_for_musl(engine: Engine, musl_images) -> None:
@@ -127,7 +127,7 @@ def test_the_build_image_compiles_and_repairs_for_musl(engine: Engine, musl_imag
     script = (
         "printf 'int main(void) { return 0; }\\n' > /tmp/t.c && cc /tmp/t.c -o /tmp/t && /tmp/t"
         " && readelf -d /tmp/t | grep NEEDED && readelf -l /tmp/t | grep interpreter"
-        " && /opt/python/cp311-cp311/bin/python -c "
+        " && /opt/python/cp313-cp313/bin/python -c "
         "'import sysconfig; print(sysconfig.get_config_var(\"EXT_SUFFIX\"))'"
         " && auditwheel --version && echo $AUDITWHEEL_PLAT"
         " && /opt/_internal/tools/bin/python -c "
@@ -141,7 +141,7 @@ def test_the_build_image_compiles_and_repairs_for_musl(engine: Engine, musl_imag
     out = result.stdout
     assert "[libc.musl-x86_64.so.1]" in out and "libc.so.6" not in out
     assert LOADER in out
-    assert ".cpython-311-x86_64-linux-musl.so" in out
+    assert ".cpython-313-x86_64-linux-musl.so" in out
     assert "musllinux_1_2_x86_64" in out
     assert "musl LibcVersion(major=1, minor=2)" in out
 
@@ -176,7 +176,7 @@ def test_verify_downloads_musllinux_wheels_for_the_musl_distro(tmp_path, musl_im
     results_dir = tmp_path / "results"
     proc = run_cli(
         "verify",
-        *("--download", "numpy==2.4.6", "--download", "regex==2026.12.2"),
+        *("--download", "numpy==2.4.6", "regex==2026.12.2"),
         *("--distro", "musl-1.2", "--distro", "debian-bookworm"),
         *("--arch", "x86_64", "--pip", "none", "--uv", "none"),
         *("--results-dir", str(results_dir)),

@@ -14,7 +14,7 @@ def test_local_build_images_for_x86_64() -> None:
         ("manylinux_2_31", "cp39-cp39"),
         ("manylinux_2_36", "cp311-cp311"),
         ("manylinux_2_41", "cp313-cp313"),
-        ("musllinux_1_2", "cp311-cp311"),
+        ("musllinux_1_2", "cp313-cp313"),
     ]
     first = images[0]
     assert first.build_identifier == "cp39-manylinux_x86_64"
@@ -125,8 +125,8 @@ def test_the_musl_images_start_from_one_stage() -> None:
     catalog = default_catalog()
     (build,) = catalog.build_images("local", ["x86_64"], ["musllinux_1_2"])
     (distro,) = catalog.distros("local", ["x86_64"], ["musl-1.2"])
-    assert build.libc == "musllinux" and build.build_identifier == "cp311-musllinux_x86_64"
-    assert build.python_version == "3.11" and build.glibc == (0, 0)
+    assert build.libc == "musllinux" and build.build_identifier == "cp313-musllinux_x86_64"
+    assert build.python_version == "3.13" and build.glibc == (0, 0)
     assert dict(build.image.env)["AUDITWHEEL_PLAT"] == "musllinux_1_2_x86_64"
     assert build.image.base.kind == "stage" and distro.image.base.kind == "stage-rootfs"
     stage = build.image.base.stage
@@ -138,14 +138,14 @@ def test_the_musl_images_start_from_one_stage() -> None:
     # every fetched file is pinned, and its checksum is part of the stage's recipe
     pinned = {s.file: s.sha256 for s in stage.sources}
     assert set(pinned) == {
-        "python3.11_3.11.2.orig.tar.gz",
-        "zlib_1.2.13.dfsg.orig.tar.bz2",
-        "libffi_3.4.4.orig.tar.gz",
-        "busybox_1.35.0.orig.tar.bz2",
+        "python3.13_3.13.5.orig.tar.xz",
+        "zlib_1.3.dfsg+really1.3.1.orig.tar.gz",
+        "libffi_3.4.8.orig.tar.gz",
+        "busybox_1.37.0.orig.tar.bz2",
     }
     assert all(s.debian.startswith("main/") for s in stage.sources)
     assert [s["sha256"] for s in stage.recipe()["sources"]] == [s.sha256 for s in stage.sources]
-    assert [s.pypi for s in distro.image.sources] == ["pip==23.0.1"]
+    assert [s.pypi for s in distro.image.sources] == ["pip==25.1.1"]
 
 
 def test_a_changed_source_pin_is_a_new_stage_and_new_images_on_it() -> None:

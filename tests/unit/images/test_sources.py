@@ -83,8 +83,8 @@ def test_a_recipe_without_sources_keeps_its_recipe_shape() -> None:
     (musl,) = default_catalog().distros("local", ["x86_64"], ["musl-1.2"])
     assert musl.image.recipe()["sources"] == [
         {
-            "file": "pip-23.0.1-py3-none-any.whl",
+            "file": "pip-25.1.1-py3-none-any.whl",
             "sha256": musl.image.sources[0].sha256,
-            "pypi": "pip==23.0.1",
+            "pypi": "pip==25.1.1",
         }
     ]
