@@ -183,8 +183,11 @@ class ImageProvider:
         env.setdefault("PIP_DISABLE_PIP_VERSION_CHECK", "1")
         env.setdefault("PIP_ROOT_USER_ACTION", "ignore")
         if spec.sources:
+            cached = sum(sources.cached_path(self.cache, s).is_file() for s in spec.sources)
             _say(
-                phase, spec, f"fetching {len(spec.sources)} pinned sources (or finding them cached)"
+                phase,
+                spec,
+                f"pinned sources: {len(spec.sources) - cached} to fetch, {cached} in the cache",
             )
         pinned = [sources.ensure_source(self.cache, source) for source in spec.sources]
         _say(phase, spec, f"provisioning ({len(spec.steps)} steps)")
