@@ -18,7 +18,16 @@ from typing import Any, Protocol
 from harness.catalog.profiles import PROFILES
 from harness.judge.installers import default_pips
 from harness.judge.uv import default_uvs
-from harness.settings import DEFAULT_EMULATION_FACTOR, DEFAULT_RUN_TIMEOUT, positive_seconds
+from harness.settings import (
+    DEFAULT_EMULATION_FACTOR,
+    DEFAULT_RUN_TIMEOUT,
+    memory_size,
+    positive_integer,
+    positive_number,
+    positive_seconds,
+    process_count,
+)
+from harness.util.wheel_zip import DEFAULT_MAX_RATIO, DEFAULT_MAX_UNPACKED_MIB, RATIO_FLOOR
 
 
 @dataclass(frozen=True)
@@ -155,16 +164,38 @@ OPTIONS: Mapping[str, Option] = _table(
     Option(
         "jobs",
         "parallel workers for probing (xdist) and for preparation",
-        type=int,
+        type=positive_integer,
         default=2,
         short="-j",
     ),
-    Option("prepare-jobs", "images and wheels prepared in parallel", type=int, default=2),
+    Option(
+        "prepare-jobs",
+        "images and wheels prepared in parallel",
+        type=positive_integer,
+        default=2,
+    ),
     Option(
         "emulation-factor",
         "timeout multiplier for emulated arches",
-        type=float,
+        type=positive_number,
         default=DEFAULT_EMULATION_FACTOR,
+    ),
+    # -- how far an untrusted wheel may unpack on the host (harness.util.wheel_zip) -----------
+    Option(
+        "max-unpacked-mib",
+        "a wheel whose members declare more than this many MiB unpacked is never unpacked on "
+        f"the host: its cells are errors (default {DEFAULT_MAX_UNPACKED_MIB})",
+        type=positive_number,
+        default=DEFAULT_MAX_UNPACKED_MIB,
+        metavar="MIB",
+    ),
+    Option(
+        "max-compression-ratio",
+        f"nor one that unpacks to more than {RATIO_FLOOR >> 20} MiB and to more than this many "
+        f"times its compressed size (default {DEFAULT_MAX_RATIO:g})",
+        type=positive_number,
+        default=DEFAULT_MAX_RATIO,
+        metavar="RATIO",
     ),
     Option(
         "timeout",
@@ -173,6 +204,19 @@ OPTIONS: Mapping[str, Option] = _table(
         type=positive_seconds,
         default=DEFAULT_RUN_TIMEOUT,
         metavar="SECONDS",
+    ),
+    Option(
+        "container-memory",
+        "memory a probe or build container may use, Docker's units (default 8g): it runs a "
+        "wheel's code",
+        type=memory_size,
+        metavar="SIZE",
+    ),
+    Option(
+        "container-pids",
+        "processes a probe or build container may run at once (default 4096)",
+        type=process_count,
+        metavar="N",
     ),
     Option(
         "baseline",
@@ -238,6 +282,8 @@ OPTIONS: Mapping[str, Option] = _table(
     ),
 )
 
+# How far a wheel may unpack on the host: every command that reads wheels takes them.
+LIMITS = ("max-unpacked-mib", "max-compression-ratio")
 # The options of the pytest plugin (the matrix), and those `run` forwards to it.
 MATRIX = (
     "profile",
@@ -257,7 +303,10 @@ MATRIX = (
     "samples-dir",
     "prepare-jobs",
     "emulation-factor",
+    "container-memory",
+    "container-pids",
     "baseline",
+    *LIMITS,
 )
 # Where images come from: every command that resolves catalog rows takes them.
 SOURCES = ("registry-mirror", "catalog")

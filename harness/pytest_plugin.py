@@ -14,6 +14,7 @@ broken claim fails; a cell the harness could not tell is an ERROR, never a pass 
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 from collections.abc import Generator, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
@@ -36,9 +37,11 @@ from harness.results.destination import check_results_dir
 from harness.runner.prepared import STOPPED
 from harness.settings import Settings
 from harness.util import progress
+from harness.util.cache import usable_cache_dir
 from harness.util.container import install_termination_handlers
 from harness.util.ownership import start_run
 from harness.util.progress import CellLabel, Progress
+from harness.util.wheel_zip import WheelLimits
 from harness.vocab.verdict import Verdict
 
 # The harness's exit codes as pytest's, for a session that stops on a harness error (what a
@@ -89,6 +92,11 @@ def matrix_session(config: pytest.Config) -> Session:
             engines=config.getoption("engine"),
             registry_mirrors=config.getoption("registry_mirror"),
             catalogs=config.getoption("catalog"),
+            wheel_limits=WheelLimits.from_options(
+                config.getoption("max_unpacked_mib"), config.getoption("max_compression_ratio")
+            ),
+            container_memory=config.getoption("container_memory"),
+            container_pids=config.getoption("container_pids"),
         ),
         emulation_factor=config.getoption("emulation_factor"),
     )
@@ -120,6 +128,8 @@ def check_inputs(config: pytest.Config) -> None:
     """What the session reads or writes at its end, checked before the first image (as
     `manylinux-harness run` does for its users)."""
     check_results_dir(Path(config.getoption("results_dir")))
+    if config.getoption("cache_dir"):
+        usable_cache_dir(Path(config.getoption("cache_dir")))
     if config.getoption("baseline"):
         try:
             results.load(config.getoption("baseline"))
@@ -243,9 +253,12 @@ class MatrixController(MatrixWorker):
         results dir first, where `manylinux-harness run` reads them: pytest's own exit codes
         are not the harness's."""
         reason = f"{context}{error}"
-        results.write_state(
-            self.session.results_dir, STOPPED, {"reason": reason, "exit_code": int(error.exit_code)}
-        )
+        with contextlib.suppress(OSError):  # a full disk: `run` then finds no new record
+            results.write_state(
+                self.session.results_dir,
+                STOPPED,
+                {"reason": reason, "exit_code": int(error.exit_code)},
+            )
         pytest.exit(f"manylinux-harness: {reason}", returncode=TO_PYTEST[error.exit_code])
 
     # -- one line per cell ---------------------------------------------------------------------
@@ -282,7 +295,9 @@ class MatrixController(MatrixWorker):
         failed: HarnessError | None = None
         if baseline:
             try:
-                outcome = gate.compare(results.load(baseline), record)
+                earlier = results.load(baseline)
+                outcome = gate.compare(earlier, record)
+                gate.require_common(outcome, earlier, record)
             except HarnessError as exc:
                 failed = exc  # checked at the start; changed since: the record is written first
             else:
@@ -290,7 +305,10 @@ class MatrixController(MatrixWorker):
                 gate_markdown = gate.render_markdown(outcome)
                 if not outcome.passed:
                     session.exitstatus = pytest.ExitCode.TESTS_FAILED
-        publish(record, harness.results_dir, extra_markdown=gate_markdown)
+        try:
+            publish(record, harness.results_dir, extra_markdown=gate_markdown)
+        except HarnessError as exc:  # a full disk: the earlier record is kept, one line says so
+            self.stop(exc)
         self._record = record
         if failed is not None:
             self.stop(failed, "--baseline: ")

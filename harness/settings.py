@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import argparse
+import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from harness.catalog.registry_mirrors import NO_MIRRORS, Mirrors, parse_mirrors
 from harness.errors import UsageError
 from harness.util.cache import default_cache_dir
+from harness.util.limits import Limits
+from harness.util.wheel_zip import DEFAULT_LIMITS, WheelLimits
 from harness.vocab.arch import Arch, host_machine
 
 # Emulated builds and installs run roughly ten times slower (PyTables#1337: 10,977 s).
@@ -29,6 +34,10 @@ class Settings:
     registry_mirrors: Mirrors = NO_MIRRORS  # --registry-mirror UPSTREAM=HOST[:PORT]/PREFIX
     catalogs: tuple[Path, ...] = ()  # --catalog FILE: user catalogs over the shipped ones
     run_timeout: float = DEFAULT_RUN_TIMEOUT  # seconds, before scaling for emulation
+    # how far a wheel may unpack on the host (--max-unpacked-mib, --max-compression-ratio)
+    wheel_limits: WheelLimits = DEFAULT_LIMITS
+    # what a probe or build container may use (--container-memory, --container-pids)
+    limits: Limits = field(default_factory=Limits)
 
     @classmethod
     def from_options(
@@ -39,6 +48,9 @@ class Settings:
         catalogs: list[Path],
         run_timeout: float = DEFAULT_RUN_TIMEOUT,
         environ: Mapping[str, str] | None = None,
+        wheel_limits: WheelLimits = DEFAULT_LIMITS,
+        container_memory: str | None = None,
+        container_pids: int | None = None,
     ) -> Settings:
         """The settings the options (and their MANYLINUX_HARNESS_* variables) name; the
         same for run (through the plugin) and verify."""
@@ -48,6 +60,11 @@ class Settings:
             registry_mirrors=parse_mirrors(registry_mirrors, env),
             catalogs=tuple(Path(path) for path in catalogs),
             run_timeout=run_timeout,
+            wheel_limits=wheel_limits,
+            limits=Limits(
+                memory=container_memory or Limits.memory,
+                pids=container_pids or Limits.pids,
+            ),
         )
 
     def engine_url(self, arch: Arch) -> str | None:
@@ -65,13 +82,33 @@ class Settings:
 
 
 ENGINES_VARIABLE = "MANYLINUX_HARNESS_ENGINES"
+# What the docker SDK connects to (docker -H takes the same).
+ENGINE_SCHEMES = ("unix", "tcp", "ssh", "http", "https")
 
 
 def positive_seconds(text: str) -> float:
-    """An option's value in seconds, above zero (argparse reports a ValueError in one line)."""
-    value = float(text)
-    if not value > 0:
-        raise ValueError(text)
+    """An option's value in seconds, above zero and finite: `inf` would overflow the
+    container's `timeout` and every deadline. argparse names the option beside the message."""
+    return _positive(text, float, "a number of seconds above zero", "120")
+
+
+def positive_number(text: str) -> float:
+    """A finite number above zero (a factor, a limit)."""
+    return _positive(text, float, "a finite number above zero", "10")
+
+
+def positive_integer(text: str) -> int:
+    """A whole number, 1 or more (-j 0 would start no worker and probe nothing)."""
+    return _positive(text, int, "a whole number of 1 or more", "2")
+
+
+def _positive(text: str, kind: type[int] | type[float], wanted: str, example: str) -> Any:
+    try:
+        value = kind(text)
+    except ValueError:
+        value = None
+    if value is None or not (value > 0 and math.isfinite(value)):
+        raise argparse.ArgumentTypeError(f"{text!r} is not {wanted}: write e.g. {example}")
     return value
 
 
@@ -93,5 +130,30 @@ def parse_engine_option(
                 f"engine {value!r} (--engine or {ENGINES_VARIABLE}) is not ARCH=URL: "
                 "write e.g. aarch64=ssh://user@host"
             )
+        scheme, sep, rest = url.partition("://")
+        if not sep or scheme not in ENGINE_SCHEMES or not rest.strip("/"):
+            raise UsageError(
+                f"engine {value!r} (--engine or {ENGINES_VARIABLE}) is not a Docker engine URL: "
+                f"write {' or '.join(f'{s}://...' for s in ENGINE_SCHEMES)}, e.g. "
+                "aarch64=ssh://user@host"
+            )
         engines[get_arch(arch_name).name] = url
     return engines
+
+
+def memory_size(text: str) -> str:
+    """A container memory limit in Docker's units ("512m", "8g"), at least 64m."""
+    units = {"k": 1 << 10, "m": 1 << 20, "g": 1 << 30}
+    number, unit = text[:-1], text[-1:].lower()
+    if unit not in units or not number.isdigit() or int(number) * units[unit] < 64 << 20:
+        raise ValueError(text)
+    return f"{int(number)}{unit}"
+
+
+def process_count(text: str) -> int:
+    """A container's process limit: at least 64 (the agent, a pip, an import and its
+    threads)."""
+    value = int(text)
+    if value < 64:
+        raise ValueError(text)
+    return value

@@ -12,13 +12,13 @@ wheel, whatever directory it sits in (auditwheel's *.libs, pyarrow's own package
 from __future__ import annotations
 
 import logging
-import zipfile
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
+from harness.util.wheel_zip import DEFAULT_LIMITS, WheelLimits, open_wheel
 from harness.vocab.versions import version_tuple
 
 if TYPE_CHECKING:
@@ -204,14 +204,17 @@ def _gaps(info: WheelAbIInfo, policy: Policy) -> tuple[str, ...]:
     return tuple(found)
 
 
-def audit_wheel(wheel: Path) -> WheelAudit:
+def audit_wheel(wheel: Path, limits: WheelLimits = DEFAULT_LIMITS) -> WheelAudit:
     """auditwheel's analysis of one wheel, as `auditwheel show` makes it (no graft allowed,
     the ISA check on), as plain data. Pure-Python wheels give `pure`; what auditwheel cannot
-    read raises its own error."""
+    read raises its own error. auditwheel unpacks the whole wheel into a temporary directory:
+    a wheel over the limits is refused (WheelOverLimit) before it does."""
     from auditwheel.error import NonPlatformWheelError, WheelToolsError
     from auditwheel.wheel_abi import analyze_wheel_abi, get_wheel_elfdata
     from auditwheel.wheeltools import get_wheel_architecture, get_wheel_libc
 
+    with open_wheel(wheel, limits) as archive:
+        members = set(archive.namelist())
     logging.getLogger("auditwheel").setLevel(logging.ERROR)  # its warnings are not ours
     try:
         arch = get_wheel_architecture(wheel.name)
@@ -229,8 +232,6 @@ def audit_wheel(wheel: Path) -> WheelAudit:
         return WheelAudit(wheel.name, pure=True, policy=None, sym_policy=None)
     # The same call analyze_wheel_abi made, answered from auditwheel's own cache: the trees.
     data = get_wheel_elfdata(libc, arch, wheel, frozenset(), None)
-    with zipfile.ZipFile(wheel) as archive:
-        members = set(archive.namelist())
     bundled, system, elves = layout(data.full_elftree, members)
     policies = info.policies
     return WheelAudit(

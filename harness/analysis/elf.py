@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import io
 import posixpath
-import zipfile
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
@@ -16,6 +15,8 @@ from auditwheel.elfutils import elf_is_python_extension
 from elftools.common.exceptions import ELFError
 from elftools.elf.elffile import ELFFile
 from elftools.elf.sections import SymbolTableSection
+
+from harness.util.wheel_zip import DEFAULT_LIMITS, WheelLimits, open_wheel
 
 
 @dataclass(frozen=True)
@@ -81,10 +82,10 @@ def read_symbols(path: str, data: bytes) -> ElfSymbols | None:
     )
 
 
-def wheel_symbols(wheel: Path) -> tuple[ElfSymbols, ...]:
+def wheel_symbols(wheel: Path, limits: WheelLimits = DEFAULT_LIMITS) -> tuple[ElfSymbols, ...]:
     """Every ELF shared object of the wheel (a member that is not ELF is skipped)."""
     found: list[ElfSymbols] = []
-    with zipfile.ZipFile(wheel) as archive:
+    with open_wheel(wheel, limits) as archive:
         for member in archive.namelist():
             if is_elf_member(member):
                 symbols = read_symbols(member, archive.read(member))

@@ -27,6 +27,7 @@ from harness.analysis.elf import ElfSymbols, wheel_symbols
 from harness.analysis.loading import EXECSTACK_REFUSED_FROM, LoadNeeds, wheel_load_needs
 from harness.judge import policy as policy_mod
 from harness.probe.facts import version_tuple
+from harness.util.wheel_zip import DEFAULT_LIMITS, WheelLimits
 from harness.vocab.platform_tags import Family
 from harness.vocab.wheel_name import WheelName
 
@@ -273,10 +274,10 @@ def grafted_by_layout(files: tuple[LoadNeeds, ...]) -> dict[str, str]:
     }
 
 
-def inspect_loader(wheel: Path, arch: str) -> dict[str, Any]:
+def inspect_loader(wheel: Path, arch: str, limits: WheelLimits = DEFAULT_LIMITS) -> dict[str, Any]:
     """The loader findings alone, in seconds for any wheel (for scans over many projects):
     grafted libraries told by auditwheel's layout instead of its analysis."""
-    files = wheel_load_needs(wheel)
+    files = wheel_load_needs(wheel, limits)
     findings = loader_findings(files, grafted_by_layout(files), claimed_manylinux(wheel, arch))
     return {
         "wheel": wheel.name,
@@ -285,8 +286,11 @@ def inspect_loader(wheel: Path, arch: str) -> dict[str, Any]:
     }
 
 
-def inspect_wheel(wheel: Path, arch: str) -> dict[str, Any]:
-    """Everything static about one wheel, as JSON for the results."""
-    audit = audit_wheel(wheel)
-    loader = loader_findings(wheel_load_needs(wheel), audit.bundled, claimed_manylinux(wheel, arch))
-    return inspection(audit, wheel_symbols(wheel), claimed_policy(wheel, arch), loader)
+def inspect_wheel(wheel: Path, arch: str, limits: WheelLimits = DEFAULT_LIMITS) -> dict[str, Any]:
+    """Everything static about one wheel, as JSON for the results; a wheel over the limits
+    raises WheelOverLimit before any of it is unpacked."""
+    audit = audit_wheel(wheel, limits)
+    loader = loader_findings(
+        wheel_load_needs(wheel, limits), audit.bundled, claimed_manylinux(wheel, arch)
+    )
+    return inspection(audit, wheel_symbols(wheel, limits), claimed_policy(wheel, arch), loader)

@@ -14,7 +14,6 @@ dynamic section (the same library elf.py reads the symbol tables with):
 from __future__ import annotations
 
 import io
-import zipfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,6 +24,7 @@ from elftools.elf.elffile import ELFFile
 from elftools.elf.gnuversions import GNUVerNeedSection
 
 from harness.analysis.elf import is_elf_member
+from harness.util.wheel_zip import DEFAULT_LIMITS, WheelLimits, open_wheel
 
 # From <elf.h>: the segment flag and the DT_FLAGS bit these checks read.
 PF_X = 0x1
@@ -97,10 +97,10 @@ def read_load_needs(path: str, data: bytes) -> LoadNeeds | None:
         return None
 
 
-def wheel_load_needs(wheel: Path) -> tuple[LoadNeeds, ...]:
+def wheel_load_needs(wheel: Path, limits: WheelLimits = DEFAULT_LIMITS) -> tuple[LoadNeeds, ...]:
     """Every ELF shared object of the wheel, by path."""
     found = []
-    with zipfile.ZipFile(wheel) as archive:
+    with open_wheel(wheel, limits) as archive:
         for member in sorted(archive.namelist()):
             if is_elf_member(member):
                 needs = read_load_needs(member, archive.read(member))

@@ -20,11 +20,15 @@ from typing import Any
 from harness.analysis import audit, elf, lint, loading
 from harness.judge import expectation, policy
 from harness.probe import facts
+from harness.util import schemas
 from harness.util.cache import Cache, file_digest, key_of
+from harness.util.wheel_zip import DEFAULT_LIMITS, WheelLimits, check_wheel
 from harness.vocab import legacy_policies, platform_tags, policy_names, wheel_name
 
 # Bumped when the record's shape of an inspection changes without a code change here.
 INSPECTION_SCHEMA = 2
+# The definition in results.schema.json a kept inspection must validate against.
+INSPECTION = "inspection"
 
 
 # The modules whose code shapes an inspection.
@@ -70,15 +74,27 @@ def inspection_key(wheel: Path, arch: str) -> str:
     )
 
 
-def inspect_wheel(cache: Cache, wheel: Path, arch: str) -> dict[str, Any]:
-    """lint.inspect_wheel's answer, from the cache when these bytes were inspected before.
+def inspect_wheel(
+    cache: Cache, wheel: Path, arch: str, limits: WheelLimits = DEFAULT_LIMITS
+) -> dict[str, Any]:
+    """lint.inspect_wheel's answer, from the cache when these bytes were inspected before and
+    the kept answer is one (results.schema.json's inspection: a memo damaged, cut short or
+    written by other code is inspected again and replaced).
 
-    Only answers are kept: an exception (a wheel auditwheel cannot read) propagates and is
-    asked again next time."""
+    Only answers are kept: an exception (a wheel auditwheel cannot read, one over the limits)
+    propagates and is asked again next time."""
+    check_wheel(wheel, limits)
     parts = ("inspections", f"{inspection_key(wheel, arch)}.json")
     found = cache.read_json(*parts)
-    if isinstance(found, dict):
+    if isinstance(found, dict) and memo_problem(found) is None:
         return found
-    found = lint.inspect_wheel(wheel, arch)
+    found = lint.inspect_wheel(wheel, arch, limits)
     cache.write_json(found, *parts)
     return found
+
+
+def memo_problem(found: Any) -> str | None:
+    """Why a kept inspection cannot be used (one line), or None."""
+    if found is None:
+        return "none kept"
+    return schemas.problem(found, schemas.RESULTS_SCHEMA, INSPECTION)

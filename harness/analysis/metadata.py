@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import email.parser
-import zipfile
 from pathlib import Path
 
+from harness.util.wheel_zip import DEFAULT_LIMITS, WheelLimits, open_wheel
 
-def requires_python(path: Path) -> str | None:
+
+def requires_python(path: Path, limits: WheelLimits = DEFAULT_LIMITS) -> str | None:
     """The wheel's Requires-Python (METADATA), part of its claim as much as its tags."""
-    with zipfile.ZipFile(path) as archive:
+    with open_wheel(path, limits) as archive:
         for name in archive.namelist():
             parts = name.split("/")
             if len(parts) == 2 and parts[0].endswith(".dist-info") and parts[1] == "METADATA":

@@ -8,7 +8,9 @@ hit builds nothing. A failed build is reported, never cached, and never stops th
 
 from __future__ import annotations
 
+import dataclasses
 import importlib.metadata
+import json
 import shlex
 import shutil
 import subprocess
@@ -24,11 +26,13 @@ from harness.catalog.samples import Flavour, Sample
 from harness.images.provider import ResolvedImage
 from harness.images.trust import passthrough
 from harness.settings import Settings
-from harness.util.cache import Cache, key_of
+from harness.util.cache import Cache, file_digest, key_of
 from harness.util.engine import Engine
 from harness.util.interrupt import dies_with_parent, stop_process, wait_process
+from harness.util.limits import BUILD_CAPABILITIES, Limits
 from harness.util.ownership import harness_labels
 from harness.util.progress import Phase
+from harness.util.wheel_zip import fix, over_limits, zip_damage
 
 BUILD_TIMEOUT = 900.0
 JOB_LABEL = "org.manylinux-harness.job"
@@ -36,6 +40,12 @@ JOB_LABEL = "org.manylinux-harness.job"
 BUILT = "built"
 CACHED = "cached"
 FAILED = "failed"
+# Built, but over the run's wheel limits (harness.util.wheel_zip): never unpacked on the host
+# and never installed, its cells are errors naming the member.
+REFUSED = "refused"
+# Each cache entry's wheels by name with their sha256, written with the entry: a wheel whose
+# bytes are no longer those (truncated, overwritten) makes the entry be built again.
+MANIFEST = "wheels.json"
 
 
 @dataclass(frozen=True)
@@ -106,11 +116,15 @@ def cibuildwheel_env(
     network: bool,
     environ: Mapping[str, str],
     engine_url: str | None,
+    limits: Limits | None = None,
 ) -> dict[str, str]:
-    """The CIBW_* environment for one build (pure: unit-tested)."""
+    """The CIBW_* environment for one build (pure: unit-tested). `limits`: what the build
+    container may use and do (a probe's, with the capabilities a build needs)."""
     arch = request.build_image.arch.name
     labels = {**harness_labels("build"), JOB_LABEL: job}
     create_args = [f"--label={key}={value}" for key, value in labels.items()]
+    if limits is not None:
+        create_args += dataclasses.replace(limits, capabilities=BUILD_CAPABILITIES).create_args()
     frontend = "build"
     if network:
         trust = passthrough(environ)
@@ -163,19 +177,36 @@ class WheelBuilder:
         return self.cache.path("wheels", name)
 
     def lookup(self, request: BuildRequest, image: ResolvedImage) -> BuildOutcome | None:
+        """The cached entry's wheels when they are the bytes the entry recorded; a damaged
+        entry is removed (and so built again), as is one that recorded nothing."""
         key = cache_key(request, image, self.cibw_version)
         entry = self.entry_dir(request, key)
-        wheels = tuple(sorted(entry.glob("*.whl")))
-        if not wheels:
+        if not entry.is_dir():
             return None
-        return BuildOutcome(
-            request_key=request.key,
-            status=CACHED,
-            wheels=wheels,
-            log=entry / "build.log",
-            seconds=0.0,
-            cache_key=key,
+        wheels = tuple(sorted(entry.glob("*.whl")))
+        if not wheels or not _as_recorded(entry, wheels):
+            shutil.rmtree(entry, ignore_errors=True)
+            return None
+        return self._within_limits(
+            BuildOutcome(
+                request_key=request.key,
+                status=CACHED,
+                wheels=wheels,
+                log=entry / "build.log",
+                seconds=0.0,
+                cache_key=key,
+            )
         )
+
+    def _within_limits(self, outcome: BuildOutcome) -> BuildOutcome:
+        """The outcome, or REFUSED naming the first wheel over the run's limits."""
+        for wheel in outcome.wheels:
+            problem = over_limits(wheel, self.settings.wheel_limits)
+            if problem is not None:
+                return dataclasses.replace(
+                    outcome, status=REFUSED, wheels=(), error=f"{wheel.name}: {fix(problem)}"
+                )
+        return outcome
 
     def build(
         self, request: BuildRequest, image: ResolvedImage, phase: Phase | None = None
@@ -200,6 +231,7 @@ class WheelBuilder:
                     if error:
                         raise _BuildFailed(error)
                     shutil.copyfile(log_path, scratch / "build.log")
+                    _record(scratch)
             except _BuildFailed as failure:
                 return BuildOutcome(
                     request_key=request.key,
@@ -210,13 +242,15 @@ class WheelBuilder:
                     cache_key=key,
                     error=f"{failure} (log: {log_path})",
                 )
-            return BuildOutcome(
-                request_key=request.key,
-                status=BUILT,
-                wheels=tuple(sorted(entry.glob("*.whl"))),
-                log=entry / "build.log",
-                seconds=round(time.monotonic() - started, 1),
-                cache_key=key,
+            return self._within_limits(
+                BuildOutcome(
+                    request_key=request.key,
+                    status=BUILT,
+                    wheels=tuple(sorted(entry.glob("*.whl"))),
+                    log=entry / "build.log",
+                    seconds=round(time.monotonic() - started, 1),
+                    cache_key=key,
+                )
             )
 
     def _run(
@@ -233,6 +267,7 @@ class WheelBuilder:
                 network=self.network,
                 environ=self.settings.environ,
                 engine_url=self.settings.engine_url(request.build_image.arch),
+                limits=self.settings.limits,
             ),
         }
         command = [sys.executable, "-m", "cibuildwheel", "--output-dir", str(out_dir), "."]
@@ -271,6 +306,30 @@ class WheelBuilder:
 
 class _BuildFailed(Exception):
     pass
+
+
+def _record(entry: Path) -> None:
+    """Write the entry's manifest: its wheels' names and sha256s."""
+    wheels = {w.name: file_digest(w) for w in sorted(entry.glob("*.whl"))}
+    (entry / MANIFEST).write_text(json.dumps({"wheels": wheels}, indent=2), encoding="utf-8")
+
+
+def _as_recorded(entry: Path, wheels: tuple[Path, ...]) -> bool:
+    """Whether the entry's wheels are the ones its manifest names, byte for byte. An entry
+    made before manifests were written is taken when every member of its wheels reads back
+    (their CRCs), and gets its manifest then."""
+    try:
+        recorded = json.loads((entry / MANIFEST).read_text(encoding="utf-8"))["wheels"]
+    except FileNotFoundError:
+        if any(zip_damage(w) for w in wheels):
+            return False
+        _record(entry)
+        return True
+    except (OSError, ValueError, KeyError, TypeError):
+        return False
+    if not isinstance(recorded, dict) or sorted(recorded) != [w.name for w in wheels]:
+        return False
+    return all(file_digest(w) == recorded[w.name] for w in wheels)
 
 
 def _last_error(log_path: Path) -> str:

@@ -303,6 +303,23 @@ class Catalog:
                 )
         return found
 
+    def check_policies(self, profile: str, policies: Iterable[str]) -> None:
+        """Every policy a matrix selects has a build image in the profile: a valid name with
+        none would be a run of 0 cells "as expected" (explain asks about any policy, so
+        build_images itself does not refuse)."""
+        _check_profile(profile)
+        known = {
+            policy_names.canonical_name(row["policy"])
+            for row in self.build_rows
+            if row["profile"] == profile
+        }
+        unknown = sorted({policy_names.canonical_name(p) for p in policies} - known)
+        if unknown:
+            raise UsageError(
+                f"profile {profile} has no build image for policy {unknown[0]}: choose "
+                f"from {', '.join(sorted(known))} (or add one with --catalog)"
+            )
+
     def distros(
         self,
         profile: str,

@@ -228,6 +228,11 @@ def _check_fields(
             raise UsageError(f"{source}: {where} field {name!r} {problem}")
 
 
+def _kind(value: Any) -> str:
+    kinds = {list: "a list", str: "a string", int: "a number", float: "a number", bool: "a boolean"}
+    return kinds.get(type(value), type(value).__name__)
+
+
 def _row_label(table: str, number: int, row: Mapping[str, Any]) -> str:
     ident = row.get("name") or row.get("policy") if isinstance(row, Mapping) else None
     return f"[[{table}]] #{number}" + (f" ({ident})" if isinstance(ident, str) else "")
@@ -245,6 +250,12 @@ def validate(
     for key in data:
         if key not in TOP_LEVEL:
             raise UsageError(f"{source}: unknown table {key!r}: use {', '.join(TOP_LEVEL)}")
+    for table in ("recipes", "debian_suites"):
+        if table in data and not isinstance(data[table], dict):
+            raise UsageError(
+                f"{source}: {table} must be a table of named entries ([{table}.NAME]), "
+                f"not {_kind(data[table])}"
+            )
     recipes = set(known_recipes) | set(data.get("recipes", {}))
     suites = set(known_suites) | set(data.get("debian_suites", {}))
     stages = set(known_stages) | set(data.get("stages", {}))
@@ -264,9 +275,18 @@ def validate(
         rows = data.get(table, [])
         if not isinstance(rows, list):
             raise UsageError(f"{source}: {table} must be an array of tables ([[{table}]])")
+        seen: dict[tuple[str, str], str] = {}
         for number, row in enumerate(rows, 1):
             where = _row_label(table, number, row)
             _check_fields(source, where, row, fields)
+            ident = _identity(table, row)
+            if ident in seen:
+                raise UsageError(
+                    f"{source}: {where} is the {ident[0]} profile's "
+                    f"{'build image' if table == 'build_image' else 'distro'} {ident[1]!r} "
+                    f"again ({seen[ident]} is): keep one row per name, or give it another name"
+                )
+            seen[ident] = where
             bases = [key for key in ("image", "debian_suite", "stage") if key in row]
             if len(bases) != 1:
                 raise UsageError(

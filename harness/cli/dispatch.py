@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
 from harness import __version__
 from harness.cli import clean, doctor, explain, gate, merge, report, run, verify
@@ -15,8 +16,21 @@ from harness.errors import ExitCode, HarnessError
 COMMANDS = (doctor, run, report, gate, merge, explain, verify, clean)
 
 
+class OneLineParser(argparse.ArgumentParser):
+    """argparse's own mistakes (an unknown option, a value its type refuses) in the harness's
+    one line, naming the option and the fix, instead of the usage block and a second line."""
+
+    def error(self, message: str) -> NoReturn:
+        command = self.prog.removeprefix("manylinux-harness").strip()
+        self.exit(
+            int(ExitCode.USAGE),
+            f"manylinux-harness: {command + ': ' if command else ''}{message} "
+            f"(see `{self.prog} --help`)\n",
+        )
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog="manylinux-harness",
         description="Test manylinux wheel claims end to end: build through cibuildwheel, "
         "install and run in real distro containers.",

@@ -26,12 +26,14 @@ def run(args: argparse.Namespace) -> ExitCode:
     baseline = results.load(args.baseline)
     candidate = results.load(args.candidate) if args.candidate else baseline
     outcome = gate.compare(baseline, candidate)
-    if not outcome.compared and not outcome.only_candidate:
-        raise UsageError(
-            "the baseline and the candidate have no cell in common: pass results of the same "
-            "matrix (or a run made with --candidate-image)"
-        )
+    gate.require_common(outcome, baseline, candidate)
+    if args.markdown:  # first: a path that cannot be written is bad input, said alone
+        try:
+            args.markdown.write_text(gate.render_markdown(outcome), encoding="utf-8")
+        except OSError as exc:
+            raise UsageError(
+                f"--markdown {args.markdown} cannot be written ({exc.strerror or exc}): pass a "
+                "path you can write to"
+            ) from None
     print(gate.render_text(outcome), end="")
-    if args.markdown:
-        args.markdown.write_text(gate.render_markdown(outcome), encoding="utf-8")
     return ExitCode.HELD if outcome.passed else ExitCode.BROKEN

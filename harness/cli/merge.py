@@ -22,8 +22,12 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
 def run(args: argparse.Namespace) -> ExitCode:
     from harness.report.publish import publish
     from harness.results import record as results
+    from harness.results.destination import check_results_dir
 
-    merged = results.merge([results.load(path) for path in args.results])
+    check_results_dir(args.output, "--output")  # and held while merge writes there
+    merged = results.merge(
+        [results.load(path) for path in args.results], [str(path) for path in args.results]
+    )
     written = publish(merged, args.output)
     summary = merged.summary()
     print(

@@ -25,10 +25,17 @@ def run(args: argparse.Namespace) -> ExitCode:
     from harness.results.recover import recover
 
     path: Path = args.results
-    if path.is_dir() and not (path / "results.json").exists():
+    if path.is_dir() and (results.journal_newer(path) or not (path / "results.json").exists()):
         recovered = recover(path)
+        what = (
+            "has a results.json older than the cells measured there (a later run did not "
+            "write its record: killed, or a full disk?); the earlier record stays, the report "
+            "is the later run's:"
+            if (path / "results.json").exists()
+            else "has no results.json (the run was killed?):"
+        )
         print(
-            f"manylinux-harness: {path} has no results.json (the run was killed?): rebuilt "
+            f"manylinux-harness: {path} {what} rebuilt "
             f"from {len(recovered.record.cells)} measured cell(s) in its journal, marked "
             f"interrupted; missing: {', '.join(recovered.missing)}",
             file=sys.stderr,

@@ -65,13 +65,37 @@ def check_inputs(args: argparse.Namespace) -> None:
     first image, not a run whose hours of cells are thrown away at the end."""
     from harness.results import record as results
     from harness.results.destination import check_results_dir
+    from harness.util.cache import usable_cache_dir
 
-    check_results_dir(args.results_dir)
+    check_selection(args)
+    check_results_dir(args.results_dir)  # and held: a second run there stops here
+    if args.cache_dir:
+        usable_cache_dir(args.cache_dir)
     if args.baseline:
         try:
             results.load(args.baseline)
         except UsageError as exc:
             raise UsageError(f"--baseline: {exc}") from None
+
+
+def check_selection(args: argparse.Namespace) -> None:
+    """What the matrix selects, read as the plugin will (catalogs, engines, policies, distros,
+    the axes): a mistake is the harness's one line here, not pytest's usage error."""
+    from harness.catalog.user import CatalogSources
+    from harness.judge.cpu import parse_cpus
+    from harness.judge.installers import parse_pips
+    from harness.judge.uv import parse_uvs
+    from harness.settings import Settings
+
+    settings = Settings.from_options(
+        engines=args.engine, registry_mirrors=args.registry_mirror, catalogs=args.catalog
+    )
+    catalog = CatalogSources(settings.catalogs, settings.registry_mirrors).load()
+    catalog.check_policies(args.profile, args.policy)
+    catalog.distros(args.profile, args.arch or None, args.distro or None)
+    parse_pips(args.pip)
+    parse_uvs(args.uv)
+    parse_cpus(args.cpu)
 
 
 def run(args: argparse.Namespace) -> ExitCode:
@@ -83,8 +107,11 @@ def run(args: argparse.Namespace) -> ExitCode:
     check_inputs(args)
     results_dir: Path = args.results_dir.resolve()
     argv = pytest_arguments(args)
-    # A stop recorded by an earlier run in this directory must not speak for this one.
+    # A stop recorded by an earlier run in this directory must not speak for this one, nor its
+    # record (kept until this run's is written whole): told apart by the file's identity.
     (results_dir / results.STATE_DIR / f"{STOPPED}.json").unlink(missing_ok=True)
+    results_file = results_dir / "results.json"
+    earlier = _identity(results_file)
     print("manylinux-harness: pytest " + " ".join(argv), file=sys.stderr, flush=True)
     code = pytest.main(argv)
     stopped = results.read_state(results_dir, STOPPED)
@@ -92,10 +119,9 @@ def run(args: argparse.Namespace) -> ExitCode:
         # The cause, last, so that it is what a CI log shows at its end.
         print(f"manylinux-harness: stopped: {stopped['reason']}", file=sys.stderr)
         return ExitCode(stopped.get("exit_code", ExitCode.NOT_TOLD))
-    results_file = results_dir / "results.json"
     if code in (pytest.ExitCode.USAGE_ERROR, pytest.ExitCode.INTERNAL_ERROR):
         return from_pytest(pytest.ExitCode(code))
-    if not results_file.exists():
+    if _identity(results_file) in (None, earlier):
         # No record: what pytest says, except that no failed test means nothing was told.
         status = from_pytest(code)
         return status if status in (ExitCode.INTERRUPTED, ExitCode.USAGE) else ExitCode.NOT_TOLD
@@ -107,3 +133,12 @@ def run(args: argparse.Namespace) -> ExitCode:
         if not gate.compare(results.load(args.baseline), record).passed:
             return ExitCode.BROKEN
     return status
+
+
+def _identity(path: Path) -> tuple[int, int, int] | None:
+    """Which file is at `path` (device, inode, mtime), or None: a new record is a new file."""
+    try:
+        found = path.stat()
+    except OSError:
+        return None
+    return (found.st_dev, found.st_ino, found.st_mtime_ns)

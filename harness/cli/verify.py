@@ -70,10 +70,50 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
             results_dir,
             "cache-dir",
             "timeout",
+            *options.LIMITS,
+            "container-memory",
+            "container-pids",
             *options.SOURCES,
         ],
     )
+    add_test_options(parser)
     return parser
+
+
+# verify's test options: cibuildwheel's, with its documented meaning (docs/publishers.md).
+TEST_OPTIONS = {
+    "test_command": "the tests' command, run in a fresh directory holding the test-sources; "
+    "{project}, {package} and {wheel} are filled in as cibuildwheel does",
+    "before_test": "a command run before the tests, in the same place",
+    "test_requires": "requirements installed with the wheel (space-separated)",
+    "test_extras": "the wheel's extras installed with it (comma-separated)",
+    "test_groups": "PEP 735 dependency groups of the project, installed with the wheel",
+    "test_sources": "files and directories of the project copied into the tests' directory",
+    "test_environment": "NAME=value assignments, evaluated by the distro's shell",
+    "test_skip": "identifiers whose cells run no tests, e.g. 'cp39-*' (cp<Python>-"
+    "manylinux_<arch> of the distro's Python)",
+}
+
+
+def add_test_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group(
+        "tests (cibuildwheel's test options)",
+        "Run a project's own tests in each cell, offline, after its imports and --check. "
+        "With --project the defaults come from its [tool.cibuildwheel] (overrides and CIBW_* "
+        "variables included); these options win.",
+    )
+    group.add_argument(
+        "--project",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="the project cibuildwheel built the wheels from (its pyproject.toml's test "
+        "options; copied into each distro container for {project})",
+    )
+    for key, text in TEST_OPTIONS.items():
+        group.add_argument(
+            "--" + key.replace("_", "-"), dest=key, default=None, metavar="VALUE", help=text
+        )
 
 
 def run(args: argparse.Namespace) -> ExitCode:
@@ -83,24 +123,34 @@ def run(args: argparse.Namespace) -> ExitCode:
     from harness.judge.uv import parse_uvs
     from harness.results.destination import check_results_dir
     from harness.settings import Settings
+    from harness.util.cache import usable_cache_dir
     from harness.util.container import install_termination_handlers
     from harness.util.ownership import start_run
     from harness.util.progress import Progress
+    from harness.util.wheel_zip import WheelLimits
     from harness.verify.plan import make_plan
+    from harness.verify.project_tests import read_tests
     from harness.verify.session import Verification
     from harness.vocab.arch import host_machine
 
     # Bad input and infrastructure trouble end in main's handler, with the error's exit code;
     # the results dir first, before a wheel is read, downloaded or a distro probed.
+    if args.download:
+        from harness.verify.download import check_requirements
+
+        check_requirements(args.paths)
     results_dir = check_results_dir(args.results_dir)
     settings = Settings.from_options(
         engines=[],
         registry_mirrors=args.registry_mirror,
         catalogs=args.catalog,
         run_timeout=args.timeout,
+        wheel_limits=WheelLimits.from_options(args.max_unpacked_mib, args.max_compression_ratio),
+        container_memory=args.container_memory,
+        container_pids=args.container_pids,
     )
     if args.cache_dir:
-        settings = dataclasses.replace(settings, cache_dir=args.cache_dir)
+        settings = dataclasses.replace(settings, cache_dir=usable_cache_dir(args.cache_dir))
     catalog = CatalogSources(settings.catalogs, settings.registry_mirrors).load()
     progress = Progress()
     arches = list(args.arch)
@@ -119,9 +169,17 @@ def run(args: argparse.Namespace) -> ExitCode:
         together=args.together,
         installers=(*parse_pips(args.pip), *parse_uvs(args.uv)),
         cpu_models=parse_cpus(args.cpu),
+        limits=settings.wheel_limits,
     )
     if args.download:
         plan = dataclasses.replace(plan, downloaded=tuple(args.paths))
+    tests = read_tests(
+        args.project,
+        plan.distros,
+        {key: getattr(args, key) for key in TEST_OPTIONS},
+        settings.environ,
+    )
+    plan = dataclasses.replace(plan, tests=tests)
     install_termination_handlers()
     start_run()  # a fresh run id: what the sweep at the end removes
     return Verification(plan, settings, results_dir, progress).execute()

@@ -4,9 +4,8 @@ and used by `explain`; cached per image id, since an image never changes under i
 
 from __future__ import annotations
 
-import json
 import re
-from typing import Any
+from typing import Any, TypeGuard
 
 from harness.errors import HarnessError
 from harness.images.provider import ResolvedImage
@@ -56,11 +55,11 @@ def parse(output: str) -> dict[str, str]:
 def measure(
     engine: Engine, image: ResolvedImage, arch: Any, cache: Cache, settings: Settings
 ) -> dict[str, str]:
-    cached = cache.path("facts", f"{image.id.removeprefix('sha256:')[:24]}.json")
-    try:
-        return dict(json.loads(cached.read_text(encoding="utf-8")))
-    except (OSError, ValueError):
-        pass
+    name = f"{image.id.removeprefix('sha256:')[:24]}.json"
+    kept = cache.read_json("facts", name)
+    if _valid(kept):
+        return dict(kept)
+    # None kept, or not what parse() makes (damaged, cut short): measured again, replaced.
     with engine.container(
         image.reference, arch=arch, role="facts", name_hint=f"facts-{image.key}"
     ) as container:
@@ -70,6 +69,13 @@ def measure(
     if not result.ok:
         raise HarnessError(f"cannot measure {image.reference}: {result.tail(3)}")
     facts = parse(result.stdout)
-    cached.parent.mkdir(parents=True, exist_ok=True)
-    cached.write_text(json.dumps(facts), encoding="utf-8")
+    cache.write_json(facts, "facts", name)
     return facts
+
+
+def _valid(kept: Any) -> TypeGuard[dict[str, str]]:
+    """Whether kept facts are what parse() makes: tool names with their versions."""
+    return isinstance(kept, dict) and all(
+        name in TOOLCHAIN and isinstance(value, str) and _VERSION.fullmatch(value)
+        for name, value in kept.items()
+    )

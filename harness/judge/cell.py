@@ -19,8 +19,9 @@ from harness.judge.expectation import Expectation, expect
 from harness.judge.installers import expected_pip
 from harness.judge.verdict import Decision, decide, diagnose
 from harness.probe import observation as obs
-from harness.probe.diagnostics import Diagnosis
+from harness.probe.diagnostics import Diagnosis, diagnose_text
 from harness.probe.facts import DistroFacts
+from harness.probe.test_output import TESTS_STAGE, failed_tests, section
 from harness.vocab.installer import Installer
 from harness.vocab.platform_tags import interpreter_of
 from harness.vocab.verdict import Verdict
@@ -210,6 +211,14 @@ def judge_cell(
     notes: tuple[str, ...] = ()
     if moot and not expectation.installable:
         notes = (f"a forced load is moot here: {moot}",)
+    tests = tests_failed(observation)
+    if tests is not None and decision.verdict is Verdict.VIOLATION:
+        diagnosis, output = tests
+        decision = dataclasses.replace(
+            decision, explanation=f"{word} installed it as claimed, but its tests failed"
+        )
+        if output:
+            notes = (*notes, f"the first failing test's output:\n{output}")
     if job.cpu != cpus.HOST:
         # A SIGILL means nothing without the CPU model it was raised on.
         label = cpus.models()[job.cpu].label
@@ -242,6 +251,33 @@ def judge_cell(
         # the claim broke, and the distro broke the policy's promise, not the wheel
         distro_cause=distro_offer.cause(lacking) if verdict is Verdict.VIOLATION else "",
         notes=notes,
+    )
+
+
+def tests_failed(observation: obs.Observation) -> tuple[Diagnosis, str] | None:
+    """When the project's tests (verify's test step) failed after the wheel loaded: the
+    first failing test with the runner's message (and the loader's words, when it gave
+    any), and that test's output; None otherwise."""
+    run = observation.load
+    if run is None or run.status != obs.CHECK_FAILED or run.stage != TESTS_STAGE:
+        return None
+    failed = failed_tests(run.output)
+    loader = diagnose_text(run.output)
+    if not failed:
+        last = [line for line in run.output.strip().splitlines() if line.strip()][-1:]
+        summary = f"the tests failed (exit status {run.exit_code}), no test named: " + (
+            last[0][:200] if last else "no output"
+        )
+        return Diagnosis("test-failed", "", summary), ""
+    first = failed[0]
+    summary = f"test {first.test} {'failed' if first.kind == 'failed' else 'errored'}"
+    if first.message:
+        summary += f": {first.message}"
+    if loader is not None and loader.detail not in summary:
+        summary += f" ({loader.summary})"
+    more = f" (and {len(failed) - 1} more)" if len(failed) > 1 else ""
+    return Diagnosis("test-failed", first.test, (summary[:280] + more)), section(
+        run.output, first.test
     )
 
 

@@ -15,7 +15,7 @@ from typing import Any
 
 from harness.analysis import memo
 from harness.analysis.metadata import requires_python
-from harness.build.wheels import FAILED, BuildOutcome, BuildRequest, WheelBuilder
+from harness.build.wheels import FAILED, REFUSED, BuildOutcome, BuildRequest, WheelBuilder
 from harness.catalog.model import Catalog
 from harness.catalog.samples import Sample, default_samples_dir, discover
 from harness.catalog.user import CatalogSources
@@ -32,6 +32,7 @@ from harness.runner.prepared import Prepared, PreparedImage, nothing_to_run, out
 from harness.settings import Settings
 from harness.util.names import safe_name
 from harness.util.progress import Progress
+from harness.util.wheel_zip import DEFAULT_LIMITS, WheelLimits
 from harness.vocab.wheel_name import WheelName
 
 PREPARED = results.PREPARED_STATE  # the state file workers read
@@ -149,7 +150,10 @@ class Session:
             for path in outcome.wheels if outcome else ():
                 try:
                     wheels[path.name] = memo.inspect_wheel(
-                        self.context.cache, path, request.build_image.arch.name
+                        self.context.cache,
+                        path,
+                        request.build_image.arch.name,
+                        self.settings.wheel_limits,
                     )
                 except Exception as exc:  # a wheel we cannot read is reported, not fatal
                     wheels[path.name] = {"error": f"cannot inspect: {exc}"}
@@ -172,6 +176,8 @@ class Session:
                     "`manylinux-harness run` or pytest with --profile"
                 )
             self._prepared = Prepared.from_json(data)
+        if not self.context.wheel_dirs:
+            self.context.wheel_dirs = self._prepared.wheel_dirs
         return self._prepared
 
     # -- cells (workers) ---------------------------------------------------------------------
@@ -181,7 +187,7 @@ class Session:
         own trouble (that is an `error` record)."""
         prepared = self.prepared()
         return self.context.measure(
-            planned(cell, prepared),
+            planned(cell, prepared, self.settings.wheel_limits),
             prepared.image(cell.distro.image),
             prepared.supply,
             emulator=cpus.EMULATOR if self.plan.needs_emulator(cell.distro.key) else None,
@@ -210,20 +216,23 @@ class Session:
 
 
 @functools.cache
-def _requires_python(path: Path) -> str | None:
-    return requires_python(path)
+def _requires_python(path: Path, limits: WheelLimits) -> str | None:
+    return requires_python(path, limits)
 
 
-def planned(cell: Cell, prepared: Prepared) -> PlannedCell:
+def planned(cell: Cell, prepared: Prepared, limits: WheelLimits = DEFAULT_LIMITS) -> PlannedCell:
     """A plan's cell with its built wheels, ready to run: what it installs, what is judged,
     and how the record names its members."""
     wheels: list[Path] = []
     missing: list[str] = []
+    refused: list[str] = []
     members = []
     for member in cell.members:
         outcome = prepared.builds.get(member.request.key)
         member_wheels = list(outcome.wheels) if outcome else []
-        if not member_wheels:
+        if outcome is not None and outcome.status == REFUSED:
+            refused.append(f"{member.label}: {outcome.error}")
+        elif not member_wheels:
             missing.append(f"{member.label}: {(outcome.error if outcome else '') or 'not built'}")
         wheels += member_wheels
         members.append(
@@ -242,7 +251,9 @@ def planned(cell: Cell, prepared: Prepared) -> PlannedCell:
         arch=cell.arch,
         installer=cell.installer,
         wheels=tuple(
-            WheelFacts.of(WheelName.parse(w.name), prepared.wheels.get(w.name), _requires_python(w))
+            WheelFacts.of(
+                WheelName.parse(w.name), prepared.wheels.get(w.name), _requires_python(w, limits)
+            )
             for w in wheels
         ),
         distro=cell.distro.name,
@@ -277,5 +288,11 @@ def planned(cell: Cell, prepared: Prepared) -> PlannedCell:
             {m.label: list(r.wheels) for m, r in zip(cell.members, members, strict=True)},
             prepared.wheels,
         ),
-        unprobed="build failed: " + "; ".join(missing) if missing else "",
+        unprobed=(
+            "wheel over the run's limits, not unpacked: " + "; ".join(refused)
+            if refused
+            else "build failed: " + "; ".join(missing)
+            if missing
+            else ""
+        ),
     )

@@ -20,16 +20,16 @@ import re
 import shlex
 import shutil
 import signal
-import subprocess
 import sys
 import time
 import zipfile
 
-try:  # in the container: agent_facts.py and pip_server.py sit beside this file
+try:  # in the container: agent_facts.py, cell_users.py and pip_server.py sit beside this file
     import agent_facts
+    import cell_users
     import pip_server
 except ImportError:  # on the host (the harness's own tests): modules of harness.probe
-    from harness.probe import agent_facts, pip_server
+    from harness.probe import agent_facts, cell_users, pip_server
 
 MARKER = "@@MANYLINUX-HARNESS@@"
 # Kept equal to harness.probe.deps.OLDEST_PYTHON (a unit test checks): this file cannot import
@@ -76,41 +76,18 @@ def emit(data):
     sys.stdout.flush()
 
 
-def run(command, timeout, env=None, cwd=None):
-    """Run a command in its own session; on timeout kill the whole group."""
-    started = time.time()
-    full_env = dict(os.environ)
-    full_env.update(env or {})
-    proc = subprocess.Popen(
-        command,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        env=full_env,
-        cwd=cwd,
-        start_new_session=True,
-    )
-    timed_out = False
-    try:
-        out, _ = proc.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        timed_out = True
-        try:
-            os.killpg(proc.pid, signal.SIGKILL)
-        except OSError:
-            pass
-        out, _ = proc.communicate()
-    text = out.decode("utf-8", "replace")
-    return {
-        "exit_code": proc.returncode,
-        "timed_out": timed_out,
-        "output": text[-TAIL:],
-        "seconds": round(time.time() - started, 3),
-    }
+def run(command, timeout, env=None, cwd=None, uid=None):
+    """Run a command (as `uid`, every process of which is gone when it returns); see
+    cell_users.run."""
+    return cell_users.run(command, timeout, env=env, cwd=cwd, uid=uid, tail=TAIL)
 
 
-def facts(template, libdir):
+def facts(template, libdir, isolate=False):
     """The distro's facts (agent_facts), then its pip: the template venv, pip's version, and
-    the distro pip's server started (set-up, not a cell's cost)."""
+    the distro pip's server started (set-up, not a cell's cost). `isolate`: this is a probe
+    container whose cells run as users of their own (cell_users): lock its scratch down."""
+    if isolate:
+        cell_users.lock_down()
     result = agent_facts.system_facts(libdir)
 
     if not os.path.exists(os.path.join(template, "bin", "python")):
@@ -158,21 +135,33 @@ def run_checks(python, workdir, spec, label, extra_env):
             },
             handle,
         )
-    env = {"PYTHONDONTWRITEBYTECODE": "1", "PYTHONFAULTHANDLER": "1"}
-    env.update(extra_env)
     # Run from an empty directory so nothing but the installed wheel can be imported.
     rundir = os.path.join(workdir, "cwd-" + label)
-    os.makedirs(rundir)
+    env = {"PYTHONDONTWRITEBYTECODE": "1", "PYTHONFAULTHANDLER": "1"}
+    uid = None
+    if spec.get("isolate"):
+        # A user of its own: it can write its directory and its stage, nothing of the
+        # agent's, a template's, the installed set's or another cell's.
+        uid = cell_users.new_user()
+        cell_users.own_dir(rundir, uid)
+        with open(stage_file, "w"):
+            pass
+        os.chown(stage_file, uid, uid)
+        env.update(cell_users.user_env(uid, rundir))
+    else:
+        os.makedirs(rundir)
+    env.update(extra_env)
     cpu = spec.get("cpu")
     if cpu:
         python = emulated_python(python, cpu)
     command = [python, runner, stage_file, spec_file]
-    result = run(command, spec["timeouts"]["run"], env=env, cwd=rundir)
+    result = run(command, spec["timeouts"]["run"], env=env, cwd=rundir, uid=uid)
     try:
         with open(stage_file) as handle:
             stage = handle.read().strip()
     except OSError:
         stage = "start"
+    stage = stage or "start"
     code = result["exit_code"]
     sig = None
     if result["timed_out"]:
@@ -321,7 +310,15 @@ def installed_set(spec, template):
     uv = spec.get("uv")
     key = hashlib.sha256(
         json.dumps(
-            [template, driver, uv, sorted(spec["wheels"]), spec.get("find_links", [])]
+            [
+                template,
+                driver,
+                uv,
+                sorted(spec["wheels"]),
+                spec.get("find_links", []),
+                spec.get("extras", ""),
+                sorted(spec.get("requirements", [])),
+            ]
         ).encode()
     ).hexdigest()[:16]
     directory = os.path.join(SETS_DIR, key)
@@ -340,8 +337,18 @@ def installed_set(spec, template):
         shutil.rmtree(directory, ignore_errors=True)
         os.makedirs(directory)
         fresh_venv(template, venv)
+        uid = None
+        user_env = {}
+        if spec.get("isolate"):
+            # The set is installed by a user of its own, who owns the venv and nothing else;
+            # no process of that user runs once the install is over, so the cells that import
+            # from it (as their own users) can read the set and never change it for another.
+            uid = cell_users.new_user()
+            cell_users.give_tree(venv, uid)
+            home = cell_users.own_dir(os.path.join(directory, "home"), uid)
+            user_env = cell_users.user_env(uid, home)
         if uv:
-            installed = uv_install(uv, python, spec)
+            installed = uv_install(uv, python, spec, uid, user_env)
             if not installed["timed_out"]:
                 with open(recorded, "w") as handle:
                     json.dump(installed, handle)
@@ -358,29 +365,40 @@ def installed_set(spec, template):
         ]
         for find_links in spec.get("find_links", []):
             command += ["--find-links", find_links]
-        command += spec["wheels"]
+        command += install_arguments(spec)
         env = {"PIP_NO_INPUT": "1", "PIP_ROOT_USER_ACTION": "ignore"}
+        env.update(user_env)
+        timeout = spec["timeouts"]["install"]
         if driver == "process":  # as before the server: the benchmark and a test compare both
-            installed = run(command, spec["timeouts"]["install"], env=env)
+            installed = run(command, timeout, env=env, uid=uid)
         else:
             installed = pip_server.install_into(
-                template, venv, command[3:], spec["timeouts"]["install"], env
-            ) or run(command, spec["timeouts"]["install"], env=env)
+                template, venv, command[3:], timeout, env, uid
+            ) or run(command, timeout, env=env, uid=uid)
         if not installed["timed_out"]:  # a hang is not a decision: the next cell tries again
             with open(recorded, "w") as handle:
                 json.dump(installed, handle)
         return python, installed
 
 
-def uv_install(uv, python, spec):
-    """uv's own decision on the wheel set, into the venv of `python`: offline, no index, no
-    cache (the container has no network and nothing to share)."""
+def install_arguments(spec):
+    """What the installer is asked for: the set's wheels (with the test extras, as
+    cibuildwheel installs `{wheel}[extras]`), then the test requirements, resolved in the
+    same run from the find-links directories."""
+    extras = spec.get("extras", "")
+    return [wheel + extras for wheel in spec["wheels"]] + list(spec.get("requirements", []))
+
+
+def uv_install(uv, python, spec, uid, user_env):
+    """uv's own decision on the wheel set, into the venv of `python`, as the set's user:
+    offline, no index, no cache (the container has no network and nothing to share)."""
     command = [uv, "pip", "install", "--python", python, "--offline", "--no-index", "--no-cache"]
     for find_links in spec.get("find_links", []):
         command += ["--find-links", find_links]
-    command += spec["wheels"]
-    env = {"UV_NO_PROGRESS": "1", "NO_COLOR": "1", "HOME": spec["workdir"]}
-    return run(command, spec["timeouts"]["install"], env=env)
+    command += install_arguments(spec)
+    env = {"UV_NO_PROGRESS": "1", "NO_COLOR": "1"}
+    env.update(user_env)
+    return run(command, spec["timeouts"]["install"], env=env, uid=uid)
 
 
 def uv_version(uv, timeout):
@@ -428,7 +446,11 @@ def cell(spec):
                 with zipfile.ZipFile(wheel) as archive:
                     archive.extractall(forced_dir)
             extra_env = {"PYTHONPATH": forced_dir}
-            result["forced"] = run_checks(python, workdir, spec, "forced", extra_env)
+            # Checks that need what the install brings (a project's tests and their
+            # requirements) say nothing of a wheel pip refused: the forced load leaves them out.
+            skipped = set(spec.get("installed_only", []))
+            forced_spec = dict(spec, checks=[c for c in spec["checks"] if c[0] not in skipped])
+            result["forced"] = run_checks(python, workdir, forced_spec, "forced", extra_env)
         ran = result["load"] or result["forced"]
         if ran and ran["status"] != "passed" and EXECSTACK_REFUSAL in ran["output"]:
             result["execstack_retry"] = execstack_retry(python, workdir, spec, extra_env)
@@ -452,7 +474,7 @@ def main(argv):
         )
         return 0  # the problem is the result: the harness reports it as this distro's error
     if len(argv) >= 3 and argv[0] == "facts":
-        facts(argv[1], argv[2])
+        facts(argv[1], argv[2], isolate=argv[3:4] == ["isolate"])
     elif len(argv) == 2 and argv[0] == "cell":
         # The spec rides on the command line: a file would cost the harness two more round
         # trips to the engine per cell (mkdir, upload), more than the agent's own work.

@@ -15,13 +15,13 @@ import re
 import shutil
 import subprocess
 import sys
-import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
 from harness import resources
 from harness.errors import HarnessError
 from harness.util.cache import Cache
+from harness.util.wheel_zip import open_wheel
 
 # The oldest interpreter any catalog row presents to the probe: the official catalog gives
 # rows whose python3 is older the portable Python (>= 3.9), and the local catalog's oldest
@@ -117,7 +117,7 @@ def probe_library(cache: Cache) -> Path:
             for pin in pins:
                 # One directory per pin: _fetch takes the wheel it finds there.
                 wheel = _fetch(pin, downloads / pin.name)
-                with zipfile.ZipFile(wheel) as archive:
+                with open_wheel(wheel) as archive:
                     # Only the importable code: the agent needs no metadata.
                     members = [m for m in archive.namelist() if ".dist-info/" not in m]
                     archive.extractall(scratch, members)

@@ -8,9 +8,11 @@ the samples' checks are copied in once.
 
 from __future__ import annotations
 
+import functools
 import json
 import posixpath
 import time
+from collections.abc import Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,10 +38,13 @@ TEMPLATE = f"{AGENT_DIR}/venv-template"
 WHEELHOUSE = "/wheelhouse"
 EMULATOR = "/opt/manylinux-harness-cpu/qemu"  # the host's qemu-user, mounted read-only
 # The agent and its pip server, copied side by side (the agent imports the server's module).
-_AGENT_SOURCES = tuple(
-    Path(__file__).with_name(name) for name in ("agent.py", "agent_facts.py", "pip_server.py")
+AGENT_SOURCES = tuple(
+    Path(__file__).with_name(name)
+    for name in ("agent.py", "agent_facts.py", "pip_server.py", "cell_users.py")
 )
 _MARKER = "@@MANYLINUX-HARNESS@@"
+# Tells the agent it runs in a probe container, where it may change users (cell_users).
+PROBE_ENV = {"MANYLINUX_HARNESS_PROBE": "1"}
 
 INSTALL_TIMEOUT = 180.0
 RUN_TIMEOUT = DEFAULT_RUN_TIMEOUT  # the default; a run's own is settings.run_timeout
@@ -64,6 +69,15 @@ class ProbeRequest:
     pip_driver: str = "forked"
     uv: Path | None = None  # a uv binary (inside the wheel root): uv installs, not pip
     cpu_model: str = ""  # a qemu CPU model the import + check runs on ("": the host's CPU)
+    # Installed with the wheels in the same run: "[test]" after each wheel, and requirements
+    # resolved from find_links (a project's test extras and test requirements).
+    extras: str = ""
+    requirements: tuple[str, ...] = ()
+    # Host directories copied into the container once (never mounted), readable by every
+    # cell's user: (host directory, container directory), e.g. a project for its tests.
+    trees: tuple[tuple[Path, str], ...] = ()
+    # Checks (by label) that run only after an accepted install, never in a forced load.
+    installed_only: tuple[str, ...] = ()
 
 
 def parse_agent_output(text: str, stderr: str = "", exit_code: int = 0) -> dict[str, Any]:
@@ -126,12 +140,16 @@ class DistroProbe:
         wheel_root: Path,
         settings: Settings,
         emulator: Path | None = None,
+        wheel_dirs: Sequence[Path] = (),
     ) -> None:
         self.engine = engine
         self.emulator = emulator  # qemu-user for the CPU axis; mounted only when given
         self.distro = distro
         self.image = image
         self.wheel_root = wheel_root
+        # The directories of the wheel root this run's cells install from (its wheelhouses,
+        # the installer axis's pips and uv): the only ones a cell can see. Empty: the root.
+        self.wheel_dirs = tuple(wheel_dirs) or (wheel_root,)
         self.settings = settings
         self.facts: DistroFacts | None = None
         self._stack = ExitStack()
@@ -151,7 +169,11 @@ class DistroProbe:
         self.close()
 
     def start(self) -> DistroFacts:
-        mounts = [Mount(self.wheel_root, WHEELHOUSE)] if self._mounted else []
+        mounts = (
+            [Mount(directory, self._wheelhouse_path(directory)) for directory in self._mount_dirs]
+            if self._mounted
+            else []
+        )
         if self.emulator is not None:
             mounts.append(Mount(self.emulator, EMULATOR))
         self.wheel_root.mkdir(parents=True, exist_ok=True)
@@ -163,17 +185,19 @@ class DistroProbe:
                 name_hint=f"probe-{self.distro.key}",
                 mounts=mounts,
                 network=False,
+                limits=self.settings.limits,
             )
         )
         container = self._container
-        for source in _AGENT_SOURCES:
+        for source in AGENT_SOURCES:
             container.copy_into(source, AGENT_DIR, arcname=source.name)
         for shipped in probe_deps.shipped_packages(
             probe_deps.probe_library(Cache(self.settings.cache_dir))
         ):
             container.copy_into(shipped, LIBDIR, arcname=shipped.name)
         result = container.exec(
-            ["python3", AGENT, "facts", TEMPLATE, LIBDIR],
+            ["python3", AGENT, "facts", TEMPLATE, LIBDIR, "isolate"],
+            env=PROBE_ENV,
             timeout=self.settings.scaled(600, self.distro.arch),
             step=f"measuring facts in {self.distro.key}",
         )
@@ -197,13 +221,39 @@ class DistroProbe:
         self.facts = DistroFacts.from_json(raw)
         return self.facts
 
+    @property
+    def container_id(self) -> str:
+        """The running container's id ("" before start and after close)."""
+        return self._container.id if self._container is not None else ""
+
     def close(self) -> None:
         self._stack.close()
         self._container = None
 
-    def _container_path(self, host_path: Path) -> str:
+    @functools.cached_property
+    def _mount_dirs(self) -> list[Path]:
+        """The wheel directories, each once (one inside another is mounted with it)."""
+        found: list[Path] = []
+        for directory in sorted({d.resolve() for d in self.wheel_dirs}, key=lambda d: len(d.parts)):
+            if not any(directory.is_relative_to(kept) for kept in found):
+                directory.mkdir(parents=True, exist_ok=True)
+                if self._mounted:
+                    Cache.share_read_only(directory)
+                found.append(directory)
+        return found
+
+    def _wheelhouse_path(self, host_path: Path) -> str:
         relative = host_path.resolve().relative_to(self.wheel_root.resolve())
-        target = posixpath.join(WHEELHOUSE, *relative.parts)
+        return posixpath.join(WHEELHOUSE, *relative.parts)
+
+    def _container_path(self, host_path: Path) -> str:
+        target = self._wheelhouse_path(host_path)
+        if self._mounted and not any(
+            host_path.resolve().is_relative_to(d) for d in self._mount_dirs
+        ):
+            raise HarnessError(
+                f"{host_path} is not among the directories mounted into {self.distro.key}'s probe"
+            )
         if not self._mounted and target not in self._copied:
             assert self._container is not None
             self._container.copy_into(host_path, posixpath.dirname(target))
@@ -218,6 +268,23 @@ class DistroProbe:
             self._container.copy_into(host_path, posixpath.dirname(target))
             self._copied.add(target)
         return target
+
+    def _copy_tree(self, host_dir: Path, target: str) -> None:
+        """A host directory copied to `target` once per container: owned by root, readable
+        and never writable by a cell's user."""
+        if target in self._copied:
+            return
+        assert self._container is not None
+        parent, name = posixpath.split(target.rstrip("/"))
+        self._container.copy_into(host_dir, parent, arcname=name)
+        done = self._container.exec(
+            ["sh", "-c", 'chown -R 0:0 "$1" && chmod -R a+rX,go-w "$1"', "sh", target],
+            timeout=120,
+            step=f"sharing {target}",
+        )
+        if not done.ok:
+            raise HarnessError(f"cannot share {target} in {self.distro.key}: {done.tail(2)}")
+        self._copied.add(target)
 
     def probe(self, request: ProbeRequest) -> obs.Observation:
         """Never raises for the cell's own failures; infrastructure trouble becomes an
@@ -242,8 +309,15 @@ class DistroProbe:
                 ],
                 "dlopen": request.dlopen,
                 "pip_driver": request.pip_driver,
+                "extras": request.extras,
+                "requirements": list(request.requirements),
+                "installed_only": list(request.installed_only),
+                # each install and each import as a user of its own (cell_users)
+                "isolate": True,
                 "timeouts": {"install": install_timeout, "run": run_timeout},
             }
+            for host_dir, target in request.trees:
+                self._copy_tree(host_dir, target)
             if request.cpu_model:
                 if self.emulator is None:
                     raise HarnessError("the CPU axis needs qemu-user in the probe container")
@@ -257,6 +331,7 @@ class DistroProbe:
                 spec["pips_dir"] = self._container_path(request.pips_dir)
             result = container.exec(
                 ["python3", AGENT, "cell", json.dumps(spec)],
+                env=PROBE_ENV,
                 # The agent enforces its own limits per step; this one is the backstop.
                 timeout=install_timeout + 2 * run_timeout + 60,
                 step=f"cell {request.cell_id}",

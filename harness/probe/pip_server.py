@@ -18,6 +18,11 @@ import sys
 import time
 import traceback
 
+try:  # in the container: cell_users.py sits beside this file
+    import cell_users
+except ImportError:  # on the host (the harness's own tests): a module of harness.probe
+    from harness.probe import cell_users
+
 TAIL = 8000
 
 # # Under qemu, importing pip costs an emulated interpreter 4-5 s, most of a cell (the install
@@ -88,6 +93,12 @@ def serve_one_install(conn):
         os.dup2(out, 1)
         os.dup2(out, 2)
         os.close(out)
+        uid = request.get("uid")
+        if uid is not None:
+            # The install is the set's user's (cell_users): the server's root ends here.
+            os.setgroups([])
+            os.setgid(uid)
+            os.setuid(uid)
         os.environ.update(request["env"])
         os.chdir(request["cwd"])
         sys.argv = ["pip"] + request["args"]
@@ -219,13 +230,20 @@ def connect(template):
     return None
 
 
-def served_pip(template, args, timeout, env, output):
-    """`pip ARGS` through the template's server; None when there is no server to serve it."""
+def served_pip(template, args, timeout, env, output, uid=None):
+    """`pip ARGS` through the template's server, as `uid` when given; None when there is no
+    server to serve it."""
     conn = connect(template)
     if conn is None:
         return None
     started = time.time()
-    request = {"args": args, "env": env, "output": output, "cwd": os.path.dirname(output)}
+    request = {
+        "args": args,
+        "env": env,
+        "output": output,
+        "cwd": os.path.dirname(output),
+        "uid": uid,
+    }
     timed_out = False
     code = None
     with conn, conn.makefile("rb") as reader:
@@ -242,6 +260,8 @@ def served_pip(template, args, timeout, env, output):
                 os.killpg(pid, signal.SIGKILL)
             except OSError:
                 pass
+    if uid is not None:
+        cell_users.kill_user(uid)  # nothing the install started outlives it
     try:
         with open(output, "rb") as handle:
             text = handle.read().decode("utf-8", "replace")
@@ -268,7 +288,7 @@ def site_packages(venv):
     return None
 
 
-def install_into(template, venv, args, timeout, env):
+def install_into(template, venv, args, timeout, env, uid=None):
     """`pip ARGS` (an install) for VENV, decided by the template's pip on this interpreter.
 
     Served (a forked child of a process that has imported pip) with `--prefix VENV`, checked
@@ -277,7 +297,9 @@ def install_into(template, venv, args, timeout, env):
     template_site = site_packages(template)
     before = sorted(os.listdir(template_site)) if template_site else []
     output = os.path.join(os.path.dirname(venv), "pip-output.txt")
-    served = served_pip(template, [*args[:1], "--prefix", venv, *args[1:]], timeout, env, output)
+    served = served_pip(
+        template, [*args[:1], "--prefix", venv, *args[1:]], timeout, env, output, uid
+    )
     if served is None:
         return None
     if served["exit_code"] == 0 and not served["timed_out"]:

@@ -15,7 +15,8 @@ from harness.vocab import policy_names
 def share_timeline(policies: Iterable[str], shares: DownloadShares) -> ShareTimeline | None:
     """None when the run has no glibc policy or the data no timeline."""
     timeline = shares.timeline
-    names = sorted(set(policies))
+    # A given wheel may claim no policy at all ("any", "linux"): it has no floor to chart.
+    names = sorted({p for p in policies if p.startswith(("manylinux", "musllinux"))})
     glibc = sorted((p for p in names if not policy_names.is_musl(p)), key=policy_names.glibc_of)
     if timeline is None or not glibc:
         return None

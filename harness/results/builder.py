@@ -162,6 +162,8 @@ def host_facts(settings: Settings, engines: Mapping[str, Engine]) -> dict[str, A
     # Every host-side distribution the run imported, so a gate can tell two runs made with
     # different tools apart.
     facts[results.HOST_DEPENDENCIES] = host_dependencies()
+    # What probe and build containers, which run wheels' code, were allowed.
+    facts["container_limits"] = settings.limits.to_json()
     # The level the host's own CPU reaches: what `cpu=host` cells ran at.
     facts["cpu_level"] = cpus.host_level(settings.host)
     facts["engines"] = {}

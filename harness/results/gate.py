@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from harness.errors import UsageError
 from harness.images.candidate import identity, is_candidate
 from harness.results.record import CellRecord, RunRecord
 from harness.util.provenance import ROOT
@@ -317,3 +318,13 @@ def render_markdown(result: GateResult) -> str:
             f"{result.out_of_scope} baseline cells are outside the candidate's arches and policies."
         )
     return "\n".join(lines) + "\n"
+
+
+def require_common(outcome: GateResult, baseline: RunRecord, candidate: RunRecord) -> None:
+    """Nothing compared is no evidence either way: a gate that passed on it would lie."""
+    if not outcome.compared:
+        raise UsageError(
+            f"the baseline ({len(baseline.cells)} cells) and the candidate "
+            f"({len(candidate.cells)} cells) have no cell in common: pass records of the same "
+            "matrix (or a run made with --candidate-image)"
+        )

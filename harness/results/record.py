@@ -15,9 +15,10 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from harness.errors import ExitCode, UsageError
+from harness.errors import ExitCode, HarnessError, UsageError
 from harness.judge.cell import Expected
 from harness.probe.observation import Observation
+from harness.util import schemas
 from harness.vocab.installer import DISTRO_RELEASE, Installer
 from harness.vocab.verdict import Verdict
 
@@ -245,6 +246,14 @@ def parse(data: Any, source: str) -> RunRecord:
         raise UsageError(
             f"{source} holds a JSON {kind}, not a results object: pass the results.json of a run"
         )
+    if data.get("schema") != SCHEMA_VERSION:
+        RunRecord.from_json(data, source)  # says which schema it is
+    wrong = schemas.problem(data, schemas.RESULTS_SCHEMA)
+    if wrong is not None:
+        raise UsageError(
+            f"{source} is not a results record ({wrong}; see harness/resources/"
+            f"{schemas.RESULTS_SCHEMA}): pass the results.json of a run"
+        )
     try:
         return RunRecord.from_json(data, source)
     except KeyError as exc:
@@ -257,12 +266,29 @@ def parse(data: Any, source: str) -> RunRecord:
 
 
 def save(record: RunRecord, results_dir: Path) -> Path:
+    """results.json written whole or not at all: the earlier one stays until the new one is
+    complete (a full disk leaves it, and no partial file beside it)."""
     results_dir.mkdir(parents=True, exist_ok=True)
     path = results_dir / "results.json"
-    tmp = path.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(record.to_json(), indent=2), encoding="utf-8")
-    tmp.replace(path)
+    tmp = path.with_suffix(f".json.{os.getpid()}.tmp")
+    try:
+        tmp.write_text(json.dumps(record.to_json(), indent=2), encoding="utf-8")
+        tmp.replace(path)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise RecordNotWritten(results_dir, exc) from exc
     return path
+
+
+class RecordNotWritten(HarnessError):
+    """The new record could not be written whole (a full disk): the earlier one is kept."""
+
+    def __init__(self, results_dir: Path, error: OSError) -> None:
+        super().__init__(
+            f"cannot write the new record into {results_dir} ({error.strerror or error}): the "
+            f"earlier record there is kept, this run's cells are in its {CELLS_DIR}/; free "
+            f"space, then `manylinux-harness report {results_dir}` rebuilds this run's record"
+        )
 
 
 # -- incremental pieces, written while the run goes -------------------------------------------
@@ -277,15 +303,30 @@ def append_cell(results_dir: Path, worker: str, cell: CellRecord) -> None:
         os.fsync(handle.fileno())
 
 
+def journal_newer(results_dir: Path) -> bool:
+    """Whether the cell journal is newer than results.json: a later run measured cells there
+    and did not get to write its record (killed, or the disk was full)."""
+    record = results_dir / "results.json"
+    journal = list((results_dir / CELLS_DIR).glob("*.jsonl"))
+    if not journal:
+        return False
+    if not record.exists():
+        return True
+    return max(p.stat().st_mtime_ns for p in journal) > record.stat().st_mtime_ns
+
+
 def read_cells(results_dir: Path) -> list[CellRecord]:
     cells: dict[str, CellRecord] = {}
     for path in sorted((results_dir / CELLS_DIR).glob("*.jsonl")):
         for line in path.read_text(encoding="utf-8").splitlines():
             if line.strip():
                 try:
-                    cell = CellRecord.from_json(json.loads(line))
-                except (ValueError, KeyError):
+                    data = json.loads(line)
+                except ValueError:
                     continue  # a line cut short by a crash
+                if schemas.problem(data, schemas.RESULTS_SCHEMA, "cell") is not None:
+                    continue  # nor a cell this harness wrote
+                cell = CellRecord.from_json(data)
                 cells[cell.key] = cell
     return sorted(cells.values(), key=lambda c: (c.arch, c.row, c.distro, str(c.installer)))
 
@@ -316,10 +357,11 @@ def read_state_dir(results_dir: Path, prefix: str) -> dict[str, Any]:
 
 
 def reset(results_dir: Path) -> None:
-    """Start a run afresh in this directory (a previous run's files are dropped)."""
-    # All four outputs: a stale one beside new ones would speak for a run that is gone.
-    for name in OUTPUTS:
-        (results_dir / name).unlink(missing_ok=True)
+    """Start a run afresh in this directory: the previous run's journal and state are
+    dropped. Its record (results.json, .md, .html) stays until this run's is written whole
+    (report.publish replaces the three together); its junit.xml goes now, since pytest
+    writes the new one itself and verify writes none."""
+    (results_dir / "junit.xml").unlink(missing_ok=True)
     for sub in (CELLS_DIR, STATE_DIR):
         directory = results_dir / sub
         if directory.is_dir():
@@ -343,11 +385,42 @@ def exit_code(record: RunRecord) -> ExitCode:
     return ExitCode.HELD
 
 
-def merge(records: list[RunRecord]) -> RunRecord:
+class MergeConflict(UsageError):
+    """Legs that measured the same cell differently: which one holds is not merge's to say."""
+
+
+def conflicts(records: list[RunRecord], sources: list[str]) -> list[str]:
+    """Each cell two records disagree on (another verdict, or as declared in one and not in
+    the other), as "KEY (SOURCE: VERDICT, SOURCE: VERDICT)", sorted by cell."""
+    seen: dict[str, list[tuple[str, CellRecord]]] = {}
+    for record, source in zip(records, sources, strict=True):
+        for cell in record.cells:
+            seen.setdefault(cell.key, []).append((source, cell))
+    found = []
+    for key, measured in sorted(seen.items()):
+        if len({(c.verdict, c.as_expected) for _, c in measured}) > 1:
+            sides = ", ".join(
+                f"{source}: {c.verdict.value}{'' if c.as_expected else ' (not as declared)'}"
+                for source, c in measured
+            )
+            found.append(f"{key} ({sides})")
+    return found
+
+
+def merge(records: list[RunRecord], sources: list[str] | None = None) -> RunRecord:
     """Several runs (e.g. the legs of a nightly matrix) as one record. A cell measured in
-    several of them keeps the last one's measurement."""
+    several of them must have come out the same in each (its last measurement is kept);
+    legs that disagree on a cell are a MergeConflict listing each such cell, whatever the
+    order the legs are given in."""
     if not records:
         raise UsageError("merge needs at least one results.json")
+    sources = sources or [f"record {index + 1}" for index in range(len(records))]
+    disagree = conflicts(records, sources)
+    if disagree:
+        raise MergeConflict(
+            f"the legs measured {len(disagree)} cell(s) differently: {'; '.join(disagree)}: "
+            "merge legs of distinct cells, or re-run the cell and merge one measurement"
+        )
     cells: dict[str, CellRecord] = {}
     tables: dict[str, dict[str, Any]] = {
         "images": {},

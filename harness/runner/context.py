@@ -17,6 +17,7 @@ from harness.catalog.model import Distro
 from harness.errors import HarnessError
 from harness.images import facts as image_facts
 from harness.images.provider import ImageProvider, describe_failure, failure_record
+from harness.judge import across_cells
 from harness.judge import cpu as cpus
 from harness.judge.cell import CellJob, judge_cell
 from harness.probe.distro_probe import DistroProbe, ProbeRequest
@@ -65,6 +66,9 @@ class RunContext:
         self._probes: dict[str, DistroProbe] = {}
         self._probe_failures: dict[str, str] = {}
         self._host_level = cpus.host_level(settings.host)
+        # What a probe mounts of the wheel cache: only the directories of this run's wheels
+        # and installers (set once they are known), never every run's wheels.
+        self.wheel_dirs: tuple[Path, ...] = ()
 
     # -- engines -------------------------------------------------------------------------------
 
@@ -155,6 +159,7 @@ class RunContext:
             self.cache.path("wheels"),
             self.settings,
             emulator=emulator,
+            wheel_dirs=self.wheel_dirs,
         )
         try:
             facts = probe.start()
@@ -245,12 +250,29 @@ class RunContext:
             images={key: image.to_json() for key, image in images.items()},
             builds=builds,
             distros=results.read_state_dir(self.results_dir, DISTRO_PREFIX),
-            cells=results.read_cells(self.results_dir),
+            cells=judged_across(results.read_cells(self.results_dir)),
             interrupted=interrupted,
             skipped=skipped,
             wheels=wheels,
             installers=installers,
         )
+
+
+def judged_across(cells: Sequence[results.CellRecord]) -> list[results.CellRecord]:
+    """The cells with what only the run as a whole can tell (harness.judge.across_cells):
+    a test failing on every distro is said to be no platform difference."""
+    cells = list(cells)
+    found = across_cells.judge(cells)
+    return [
+        dataclasses.replace(
+            cell,
+            explanation=found[cell.key].explanation,
+            diagnosis=found[cell.key].diagnosis,
+        )
+        if cell.key in found
+        else cell
+        for cell in cells
+    ]
 
 
 def _finish(phase: Phase, spec: ImageSpec, image: PreparedImage) -> None:

@@ -92,6 +92,13 @@ class Prepared:
     def image(self, spec: ImageSpec) -> PreparedImage:
         return self.images.get(spec.key) or PreparedImage(spec.key)
 
+    @property
+    def wheel_dirs(self) -> tuple[Path, ...]:
+        """The directories of the wheels built for this run and of its installers: what a
+        probe mounts of the wheel cache."""
+        built = {wheel.parent for outcome in self.builds.values() for wheel in outcome.wheels}
+        return (*sorted(built), *self.supply.directories)
+
     def to_json(self) -> dict[str, Any]:
         return {
             "images": {key: image.to_json() for key, image in self.images.items()},

@@ -11,7 +11,6 @@ import os
 import subprocess
 import sys
 import time
-import zipfile
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,6 +20,7 @@ from harness.errors import HarnessError
 from harness.judge import uv
 from harness.util.cache import Cache
 from harness.util.progress import Progress
+from harness.util.wheel_zip import open_wheel
 from harness.vocab.installer import LATEST, Installer
 from harness.vocab.versions import version_tuple
 
@@ -76,6 +76,13 @@ class InstallerSupply:
         if self.pips_dir is None:
             raise HarnessError(f"no pip wheels for pip {installer.release}")
         return None, self.pips_dir
+
+    @property
+    def directories(self) -> tuple[Path, ...]:
+        """Where what it fetched lies, for a probe to mount."""
+        found = [self.pips_dir] if self.pips_dir else []
+        found += [Path(e["binary"]).parent for e in self.uvs.values() if "binary" in e]
+        return tuple(found)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -209,7 +216,7 @@ def _version(wheel: Path) -> str:
 
 def _extract(wheel: Path, target: Path) -> None:
     """The wheel's `uv` executable (in its .data/scripts), executable."""
-    with zipfile.ZipFile(wheel) as archive:
+    with open_wheel(wheel) as archive:
         name = next(n for n in archive.namelist() if n.endswith("/scripts/uv"))
         target.parent.mkdir(parents=True, exist_ok=True)
         partial = target.with_suffix(".partial")
@@ -218,20 +225,36 @@ def _extract(wheel: Path, target: Path) -> None:
     partial.replace(target)
 
 
+def _recorded(directory: Path, record: Path) -> UvBinary | None:
+    """The uv a record names, where its binary is now and with the bytes it recorded; None
+    when there is no such record or binary. The record keeps the binary's path relative to
+    the uv directory, so that a cache copied or moved elsewhere still serves (a record made
+    before kept it absolute: its last two parts are the same)."""
+    try:
+        known = json.loads(record.read_text(encoding="utf-8"))
+        binary = directory / Path(known["binary"]).parent.name / "uv"
+        found = UvBinary(**{**known, "binary": str(binary)})
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    if not binary.is_file() or _sha256(binary) != found.binary_sha256:
+        return None
+    return found
+
+
 def _fetch(directory: Path, release: str, arch: str) -> UvBinary | str:
     record = directory / f"{release}-{arch}.json"
-    if record.exists():
-        known = json.loads(record.read_text())
+    known = _recorded(directory, record)
+    if known is not None:
         fresh = release != LATEST or time.time() - record.stat().st_mtime < LATEST_MAX_AGE
-        if fresh and Path(known["binary"]).exists():
-            return UvBinary(**known)
+        if fresh:
+            return known
     wheel = _download_uv(directory, release, arch)
     if isinstance(wheel, str):
         # Offline with a binary at hand: the one fetched before serves (and is recorded).
-        return UvBinary(**json.loads(record.read_text())) if record.exists() else wheel
+        return known or wheel
     binary = directory / f"{_version(wheel)}-{arch}" / "uv"
-    if not binary.exists():
-        _extract(wheel, binary)
+    if known is None or Path(known.binary) != binary:
+        _extract(wheel, binary)  # no record vouches for a binary there: from the wheel
     found = UvBinary(
         release=release,
         version=_version(wheel),
@@ -240,7 +263,8 @@ def _fetch(directory: Path, release: str, arch: str) -> UvBinary | str:
         binary=str(binary),
         binary_sha256=_sha256(binary),
     )
-    record.write_text(json.dumps(found.to_json(), indent=2))
+    kept = {**found.to_json(), "binary": str(binary.relative_to(directory))}
+    record.write_text(json.dumps(kept, indent=2))
     return found
 
 

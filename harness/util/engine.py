@@ -4,7 +4,10 @@ containers started with the harness's labels, and the reaping of a crashed run's
 from __future__ import annotations
 
 import os
+import re
+import socket
 import tempfile
+import urllib.parse
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
@@ -15,19 +18,34 @@ from typing import Any
 import docker
 import docker.errors
 import docker.types
+import requests.exceptions
 
 from harness.errors import ContainerError, EngineUnavailable, ImageUnavailable
 from harness.util.container import ENGINE_ERRORS, Container, Mount, short_error, track
+from harness.util.limits import Limits
 from harness.util.names import safe_name
 from harness.util.ownership import IMAGE_LABEL, LABEL, LABEL_OWNER, harness_labels, owner_is_alive
 from harness.vocab.arch import Arch, platform_matches
 
 MIN_API_VERSION = (1, 41)
-# Reads on the engine socket block for as long as an exec runs; the real limit on a command
-# is the in-container `timeout` each exec is wrapped in.
 # Below sshd's default MaxSessions (10), with room for the exec streams beside the pool.
 SSH_POOL_SIZE = 6
+# Reads on the engine socket block for as long as an exec runs; the real limit on a command
+# is the in-container `timeout` each exec is wrapped in. So do the other calls that answer
+# only when their work is done (LONG_CALLS).
 _SOCKET_TIMEOUT = 6 * 3600
+# Every other call (version, inspect, create, start, remove, list, exec create/inspect) is
+# answered at once by a working engine: one that accepted the connection and says nothing for
+# this long is wedged, and the run stops naming it instead of hanging for hours.
+CONTROL_TIMEOUT = 30.0
+# (method, path after /vX.Y) of the calls that may take as long as their work: an exec's
+# output, an image build, a commit, a pull, an archive into or out of a container, a wait.
+LONG_CALLS = re.compile(
+    r"^(POST /exec/[^/]+/start|POST /build|POST /commit|POST /images/create"
+    r"|(GET|PUT|HEAD) /containers/[^/]+/archive|POST /containers/[^/]+/(wait|attach)"
+    r"|GET /containers/[^/]+/logs)$"
+)
+_VERSIONED = re.compile(r"^/v\d+\.\d+(?=/)")
 
 
 @dataclass(frozen=True)
@@ -58,6 +76,37 @@ class ImageInfo:
         return platform_matches(arch, self.os, self.architecture, self.variant)
 
 
+# -- bounded calls ----------------------------------------------------------------------------
+
+
+def bound_calls(api: Any, control_seconds: float) -> None:
+    """Give the client's calls two bounds: a control call (everything but LONG_CALLS) must be
+    answered within `control_seconds`; the long ones keep the client's own timeout. The SDK
+    has one timeout for every call, so each request is looked at on its way out."""
+    plain = api.request  # requests.Session.request, bound to this client
+    api.timeout = _SOCKET_TIMEOUT
+
+    def request(method: str, url: str, *args: Any, **kwargs: Any) -> Any:
+        path = _VERSIONED.sub("", urllib.parse.urlsplit(url).path)
+        if not LONG_CALLS.match(f"{method.upper()} {path}"):
+            kwargs["timeout"] = control_seconds
+        return plain(method, url, *args, **kwargs)
+
+    api.request = request
+
+
+def _timed_out(exc: BaseException) -> bool:
+    """Whether an SDK error was a read that timed out (the engine said nothing)."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, requests.exceptions.Timeout | socket.timeout):
+            return True
+        if "timed out" in str(seen).lower():
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
 # -- engine ---------------------------------------------------------------------------------
 
 
@@ -72,10 +121,11 @@ class Engine:
     def connect(cls, base_url: str | None = None) -> Engine:
         url = base_url or os.environ.get("DOCKER_HOST") or "unix:///var/run/docker.sock"
         try:
+            # The version negotiation the client makes here is a control call: bounded.
             client = docker.DockerClient(
                 base_url=url,
                 version="auto",
-                timeout=_SOCKET_TIMEOUT,
+                timeout=CONTROL_TIMEOUT,
                 # ssh:// goes through paramiko (docker[ssh]), which reads ~/.ssh/config and
                 # known_hosts. Not use_ssh_client: its exec streams break on close
                 # (docker/docker-py#3218) and it starts one ssh per request (#2966).
@@ -84,6 +134,7 @@ class Engine:
                 # SDK's pool of 10 plus a stream or two crossed it under load.
                 **({"max_pool_size": SSH_POOL_SIZE} if url.startswith("ssh://") else {}),
             )
+            bound_calls(client.api, CONTROL_TIMEOUT)
             version = client.version()
         except Exception as exc:  # the SDK raises many types for "not there"
             fix = (
@@ -91,6 +142,11 @@ class Engine:
                 if url.startswith("unix://")
                 else f"check that it runs and that `docker -H {url} version` works from here"
             )
+            if _timed_out(exc):
+                raise EngineUnavailable(
+                    f"the Docker engine at {url} accepted the connection but did not answer "
+                    f"within {CONTROL_TIMEOUT:.0f} s (wedged?): restart it, or {fix.split(': ')[0]}"
+                ) from exc
             raise EngineUnavailable(
                 f"cannot reach the Docker engine at {url} ({short_error(exc)}): {fix}"
             ) from exc
@@ -265,10 +321,18 @@ class Engine:
         name_hint: str,
         mounts: Sequence[Mount] = (),
         network: bool = False,
+        limits: Limits | None = None,
     ) -> Iterator[Container]:
-        """A long-lived container for exec; removed when the block ends, however it ends."""
+        """A long-lived container for exec; removed when the block ends, however it ends.
+        `limits`: for one that runs a wheel's code (a probe)."""
         container = self._start(
-            image, arch=arch, role=role, name_hint=name_hint, mounts=mounts, network=network
+            image,
+            arch=arch,
+            role=role,
+            name_hint=name_hint,
+            mounts=mounts,
+            network=network,
+            limits=limits,
         )
         try:
             yield container
@@ -284,6 +348,7 @@ class Engine:
         name_hint: str,
         mounts: Sequence[Mount],
         network: bool,
+        limits: Limits | None = None,
     ) -> Container:
         if mounts and not self.is_local:
             raise ContainerError(
@@ -305,6 +370,7 @@ class Engine:
                 ],
                 labels=harness_labels(role),
                 init=True,
+                **(limits.create_kwargs() if limits else {}),
             )
         except ENGINE_ERRORS as exc:
             # run() is create + start: a start that fails leaves a "created" container.

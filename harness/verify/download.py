@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from packaging.requirements import InvalidRequirement, Requirement
+
 from harness.errors import UsageError
 
 if TYPE_CHECKING:
@@ -125,6 +127,27 @@ def saved_files(output: str, directory: Path) -> list[Path]:
             path = Path(match.group("path"))
             found.append(path if path.is_absolute() else directory / path.name)
     return found
+
+
+def check_requirements(requirements: Sequence[str]) -> None:
+    """Each argument a requirement (PEP 508), never an option pip would take as its own:
+    `verify --download -- --index-url=...` would hand pip another index behind the record's
+    back. One line naming the argument and the fix."""
+    for text in requirements:
+        if text.startswith("-"):
+            raise UsageError(
+                f"verify --download: {text!r} is an option, not a requirement: name "
+                "requirements only (e.g. numpy 'scipy>=1.11'); pip's index and trust come "
+                "from its own configuration (PIP_INDEX_URL, pip.conf)"
+            )
+        try:
+            Requirement(text)
+        except InvalidRequirement as exc:
+            raise UsageError(
+                f"verify --download: {text!r} is not a requirement ({str(exc).splitlines()[0]}): write "
+                "e.g. numpy "
+                "or 'scipy>=1.11'"
+            ) from None
 
 
 def fetch(

@@ -5,8 +5,12 @@ harness.judge.cell's, as for every cell. Pure: no engine."""
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+import json
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
+
+from harness.probe.test_output import TESTS_LABEL
 
 CHECK_LABEL = "command"
 
@@ -27,10 +31,13 @@ def check_script_name() -> tuple[str, str]:
 
 
 def check_steps(
-    modules: Sequence[str], command: str | None
+    modules: Sequence[str], command: str | None, tests: Mapping[str, Any] | None = None
 ) -> tuple[tuple[str, tuple[str, ...]], ...]:
-    """(label, argv) per step: each module imported in its own process, then the command."""
+    """(label, argv) per step: each module imported in its own process, then the command,
+    then the project's tests (the test step's spec: harness.verify.project_tests)."""
     steps = [(f"import {m}", ("import", m)) for m in modules]
     if command:
         steps.append((CHECK_LABEL, ("run", command)))
+    if tests is not None:
+        steps.append((TESTS_LABEL, ("test", json.dumps(dict(tests), sort_keys=True))))
     return tuple(steps)

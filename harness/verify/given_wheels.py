@@ -15,6 +15,7 @@ from pathlib import Path
 
 from harness.errors import UsageError
 from harness.util.cache import file_digest
+from harness.util.wheel_zip import DEFAULT_LIMITS, WheelLimits, open_wheel
 from harness.vocab.wheel_name import WheelName
 
 # Top-level names a wheel may carry that are no part of its runtime: importing them proves
@@ -323,8 +324,8 @@ def discover_modules(
     return tuple(public or found)
 
 
-def wheel_modules(path: Path) -> tuple[str, ...]:
-    with zipfile.ZipFile(path) as archive:
+def wheel_modules(path: Path, limits: WheelLimits = DEFAULT_LIMITS) -> tuple[str, ...]:
+    with open_wheel(path, limits) as archive:
         names = archive.namelist()
         top_level = None
         for name in names:

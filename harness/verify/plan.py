@@ -14,8 +14,10 @@ from harness.errors import UsageError
 from harness.judge import cpu as cpus
 from harness.judge import installers as pip_axis
 from harness.results.builder import CellPlace, decorated_row, decorated_test_id
+from harness.util.wheel_zip import DEFAULT_LIMITS, WheelLimits
 from harness.verify.given_wheels import GivenWheel, WheelSet, collect, group, wheel_labels
 from harness.verify.integrity import damage
+from harness.verify.project_tests import ProjectTests
 from harness.vocab.arch import arch_names, get_arch
 from harness.vocab.installer import DISTRO_PIP, Installer
 
@@ -69,6 +71,8 @@ class VerifyPlan:
     installers: tuple[Installer, ...] = ()  # the installer axis besides the distro's pip
     cpus: tuple[str, ...] = ()  # CPU models besides the host's own
     not_probed: tuple[tuple[str, str], ...] = ()  # (what, why): a pip on too new a Python
+    # The project's own tests, the cibuildwheel way (None: the import and --check only).
+    tests: ProjectTests | None = None
 
     @property
     def runnable(self) -> tuple[Distro, ...]:
@@ -131,11 +135,12 @@ def make_plan(
     together: bool = False,
     installers: Sequence[Installer] = (),
     cpu_models: Sequence[str] = (),
+    limits: WheelLimits = DEFAULT_LIMITS,
 ) -> VerifyPlan:
     if check is not None and not check.strip():
         raise UsageError("--check needs a command, e.g. --check \"python -c 'import foo'\"")
     collected = collect(list(paths))
-    whole, damaged = split_damaged(collected.wheels)
+    whole, damaged = split_damaged(collected.wheels, limits)
     arches = tuple(dict.fromkeys(get_arch(a).name for a in arch_names)) or default_arches(
         collected.wheels, host_arch
     )
@@ -174,13 +179,14 @@ def make_plan(
 
 
 def split_damaged(
-    wheels: Sequence[GivenWheel],
+    wheels: Sequence[GivenWheel], limits: WheelLimits = DEFAULT_LIMITS
 ) -> tuple[tuple[GivenWheel, ...], tuple[tuple[GivenWheel, str], ...]]:
-    """The whole wheels, and the damaged ones with what is wrong; every one damaged is bad
-    input (exit 2), naming each."""
-    damaged = tuple((w, why) for w in wheels if (why := damage(w.path)) is not None)
+    """The whole wheels, and the ones that cannot be verified with what is wrong and its fix
+    (a damaged zip; members declaring more than the limits, never unpacked): each gives an
+    `error` cell per distro. Every one of them so is bad input (exit 2), naming each."""
+    damaged = tuple((w, why) for w in wheels if (why := damage(w.path, limits)) is not None)
     if damaged and len(damaged) == len(wheels):
         named = "; ".join(f"{w.path}: {why}" for w, why in damaged)
-        raise UsageError(f"every given wheel is damaged ({named}): download them again")
+        raise UsageError(f"every given wheel is damaged or over the limits: {named}")
     bad = {w.filename for w, _ in damaged}
     return tuple(w for w in wheels if w.filename not in bad), damaged

@@ -21,6 +21,8 @@ exercise; verify_plan chooses what a run covers; this module holds its effects.
 
 from __future__ import annotations
 
+import dataclasses
+import posixpath
 import shutil
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -28,12 +30,15 @@ from typing import TYPE_CHECKING, Any
 from harness.analysis.metadata import requires_python
 from harness.errors import ExitCode
 from harness.judge import cpu as cpus
-from harness.probe.distro_probe import ProbeRequest
+from harness.probe.distro_probe import WHEELHOUSE, ProbeRequest
+from harness.probe.test_output import TESTS_LABEL
 from harness.runner.context import RunContext
 from harness.runner.prepared import PreparedImage
 from harness.runner.supply import InstallerSupply, supply_for
 from harness.util.cache import file_digest
 from harness.util.names import safe_name
+from harness.verify import dependency_supply as deps
+from harness.verify import project_tests
 from harness.verify.given_check import CHECK_SCRIPT, check_script_name, check_steps
 from harness.verify.given_wheels import WheelSet, pool_key, wheel_modules
 from harness.verify.plan import VerifyCell, VerifyPlan
@@ -64,6 +69,8 @@ class Verification:
         self.modules: dict[str, tuple[str, ...]] = {}
         self.requires: dict[str, str | None] = {}
         self.supply = InstallerSupply()
+        self.dependencies = deps.DependencySupply()
+        self.project: Path | None = None  # the project's staged copy, for {project}
 
     def execute(self) -> ExitCode:
         from harness.report import render_markdown
@@ -75,7 +82,7 @@ class Verification:
             self.progress.line(f"skipped {line}")
         for wheel_set, why in plan.damaged:
             path = wheel_set.wheels[0].path
-            self.progress.line(f"damaged {path}: {why}: its cells are errors; download it again")
+            self.progress.line(f"cannot verify {path}: {why}; its cells are errors")
         for what, why in plan.not_probed:
             self.progress.line(f"not probed: {what}: {why}")
         cells = sum(len(plan.cells(d)) + len(plan.damaged) for d in plan.runnable)
@@ -100,6 +107,14 @@ class Verification:
                 [(c.installer, c.arch) for d in plan.runnable for c in plan.cells(d)],
                 [d.expected_python for d in plan.runnable],
                 self.progress,
+            )
+            self.prepare_tests()
+            # The probes see the given wheels, the installers and the dependency wheels,
+            # nothing else of the cache.
+            self.context.wheel_dirs = (
+                pool,
+                *self.supply.directories,
+                *self.dependencies.directories,
             )
             phase = self.progress.phase("cells", cells)
             for distro in plan.runnable:
@@ -128,16 +143,57 @@ class Verification:
         cache = self.context.cache
         pool = cache.path("wheels", pool_key(digests))
         with cache.lock(pool.name):
+            if pool.is_dir() and not _whole(pool, digests):
+                shutil.rmtree(pool)  # a copy damaged since (a full disk, a hand): made again
             if not pool.is_dir():
                 with cache.new_entry(pool) as scratch:
                     for wheel in self.plan.wheels:
                         shutil.copyfile(wheel.path, scratch / wheel.filename)
         for wheel in self.plan.wheels:
-            self.modules[wheel.filename] = wheel_modules(pool / wheel.filename)
-            self.requires[wheel.filename] = requires_python(pool / wheel.filename)
+            limits = self.settings.wheel_limits
+            self.modules[wheel.filename] = wheel_modules(pool / wheel.filename, limits)
+            self.requires[wheel.filename] = requires_python(pool / wheel.filename, limits)
             shown = ", ".join(self.modules[wheel.filename]) or "no importable module"
             phase.finish(wheel.filename, f"imports {shown}")
         return pool
+
+    def prepare_tests(self) -> None:
+        """For the project's tests: its staged copy, and every target's dependency wheels
+        (the given wheels' runtime dependencies with the test extras, and the test
+        requirements), fetched on the host now; the probes have no network."""
+        tests = self.plan.tests
+        if tests is None or not tests.any_run:
+            return
+        if tests.project is not None:
+            self.project = project_tests.stage_project(tests.project, self.context.cache)
+        targets = {
+            t.label: t
+            for d in self.plan.runnable
+            if (t := deps.target_of(d)) is not None and self._options(d) is not None
+        }
+
+        def wanted(target: deps.Target) -> tuple[str, ...]:
+            options = tests.options.get(
+                project_tests.cibw_options.identifier(target.python, target.arch, target.libc)
+            )
+            if options is None or not options.runs:
+                return ()
+            pairs = [(w, options.extras) for w in self.plan.wheels]
+            return deps.requirements_for(target, pairs, options.requires)
+
+        self.dependencies = deps.supply(
+            self.context.cache,
+            [targets[label] for label in sorted(targets)],
+            wanted,
+            deps.pins(self.plan.wheels),
+            self.progress,
+        )
+
+    def _options(self, distro: Distro) -> project_tests.TestOptions | None:
+        """The test options of the distro's cells, when tests run there."""
+        tests = self.plan.tests
+        options = tests.for_distro(distro) if tests is not None else None
+        return options if options is not None and options.runs else None
 
     def write_check_script(self) -> Path:
         directory, name = check_script_name()
@@ -159,7 +215,9 @@ class Verification:
         for wheel in self.plan.wheels:
             arch = wheel.arches[0] if wheel.arches else self.plan.arches[0]
             try:
-                found = memo.inspect_wheel(self.context.cache, wheel.path, arch)
+                found = memo.inspect_wheel(
+                    self.context.cache, wheel.path, arch, self.settings.wheel_limits
+                )
             except Exception as exc:  # a wheel we cannot read is reported, not fatal
                 found = {"error": f"cannot inspect: {exc}"}
             self.inspections[wheel.filename] = found
@@ -214,6 +272,9 @@ class Verification:
             if modules
             else ("no importable module in the wheel(s): only the install was checked",)
         )
+        request, tested, problem = self._with_tests(cell, request, pool, modules, script)
+        notes = (*notes, *tested)
+        damaged = damaged or problem
         job = planned(
             cell,
             request,
@@ -223,6 +284,47 @@ class Verification:
             unprobed=f"{wheel_set.label}: {damaged}" if damaged else "",
         )
         return self.context.measure(job, image, self.supply, emulator=emulator)
+
+    def _with_tests(
+        self,
+        cell: VerifyCell,
+        request: ProbeRequest,
+        pool: Path,
+        modules: tuple[str, ...],
+        script: Path,
+    ) -> tuple[ProbeRequest, tuple[str, ...], str]:
+        """The request with the project's tests added where they run on this distro (the
+        test step after the imports and --check; the test extras and requirements installed
+        with the wheels, from the dependency wheels), what the record notes of them, and why
+        the cell cannot be probed (a requirement without a wheel for its target)."""
+        tests = self.plan.tests
+        options = tests.for_distro(cell.distro) if tests is not None else None
+        if options is None or not options.command:
+            return request, (), ""
+        if options.skipped:
+            return request, (f"tests skipped here: test-skip selects {options.identifier}",), ""
+        supplied = self.dependencies.get(deps.target_of(cell.distro))
+        if supplied.problem:
+            return request, (), supplied.problem
+        project = project_tests.container_project(self.project) if self.project else ""
+        wheel = self._in_container(request.wheels[0])
+        spec = project_tests.step_spec(options, project=project, wheel=wheel)
+        request = dataclasses.replace(
+            request,
+            checks=tuple(
+                (label, script, argv) for label, argv in check_steps(modules, self.plan.check, spec)
+            ),
+            find_links=(pool, *([supplied.directory] if supplied.directory else [])),
+            extras=project_tests.extras_suffix(options),
+            requirements=options.requires,
+            trees=((self.project, project),) if self.project else (),
+            installed_only=(TESTS_LABEL,),
+        )
+        return request, (f"tests: {spec['command']} (options of {options.identifier})",), ""
+
+    def _in_container(self, wheel: Path) -> str:
+        relative = wheel.resolve().relative_to(self.context.cache.path("wheels").resolve())
+        return posixpath.join(WHEELHOUSE, *relative.parts)
 
     def _modules(self, wheel_set: WheelSet) -> tuple[str, ...]:
         return tuple(
@@ -252,6 +354,8 @@ class Verification:
                 "download": list(plan.downloaded),
                 "installers": [str(i) for i in plan.installers],
                 "cpus": list(plan.cpus),
+                "tests": plan.tests.to_json() if plan.tests else None,
+                "dependencies": self.dependencies.to_json(),
             },
             images=self.images,
             builds={
@@ -274,3 +378,11 @@ class Verification:
             },
             interrupted=interrupted,
         )
+
+
+def _whole(pool: Path, digests: dict[str, str]) -> bool:
+    """Whether every wheel of a pool has the bytes its key names."""
+    return all(
+        (pool / name).is_file() and file_digest(pool / name) == digest
+        for name, digest in digests.items()
+    )

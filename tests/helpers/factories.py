@@ -104,6 +104,20 @@ def make_wheel(
     return path
 
 
+def bomb_wheel(directory: Path, filename: str, mib: int, member: str = "data/zeros.bin") -> Path:
+    """A wheel (pip would install it: METADATA, WHEEL, RECORD) with one deflated member of
+    `mib` MiB of zeros: about a thousand times its compressed size, as a zip bomb is. Small
+    sizes keep the tests quick; what is refused is the declaration, whatever its size."""
+    path = make_wheel(directory, filename, {"bomb.py": "X = 1\n"})
+    with (
+        zipfile.ZipFile(path, "a", compression=zipfile.ZIP_DEFLATED) as archive,
+        archive.open(member, "w", force_zip64=True) as handle,
+    ):
+        for _ in range(mib):
+            handle.write(bytes(1 << 20))
+    return path
+
+
 def damage_wheel(path: Path, how: str) -> Path:
     """Damage a wheel inside, as a bad download or disk does, keeping what is_zipfile reads
     (the end record): "crc" changes a byte of the first member's stored data (its CRC fails);

@@ -9,7 +9,13 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 WORKFLOW_DIR = ROOT / ".github" / "workflows"
-WORKFLOW_FILES = ("tests.yml", "nightly.yml", "image-gate.yml", "update-constraints.yml")
+WORKFLOW_FILES = (
+    "tests.yml",
+    "nightly.yml",
+    "image-gate.yml",
+    "update-constraints.yml",
+    "verify-wheels.yml",
+)
 
 Workflow = dict[str, Any]
 

@@ -3,8 +3,11 @@ another arch or another auditwheel are analysed afresh, and a failure is not kep
 
 from __future__ import annotations
 
+import json
 import shutil
+import zipfile
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -20,9 +23,9 @@ def analyses(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     seen: list[str] = []
     real = lint.inspect_wheel
 
-    def counted(wheel: Path, arch: str) -> dict:
+    def counted(wheel: Path, arch: str, *args: Any) -> dict:
         seen.append(f"{wheel.name} {arch}")
-        return real(wheel, arch)
+        return real(wheel, arch, *args)
 
     monkeypatch.setattr(lint, "inspect_wheel", counted)
     return seen
@@ -74,9 +77,31 @@ def test_other_bytes_or_another_auditwheel_are_analysed_afresh(
 
 def test_a_wheel_that_cannot_be_read_is_not_kept(tmp_path: Path, analyses: list[str]) -> None:
     cache = Cache(tmp_path / "cache")
-    broken = damage_wheel(crafted_wheel(tmp_path, "ffi7"), "central")
+    broken = damage_wheel(crafted_wheel(tmp_path, "ffi7"), "crc")
     for _ in range(2):
         with pytest.raises(Exception):  # noqa: B017 (auditwheel's own error types)
             memo.inspect_wheel(cache, broken, "x86_64")
-    assert len(analyses) == 2
+    assert len(analyses) == 2  # asked again: no answer was kept
     assert not list((tmp_path / "cache").rglob("*.json"))
+    # A central directory that cannot be read stops the wheel before any analysis.
+    unlisted = damage_wheel(crafted_wheel(tmp_path / "other", "ffi7"), "central")
+    with pytest.raises(zipfile.BadZipFile):
+        memo.inspect_wheel(cache, unlisted, "x86_64")
+    assert len(analyses) == 2
+
+
+def test_a_memo_that_is_not_an_inspection_is_made_again(
+    tmp_path: Path, analyses: list[str]
+) -> None:
+    """A kept answer with wrong fields (damaged, cut short, another code's) is asked again and
+    replaced, never handed to the judgement (issue 24: a traceback after three cells)."""
+    cache = Cache(tmp_path / "cache")
+    wheel = crafted_wheel(tmp_path, "ffi7")
+    first = memo.inspect_wheel(cache, wheel, "x86_64")
+    (kept,) = (tmp_path / "cache" / "inspections").glob("*.json")
+    for wrong in ('{"policy_problems": "GLIBC_2.99"}', "[1, 2]", '{"wheel": 1}', "{"):
+        kept.write_text(wrong)
+        assert memo.memo_problem(cache.read_json("inspections", kept.name)) is not None
+        assert memo.inspect_wheel(cache, wheel, "x86_64") == first
+        assert json.loads(kept.read_text()) == first  # replaced by the real answer
+    assert len(analyses) == 5

@@ -28,6 +28,7 @@ def test_every_matrix_option_reaches_the_plugin(tmp_path: Path) -> None:
         "--cache-dir", str(tmp_path / "cache"), "--results-dir", str(tmp_path / "res"),
         "--registry-mirror", "quay.io=mirror.example/quay",
         "--catalog", str(tmp_path / "team.toml"),
+        "--container-memory", "2g", "--container-pids", "512",
         "-j", "3", "--", "-x",
     )  # fmt: skip
     argv = run_command.pytest_arguments(args)
@@ -39,6 +40,7 @@ def test_every_matrix_option_reaches_the_plugin(tmp_path: Path) -> None:
     assert ("--results-dir", str(tmp_path / "res")) in pairs
     assert ("--registry-mirror", "quay.io=mirror.example/quay") in pairs
     assert ("--catalog", str((tmp_path / "team.toml").resolve())) in pairs
+    assert ("--container-memory", "2g") in pairs and ("--container-pids", "512") in pairs
     assert ("--prepare-jobs", "3") in pairs and ("-n", "3") in pairs
     assert ("--profile", "local") in pairs
     assert "--baseline" not in argv and "--jobs" not in argv

@@ -9,10 +9,12 @@ import dataclasses
 from harness.catalog.samples import ExpectRule
 from harness.judge.cell import CellJob, Expected, SampleContext, WheelFacts, judge_cell
 from harness.probe import observation as obs
+from harness.probe.test_output import TESTS_STAGE
 from harness.vocab.installer import DISTRO_PIP, Installer
 from harness.vocab.verdict import Verdict
 from harness.vocab.wheel_name import WheelName
 from tests.helpers.factories import facts
+from tests.helpers.pytest_output import PYTEST_OUTPUT
 
 MANYLINUX = "manylinux_2_17_x86_64.manylinux2014_x86_64"
 NOT_SUPPORTED = "ERROR: m.whl is not a supported wheel on this platform."
@@ -274,3 +276,58 @@ def test_a_wheel_for_the_other_libc_is_declared_refused_whatever_the_sample_says
     )
     assert at_home.verdict is Verdict.OK and at_home.expected.declared is Verdict.OK
     assert at_home.expected.reason.endswith("on musl 1.2 with pip 23.0.1")
+
+
+# -- a project's tests (verify --project) --------------------------------------------------------
+
+LAZY = "lazy-1.0-cp39-abi3-manylinux_2_17_x86_64.manylinux2014_x86_64.whl"
+
+
+def run_of_tests(status: str, output: str, stage: str = TESTS_STAGE) -> obs.RunObservation:
+    code = 0 if status == obs.PASSED else 1
+    return obs.RunObservation(status, code, None, "done" if code == 0 else stage, output, 2.0)
+
+
+def accepted(load: obs.RunObservation) -> obs.Observation:
+    install = obs.InstallObservation(obs.ACCEPTED, "23.0.1", 0, "", "", 1.0)
+    return obs.Observation(install, load=load)
+
+
+def job_with_tests() -> CellJob:
+    return CellJob("x86_64", DISTRO_PIP, (WheelFacts(WheelName.parse(LAZY)),), "debian-trixie")
+
+
+def test_a_failing_test_is_a_violation_named_by_its_first_failing_test() -> None:
+    judged = judge_cell(
+        job_with_tests(),
+        facts((3, 13), (2, 41)),
+        accepted(run_of_tests("check-failed", PYTEST_OUTPUT)),
+    )
+    assert judged.verdict is Verdict.VIOLATION
+    assert judged.decision.explanation == "pip installed it as claimed, but its tests failed"
+    assert judged.diagnosis.summary == (
+        "test tests/test_lazy.py::test_sha512_crypt failed: OSError: libcrypt.so.1: cannot "
+        "open shared object file: No such file (and 1 more)"
+    )
+    (note,) = judged.notes
+    assert note.startswith("the first failing test's output:\n___ test_sha512_crypt ___")
+
+
+def test_a_failure_that_names_no_test_quotes_the_output() -> None:
+    output = "Traceback (most recent call last):\nSystemExit: bad\nboom at the end\n"
+    judged = judge_cell(job_with_tests(), facts(), accepted(run_of_tests("check-failed", output)))
+    assert judged.verdict is Verdict.VIOLATION
+    assert judged.diagnosis.summary == (
+        "the tests failed (exit status 1), no test named: boom at the end"
+    )
+
+
+def test_timeouts_and_passes_are_not_test_failures() -> None:
+    timed_out = run_of_tests(obs.TIMEOUT, "collected 3 items\n")
+    assert judge_cell(job_with_tests(), facts(), accepted(timed_out)).verdict is Verdict.ERROR
+    passed = judge_cell(job_with_tests(), facts(), accepted(run_of_tests(obs.PASSED, "3 passed")))
+    assert passed.verdict is Verdict.OK and passed.notes == ()
+    # an import failing before the tests keeps the import's diagnosis
+    early = run_of_tests("check-failed", "ImportError: nope\n", stage="check import lazy")
+    judged = judge_cell(job_with_tests(), facts(), accepted(early))
+    assert judged.diagnosis.summary.startswith("check failed: ImportError")

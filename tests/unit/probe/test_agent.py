@@ -259,7 +259,7 @@ def test_cells_of_one_wheel_set_share_one_install_whatever_the_order(
     pip_runs: list[list[str]] = []
     outcomes = iter([{"timed_out": True}, {"timed_out": False}, {"timed_out": False}])
 
-    def fake_pip(command, timeout, env=None, cwd=None):  # stands in for a pip run only
+    def fake_pip(command, timeout, env=None, cwd=None, uid=None):  # stands in for a pip run
         pip_runs.append(command)
         return {
             "exit_code": 0,
@@ -345,3 +345,39 @@ def test_both_lines_of_a_quick_child_are_read_apart() -> None:
         child.close()
         with pytest.raises(OSError):
             pip_server.read_message(client, reader, 5)  # the child died without a word
+
+
+def test_the_test_extras_and_requirements_are_installed_with_the_wheels() -> None:
+    spec = {"wheels": ["/w/a.whl", "/w/b.whl"], "extras": "[test]", "requirements": ["pytest"]}
+    assert probe_agent.install_arguments(spec) == ["/w/a.whl[test]", "/w/b.whl[test]", "pytest"]
+    assert probe_agent.install_arguments({"wheels": ["/w/a.whl"]}) == ["/w/a.whl"]
+
+
+def test_a_forced_load_leaves_out_what_needs_the_install(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A refused wheel is loaded anyway, but a project's tests need pytest, which the refused
+    install never brought: the forced load runs the imports and the check only."""
+    ran: dict[str, list[str]] = {}
+
+    def refused(spec, template):  # stands in for a pip that refused the set
+        return "/venv/bin/python", {"exit_code": 1, "timed_out": False, "output": "refused"}
+
+    def record(python, workdir, spec, label, extra_env):
+        ran[label] = [check[0] for check in spec["checks"]]
+        return {"status": "passed", "output": "", "seconds": 0.1}
+
+    monkeypatch.setattr(probe_agent, "installed_set", refused)
+    monkeypatch.setattr(probe_agent, "run_checks", record)
+    monkeypatch.setattr(probe_agent, "emit", lambda data: None)
+    wheel = make_wheel(tmp_path / "w", "t_x-1.0-py3-none-any.whl", {"t_x.py": ""})
+    spec = {
+        "workdir": str(tmp_path / "cell"),
+        "template": str(tmp_path / "template"),
+        "wheels": [str(wheel)],
+        "checks": [["import t_x", "/c.py", []], ["tests", "/c.py", []]],
+        "installed_only": ["tests"],
+        "timeouts": {"install": 60, "run": 60},
+    }
+    probe_agent.cell(spec)
+    assert ran == {"forced": ["import t_x"]}

@@ -9,30 +9,25 @@ the agent and its tag logic on bullseye's real Python 3.9.
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
 
 from harness.catalog.model import default_catalog
 from harness.catalog.samples import default_samples_dir, discover
 from harness.probe import agent as probe_agent
-from harness.probe import agent_facts, pip_server
 from harness.probe import deps as probe_deps
 from harness.probe.deps import too_new
+from harness.probe.distro_probe import AGENT_SOURCES
 from harness.util.cache import Cache, default_cache_dir
 from harness.verify.given_check import CHECK_SCRIPT
 
 
 def shipped_sources() -> dict[str, str]:
     """Every piece of Python the probe runs inside a container, by a readable name."""
-    agent = Path(probe_agent.__file__)
-    sources = {
-        "probe_agent.py": agent.read_text(encoding="utf-8"),
-        "pip_server.py": Path(pip_server.__file__).read_text(encoding="utf-8"),
-        "agent_facts.py": Path(agent_facts.__file__).read_text(encoding="utf-8"),
-        "probe_agent.RUNNER": probe_agent.RUNNER,
-        "verify_check.py": CHECK_SCRIPT,
-    }
+    # every file the probe copies into a container beside the agent
+    sources = {path.name: path.read_text(encoding="utf-8") for path in AGENT_SOURCES}
+    sources["probe_agent.RUNNER"] = probe_agent.RUNNER
+    sources["verify_check.py"] = CHECK_SCRIPT
     for sample in discover(default_samples_dir()):
         sources[f"sample_projects/{sample.name}/{sample.check}"] = sample.check_path.read_text(
             encoding="utf-8"

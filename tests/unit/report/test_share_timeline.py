@@ -35,6 +35,8 @@ def test_the_report_charts_the_policies_its_run_covered() -> None:
 def test_no_glibc_policy_no_chart() -> None:
     shares = download_shares.shipped()
     assert share_timeline(["musllinux_1_2"], shares) is None
+    # given wheels that claim no policy (pure Python, plain linux) have no floor to chart
+    assert share_timeline(["any", "linux"], shares) is None
     mixed = share_timeline(["musllinux_1_2", "manylinux_2_12"], shares)
     assert mixed is not None and [n for n, _ in mixed.series] == ["manylinux_2_12"]
     assert any("glibc systems only" in note for note in mixed.notes)

@@ -129,9 +129,21 @@ def test_record_carries_host_and_probe_dependencies(tmp_path: Path) -> None:
     assert old.probe_dependencies() == {}
 
 
-def test_reset_drops_all_four_outputs(tmp_path: Path) -> None:
-    """Issue 14, case 8: no stale junit.xml (or results.html) beside a new run's results."""
+def test_reset_keeps_the_record_until_the_new_one_replaces_it(tmp_path: Path) -> None:
+    """Issue 14, case 8: no stale junit.xml (or results.html) beside a new run's results; and
+    issue 24: the earlier record stays until the new one is written whole (a run that fails
+    halfway costs no record)."""
+    from harness.report.publish import publish
+
     for name in results.OUTPUTS:
         (tmp_path / name).write_text("old")
+    results.append_cell(tmp_path, "gw0", cell("old@p", "debian-bullseye", Verdict.OK))
     results.reset(tmp_path)
-    assert not any((tmp_path / name).exists() for name in results.OUTPUTS)
+    assert not (tmp_path / "junit.xml").exists()  # pytest writes the new one, verify none
+    assert not list((tmp_path / results.CELLS_DIR).iterdir())  # the journal is the new run's
+    kept = [n for n in results.OUTPUTS if n != "junit.xml"]
+    assert all((tmp_path / name).read_text() == "old" for name in kept)
+    publish(record([cell("new@p", "debian-bullseye", Verdict.OK)]), tmp_path, environ={})
+    assert all((tmp_path / name).read_text() != "old" for name in kept)
+    assert [c.row for c in results.load(tmp_path).cells] == ["new@p"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([*kept, results.CELLS_DIR])

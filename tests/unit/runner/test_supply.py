@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import zipfile
 from pathlib import Path
 
@@ -95,3 +96,33 @@ def test_a_cell_of_the_pip_axis_finds_its_pips_or_cannot_be_told(tmp_path: Path)
     with pytest.raises(HarnessError, match="cannot download"):
         found.locate(parse("19.0"), "x86_64")
     assert supply.InstallerSupply.from_json(found.to_json()) == found
+
+
+def test_a_copied_cache_still_serves_its_uv(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 24: the uv record held the binary's absolute path, so a cache copied elsewhere
+    broke every uv cell. The record is relative to the uv directory (older records, absolute,
+    are read by their last two parts), and the binary must still have its recorded bytes."""
+    monkeypatch.setattr(supply, "_download_uv", lambda d, r, a: _fake_wheel(d, "0.4.30"))
+    first = Cache(tmp_path / "here")
+    fetched, _ = supply.ensure_uvs(first, [parse("uv-0.4")], ["x86_64"])
+    record = supply.uv_dir(first) / "0.4-x86_64.json"
+    assert json.loads(record.read_text())["binary"] == "0.4.30-x86_64/uv"
+    # An older record, absolute: as a cache made before this one had it.
+    old = json.loads(record.read_text())
+    record.write_text(json.dumps({**old, "binary": str(supply.uv_dir(first) / old["binary"])}))
+    shutil.copytree(first.root, tmp_path / "there")
+    shutil.rmtree(first.root)
+    monkeypatch.setattr(supply, "_download_uv", lambda d, r, a: pytest.fail("fetched again"))
+    moved = Cache(tmp_path / "there")
+    found, problems = supply.ensure_uvs(moved, [parse("uv-0.4")], ["x86_64"])
+    binary = Path(found["uv-0.4@x86_64"]["binary"])
+    assert problems == {} and binary == supply.uv_dir(moved) / "0.4.30-x86_64" / "uv"
+    assert binary.read_bytes() == b"#!binary 0.4.30"
+    assert found["uv-0.4@x86_64"]["binary_sha256"] == fetched["uv-0.4@x86_64"]["binary_sha256"]
+    # A binary that is not the recorded bytes is not served: fetched (and extracted) again.
+    binary.write_bytes(b"cut sh")
+    monkeypatch.setattr(supply, "_download_uv", lambda d, r, a: _fake_wheel(d, "0.4.30"))
+    again, _ = supply.ensure_uvs(moved, [parse("uv-0.4")], ["x86_64"])
+    assert Path(again["uv-0.4@x86_64"]["binary"]).read_bytes() == b"#!binary 0.4.30"
