@@ -201,6 +201,8 @@ def local_suites(arch: Arch) -> tuple[str, ...]:
     catalog = default_catalog()
     specs = [b.image for b in catalog.build_images("local", [arch.name])]
     specs += [d.image for d in catalog.distros("local", [arch.name])]
+    # an image made from a stage is bootstrapped where its stage is
+    specs += [spec.base.stage for spec in specs if spec.base.stage is not None]
     used = {spec.base.suite for spec in specs if spec.base.kind == "debian"}
     return tuple(suite for suite in catalog.suites if suite in used)
 

@@ -27,8 +27,8 @@ if TYPE_CHECKING:
     from auditwheel.wheel_abi import WheelAbIInfo
 
 # The dynamic loader is every process's interpreter, never a dependency (auditwheel skips
-# the same names in its whitelist filter).
-LOADERS = ("ld-linux", "ld64.so")
+# the same names in its whitelist filter): glibc's, and musl's.
+LOADERS = ("ld-linux", "ld64.so", "ld-musl-")
 
 
 @dataclass(frozen=True)

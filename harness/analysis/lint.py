@@ -85,6 +85,13 @@ def _examples(names: list[str], limit: int = 5) -> tuple[str, ...]:
     return tuple((once + rest)[:limit])
 
 
+def loads_libstdcxx(needed: tuple[str, ...]) -> bool:
+    """The system's libstdc++.so.6, or a copy auditwheel grafted under a hashed name
+    (libstdc++-5d72f927.so.6.0.33: every musllinux wheel's, libstdc++ not being on the
+    musllinux whitelist)."""
+    return any(name == "libstdc++.so.6" or name.startswith("libstdc++-") for name in needed)
+
+
 def cxx_runtime_findings(
     files: tuple[ElfSymbols, ...], needed: Mapping[str, tuple[str, ...]]
 ) -> tuple[Finding, ...]:
@@ -112,7 +119,7 @@ def cxx_runtime_findings(
         carries_runtime = len(defined_runtime) >= 20 or any(
             _ONCE.search(s) for s in defined_runtime
         )
-        if carries_runtime and "libstdc++.so.6" not in needed.get(ext.path, ()):
+        if carries_runtime and not loads_libstdcxx(needed.get(ext.path, ())):
             findings.append(
                 Finding(
                     PRIVATE_RUNTIME,

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from harness.catalog.image_spec import BaseSource, ImageSpec, Role
+from harness.catalog.image_spec import SOURCES_DIR, BaseSource, ImageSpec, PinnedSource, Role
 from harness.catalog.profiles import PROFILES
 from harness.catalog.registry_mirrors import NO_MIRRORS, Mirrors
 from harness.errors import UsageError
@@ -82,6 +82,7 @@ class Distro:
     description: str = ""
     expected_glibc: str = ""
     expected_python: str = ""
+    expected_musl: str = ""  # a musl distro's musl ("1.2"; expected_glibc is then "none")
     # Set when no interpreter the corpus can use exists there (e.g. CentOS 6: Python 2.6
     # only, too old a glibc for a portable CPython): its cells are reported as skipped.
     skip_reason: str = ""
@@ -113,6 +114,9 @@ class Catalog:
     recipes: Mapping[str, Mapping[str, Any]]
     build_rows: tuple[Mapping[str, Any], ...]
     distro_rows: tuple[Mapping[str, Any], ...]
+    # What rows can start from instead of a pull or a bootstrap (`stage = NAME`): an image
+    # made first from its own Debian suite and recipe, once per arch.
+    stages: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     # Applied where a row's image reference is resolved, so every consumer (run, verify,
     # explain, doctor) pulls the same thing.
     mirrors: Mirrors = NO_MIRRORS
@@ -126,11 +130,12 @@ class Catalog:
         merged: dict[str, Any] = {
             "debian_suites": {},
             "recipes": {},
+            "stages": {},
             "build_image": [],
             "distro": [],
         }
         for data in texts:
-            for table in ("debian_suites", "recipes"):
+            for table in ("debian_suites", "recipes", "stages"):
                 duplicates = set(merged[table]) & set(data.get(table, {}))
                 if duplicates:
                     raise UsageError(f"catalog defines [{table}.{sorted(duplicates)[0]}] twice")
@@ -157,6 +162,7 @@ class Catalog:
             recipes=data.get("recipes", {}),
             build_rows=tuple(data.get("build_image", ())),
             distro_rows=tuple(data.get("distro", ())),
+            stages=data.get("stages", {}),
         )
 
     # -- resolution --------------------------------------------------------------------------
@@ -165,7 +171,13 @@ class Catalog:
         """One recipe, or several merged in order (e.g. a package manager's, then a
         portable interpreter's): packages, steps and sonames concatenate, env merges (later
         wins), and the network is needed if any of them needs it."""
-        merged: dict[str, Any] = {"packages": [], "steps": [], "env": {}, "remove_sonames": []}
+        merged: dict[str, Any] = {
+            "packages": [],
+            "steps": [],
+            "env": {},
+            "remove_sonames": [],
+            "sources": [],
+        }
         merged["network"] = False
         for name in [names] if isinstance(names, str) else names:
             try:
@@ -178,6 +190,7 @@ class Catalog:
             merged["steps"] += recipe.get("steps", [])
             merged["env"].update(recipe.get("env", {}))
             merged["remove_sonames"] += recipe.get("remove_sonames", [])
+            merged["sources"] += recipe.get("sources", [])
             merged["network"] = merged["network"] or bool(recipe.get("network"))
         return merged
 
@@ -187,7 +200,24 @@ class Catalog:
         suite = row.get("debian_suite")
         if suite:
             return self.suites[suite].arches
+        if "stage" in row:
+            return self._row_arches(self._stage_row(row["stage"]))
         return ()
+
+    def _stage_row(self, name: str) -> Mapping[str, Any]:
+        try:
+            return self.stages[name]
+        except KeyError:
+            raise UsageError(
+                f"catalog names unknown stage {name!r}: add [stages.{name!r}]"
+            ) from None
+
+    def _stage_spec(self, name: str, profile: str, arch: Arch) -> ImageSpec:
+        row = self._stage_row(name)
+        if arch.name not in self._row_arches(row):
+            raise UsageError(f"stage {name!r} is not made for {arch.name}: add it to its arches")
+        values = _values(arch, "", "", "")
+        return self._image_spec("stage", name, profile, arch, row, values)
 
     def _image_spec(
         self,
@@ -199,7 +229,13 @@ class Catalog:
         values: Mapping[str, str],
     ) -> ImageSpec:
         recipe = self._recipe(row["recipe"])
-        if "debian_suite" in row:
+        if "stage" in row:
+            stage = self._stage_spec(row["stage"], profile, arch)
+            rootfs = str(row.get("stage_rootfs", ""))
+            base = BaseSource(
+                kind="stage-rootfs" if rootfs else "stage", stage=stage, rootfs=rootfs
+            )
+        elif "debian_suite" in row:
             base = BaseSource(
                 kind="debian", suite=row["debian_suite"], packages=tuple(recipe.get("packages", ()))
             )
@@ -216,7 +252,7 @@ class Catalog:
                 upstream=reference if mirrored != reference else "",
             )
         else:
-            raise UsageError(f"catalog entry {name!r} needs either debian_suite or image")
+            raise UsageError(f"catalog entry {name!r} needs one of debian_suite, image and stage")
         return ImageSpec(
             role=role,
             name=name,
@@ -227,6 +263,7 @@ class Catalog:
             env=tuple((k, _format(v, values)) for k, v in sorted(recipe.get("env", {}).items())),
             network=bool(recipe.get("network", False)),
             remove_sonames=tuple(recipe.get("remove_sonames", ())),
+            sources=tuple(_pinned_source(source, name) for source in recipe["sources"]),
         )
 
     def build_images(
@@ -251,14 +288,8 @@ class Catalog:
                 arch = get_arch(arch_name)
                 suite = self.suites.get(row.get("debian_suite", ""))
                 python_tag = row.get("python_tag") or (suite.python_tag if suite else "")
-                python_version = suite.python if suite else ""
-                values = {
-                    "arch": arch.name,
-                    "policy": canonical,
-                    "python_tag": python_tag,
-                    "python_version": python_version,
-                    "image_constraints": _image_constraints(),
-                }
+                python_version = suite.python if suite else _python_version(python_tag)
+                values = _values(arch, canonical, python_tag, python_version)
                 found.append(
                     BuildImage(
                         profile=profile,
@@ -317,13 +348,7 @@ class Catalog:
                 if wanted_arches is not None and arch_name not in wanted_arches:
                     continue
                 arch = get_arch(arch_name)
-                values = {
-                    "arch": arch.name,
-                    "policy": "",
-                    "python_tag": "",
-                    "python_version": "",
-                    "image_constraints": _image_constraints(),
-                }
+                values = _values(arch, "", "", "")
                 found.append(
                     Distro(
                         profile=profile,
@@ -335,10 +360,43 @@ class Catalog:
                         description=row.get("description", ""),
                         expected_glibc=row.get("glibc", suite.glibc if suite else ""),
                         expected_python=row.get("python", suite.python if suite else ""),
+                        expected_musl=str(row.get("musl", "")),
                         skip_reason=row.get("skip_reason", ""),
                     )
                 )
         return found
+
+
+def _values(arch: Arch, policy: str, python_tag: str, python_version: str) -> dict[str, str]:
+    """The placeholders a recipe's steps and env may use."""
+    return {
+        "arch": arch.name,
+        "policy": policy,
+        "python_tag": python_tag,
+        "python_version": python_version,
+        "image_constraints": _image_constraints(),
+        "sources": SOURCES_DIR,
+    }
+
+
+def _python_version(python_tag: str) -> str:
+    """ "3.11" for cp311-cp311 ("" when the tag says no CPython version)."""
+    digits = python_tag.split("-")[0].removeprefix("cp")
+    return f"{digits[0]}.{digits[1:]}" if len(digits) > 1 and digits.isdigit() else ""
+
+
+def _pinned_source(row: Mapping[str, Any], recipe: str) -> PinnedSource:
+    try:
+        return PinnedSource(
+            file=str(row["file"]),
+            sha256=str(row["sha256"]),
+            debian=str(row.get("debian", "")),
+            pypi=str(row.get("pypi", "")),
+        )
+    except (KeyError, TypeError):
+        raise UsageError(
+            f"catalog recipe of {recipe!r} has a source without file and sha256: fix the catalog"
+        ) from None
 
 
 def _check_profile(profile: str) -> None:

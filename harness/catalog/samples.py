@@ -35,6 +35,7 @@ _RULE_CONDITIONS = (
     "build_glibc",
     "build_python",
     "distro_glibc",
+    "distro_libc",  # the C library measured there: "glibc" or "musl"
     "distro_python",
     "distro_glibcxx",
     "distro_lacks",

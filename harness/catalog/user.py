@@ -121,19 +121,45 @@ def _version(value: Any) -> str | None:
     return 'must be a quoted version such as "2.31" (or "none")'
 
 
+_SHA256 = re.compile(r"^[0-9a-f]{64}$")
+
+
+def _sources(value: Any) -> str | None:
+    """A recipe's pinned files: each a table of file, sha256 and where it comes from."""
+    if not isinstance(value, list):
+        return 'must be a list of { file = "...", sha256 = "...", debian = "main/x/pkg" | pypi = "name==version" }'
+    for row in value:
+        if not isinstance(row, dict) or not isinstance(row.get("file"), str) or not row["file"]:
+            return "has a source without its file name"
+        unknown = sorted(set(row) - {"file", "sha256", "debian", "pypi"})
+        if unknown:
+            return f"source {row['file']!r} has unknown key {unknown[0]!r}: use file, sha256, debian, pypi"
+        if not isinstance(row.get("sha256"), str) or not _SHA256.match(row["sha256"]):
+            return f"source {row['file']!r} needs sha256 = 64 lowercase hex digits"
+        origins = [key for key in ("debian", "pypi") if isinstance(row.get(key), str) and row[key]]
+        if len(origins) != 1:
+            return f"source {row['file']!r} needs exactly one of debian (a pool directory) and pypi (name==version)"
+        if "pypi" in origins and "==" not in row["pypi"]:
+            return f"source {row['file']!r}: pypi must pin one version (name==version)"
+        if "/" in row["file"] or row["file"].startswith("."):
+            return f"source {row['file']!r} must be a plain file name"
+    return None
+
+
 def _env(value: Any) -> str | None:
     ok = isinstance(value, dict) and all(isinstance(v, str) for v in value.values())
     return None if ok else 'must be a table of NAME = "value"'
 
 
-# Fields per table: name -> (required, check). A row needs exactly one of `image` and
-# `debian_suite` (checked separately).
+# Fields per table: name -> (required, check). A row needs exactly one of `image`,
+# `debian_suite` and `stage` (checked separately).
 BUILD_FIELDS: Mapping[str, tuple[bool, Check]] = {
     "profile": (True, _profile),
     "policy": (True, _policy),
     "recipe": (True, _recipe),
     "image": (False, _image),
     "debian_suite": (False, _string),
+    "stage": (False, _string),
     "python_tag": (False, _string),
     "arches": (False, _arches),
     "pins": (False, _pins),
@@ -144,9 +170,14 @@ DISTRO_FIELDS: Mapping[str, tuple[bool, Check]] = {
     "recipe": (True, _recipe),
     "image": (False, _image),
     "debian_suite": (False, _string),
+    "stage": (False, _string),
+    # the stage's directory that is the distro's whole root filesystem (none of the
+    # stage's own userland): a system made from parts, e.g. musl's
+    "stage_rootfs": (False, _string),
     "family": (False, _string),
     "arches": (False, _arches),
     "glibc": (False, _version),
+    "musl": (False, _version),
     "python": (False, _version),
     "eol": (False, _date),
     "description": (False, _text),
@@ -159,6 +190,13 @@ RECIPE_FIELDS: Mapping[str, tuple[bool, Check]] = {
     "network": (False, _boolean),
     "env": (False, _env),
     "remove_sonames": (False, _strings),
+    "sources": (False, _sources),
+}
+STAGE_FIELDS: Mapping[str, tuple[bool, Check]] = {
+    "debian_suite": (True, _string),
+    "recipe": (True, _recipe),
+    "arches": (False, _arches),
+    "description": (False, _text),
 }
 SUITE_FIELDS: Mapping[str, tuple[bool, Check]] = {
     "version": (True, _string),
@@ -167,7 +205,7 @@ SUITE_FIELDS: Mapping[str, tuple[bool, Check]] = {
     "eol": (False, _date),
     "arches": (True, _arches),
 }
-TOP_LEVEL = ("debian_suites", "recipes", "build_image", "distro")
+TOP_LEVEL = ("debian_suites", "recipes", "stages", "build_image", "distro")
 
 
 def _check_fields(
@@ -205,6 +243,7 @@ def validate(
     source: str,
     known_recipes: Iterable[str] = (),
     known_suites: Iterable[str] = (),
+    known_stages: Iterable[str] = (),
 ) -> None:
     """Raise a one-line UsageError for the first mistake in one catalog file's data.
     `known_*`: what other files (the shipped catalogs) define, which rows may name."""
@@ -219,10 +258,15 @@ def validate(
             )
     recipes = set(known_recipes) | set(data.get("recipes", {}))
     suites = set(known_suites) | set(data.get("debian_suites", {}))
+    stages = set(known_stages) | set(data.get("stages", {}))
     for name, recipe in data.get("recipes", {}).items():
         _check_fields(source, f"[recipes.{name}]", recipe, RECIPE_FIELDS)
     for name, suite in data.get("debian_suites", {}).items():
         _check_fields(source, f"[debian_suites.{name}]", suite, SUITE_FIELDS)
+    for name, stage in data.get("stages", {}).items():
+        where = f"[stages.{name}]"
+        _check_fields(source, where, stage, STAGE_FIELDS)
+        _check_names(source, where, stage, recipes, suites)
     tables: Sequence[tuple[str, Mapping[str, tuple[bool, Check]]]] = (
         ("build_image", BUILD_FIELDS),
         ("distro", DISTRO_FIELDS),
@@ -243,26 +287,46 @@ def validate(
                     f"again ({seen[ident]} is): keep one row per name, or give it another name"
                 )
             seen[ident] = where
-            if ("image" in row) == ("debian_suite" in row):
+            bases = [key for key in ("image", "debian_suite", "stage") if key in row]
+            if len(bases) != 1:
                 raise UsageError(
-                    f"{source}: {where} needs exactly one of 'image' and 'debian_suite'"
+                    f"{source}: {where} needs exactly one of 'image', 'debian_suite' and 'stage'"
                 )
             if "image" in row and "arches" not in row:
                 raise UsageError(f"{source}: {where} lacks field 'arches' (needed with 'image')")
-            if "debian_suite" in row and row["debian_suite"] not in suites:
+            if "stage" in row and row["stage"] not in stages:
+                known = ", ".join(sorted(stages)) or "none"
                 raise UsageError(
-                    f"{source}: {where} field 'debian_suite' names unknown suite "
-                    f"{row['debian_suite']!r}: use {', '.join(sorted(suites))} or add it"
+                    f"{source}: {where} field 'stage' names unknown stage {row['stage']!r}: "
+                    f"add [stages.{row['stage']}] or use one of {known}"
                 )
-            if table == "build_image" and "image" in row and "python_tag" not in row:
+            if "stage_rootfs" in row and (
+                "stage" not in row or not row["stage_rootfs"].startswith("/")
+            ):
+                raise UsageError(
+                    f"{source}: {where} field 'stage_rootfs' needs 'stage' and an absolute path"
+                )
+            if table == "build_image" and "python_tag" not in row and "debian_suite" not in row:
                 raise UsageError(f"{source}: {where} lacks field 'python_tag' (e.g. cp39-cp39)")
-            names = [row["recipe"]] if isinstance(row["recipe"], str) else row["recipe"]
-            for name in names:
-                if name not in recipes:
-                    raise UsageError(
-                        f"{source}: {where} field 'recipe' names unknown recipe {name!r}: "
-                        f"add [recipes.{name}] or use one of {', '.join(sorted(recipes))}"
-                    )
+            _check_names(source, where, row, recipes, suites)
+
+
+def _check_names(
+    source: str, where: str, row: Mapping[str, Any], recipes: set[str], suites: set[str]
+) -> None:
+    """The suite and recipes a row or stage names exist."""
+    if "debian_suite" in row and row["debian_suite"] not in suites:
+        raise UsageError(
+            f"{source}: {where} field 'debian_suite' names unknown suite "
+            f"{row['debian_suite']!r}: use {', '.join(sorted(suites))} or add it"
+        )
+    names = [row["recipe"]] if isinstance(row["recipe"], str) else row["recipe"]
+    for name in names:
+        if name not in recipes:
+            raise UsageError(
+                f"{source}: {where} field 'recipe' names unknown recipe {name!r}: "
+                f"add [recipes.{name}] or use one of {', '.join(sorted(recipes))}"
+            )
 
 
 def _identity(table: str, row: Mapping[str, Any]) -> tuple[str, str]:
@@ -277,8 +341,9 @@ def merge(shipped: Mapping[str, Any], user: Mapping[str, Any], source: str) -> d
     merged: dict[str, Any] = {
         "debian_suites": dict(shipped.get("debian_suites", {})),
         "recipes": dict(shipped.get("recipes", {})),
+        "stages": dict(shipped.get("stages", {})),
     }
-    for table in ("debian_suites", "recipes"):
+    for table in ("debian_suites", "recipes", "stages"):
         for name, value in user.get(table, {}).items():
             if name in merged[table]:
                 raise UsageError(
@@ -302,10 +367,16 @@ def merge(shipped: Mapping[str, Any], user: Mapping[str, Any], source: str) -> d
 
 def _shipped_data() -> dict[str, Any]:
     """The shipped catalog files as one table (the same merge as Catalog.from_files)."""
-    data: dict[str, Any] = {"debian_suites": {}, "recipes": {}, "build_image": [], "distro": []}
+    data: dict[str, Any] = {
+        "debian_suites": {},
+        "recipes": {},
+        "stages": {},
+        "build_image": [],
+        "distro": [],
+    }
     for name in CATALOG_FILES:
         text = load_toml(name)
-        for table in ("debian_suites", "recipes"):
+        for table in ("debian_suites", "recipes", "stages"):
             data[table].update(text.get(table, {}))
         for table in ("build_image", "distro"):
             data[table] += text.get(table, [])
@@ -334,6 +405,6 @@ class CatalogSources:
         data = _shipped_data()
         for path in self.files:
             user = read_user_file(path)
-            validate(user, str(path), data["recipes"], data["debian_suites"])
+            validate(user, str(path), data["recipes"], data["debian_suites"], data["stages"])
             data = merge(data, user, str(path))
         return Catalog.from_data(data).with_mirrors(self.mirrors)

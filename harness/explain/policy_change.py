@@ -180,29 +180,9 @@ def _two_policies(old: str, new: str, arch: str) -> tuple[PolicyInfo, PolicyInfo
 def _musl_policy(name: str, arch: str) -> PolicyInfo:
     """A musllinux policy of the installed auditwheel, in harness.judge.policy's shape (its
     floor is musl's version)."""
-    from auditwheel.architecture import Architecture
-    from auditwheel.libc import Libc
-    from auditwheel.policy import WheelPolicies
+    from harness.judge.policy import musl_policy
 
-    from harness.judge.policy import PolicyInfo
-
-    name = name.strip()
-    try:
-        found = list(WheelPolicies(libc=Libc.MUSL, arch=Architecture(arch), musl_policy=name))
-    except ValueError as exc:
-        raise UsageError(f"auditwheel has no musllinux policy {name} for {arch}") from exc
-    suffix = f"_{Architecture(arch).baseline.value}"
-    for pol in found:
-        if pol.name.removesuffix(suffix) == name:
-            major, minor = name.removeprefix("musllinux_").split("_")
-            return PolicyInfo(
-                name=name,
-                aliases=(),
-                glibc=(int(major), int(minor)),
-                symbol_versions=pol.symbol_versions,
-                whitelist=pol.whitelist,
-            )
-    raise UsageError(f"auditwheel has no musllinux policy {name} for {arch}")
+    return musl_policy(name, arch)
 
 
 def _usable_record(
@@ -429,10 +409,11 @@ def _toolchain(
     facts: Mapping[str, Any] = (entry or {}).get("facts") or {}
     data = images.toolchain(policy, arch) if images is not None else {}
     declared: dict[str, str] = {}
-    if image is not None:
+    if image is not None and image.libc == "manylinux":
         suite = catalog.suites.get(image.image.base.suite) if image.image.base.suite else None
         # The catalog declares no compiler versions; it knows the glibc (the Debian suite's,
-        # or the policy's own floor, which is what PyPA's images are built on).
+        # or the policy's own floor, which is what PyPA's images are built on). A musllinux
+        # image's policy names no glibc.
         declared["glibc"] = suite.glibc if suite else f"{image.glibc[0]}.{image.glibc[1]}"
     # PyPA's data describes PyPA's images: the local profile builds its own.
     use_data = profile == "official"

@@ -29,6 +29,12 @@ SCRIPT = "\n".join(
     f'printf "%s=%s\\n" {name} "$( ({_VERSION_COMMANDS[name]}) 2>/dev/null | head -n 1)"'
     for name in TOOLCHAIN
 )
+# A musllinux build image links wheels against musl (its userland may still be glibc's):
+# musl's loader prints its version when run by name. Nothing at all where there is no musl.
+SCRIPT += (
+    '\nfor loader in /lib/ld-musl-*.so.1; do if test -e "$loader"; then '
+    'printf "musl=%s\\n" "$("$loader" 2>&1 | grep "^Version")"; fi; done'
+)
 _VERSION = re.compile(r"(\d+(?:\.\d+)+)")
 
 

@@ -17,10 +17,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from harness.catalog.image_spec import ImageSpec
+from harness.catalog.image_spec import SOURCES_DIR, ImageSpec
 from harness.catalog.registry_mirrors import pin_mismatch, served_digest
 from harness.errors import HarnessError, ImageUnavailable
-from harness.images import bootstrap
+from harness.images import bootstrap, sources
 from harness.images.trust import CONTAINER_CA_PATH, passthrough
 from harness.settings import Settings
 from harness.util.cache import Cache
@@ -64,7 +64,7 @@ class ImageProvider:
             found = self.engine.image_info(spec.tag)
             if found is not None and found.matches(spec.arch):
                 return self._resolved(spec, found, built=False, started=started)
-            if found is not None and spec.base.kind == "debian":
+            if found is not None and spec.base.kind != "pull":
                 raise ImageUnavailable(
                     f"{spec.tag} records platform {found.platform}, not {spec.arch.oci_platform}: "
                     f"remove it (docker rmi {spec.tag}) and run again"
@@ -99,6 +99,8 @@ class ImageProvider:
     # -- base -------------------------------------------------------------------------------
 
     def _base(self, spec: ImageSpec, phase: Phase | None) -> ImageInfo:
+        if spec.base.stage is not None:
+            return self._stage_base(spec, spec.base.stage, phase)
         if spec.base.kind == "pull":
             found = self.engine.image_info(spec.base.reference)
             if found is not None and found.matches(spec.arch):
@@ -141,6 +143,28 @@ class ImageProvider:
             # The image holds it now; tarballs of build images are ~0.5 GB each.
             rootfs.unlink(missing_ok=True)
 
+    def _stage_base(self, spec: ImageSpec, stage: ImageSpec, phase: Phase | None) -> ImageInfo:
+        """A stage made first (or found): provisioned further as it is, or a directory of it
+        imported as a root filesystem of its own."""
+        if spec.base.kind == "stage-rootfs":
+            found = self.engine.image_info(spec.base_tag)
+            if found is not None and found.matches(spec.arch):
+                return found
+        made = self.ensure(stage, phase)
+        if spec.base.kind == "stage":
+            info = self.engine.image_info(made.reference)
+            if info is None:
+                raise ImageUnavailable(f"{made.reference} vanished right after it was made")
+            return info
+        _say(phase, spec, f"taking {spec.base.rootfs} of {stage.name} as the root filesystem")
+        return self.engine.build_from_image_dir(
+            made.reference,
+            spec.base.rootfs,
+            spec.base_tag,
+            spec.arch,
+            labels={IMAGE_LABEL: "rootfs", f"{IMAGE_LABEL}.stage": stage.name},
+        )
+
     # -- provisioning -----------------------------------------------------------------------
 
     def _provision(self, spec: ImageSpec, base: ImageInfo, phase: Phase | None) -> ImageInfo | None:
@@ -158,6 +182,14 @@ class ImageProvider:
         env = dict(trust.env) if trust else {}
         env.setdefault("PIP_DISABLE_PIP_VERSION_CHECK", "1")
         env.setdefault("PIP_ROOT_USER_ACTION", "ignore")
+        if spec.sources:
+            cached = sum(sources.cached_path(self.cache, s).is_file() for s in spec.sources)
+            _say(
+                phase,
+                spec,
+                f"pinned sources: {len(spec.sources) - cached} to fetch, {cached} in the cache",
+            )
+        pinned = [sources.ensure_source(self.cache, source) for source in spec.sources]
         _say(phase, spec, f"provisioning ({len(spec.steps)} steps)")
         with (
             open(log_path, "w", encoding="utf-8") as log,
@@ -172,6 +204,9 @@ class ImageProvider:
         ):
             if copy_bundle is not None:
                 container.write_file(CONTAINER_CA_PATH, copy_bundle.read_bytes())
+            for path in pinned:
+                log.write(f"# {path.name} (sha256 {path.parent.name}) -> {SOURCES_DIR}\n")
+                container.copy_into(path, SOURCES_DIR)
             shell = ["/bin/bash", "-euxc"] if _has_bash(container) else ["/bin/sh", "-euxc"]
             for number, step in enumerate(spec.steps, 1):
                 log.write(f"$ {step}\n")
@@ -192,7 +227,7 @@ class ImageProvider:
                     hint = emulation_hint(result.exit_code, self.settings.emulated(spec.arch))
                     raise ImageUnavailable(
                         f"provisioning {spec.name} {spec.arch.name} failed at step {number} "
-                        f"({shlex.split(step)[0] if step.strip() else step}, exit {result.exit_code}): "
+                        f"({_first_word(step)}, exit {result.exit_code}): "
                         f"{_last_line(result.stderr or result.stdout)} (log: {log_path}){hint}"
                     )
             for soname in spec.remove_sonames:
@@ -204,6 +239,11 @@ class ImageProvider:
                         f"{spec.name} {spec.arch.name} still provides {soname} after provisioning: "
                         f"fix the recipe (log: {log_path})"
                     )
+            if pinned:
+                # The sources are kept in the cache, not in the image.
+                container.exec(
+                    ["rm", "-rf", SOURCES_DIR], timeout=60, step="remove the pinned sources"
+                )
             if copy_bundle is not None:
                 # This host's trust store is for provisioning, not part of the image.
                 container.exec(
@@ -217,6 +257,13 @@ class ImageProvider:
             }
             container.commit(spec.tag, env=dict(spec.env), labels=labels)
         return self.engine.image_info(spec.tag)
+
+
+def _first_word(step: str) -> str:
+    """The command a step starts with (a step may be a whole script, quotes unbalanced for
+    shlex across its lines)."""
+    words = step.split(None, 1)
+    return words[0] if words else step
 
 
 def _has_bash(container) -> bool:

@@ -459,6 +459,7 @@ def _declared(
         expectation.installable,
         expectation.reason,
         cross_arch=job.cross_arch,
+        cross_libc=other_libc([w.name for w in job.wheels], facts),
     )
     if rule is not None or job.sample is None:
         return rule
@@ -486,6 +487,18 @@ def _declared(
     return sample_rule(sample.rules, ctx)
 
 
+def other_libc(wheels: Sequence[WheelName], facts: DistroFacts) -> tuple[str, str] | None:
+    """(the wheel's C library, the system's) for the first wheel built for another C library
+    than the one measured here; None when every wheel fits it or says no libc (pure Python,
+    linux_*)."""
+    system = facts.libc
+    for wheel in wheels:
+        libcs = wheel.platform.libcs
+        if system and libcs and system not in libcs:
+            return " and ".join(sorted(libcs)), system
+    return None
+
+
 def forced_load_moot(wheels: Sequence[WheelName], facts: DistroFacts, arch: str) -> str | None:
     """Why a forced load of these wheels says nothing, if it does not: their compiled modules
     are for another Python, arch or libc, so they cannot load here at all, and a forced import
@@ -501,7 +514,8 @@ def forced_load_moot(wheels: Sequence[WheelName], facts: DistroFacts, arch: str)
         if facts.glibc and libcs == {"musl"}:
             return f"{wheel.filename} is built for musl libc, this system has glibc"
         if not facts.glibc and libcs == {"glibc"}:
-            return f"{wheel.filename} is built for glibc, this system has none"
+            has = f"musl {facts.musl}" if facts.musl else "none"
+            return f"{wheel.filename} is built for glibc, this system has {has}"
     return None
 
 

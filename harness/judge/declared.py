@@ -28,6 +28,17 @@ CROSS_ARCH_REFUSAL = ExpectRule(
 )
 
 
+def cross_libc_refusal(wheel_libc: str, system_libc: str) -> ExpectRule:
+    """Harness-level, for a wheel built for another C library than the distro's (a
+    manylinux wheel on musl, a musllinux wheel on glibc): installers must refuse it, whatever
+    a sample declares for its own libc."""
+    return ExpectRule(
+        Verdict.REFUSED_AS_CLAIMED,
+        {},
+        f"a wheel for {wheel_libc} on a {system_libc} system: installers must refuse it",
+    )
+
+
 @dataclass(frozen=True)
 class CellContext:
     """What a declared rule can condition on."""
@@ -88,6 +99,8 @@ def rule_matches(conditions: Mapping[str, Any], ctx: CellContext) -> bool:
             return False
         if key == "distro_glibc" and not _version_in(str(value), version_tuple(ctx.facts.glibc)):
             return False
+        if key == "distro_libc" and ctx.facts.libc not in _as_list(value):
+            return False
         if key == "distro_lacks" and any(ctx.facts.has_library(lib) for lib in _as_list(value)):
             return False
         if key == "build_python" and not _version_in(str(value), version_tuple(ctx.build_python)):
@@ -131,8 +144,10 @@ def harness_rule(
     reason: str,
     *,
     cross_arch: bool,
+    cross_libc: tuple[str, str] | None = None,
 ) -> ExpectRule | None:
-    """What the harness declares whatever a sample says, before the sample's rules."""
+    """What the harness declares whatever a sample says, before the sample's rules.
+    `cross_libc`: (the wheels' libc, the system's) when they differ."""
     known = uv.known_finding(installer, arch)
     if known is not None and installable:
         # From installers.toml: a defect of that installer release seen here.
@@ -143,6 +158,8 @@ def harness_rule(
         return ExpectRule(Verdict.REFUSED_AS_CLAIMED, {}, reason)
     if cross_arch:
         return CROSS_ARCH_REFUSAL
+    if cross_libc is not None:
+        return cross_libc_refusal(*cross_libc)
     return None
 
 

@@ -6,6 +6,10 @@ libraries to the system. Where a distro lacks one (libGL on slim images, libnsl.
 8+), a wheel relying on it fails to load although its tags claim the system; that failure is
 the distro's, not the wheel's, and the record keeps the two apart. The policy data is
 auditwheel's (harness.judge.policy); the facts are measured in the distro's container.
+
+A musllinux policy offers less and asks less: libc (under the arch's musl soname) and libz,
+and a musl floor instead of symbol versions. A policy for the other C library is offered
+nothing at all: its wheels are refused there, whatever the libraries.
 """
 
 from __future__ import annotations
@@ -53,15 +57,20 @@ class Offer:
     absent: tuple[str, ...]  # whitelisted sonames the distro's loader does not know
     short: tuple[Shortfall, ...]
     unmeasured: tuple[str, ...] = ()  # families whose version the facts do not carry
+    # the distro's C library when the policy is for the other one ("musl" for a manylinux
+    # policy on a musl distro): nothing of the policy applies there
+    other_libc: str = ""
 
     @property
     def satisfied(self) -> bool:
         """Every wheel of the policy loads here as far as its system libraries go."""
-        return not self.absent and not self.short
+        return not self.other_libc and not self.absent and not self.short
 
     @property
     def summary(self) -> str:
         """One short phrase: "satisfied", or what is missing."""
+        if self.other_libc:
+            return f"not for {self.other_libc}"
         if self.satisfied:
             unknown = f" (not measured: {', '.join(self.unmeasured)})" if self.unmeasured else ""
             return f"satisfied{unknown}"
@@ -78,10 +87,19 @@ def ceiling(versions: Iterable[str]) -> str:
 
 
 def offer(distro: str, facts: DistroFacts, policy: PolicyInfo) -> Offer:
+    if facts.libc and facts.libc != policy.libc:
+        return Offer(distro, policy.name, (), (), other_libc=facts.libc)
     absent = tuple(sorted(lib for lib in policy.whitelist if not facts.has_library(lib)))
     provided = facts.version_maxima
     short: list[Shortfall] = []
     unmeasured: list[str] = []
+    if policy.libc == "musl":
+        # musllinux bounds no symbol versions: the floor is musl's own version
+        floor = ".".join(map(str, policy.glibc))
+        if not facts.musl:
+            unmeasured.append("musl")
+        elif version_tuple(facts.musl)[:2] < policy.glibc:
+            short.append(Shortfall("musl", "libc", facts.musl, floor))
     # GLIBC first: below the glibc floor, the rest follows from it
     families = sorted(policy.symbol_versions.items(), key=lambda item: item[0] != "GLIBC")
     for family, versions in families:
@@ -119,14 +137,15 @@ def cell_lacking(
 ) -> tuple[str, ...]:
     """`lacking` over a cell's wheels, each given as (the policy it claims, with its arch:
     "manylinux_2_17_x86_64"; the sonames it leaves to the system) and held to that policy's
-    whitelist. A wheel that claims no manylinux policy was promised nothing."""
+    whitelist (a musllinux policy's: libc and libz). A wheel that claims neither a manylinux
+    nor a musllinux policy was promised nothing."""
     from harness.judge import policy as policy_mod
 
     found: set[str] = set()
     for claimed, external in wheels:
-        if not claimed or not claimed.startswith("manylinux"):
+        if not claimed or not claimed.startswith(("manylinux", "musllinux")):
             continue
         # The policy table is keyed by the bare name.
-        whitelist = policy_mod.get_policy(claimed.removesuffix("_" + arch), arch).whitelist
+        whitelist = policy_mod.any_policy(claimed.removesuffix("_" + arch), arch).whitelist
         found.update(lacking(external, facts, whitelist))
     return tuple(sorted(found))

@@ -108,10 +108,9 @@ def expect_install(
             installer_too_old=bool(candidates),
         )
     pip = f"{installer} {pip_version}" if pip_version else installer
-    glibc = f"glibc {facts.glibc}" if facts.glibc else "no glibc"
     return Expectation(
         True,
-        f"{', '.join(matches)} fits Python {facts.python_version} on {glibc} with {pip}",
+        f"{', '.join(matches)} fits Python {facts.python_version} on {facts.libc_text} with {pip}",
         tuple(matches),
     )
 
@@ -160,8 +159,8 @@ def _libc_claim(claim: WheelName) -> str:
 
 
 def _system_libc(facts: DistroFacts, supported: Sequence[PlatformTag]) -> str:
-    """The system's C library as its interpreter's tags and the facts say."""
-    if facts.glibc:
-        return f"glibc {facts.glibc}"
+    """The system's C library as the facts and its interpreter's tags say."""
+    if facts.glibc or facts.musl:
+        return facts.libc_text
     musl = [p.floor for p in supported if p.family is Family.MUSLLINUX and p.floor]
     return f"musl {max(musl)[0]}.{max(musl)[1]}" if musl else "no glibc"

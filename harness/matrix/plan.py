@@ -195,36 +195,37 @@ def _pip_cells(
 def _offer_cells(
     sample: Sample,
     offer: Offer,
-    arch_images: Sequence[BuildImage],
+    families: Sequence[Sequence[BuildImage]],
     built: set[tuple[str, str, str]],
     distros: Sequence[Distro],
     axis: Sequence[Installer],
     models: Sequence[str],
 ) -> tuple[list[Cell], list[tuple[str, str]]]:
     """An offer's cells on one arch: its wheels (each member's builds among the arch's
-    images, as built), on every distro of the arch, with the distro's pip and each installer
-    of the axis that runs there; on each CPU model of --cpu (offers with cpu_axis) with the
-    distro's pip, whose pick is the host's (the install runs on the host's CPU)."""
-    if not arch_images:
-        return [], []
-    chosen = {
-        "oldest": list(arch_images[:1]),
-        "newest": list(arch_images[-1:]),
-        "all": list(arch_images),
-    }
+    images of each libc family, as built: a release's manylinux and musllinux files are
+    served together, and the installer's tags choose), on every distro of the arch, with the
+    distro's pip and each installer of the axis that runs there; on each CPU model of --cpu
+    (offers with cpu_axis) with the distro's pip, whose pick is the host's (the install runs
+    on the host's CPU)."""
     members: list[Member] = []
-    for wanted in offer.members:
-        flavour = sample.flavour(wanted.flavour)
-        for image in chosen[wanted.build]:
-            member = Member(sample, flavour, image)
-            if (sample.name, flavour.name, image.key) in built and member not in members:
-                members.append(member)
+    for family in families:
+        chosen = {
+            "oldest": list(family[:1]),
+            "newest": list(family[-1:]),
+            "all": list(family),
+        }
+        for wanted in offer.members:
+            flavour = sample.flavour(wanted.flavour)
+            for image in chosen[wanted.build]:
+                member = Member(sample, flavour, image)
+                if (sample.name, flavour.name, image.key) in built and member not in members:
+                    members.append(member)
     if len(members) < 2:
         return [], []  # e.g. a single build image: oldest and newest are one wheel
     made: list[Cell] = []
     not_probed: list[tuple[str, str]] = []
     known = cpus.models()
-    arch = arch_images[0].arch
+    arch = members[0].build_image.arch
     for distro in distros:
         if distro.arch != arch:
             continue
@@ -404,13 +405,18 @@ def make_plan(selection: Selection, catalog: Catalog, samples: Sequence[Sample])
         for offer in sample.offers:
             if not offers_selected(selection, sample, offer):
                 continue
-            for (arch, libc), arch_images in by_arch.items():
-                if not sample.applies.to(arch, libc):
-                    continue
+            for arch in dict.fromkeys(arch for arch, _ in by_arch):
+                families = [
+                    images
+                    for (image_arch, libc), images in sorted(
+                        by_arch.items(), key=lambda item: item[0][1] != "manylinux"
+                    )
+                    if image_arch == arch and sample.applies.to(arch, libc)
+                ]
                 offered, why_not = _offer_cells(
                     sample,
                     offer,
-                    arch_images,
+                    families,
                     built,
                     distros,
                     (*selection.pips, *selection.uvs),

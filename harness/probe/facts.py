@@ -14,7 +14,7 @@ class DistroFacts:
     machine: str  # uname -m
     python_version: str
     python_platform: str  # sysconfig.get_platform(), e.g. linux-i686 in a 32-bit userland
-    glibc: str | None
+    glibc: str | None  # None on a system without glibc
     glibcxx_max: str | None  # newest GLIBCXX_ version libstdc++.so.6 provides
     pip_version: str
     packaging_version: str
@@ -26,6 +26,19 @@ class DistroFacts:
     # The platform tags packaging computes for this interpreter, best first. Kept out of the
     # results file (thousands of entries); used for expectations.
     supported_tags: tuple[str, ...] = field(default=(), compare=False, repr=False)
+    musl: str | None = None  # musl's version, as its loader reports it ("1.2.3")
+
+    @property
+    def libc(self) -> str:
+        """The C library: "glibc", "musl", or "" when neither was measured."""
+        return "glibc" if self.glibc else "musl" if self.musl else ""
+
+    @property
+    def libc_text(self) -> str:
+        """ "glibc 2.36", "musl 1.2.3", or "no glibc" (none measured)."""
+        if self.glibc:
+            return f"glibc {self.glibc}"
+        return f"musl {self.musl}" if self.musl else "no glibc"
 
     @property
     def glibc_tuple(self) -> tuple[int, ...]:
@@ -60,6 +73,7 @@ class DistroFacts:
             cxxabi_max=data.get("cxxabi_max"),
             symbol_maxima=tuple(sorted((data.get("symbol_maxima") or {}).items())),
             supported_tags=tuple(data.get("supported_tags", ())),
+            musl=data.get("musl"),
         )
 
     def to_json(self, with_tags: bool = False) -> dict[str, Any]:
@@ -76,6 +90,9 @@ class DistroFacts:
             "sonames": list(self.sonames),
             "symbol_maxima": dict(self.symbol_maxima),
         }
+        if self.musl:
+            # Only where measured, so that a glibc distro's record keeps its shape.
+            data["musl"] = self.musl
         if with_tags:
             data["supported_tags"] = list(self.supported_tags)
         return data

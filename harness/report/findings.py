@@ -243,7 +243,8 @@ def distros_table(distros: Mapping[str, Any]) -> Table:
             entry.get("name", key),
             arch,
             facts.get("os_name", ""),
-            facts.get("glibc") or "-",
+            # a musl distro has no glibc: its musl stands there
+            facts.get("glibc") or (f"none (musl {facts['musl']})" if facts.get("musl") else "-"),
             facts.get("glibcxx_max") or "-",
             facts.get("python_version", ""),
             facts.get("pip_version", ""),

@@ -41,11 +41,8 @@ def arch_sections(record: RunRecord) -> tuple[ArchSection, ...]:
 
 def _arch_section(arch: str, cells: list[CellRecord], record: RunRecord) -> ArchSection:
     # Columns run from the oldest measured glibc to the newest: what a wheel needs reads left
-    # to right.
-    distros = sorted(
-        {c.distro for c in cells},
-        key=lambda d: (version_tuple(_facts(record, d, arch).get("glibc") or "0"), d),
-    )
+    # to right; musl distros (no glibc) come after them.
+    distros = sorted({c.distro for c in cells}, key=lambda d: _column_order(record, d, arch))
     offered = offer_cells(cells)
     singles = [c for c in cells if len(c.members) == 1 and c.selection is None]
     combos = [c for c in cells if len(c.members) > 1 and c.selection is None]
@@ -87,6 +84,12 @@ def _arch_section(arch: str, cells: list[CellRecord], record: RunRecord) -> Arch
     )
 
 
+def _column_order(record: RunRecord, distro: str, arch: str) -> tuple[Any, ...]:
+    facts = _facts(record, distro, arch)
+    musl = bool(facts.get("musl")) and not facts.get("glibc")
+    return (musl, version_tuple(facts.get("musl" if musl else "glibc") or "0"), distro)
+
+
 def _facts(record: RunRecord, distro: str, arch: str) -> Mapping[str, Any]:
     return (record.distros.get(f"{distro}-{arch}", {}) or {}).get("facts") or {}
 
@@ -95,6 +98,8 @@ def _distro_column(name: str, facts: Mapping[str, Any]) -> DistroColumn:
     bits = []
     if facts.get("glibc"):
         bits.append(f"glibc {facts['glibc']}")
+    elif facts.get("musl"):
+        bits.append(f"musl {facts['musl']}")
     if facts.get("python_version"):
         bits.append(f"py {'.'.join(facts['python_version'].split('.')[:2])}")
     if facts.get("pip_version"):

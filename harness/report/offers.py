@@ -15,12 +15,17 @@ REFERENCE_POLICIES = ("manylinux_2_17", "manylinux_2_28", "manylinux_2_34")
 
 
 def _policies(record: RunRecord, arch: str) -> list[Any]:
+    """The run's build-image policies and the reference ones: manylinux by glibc floor, then
+    musllinux by musl floor."""
     from harness.judge import policy as policy_mod
+    from harness.vocab.policy_names import is_musl
 
     names = {m.policy for c in record.cells if c.arch == arch for m in c.members}
     names.update(REFERENCE_POLICIES)
     known = {p.name: p for p in policy_mod.policies(arch)}
-    return sorted((known[n] for n in names if n in known), key=lambda p: p.glibc)
+    for name in sorted(n for n in names if is_musl(n)):
+        known[name] = policy_mod.musl_policy(name, arch)
+    return sorted((known[n] for n in names if n in known), key=lambda p: (p.libc, p.glibc))
 
 
 def _measured(distros: Mapping[str, Any]) -> Iterable[tuple[str, str, Mapping[str, Any]]]:
@@ -33,9 +38,17 @@ def _measured(distros: Mapping[str, Any]) -> Iterable[tuple[str, str, Mapping[st
         facts = entry.get("facts") or {}
         # an entry without its arch is keyed "<distro>-<arch>" all the same
         arch = str(entry.get("arch") or key.rsplit("-", 1)[-1])
-        if facts.get("sonames"):
+        if facts.get("sonames") or facts.get("musl"):
             found.append((str(entry.get("name") or key.removesuffix(f"-{arch}")), arch, facts))
-    yield from sorted(found, key=lambda d: (d[1], version_tuple(d[2].get("glibc") or "0"), d[0]))
+    yield from sorted(
+        found,
+        key=lambda d: (
+            d[1],
+            not d[2].get("glibc") and bool(d[2].get("musl")),  # musl distros after glibc ones
+            version_tuple(d[2].get("glibc") or d[2].get("musl") or "0"),
+            d[0],
+        ),
+    )
 
 
 def offers(record: RunRecord) -> tuple[Table, NoteList]:

@@ -254,6 +254,41 @@ class Engine:
             )
         return info
 
+    def build_from_image_dir(
+        self, source: str, directory: str, tag: str, arch: Arch, labels: Mapping[str, str]
+    ) -> ImageInfo:
+        """An image whose whole root filesystem is `directory` of the image `source`: nothing
+        else of `source` comes along (a multi-stage build, `COPY --from` into `scratch`; the
+        classic builder records the platform it is given, as in build_from_rootfs)."""
+        with tempfile.TemporaryDirectory(prefix="mh-stage-") as ctx:
+            (Path(ctx) / "Dockerfile").write_text(
+                f"FROM {source} AS stage\nFROM scratch\n"
+                f'COPY --from=stage {directory.rstrip("/")}/ /\nCMD ["/bin/sh"]\n',
+                encoding="utf-8",
+            )
+            try:
+                self.client.images.build(
+                    path=ctx,
+                    tag=tag,
+                    platform=arch.oci_platform,
+                    nocache=True,
+                    rm=True,
+                    forcerm=True,
+                    labels=dict(labels),
+                )
+            except ENGINE_ERRORS as exc:
+                raise ImageUnavailable(
+                    f"could not take {directory} of {source} as {tag}: {short_error(exc)}"
+                ) from exc
+        info = self.image_info(tag)
+        if info is None or not info.matches(arch):
+            recorded = info.platform if info else "nothing"
+            raise ImageUnavailable(
+                f"the engine recorded {recorded} for {tag}, not {arch.oci_platform}: "
+                "it needs a classic builder that honours --platform"
+            )
+        return info
+
     def tag_image(self, source: str, target: str) -> None:
         repository, _, tag = target.rpartition(":")
         try:

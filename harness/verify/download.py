@@ -6,7 +6,8 @@ pip chooses: with --only-binary=:all: and the target's platform tags it takes th
 release that has a Linux wheel for that Python and arch, and the same for the dependencies
 (scipy brings numpy). The platform tags offered are every manylinux policy up to the newest
 glibc among the selected distros, so that a wheel too new for an older distro is fetched too
-and judged there (refused as claimed, or not).
+and judged there (refused as claimed, or not); for musl distros, every musllinux policy up to
+their newest musl, fetched as a target of its own.
 """
 
 from __future__ import annotations
@@ -31,21 +32,31 @@ if TYPE_CHECKING:
 _FILE = re.compile(r"^\s*(?:Saved|File was already downloaded)\s+(?P<path>\S+\.whl)\s*$")
 _LEGACY = {(2, 5): "manylinux1", (2, 12): "manylinux2010", (2, 17): "manylinux2014"}
 _OLDEST = 5  # glibc 2.5, manylinux1's floor
+_OLDEST_MUSL = 1  # musl 1.1, musllinux_1_1's floor (PEP 656 names none older)
 
 
 @dataclass(frozen=True)
 class Target:
     python: str  # "3.11"
     arch: str
-    glibc: tuple[int, int]  # the newest among the selected distros of this arch
+    # the newest libc among the selected distros of this arch and libc: glibc's, or musl's
+    glibc: tuple[int, int]
+    libc: str = "glibc"  # or "musl"
 
     @property
     def label(self) -> str:
-        return f"cp{self.python.replace('.', '')}-{self.arch}"
+        musl = "-musl" if self.libc == "musl" else ""
+        return f"cp{self.python.replace('.', '')}-{self.arch}{musl}"
 
     def platforms(self) -> tuple[str, ...]:
-        """manylinux_2_5 ... manylinux_2_<glibc> of the arch, and the legacy aliases."""
+        """manylinux_2_5 ... manylinux_2_<glibc> of the arch, and the legacy aliases; for musl,
+        musllinux_1_1 ... musllinux_1_<musl>."""
         major, newest = self.glibc
+        if self.libc == "musl":
+            return tuple(
+                f"musllinux_{major}_{minor}_{self.arch}"
+                for minor in range(_OLDEST_MUSL, newest + 1)
+            )
         found = []
         for minor in range(_OLDEST, newest + 1):
             found.append(f"manylinux_{major}_{minor}_{self.arch}")
@@ -61,23 +72,32 @@ def _glibc(text: str) -> tuple[int, int] | None:
     return int(parts[0]), int(parts[1])
 
 
+def _libc(distro: Distro) -> tuple[str, tuple[int, int]]:
+    """The distro's C library as the catalog expects it, and its version."""
+    musl = _glibc(distro.expected_musl)
+    if musl is not None:
+        return "musl", musl
+    return "glibc", _glibc(distro.expected_glibc) or (2, 17)
+
+
 def targets(distros: Sequence[Distro]) -> tuple[Target, ...]:
-    """One target per (Python, arch) of the distros, as the catalog expects them."""
-    newest: dict[str, tuple[int, int]] = {}
+    """One target per (Python, arch, libc) of the distros, as the catalog expects them."""
+    newest: dict[tuple[str, str], tuple[int, int]] = {}
+    found: set[tuple[str, str, str]] = set()
     for distro in distros:
-        glibc = _glibc(distro.expected_glibc) or (2, 17)
-        newest[distro.arch.name] = max(newest.get(distro.arch.name, glibc), glibc)
-    found = {
-        (d.expected_python, d.arch.name) for d in distros if _glibc(d.expected_python) is not None
-    }
+        libc, version = _libc(distro)
+        place = (distro.arch.name, libc)
+        newest[place] = max(newest.get(place, version), version)
+        if _glibc(distro.expected_python) is not None:
+            found.add((distro.expected_python, distro.arch.name, libc))
     if not found:
         raise UsageError(
             "the selected distros name no Python version in the catalog: --download cannot "
             "tell which wheels to fetch; download them yourself and pass the files"
         )
     return tuple(
-        Target(python, arch, newest[arch])
-        for python, arch in sorted(found, key=lambda t: (t[1], _glibc(t[0])))
+        Target(python, arch, newest[(arch, libc)], libc)
+        for python, arch, libc in sorted(found, key=lambda t: (t[1], t[2], _glibc(t[0])))
     )
 
 

@@ -60,6 +60,7 @@ def facts(
         packaging_version="26.0",
         sonames=sonames,
         supported_tags=tuple(str(t) for t in supported),
+        musl=f"{musl[0]}.{musl[1]}" if musl is not None else None,
     )
 
 

@@ -93,6 +93,7 @@ def test_local_x86_64_matrix(first_run: tuple[Path, float, str]) -> None:
     _assert_corpus(results, cells)
     _assert_loader_controls(results, cells)
     _assert_pip_axis(results)
+    _assert_musl(results, cells)
 
     # the cells of one group, (distro, installer), ran on one worker: xdist loadgroup really
     # groups (a worker keeps one container per distro it probes)
@@ -120,6 +121,39 @@ def test_local_x86_64_matrix(first_run: tuple[Path, float, str]) -> None:
     junit = (first_run[0] / "junit.xml").read_text()
     assert junit.count("<testcase") == len(results["cells"])
     assert 'name="verdict" value="refused-as-claimed"' in junit
+
+
+def _assert_musl(results: dict, cells: dict[tuple[str, str], dict]) -> None:
+    """Issue 30: the musl distro and the musllinux build image in the same run. Each wheel is
+    refused by the other libc, naming both; the thread-stack control is caught on musl."""
+    musl, debian = "musl-1.2", [*DISTROS, "debian-trixie-nolibcrypt", "debian-trixie-x11"]
+    facts = results["distros"]["musl-1.2-x86_64"]["facts"]
+    assert facts["glibc"] is None and facts["musl"] == "1.2.5"
+    assert "libc.musl-x86_64.so.1" in facts["sonames"]
+    home = cells[("c_plain@musllinux_1_2", musl)]
+    assert home["verdict"] == "ok" and home["observed"]["load"]["status"] == "passed"
+    assert "musllinux_1_2_x86_64 fits Python 3.13.5 on musl 1.2.5" in home["expected"]["reason"]
+    for distro in debian:
+        away = cells[("c_plain@musllinux_1_2", distro)]
+        assert away["verdict"] == "refused-as-claimed" and away["as_expected"], away
+        assert away["expected"]["reason"].startswith("built for musl libc (musllinux_1_2), ")
+        assert "this system has glibc" in away["expected"]["reason"]
+        assert away["expected"]["declared"] == "refused-as-claimed"
+    for policy in POLICIES:
+        refused = cells[(f"c_plain@{policy}", musl)]
+        assert refused["verdict"] == "refused-as-claimed" and refused["as_expected"], refused
+        assert refused["expected"]["reason"].startswith("built for glibc (")
+        assert refused["expected"]["reason"].endswith("this system has musl 1.2.5")
+    stack = cells[("thread_stack_control@musllinux_1_2", musl)]
+    assert stack["verdict"] == "violation" and stack["as_expected"], stack
+    assert stack["observed"]["load"]["signal"] == "SIGSEGV"
+    for distro in debian:
+        assert cells[("thread_stack_control@manylinux_2_31", distro)]["verdict"] == "ok"
+    # C++ and Fortran are not built for musl: no musllinux wheel of theirs meets any distro
+    assert not any(
+        row.startswith(("cpp_static_locals", "fortran", "glibcxx")) and "musllinux" in row
+        for row, _ in cells
+    )
 
 
 def _assert_pip_axis(results: dict) -> None:

@@ -343,8 +343,26 @@ def test_build_image_facts_parse_each_tools_version() -> None:
         "auditwheel": "6.8.2",
         "patchelf": "0.18.0",
     }
-    # every tool is asked for, and a missing one cannot break the script
-    assert image_facts.SCRIPT.count("printf") == 7 and "2>/dev/null" in image_facts.SCRIPT
+    # every tool is asked for (and musl's loader, where there is one), and a missing one
+    # cannot break the script
+    assert image_facts.SCRIPT.count("printf") == 8 and "2>/dev/null" in image_facts.SCRIPT
+    # a musllinux build image: musl's loader says its version on a line of its own
+    assert image_facts.parse("glibc=glibc 2.36\nmusl=Version 1.2.3\n") == {
+        "glibc": "2.36",
+        "musl": "1.2.3",
+    }
+
+
+def test_the_facts_script_runs_where_there_is_no_musl(tmp_path: Path) -> None:
+    """The musl line of the script must leave a glibc image's facts (and exit status) alone."""
+    import subprocess
+
+    from harness.images import facts as image_facts
+
+    done = subprocess.run(["sh", "-c", image_facts.SCRIPT], capture_output=True, text=True)
+    assert done.returncode == 0
+    found = image_facts.parse(done.stdout)
+    assert ("musl" in found) == any(Path("/lib").glob("ld-musl-*.so.1"))
 
 
 def test_mmdebstrap_failures_name_the_specific_error_and_spot_a_mirror_mid_sync(

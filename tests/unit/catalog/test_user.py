@@ -159,3 +159,56 @@ def test_the_shipped_catalogs_pass_the_same_checks(name):
     recipes = {r for data in shipped for r in data.get("recipes", {})}
     suites = {s for data in shipped for s in data.get("debian_suites", {})}
     validate(load_toml(name), name, recipes, suites)
+
+
+MUSL_TEAM = """
+[recipes.team-stage]
+sources = [{ file = "zlib_1.3.orig.tar.gz", debian = "main/z/zlib", sha256 = "%s" }]
+steps = ["true"]
+
+[stages.team-musl]
+debian_suite = "bookworm"
+recipe = "team-stage"
+arches = ["x86_64"]
+
+[[distro]]
+profile = "local"
+name = "team-musl"
+stage = "team-musl"
+stage_rootfs = "/opt/rootfs"
+recipe = "team-stage"
+glibc = "none"
+musl = "1.2"
+""" % ("ab" * 32)
+
+
+def test_a_user_catalog_can_start_a_row_from_its_own_stage(tmp_path):
+    catalog = CatalogSources((write(tmp_path, MUSL_TEAM),)).load()
+    (distro,) = catalog.distros("local", ["x86_64"], ["team-musl"])
+    assert distro.image.base.kind == "stage-rootfs" and distro.expected_musl == "1.2"
+    assert distro.image.base.stage is not None
+    assert distro.image.base.stage.sources[0].debian == "main/z/zlib"
+
+
+@pytest.mark.parametrize(
+    ("edit", "says"),
+    [
+        (('sha256 = "' + "ab" * 32, 'sha256 = "abc'), "needs sha256 = 64 lowercase hex digits"),
+        (('debian = "main/z/zlib", ', ""), "needs exactly one of debian"),
+        (('debian = "main/z/zlib"', 'pypi = "zlib"'), "pypi must pin one version"),
+        (('file = "zlib_1.3.orig.tar.gz"', 'file = "../zlib.tar.gz"'), "must be a plain file name"),
+        (('stage = "team-musl"', 'stage = "team-glibc"'), "names unknown stage 'team-glibc'"),
+        (('stage_rootfs = "/opt/rootfs"', 'stage_rootfs = "opt/rootfs"'), "an absolute path"),
+        (('debian_suite = "bookworm"', 'debian_suite = "sid"'), "names unknown suite 'sid'"),
+        (('stage = "team-musl"\n', 'debian_suite = "bookworm"\n'), "needs 'stage' and"),
+        (('musl = "1.2"', 'musl = "new"'), "field 'musl' must be a quoted version"),
+    ],
+)
+def test_stage_and_source_mistakes_are_one_line(tmp_path, edit, says):
+    old, new = edit
+    assert old in MUSL_TEAM
+    path = write(tmp_path, MUSL_TEAM.replace(old, new, 1))
+    with pytest.raises(UsageError) as info:
+        CatalogSources((path,)).load()
+    message = str(info.value)
+    assert message.startswith(str(path)) and says in message and "\n" not in message

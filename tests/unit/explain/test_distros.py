@@ -100,6 +100,7 @@ def test_a_user_catalogs_unknown_row_is_a_distro_of_its_own() -> None:
         recipes=shipped.recipes,
         build_rows=shipped.build_rows,
         distro_rows=(*shipped.distro_rows, user_row),
+        stages=shipped.stages,
     )
     acme = next(e for e in entries(catalog, "official", "x86_64") if e.distro.id == "acme-linux-7")
     assert acme.runnable and acme.rows == ("acme-linux-7",)

@@ -240,6 +240,44 @@ def test_expected_round_trips_through_the_records_json() -> None:
     assert Expected.from_json(data) == judged.expected
 
 
+def test_a_wheel_for_the_other_libc_is_declared_refused_whatever_the_sample_says() -> None:
+    """A sample declares its verdicts for its own libc ("ok everywhere"); the harness declares a
+    refusal where the wheel meets the other one, in both directions, naming both libcs."""
+    ok_everywhere = SampleContext(
+        rules=(ExpectRule(Verdict.OK, {}, "ok everywhere"),),
+        flavour="default",
+        build_policy="musllinux_1_2",
+        build_glibc=(0, 0),
+    )
+    musl_system = facts(python=(3, 11), musl=(1, 2), sonames=("libc.musl-x86_64.so.1",))
+    glibc_system = facts(python=(3, 11), glibc=(2, 36))
+    cases = (
+        ("c-1.0-cp39-abi3-musllinux_1_2_x86_64.whl", glibc_system, "musl", "glibc"),
+        (f"c-1.0-cp39-abi3-{MANYLINUX}.whl", musl_system, "glibc", "musl"),
+    )
+    for wheel, system, built_for, has in cases:
+        judged = judge_cell(
+            job(wheel, sample=ok_everywhere), system, refused(run(obs.IMPORT_FAILED))
+        )
+        assert judged.verdict is Verdict.REFUSED_AS_CLAIMED and judged.as_expected
+        assert judged.expected.declared is Verdict.REFUSED_AS_CLAIMED
+        assert judged.expected.declared_reason == (
+            f"a wheel for {built_for} on a {has} system: installers must refuse it"
+        )
+        assert built_for in judged.expected.reason and has in judged.expected.reason
+    # the forced load of a glibc wheel on musl says nothing, and the note says why
+    forced = judge_cell(job(cases[1][0]), musl_system, refused(run(obs.IMPORT_FAILED)))
+    assert any("this system has musl 1.2" in note for note in forced.notes)
+    # its own libc: the sample's rule stands
+    at_home = judge_cell(
+        job(cases[0][0], sample=ok_everywhere),
+        musl_system,
+        obs.Observation(install(obs.ACCEPTED), load=run(obs.PASSED)),
+    )
+    assert at_home.verdict is Verdict.OK and at_home.expected.declared is Verdict.OK
+    assert at_home.expected.reason.endswith("on musl 1.2 with pip 23.0.1")
+
+
 # -- a project's tests (verify --project) --------------------------------------------------------
 
 LAZY = "lazy-1.0-cp39-abi3-manylinux_2_17_x86_64.manylinux2014_x86_64.whl"

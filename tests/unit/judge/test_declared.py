@@ -92,3 +92,31 @@ def test_a_lacking_whitelisted_library_is_a_violation_where_the_sample_is_silent
     said = ExpectRule(Verdict.OK, {}, "the sample knows better")
     assert sample_rule([said], ctx) is said
     assert sample_rule([], _ctx()) is None
+
+
+def test_distro_libc_tells_musl_from_glibc_by_what_was_measured() -> None:
+    rules = [ExpectRule(Verdict.VIOLATION, {"distro_libc": "musl"}), ExpectRule(Verdict.OK, {})]
+    on_musl = _ctx(facts=facts(python=(3, 11), musl=(1, 2)))
+    assert _rule(rules, on_musl).verdict is Verdict.VIOLATION
+    assert _rule(rules, _ctx()).verdict is Verdict.OK
+    # a glibc floor never matches a musl system (it has no glibc version to compare)
+    below = [ExpectRule(Verdict.VIOLATION, {"distro_glibc": "<2.99"})]
+    assert declared_rule(below, on_musl) is None
+
+
+def test_the_other_libc_is_the_harnesss_refusal_after_cross_arch() -> None:
+    other = harness_rule(
+        DISTRO_PIP,
+        "x86_64",
+        False,
+        "built for glibc",
+        cross_arch=False,
+        cross_libc=("glibc", "musl"),
+    )
+    assert other is not None and other.verdict is Verdict.REFUSED_AS_CLAIMED
+    assert other.reason == "a wheel for glibc on a musl system: installers must refuse it"
+    both = harness_rule(
+        DISTRO_PIP, "x86_64", False, "", cross_arch=True, cross_libc=("glibc", "musl")
+    )
+    assert both is CROSS_ARCH_REFUSAL
+    assert harness_rule(DISTRO_PIP, "x86_64", True, "", cross_arch=False) is None

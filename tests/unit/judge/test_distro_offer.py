@@ -15,7 +15,7 @@ from harness.judge.distro_offer import (
     lacking,
     offer,
 )
-from harness.judge.policy import get_policy, policies
+from harness.judge.policy import get_policy, musl_policy, policies
 from harness.probe.facts import DistroFacts
 from harness.vocab.verdict import Verdict
 from tests.helpers.factories import facts
@@ -87,7 +87,8 @@ def test_cell_lacking_holds_each_wheel_to_the_policy_it_claims() -> None:
         # as harness.analysis.lint names it: the policy with its arch
         ("manylinux_2_5_x86_64", ("libc.so.6", "libX11.so.6")),
         (None, ("libGL.so.1",)),  # no manylinux claim
-        ("musllinux_1_2_x86_64", ("libX11.so.6",)),  # the musllinux whitelist is another's
+        # held to the musllinux whitelist (libc, libz), where libX11 is not: the wheel's fault
+        ("musllinux_1_2_x86_64", ("libX11.so.6",)),
         (None, ()),
     ]
     assert cell_lacking(wheels, distro, "x86_64") == ("libX11.so.6",)
@@ -115,3 +116,38 @@ def test_the_distro_lacks_whitelisted_rule_condition() -> None:
     rule = declared_rule(rules, _ctx())
     assert rule is not None and rule.verdict is Verdict.OK
     assert distro_offer.CAUSE_PREFIX == "distro lacks whitelisted"
+
+
+MUSL_1_2 = musl_policy("musllinux_1_2", "x86_64")
+
+
+def _musl(sonames: tuple[str, ...] = ("libc.musl-x86_64.so.1", "libz.so.1")) -> DistroFacts:
+    return dataclasses.replace(facts(musl=(1, 2), sonames=sonames), musl="1.2.3")
+
+
+def test_a_musllinux_policy_offers_libc_and_libz_and_a_musl_floor() -> None:
+    assert MUSL_1_2.libc == "musl" and MUSL_1_2.floor_text == "musl 1.2"
+    assert MUSL_1_2.whitelist == {"libc.musl-x86_64.so.1", "libz.so.1"}
+    assert offer("musl-1.2", _musl(), MUSL_1_2).summary == "satisfied"
+    no_zlib = offer("musl-1.2", _musl(sonames=("libc.musl-x86_64.so.1",)), MUSL_1_2)
+    assert no_zlib.absent == ("libz.so.1",) and no_zlib.summary == "lacks 1 whitelisted"
+    older = dataclasses.replace(_musl(), musl="1.1.24")
+    assert offer("alpine-3.12", older, MUSL_1_2).short == (
+        Shortfall("musl", "libc", "1.1.24", "1.2"),
+    )
+
+
+def test_a_policy_for_the_other_libc_offers_nothing() -> None:
+    on_musl = offer("musl-1.2", _musl(), POL_2_17)
+    assert not on_musl.satisfied and on_musl.summary == "not for musl"
+    assert on_musl.absent == () and on_musl.short == ()
+    on_glibc = offer("bookworm", _full(), MUSL_1_2)
+    assert on_glibc.summary == "not for glibc"
+
+
+def test_a_musllinux_wheel_is_held_to_the_musllinux_whitelist() -> None:
+    without_zlib = _musl(sonames=("libc.musl-x86_64.so.1",))
+    wheels = [("musllinux_1_2_x86_64", ("libc.musl-x86_64.so.1", "libz.so.1", "libffi.so.8"))]
+    # libffi is not whitelisted: the wheel's own fault; libz is, and this distro lacks it
+    assert cell_lacking(wheels, without_zlib, "x86_64") == ("libz.so.1",)
+    assert cell_lacking(wheels, _musl(), "x86_64") == ()

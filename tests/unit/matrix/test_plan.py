@@ -17,9 +17,15 @@ SAMPLES = discover(default_samples_dir())
 def test_plan_for_local_x86_64() -> None:
     plan = make_plan(Selection("local", arches=("x86_64",)), default_catalog(), SAMPLES)
     names = {s.name for s in SAMPLES}
-    assert len(plan.build_images) == 3 and len(plan.distros) == 6
-    per_flavour = {"all": 3, "all-but-oldest": 2, "oldest": 1, "newest": 1}
-    assert len(plan.builds) == sum(per_flavour[f.builds] for s in SAMPLES for f in s.flavours)
+    assert len(plan.build_images) == 4 and len(plan.distros) == 7
+    # per libc family: three manylinux images, one musllinux image
+    glibc = {"all": 3, "all-but-oldest": 2, "oldest": 1, "newest": 1}
+    musl = {"all": 1, "all-but-oldest": 0, "oldest": 1, "newest": 1}
+    assert len(plan.builds) == sum(
+        glibc[f.builds] + (musl[f.builds] if s.applies.to("x86_64", "musllinux") else 0)
+        for s in SAMPLES
+        for f in s.flavours
+    )
     assert all(c.arch == "x86_64" for c in plan.cells)
     keys = [c.key for c in plan.cells]
     ids = [c.test_id for c in plan.cells]
@@ -35,6 +41,16 @@ def test_plan_for_local_x86_64() -> None:
     assert cell.test_id == "c_plain-manylinux_2_31-x86_64-debian-bullseye"
     assert cell.group == "debian-bullseye-x86_64"
     assert "c_plain" in names
+    # every wheel meets every distro of its arch: a musllinux wheel the Debian distros (which
+    # must refuse it), a manylinux wheel the musl distro; C++ and Fortran have no musl wheel
+    musl_wheels = {
+        c.members[0].label for c in plan.cells if c.members[0].build_image.libc == "musllinux"
+    }
+    assert "c_plain@musllinux_1_2" in musl_wheels
+    assert "thread_stack_control@musllinux_1_2" in musl_wheels
+    assert not any(w.startswith(("cpp_static_locals", "fortran", "glibcxx")) for w in musl_wheels)
+    on_musl = {c.members[0].label for c in plan.cells if c.distro.name == "musl-1.2"}
+    assert {"c_plain@manylinux_2_31", "c_plain@musllinux_1_2"} <= on_musl
 
 
 def test_plan_selection_narrows() -> None:
@@ -245,8 +261,17 @@ def test_offer_cells_on_every_distro_with_every_installer() -> None:
     }
     policies = [c for c in offers if c.offer_name == "c_plain: policies"]
     first = policies[0]
-    assert [m.label for m in first.members] == ["c_plain@manylinux_2_31", "c_plain@manylinux_2_41"]
-    assert first.row == "offer c_plain: policies (c_plain@manylinux_2_31 | c_plain@manylinux_2_41)"
+    # a release's files for both libcs, as an index serves them: the installer's tags choose
+    assert [m.label for m in first.members] == [
+        "c_plain@manylinux_2_31",
+        "c_plain@manylinux_2_41",
+        "c_plain@musllinux_1_2",
+    ]
+    assert first.row == (
+        "offer c_plain: policies"
+        " (c_plain@manylinux_2_31 | c_plain@manylinux_2_41 | c_plain@musllinux_1_2)"
+    )
+    assert {c.distro.name for c in policies} >= {"debian-bullseye", "musl-1.2"}
     assert first.test_id == "offer-c_plain-policies-x86_64-debian-bullseye"
     assert first.key.endswith("| x86_64 | debian-bullseye | pip=distro")
     # pip 19.0 only where it runs, uv everywhere
@@ -266,6 +291,8 @@ def test_offer_cells_on_every_distro_with_every_installer() -> None:
         "c_plain[version-specific]@manylinux_2_31",
         "c_plain[version-specific]@manylinux_2_36",
         "c_plain[version-specific]@manylinux_2_41",
+        "c_plain@musllinux_1_2",
+        "c_plain[version-specific]@musllinux_1_2",
     ]
     assert not [
         c

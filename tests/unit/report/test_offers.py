@@ -9,7 +9,7 @@ from harness.report import build_report, render_html
 from harness.report import render_markdown as report_markdown
 from harness.results.record import RunRecord
 from harness.vocab.verdict import Verdict
-from tests.helpers.factories import cell, record
+from tests.helpers.factories import cell, member, record
 
 SONAMES = ["libc.so.6", "libstdc++.so.6"]
 
@@ -39,3 +39,46 @@ def test_report_model_and_renderers_carry_the_distro_x_policy_table() -> None:
     assert "### What each distro offers each policy" in md
     assert "### Whitelisted libraries the distros lack" in md
     assert '<table class="distro-offers">' in render_html(run)
+
+
+def test_a_musl_distro_is_offered_the_musllinux_policy_and_nothing_of_glibcs() -> None:
+    """A run with a musllinux build image: its policy gets a column after the manylinux ones;
+    the musl distro (a row after the glibc ones) is offered libc and libz, and no manylinux
+    policy; the glibc distros no musllinux one. The facts table shows its musl."""
+    run = _with_libraries(
+        record(
+            [
+                cell("c_plain@manylinux_2_31", "debian-bullseye", Verdict.OK),
+                cell(
+                    "c_plain@musllinux_1_2",
+                    "musl-1.2",
+                    Verdict.OK,
+                    members=(member("musllinux_1_2"),),
+                ),
+            ]
+        )
+    )
+    musl_facts = {
+        "glibc": None,
+        "musl": "1.2.3",
+        "python_version": "3.11.2",
+        "pip_version": "23.0.1",
+        "sonames": ["ld-musl-x86_64.so.1", "libc.musl-x86_64.so.1", "libz.so.1"],
+    }
+    run = dataclasses.replace(
+        run,
+        distros={
+            **run.distros,
+            "musl-1.2-x86_64": {"name": "musl-1.2", "arch": "x86_64", "facts": musl_facts},
+        },
+    )
+    report = build_report(run)
+    header = report.offers.header
+    assert header[-1] == "musllinux_1_2" and "manylinux2014" in header
+    rows = {r[0].content[0].value: [c.content[0].value for c in r[2:]] for r in report.offers.rows}
+    assert list(rows)[-1] == "musl-1.2"
+    assert rows["musl-1.2"][-1] == "satisfied"
+    assert set(rows["musl-1.2"][:-1]) == {"not for musl"}
+    assert rows["debian-bullseye"][-1] == "not for glibc"
+    md = report_markdown(run)
+    assert "none (musl 1.2.3)" in md and "musl 1.2.3 · py 3.11 · pip 23.0.1" in md

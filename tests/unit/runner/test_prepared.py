@@ -45,7 +45,7 @@ def test_run_stops_when_no_build_image_or_no_distro_can_be_obtained() -> None:
     no_distros = ok | failed([d.key for d in distros], "bootstrap failed")
     assert (
         nothing_to_run(groups, no_distros)
-        == "no distro image could be obtained (and 5 more distro images): bootstrap failed"
+        == "no distro image could be obtained (and 6 more distro images): bootstrap failed"
     )
     # an image never prepared counts as failed
     assert nothing_to_run(groups, {}) is not None

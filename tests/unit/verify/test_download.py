@@ -22,11 +22,27 @@ def test_one_target_per_python_and_arch_of_the_distros() -> None:
         "cp311-x86_64",
         "cp313-x86_64",
         "cp314-x86_64",
+        "cp313-x86_64-musl",
     ]
     platforms = wanted[0].platforms()
     assert platforms[0] == "manylinux_2_5_x86_64" and "manylinux2014_x86_64" in platforms
     # the newest glibc among the distros (forky's 2.43): wheels too new for bullseye come too
     assert platforms[-1] == "manylinux_2_43_x86_64"
+    # the musl distro gets musllinux wheels, up to its musl, and no manylinux one
+    assert wanted[-1].platforms() == ("musllinux_1_1_x86_64", "musllinux_1_2_x86_64")
+
+
+def test_musl_distros_of_the_official_catalog_get_musllinux_wheels() -> None:
+    distros = default_catalog().distros("official", ["aarch64"], ["alpine-3.15", "alpine-3.24"])
+    wanted = download.targets(distros)
+    # musl 1.2.2 and 1.2.6 are both musllinux_1_2 (major and minor name the policy)
+    assert [(t.label, t.glibc) for t in wanted] == [
+        ("cp39-aarch64-musl", (1, 2)),
+        ("cp314-aarch64-musl", (1, 2)),
+    ]
+    command = download.pip_download_command("numpy", wanted[0], Path("/c"))
+    platforms = [command[i + 1] for i, word in enumerate(command) if word == "--platform"]
+    assert platforms == ["musllinux_1_1_aarch64", "musllinux_1_2_aarch64"]
 
 
 def test_the_command_asks_for_binary_wheels_of_that_python() -> None:
