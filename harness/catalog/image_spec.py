@@ -28,6 +28,9 @@ class BaseSource:
     suite: str = ""  # debian
     packages: tuple[str, ...] = ()  # debian
     upstream: str = ""  # pull through a mirror: the reference the catalog names
+    # debian: the suite's pythonX.Y (from the catalog; not part of the recipe, it follows
+    # from the suite), whose byte-compilation an emulated bootstrap leaves to a native twin
+    python: str = ""
 
     def describe(self) -> str:
         if self.kind == "pull":
@@ -47,6 +50,11 @@ class ImageSpec:
     arch: Arch
     base: BaseSource
     steps: tuple[str, ...] = ()
+    # Steps run before `steps` whose results hold no machine code, and the paths they write:
+    # on an emulated arch they run natively in the suite's twin (harness.images.twin) and the
+    # paths are copied into the image; elsewhere they run in the image like any step.
+    portable_steps: tuple[str, ...] = ()
+    portable_paths: tuple[str, ...] = ()
     env: tuple[tuple[str, str], ...] = ()
     network: bool = False
     remove_sonames: tuple[str, ...] = ()
@@ -68,7 +76,9 @@ class ImageSpec:
                 "debian_arch": self.arch.debian if self.base.kind == "debian" else "",
                 "packages": sorted(self.base.packages),
             },
-            "steps": list(self.steps),
+            # Where a step runs is not what it makes: portable steps are steps like the
+            # others here, so that an image's tag does not depend on the host that made it.
+            "steps": list(self.all_steps),
             "env": dict(self.env),
             "remove_sonames": sorted(self.remove_sonames),
         }
@@ -82,8 +92,13 @@ class ImageSpec:
         return hashlib.sha256(text.encode()).hexdigest()[:12]
 
     @property
+    def all_steps(self) -> tuple[str, ...]:
+        """Every step in the order they run: the portable ones first."""
+        return self.portable_steps + self.steps
+
+    @property
     def needs_provisioning(self) -> bool:
-        return bool(self.steps or self.env or self.remove_sonames)
+        return bool(self.portable_steps or self.steps or self.env or self.remove_sonames)
 
     @property
     def tag(self) -> str:

@@ -23,7 +23,7 @@ def test_local_build_images_for_x86_64() -> None:
         "AUDITWHEEL_PLAT": "manylinux_2_31_x86_64",
         "AUDITWHEEL_POLICY": "manylinux_2_31",
     }
-    assert any("/opt/python/cp39-cp39" in step for step in first.image.steps)
+    assert any("/opt/python/cp39-cp39" in step for step in first.image.all_steps)
 
 
 def test_image_tags_follow_the_recipe() -> None:
@@ -111,4 +111,4 @@ def test_local_distro_images_carry_the_probes_template_venv() -> None:
     from harness.probe.distro_probe import TEMPLATE
 
     for distro in default_catalog().distros("local"):
-        assert f"python3 -m venv {TEMPLATE}" in distro.image.steps, distro.key
+        assert f"python3 -m venv {TEMPLATE}" in distro.image.all_steps, distro.key
