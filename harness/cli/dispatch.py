@@ -8,11 +8,11 @@ import sys
 from collections.abc import Sequence
 
 from harness import __version__
-from harness.cli import clean, doctor, explain, gate, merge, report, run, verify
+from harness.cli import clean, doctor, explain, gate, images, merge, report, run, verify
 from harness.errors import ExitCode, HarnessError
 
 # In the order `--help` lists them.
-COMMANDS = (doctor, run, report, gate, merge, explain, verify, clean)
+COMMANDS = (doctor, run, report, gate, merge, explain, verify, images, clean)
 
 
 def build_parser() -> argparse.ArgumentParser:
