@@ -12,7 +12,7 @@ import sys
 QUEUE = "/var/lib/manylinux-harness-bytecode/queue.jsonl"
 
 
-def main(arguments):
+def main(arguments, queue_path=QUEUE):
     names = arguments
     if names == ["-"]:
         names = [line.rstrip("\n") for line in sys.stdin]
@@ -23,14 +23,14 @@ def main(arguments):
         "source_date_epoch": os.environ.get("SOURCE_DATE_EPOCH"),
         "files": [name for name in names if name],
     }
-    os.makedirs(os.path.dirname(QUEUE), exist_ok=True)
-    with open(QUEUE, "a") as queue:
+    os.makedirs(os.path.dirname(queue_path), exist_ok=True)
+    with open(queue_path, "a") as queue:
         queue.write(json.dumps(request) + "\n")
 
 
 if __name__ == "__main__":
     main(sys.argv[1:])
-else:
+elif __name__ == "py_compile":
     # Anything that imports py_compile for real (compileall) during the bootstrap would get
     # no bytecode at all: fail loudly rather than leave it out.
     raise RuntimeError("py_compile is deferred by manylinux-harness while the image bootstraps")
