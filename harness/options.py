@@ -207,6 +207,12 @@ OPTIONS: Mapping[str, Option] = {
             type=Path,
         ),
         Option("format", "output format", choices=("text", "markdown"), default="text"),
+        Option(
+            "registry",
+            "a registry for the images instead of a directory: pushed there by export, pulled "
+            "by import (http:// only for loopback; credentials from `docker login`)",
+            metavar="HOST[:PORT]/PREFIX",
+        ),
         Option("images", "also remove the harness's images", switch=True),
         Option(
             "all",

@@ -16,6 +16,11 @@ else:
 
 A CI cache or a second machine restores a directory of these, and the harness then finds
 every image under its tag and builds none (harness.images.provider).
+
+Through a registry instead (`--registry HOST[:PORT]/PREFIX`, a team's or GHCR): export pushes
+each image under the registry's name for its tag (HOST/PREFIX/manylinux-harness/...:ARCH-HASH,
+the registry-mirror rewrite of the tag), and import pulls the catalog's current tags from
+there, with the same checks; a recipe the registry has no image of is left for the run.
 """
 
 from __future__ import annotations
@@ -28,6 +33,13 @@ from pathlib import Path
 from typing import Any
 
 from harness.catalog.image_spec import ImageSpec
+from harness.catalog.registry_mirrors import (
+    DOCKER_HUB,
+    ImageReference,
+    Mirror,
+    parse_mirror,
+    served_digest,
+)
 from harness.errors import ImageUnavailable, UsageError
 from harness.util.cache import file_digest
 from harness.util.engine import Engine
@@ -206,3 +218,79 @@ def _foreign(
     if not info.matches(spec.arch):
         return f"it records platform {info.platform}, not {spec.arch.oci_platform}"
     return None
+
+
+# -- through a registry -----------------------------------------------------------------------
+
+MISSING = "missing"
+
+
+def registry_from(text: str) -> Mirror:
+    """`--registry HOST[:PORT]/PREFIX`: where images go, as a mirror of this harness's own
+    (Docker Hub-named) tags, so that the registry-mirror rules (HTTPS unless loopback) hold."""
+    try:
+        return parse_mirror(f"{DOCKER_HUB}={text}")
+    except UsageError as exc:
+        raise UsageError(f"--registry {text!r}: {str(exc).split(': ', 1)[-1]}") from None
+
+
+def remote_reference(registry: Mirror, spec: ImageSpec) -> str:
+    return str(registry.rewrite(ImageReference.parse(spec.tag)))
+
+
+@dataclass(frozen=True)
+class Pushed:
+    remote: str
+    digest: str
+    seconds: float
+
+
+def push_image(engine: Engine, spec: ImageSpec, registry: Mirror) -> Pushed:
+    started = time.monotonic()
+    remote = remote_reference(registry, spec)
+    engine.tag_image(spec.tag, remote)
+    try:
+        digest = engine.push(remote)
+    finally:
+        engine.remove_image(remote)  # the name only: the image keeps its own tag
+    return Pushed(remote, digest, round(time.monotonic() - started, 1))
+
+
+@dataclass(frozen=True)
+class Pulled:
+    spec: ImageSpec
+    outcome: str  # LOADED, PRESENT or MISSING
+    digest: str = ""
+    seconds: float = 0.0
+
+
+_NOT_THERE = ("manifest unknown", "not found", "does not exist")
+
+
+def pull_image(engine: Engine, spec: ImageSpec, registry: Mirror) -> Pulled:
+    """The image of the catalog's current recipe from the registry, checked as an archive
+    is (recipe label, platform); MISSING when the registry has no image of that recipe."""
+    started = time.monotonic()
+    found = engine.image_info(spec.tag)
+    if found is not None and found.matches(spec.arch):
+        return Pulled(spec, PRESENT)
+    remote = remote_reference(registry, spec)
+    try:
+        info = engine.pull(remote, spec.arch)
+    except ImageUnavailable as exc:
+        if any(words in str(exc).lower() for words in _NOT_THERE):
+            return Pulled(spec, MISSING)
+        raise
+    label = info.labels.get(RECIPE_LABEL, "")
+    problem = None
+    if label != spec.recipe_hash():
+        problem = f"its recipe label is {label or 'missing'}, the tag says {spec.recipe_hash()}"
+    elif not info.matches(spec.arch):
+        problem = f"it records platform {info.platform}, not {spec.arch.oci_platform}"
+    if problem:
+        engine.remove_image(remote)
+        raise UsageError(f"{remote} is not the image its tag names: {problem}")
+    digest = served_digest(remote, info.repo_digests)
+    engine.tag_image(remote, spec.tag)
+    engine.remove_image(remote)
+    return Pulled(spec, LOADED, digest, round(time.monotonic() - started, 1))

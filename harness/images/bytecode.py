@@ -35,29 +35,34 @@ from harness.images.rootfs import dpkg_listing, interpreter_command, python_vers
 STUB = Path(__file__).with_name("bytecode_stub.py")
 WORKER = Path(__file__).with_name("bytecode_worker.py")
 QUEUE_DIR = "var/lib/manylinux-harness-bytecode"  # inside the root; the stub's QUEUE
-QUEUE = f"{QUEUE_DIR}/queue.jsonl"
+QUEUE = f"{QUEUE_DIR}/queue.tsv"
 DIVERSIONS = "var/lib/dpkg/diversions"
 DIVERTED_SUFFIX = ".manylinux-harness-real"
 
 
 @dataclass(frozen=True)
 class Request:
-    """One queued call of py_compile: these files, by that interpreter, at that level."""
+    """Files queued for one interpreter at one level (what one py_compile call compiles)."""
 
     python: str  # "3.13"
     optimize: int
     source_date_epoch: str | None
     files: tuple[str, ...]
 
-    @classmethod
-    def from_json(cls, line: str) -> Request:
-        data = json.loads(line)
-        return cls(
-            python=str(data["python"]),
-            optimize=int(data["optimize"]),
-            source_date_epoch=data.get("source_date_epoch"),
-            files=tuple(str(name) for name in data["files"]),
-        )
+
+def read_queue(text: str) -> list[Request]:
+    """The stub's queue (python, level, SOURCE_DATE_EPOCH or "-", file; tab-separated), as
+    requests in the order they were made, consecutive files of one kind together."""
+    requests: list[Request] = []
+    for line in text.splitlines():
+        python, optimize, epoch, name = line.split("\t", 3)
+        kind = (python, int(optimize), None if epoch == "-" else epoch)
+        last = requests[-1] if requests else None
+        if last is not None and (last.python, last.optimize, last.source_date_epoch) == kind:
+            requests[-1] = Request(*kind, files=(*last.files, name))
+        else:
+            requests.append(Request(*kind, files=(name,)))
+    return requests
 
 
 def hook_commands(state: Path, twin_root: Path, versions: Sequence[str]) -> tuple[str, str]:
@@ -199,8 +204,7 @@ def finish(root: Path, state: Path, twin_root: Path) -> int:
     queue = root / QUEUE
     requests = []
     if queue.exists():
-        lines = queue.read_text(encoding="utf-8").splitlines()
-        requests = [Request.from_json(line) for line in lines if line.strip()]
+        requests = read_queue(queue.read_text(encoding="utf-8"))
         queue.unlink()
     if (root / QUEUE_DIR).exists():
         (root / QUEUE_DIR).rmdir()

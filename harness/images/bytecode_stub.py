@@ -4,28 +4,27 @@
 # through this module run as a script, `pythonX.Y py_compile.py FILE...` (pythonX.Y-minimal,
 # pythonX.Y) or `pythonX.Y -m py_compile -` (py3compile): the request is queued instead, and
 # a native interpreter of the same version compiles the same files afterwards. Runs under
-# the image's own Python (3.9 grammar, stdlib only).
-import json
+# the image's own Python (3.9 grammar) before its full standard library is configured: only
+# builtins, os and sys (bullseye's python3.9-minimal has no json).
 import os
 import sys
 
-QUEUE = "/var/lib/manylinux-harness-bytecode/queue.jsonl"
+QUEUE = "/var/lib/manylinux-harness-bytecode/queue.tsv"
 
 
 def main(arguments, queue_path=QUEUE):
     names = arguments
     if names == ["-"]:
         names = [line.rstrip("\n") for line in sys.stdin]
-    request = {
-        "python": "{}.{}".format(*sys.version_info[:2]),
-        "optimize": sys.flags.optimize,
-        # py_compile's default invalidation mode follows SOURCE_DATE_EPOCH
-        "source_date_epoch": os.environ.get("SOURCE_DATE_EPOCH"),
-        "files": [name for name in names if name],
-    }
+    # One line per file: python, optimization level, SOURCE_DATE_EPOCH (py_compile's default
+    # invalidation mode follows it; "-" when unset) and the file, tab-separated.
+    python = "{}.{}".format(*sys.version_info[:2])
+    epoch = os.environ.get("SOURCE_DATE_EPOCH", "-")
     os.makedirs(os.path.dirname(queue_path), exist_ok=True)
     with open(queue_path, "a") as queue:
-        queue.write(json.dumps(request) + "\n")
+        for name in names:
+            if name:
+                queue.write("\t".join((python, str(sys.flags.optimize), epoch, name)) + "\n")
 
 
 if __name__ == "__main__":

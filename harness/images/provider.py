@@ -122,8 +122,11 @@ class ImageProvider:
     # -- the suite's native twin ---------------------------------------------------------------
 
     def _twin(self, spec: ImageSpec) -> twin.Twin | None:
-        """The native twin of a Debian-based image on an arch this engine emulates."""
+        """The native twin of a Debian-based image on an arch this engine emulates (none when
+        MANYLINUX_HARNESS_NATIVE_TWIN=0: everything emulated, as a comparison or a way out)."""
         if spec.base.kind != "debian" or not self.settings.emulated(spec.arch):
+            return None
+        if self.settings.environ.get(twin.SWITCH, "1") == "0":
             return None
         return twin.twin_for(spec.base.suite, self.cache)
 

@@ -33,6 +33,7 @@ from harness.util.ownership import IMAGE_LABEL
 from harness.vocab.arch import Arch, get_arch, host_machine
 
 PACKAGES = ("python3", "python3-venv")
+SWITCH = "MANYLINUX_HARNESS_NATIVE_TWIN"  # "0": no twin, every step emulated
 # Bump when what a twin holds changes without PACKAGES changing.
 TWIN_SCHEMA = 1
 

@@ -205,6 +205,23 @@ class Engine:
         except ENGINE_ERRORS as exc:
             raise ImageUnavailable(f"cannot tag {source} as {target}: {short_error(exc)}") from exc
 
+    def push(self, reference: str) -> str:
+        """Push a tagged image; returns the manifest digest the registry stored."""
+        repository, _, tag = reference.rpartition(":")
+        digest = ""
+        try:
+            for record in self.client.api.push(repository, tag=tag, stream=True, decode=True):
+                if isinstance(record, dict) and record.get("error"):
+                    raise ImageUnavailable(
+                        f"cannot push {reference}: " + " ".join(str(record["error"]).split())[:300]
+                    )
+                aux = record.get("aux") if isinstance(record, dict) else None
+                if isinstance(aux, dict) and aux.get("Digest"):
+                    digest = str(aux["Digest"])
+        except ENGINE_ERRORS as exc:
+            raise ImageUnavailable(f"cannot push {reference}: {short_error(exc)}") from exc
+        return digest
+
     def save_image(self, reference: str, output: Path) -> None:
         """`docker save` of one reference into `output` (a docker-archive tar)."""
         try:

@@ -1,7 +1,7 @@
 """Images built once, used on another engine: `images export` on the working engine, `images
 import` on a second engine of this test's own (a scratch dockerd with its own data root and
-socket), and a run there that builds no image. Bad input is one line and exit 2, and what a
-refused archive loaded is taken out again."""
+socket), and a run there that builds no image; the same through a registry on loopback. Bad
+input is one line and exit 2, and what a refused archive loaded is taken out again."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ from harness.util.cache import Cache
 from harness.util.engine import Engine
 from harness.util.scratch_engine import ScratchEngine, scratch_engine
 from tests.helpers.commands import load_results, run_cli
+from tests.helpers.registry import loopback_registry
 
 pytestmark = pytest.mark.xdist_group("scratch-engine")
 
@@ -149,3 +150,34 @@ def test_bad_input_is_one_line_and_exit_2(
     engine.close()
     no_manifest = run_cli("images", "import", str(tmp_path), env={"DOCKER_HOST": second.url})
     assert no_manifest.returncode == 2 and "has no manifest.json" in no_manifest.stderr
+
+
+def test_through_a_registry(
+    exported: Path, second: ScratchEngine, tmp_path: Path, engine: Engine
+) -> None:
+    """The same images pushed to a registry on loopback from the working engine and pulled on
+    the second one under their own tags; a recipe the registry lacks is left for the run."""
+    with loopback_registry(tmp_path) as address:
+        registry = f"{address}/team"
+        pushed = run_cli("images", "export", *SELECTION, "--registry", registry)
+        assert pushed.returncode == 0, pushed.stdout + pushed.stderr
+        assert pushed.stdout.count("@sha256:") == 2, pushed.stdout
+        # nothing of the registry's names is left on the working engine
+        assert not [i for i in engine.images() if i.reference.startswith(address)]
+        for reference in _harness_images(second.url):
+            Engine.connect(second.url).remove_image(reference)
+        env = {"DOCKER_HOST": second.url}
+        pulled = run_cli(
+            "images", "import", "--registry", registry, "--arch", "x86_64",
+            "--policy", "manylinux_2_36", "--policy", "manylinux_2_31",
+            "--distro", "debian-bookworm", env=env,
+        )  # fmt: skip
+        assert pulled.returncode == 0, pulled.stdout + pulled.stderr
+        assert "pulled 2, present 0, missing 1" in pulled.stdout, pulled.stdout
+        manifest = archive.read_manifest(exported)
+        second_engine = Engine.connect(second.url)
+        for entry in manifest.values():
+            info = second_engine.image_info(entry.reference)
+            assert info is not None and info.id == entry.image_id
+        assert not [i for i in second_engine.images() if i.reference.startswith(address)]
+        second_engine.close()

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import importlib.util
 import io
-import json
 import marshal
 import os
 import struct
@@ -65,12 +64,12 @@ def test_without_drops_whole_triples_only() -> None:
 
 
 def test_the_stub_queues_each_request(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    queue = tmp_path / "queue" / "queue.jsonl"
+    queue = tmp_path / "queue" / "queue.tsv"
     bytecode_stub.main(["/usr/lib/python3.9/os.py", "/usr/lib/python3.9/re.py"], queue)
     monkeypatch.setattr(sys, "stdin", io.StringIO("/usr/lib/python3/dist-packages/pip/a.py\n"))
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
     bytecode_stub.main(["-"], queue)  # py3compile's form: names on stdin
-    requests = [bytecode.Request.from_json(line) for line in queue.read_text().splitlines()]
+    requests = bytecode.read_queue(queue.read_text())
     here = "{}.{}".format(*sys.version_info[:2])
     assert [r.files for r in requests] == [
         ("/usr/lib/python3.9/os.py", "/usr/lib/python3.9/re.py"),
@@ -78,7 +77,18 @@ def test_the_stub_queues_each_request(tmp_path: Path, monkeypatch: pytest.Monkey
     ]
     assert {r.python for r in requests} == {here}
     assert [r.source_date_epoch for r in requests] == [None, "1700000000"]
-    assert json.loads(queue.read_text().splitlines()[0])["optimize"] == sys.flags.optimize
+    assert {r.optimize for r in requests} == {sys.flags.optimize}
+
+
+def test_the_stub_needs_nothing_beyond_the_minimal_standard_library() -> None:
+    """It runs before pythonX.Y's full standard library is configured (bullseye's minimal
+    package has no json): only os and sys."""
+    imported = {
+        line.split()[1]
+        for line in bytecode.STUB.read_text().splitlines()
+        if line.startswith(("import ", "from "))
+    }
+    assert imported <= {"os", "sys"}
 
 
 def test_the_stub_refuses_to_stand_in_for_an_import(tmp_path: Path) -> None:
