@@ -128,6 +128,10 @@ def _export(
     total = 0
     exported = 0
     for spec in specs:
+        if not spec.needs_provisioning:
+            # A pulled image used as it is comes from its registry again: nothing to carry.
+            print(f"{spec.key}: used as pulled ({spec.tag}), not exported")
+            continue
         engine = engines(spec)
         found = engine.image_info(spec.tag)
         if found is None or not found.matches(spec.arch):
