@@ -223,6 +223,37 @@ def test_nightly_matrix_is_exactly_the_catalog(workflows: dict[str, dict[str, An
     assert qemu["with"]["platforms"] == "${{ matrix.qemu }}"
 
 
+def test_nightly_restores_and_exports_the_emulated_legs_images(
+    workflows: dict[str, dict[str, Any]],
+) -> None:
+    nightly = workflows["nightly.yml"]
+    archives = "~/image-archives"
+    (restore,) = [
+        s for s in _uses(nightly, "leg", "actions/cache/restore") if s["with"]["path"] == archives
+    ]
+    (save,) = [
+        s for s in _uses(nightly, "leg", "actions/cache/save") if s["with"]["path"] == archives
+    ]
+    assert restore["if"] == "matrix.qemu != ''" and restore["id"] == "images"
+    assert save["with"]["key"] == restore["with"]["key"]
+    assert restore["with"]["key"].startswith("images-${{ matrix.arch }}-${{ hashFiles(")
+    assert restore["with"]["restore-keys"].strip() == "images-${{ matrix.arch }}-"
+    load = _step(nightly, "leg", "Load the restored images")["run"]
+    export = _step(nightly, "leg", "Export the provisioned images")
+    assert "manylinux-harness images import --profile official" in load
+    assert "manylinux-harness images export --profile official" in export["run"]
+    assert export["if"] == (
+        "always() && matrix.qemu != '' && steps.images.outputs.cache-hit != 'true'"
+    )
+    assert save["if"] == "always() && steps.export.outcome == 'success'"
+    names = [step.get("name", "") for step in nightly["jobs"]["leg"]["steps"]]
+    assert (
+        names.index("Load the restored images")
+        < names.index("python3 -m tox -e ${{ matrix.env }}")
+        < names.index("Export the provisioned images")
+    )
+
+
 def test_every_tox_environment_called_exists(workflows: dict[str, dict[str, Any]]) -> None:
     envs = tox_environments()
     called: set[str] = set()
@@ -246,8 +277,13 @@ def test_nightly_caches_wheels_and_uploads_each_leg(workflows: dict[str, dict[st
         "wheels-${{ matrix.arch }}-${{ matrix.policy }}-"
         "${{ hashFiles('sample_projects/**', 'harness/resources/catalog-*.toml') }}"
     )
-    (restore,) = _uses(nightly, "leg", "actions/cache/restore")
-    (save,) = _uses(nightly, "leg", "actions/cache/save")
+    wheels = "~/.cache/manylinux-harness/wheels"
+    (restore,) = [
+        s for s in _uses(nightly, "leg", "actions/cache/restore") if s["with"]["path"] == wheels
+    ]
+    (save,) = [
+        s for s in _uses(nightly, "leg", "actions/cache/save") if s["with"]["path"] == wheels
+    ]
     for step in (restore, save):
         assert step["with"]["path"] == "~/.cache/manylinux-harness/wheels"
         assert step["with"]["key"] == key
