@@ -10,9 +10,11 @@ An unchanged recipe finds its image and builds nothing; a changed one builds ane
 from __future__ import annotations
 
 import contextlib
+import io
 import posixpath
 import shlex
 import signal
+import tarfile
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -128,7 +130,7 @@ class ImageProvider:
             return None
         if self.settings.environ.get(twin.SWITCH, "1") == "0":
             return None
-        return twin.twin_for(spec.base.suite, self.cache)
+        return twin.twin_for(spec.base.suite, spec.arch, self.cache)
 
     def _twin_log(self, found: twin.Twin) -> Path:
         return self.cache.path("logs", "images", _log_name(found.tag))
@@ -324,8 +326,27 @@ class ImageProvider:
                     f"portable_paths ({', '.join(spec.portable_paths)}): fix the recipe"
                 )
             for path in spec.portable_paths:
-                container.extract(posixpath.dirname(path) or "/", native.archive(path))
+                data = native.archive(path)
+                code = machine_code(data)
+                if code:
+                    raise ImageUnavailable(
+                        f"{spec.name}: its portable steps wrote machine code ({code[0]} in "
+                        f"{path}), which the twin's arch would get wrong: make that a step"
+                    )
+                container.extract(posixpath.dirname(path) or "/", data)
         return True
+
+
+def machine_code(archive: bytes) -> list[str]:
+    """The ELF files in a tar stream (what a portable step must never write)."""
+    found = []
+    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+        for member in tar:
+            if member.isfile() and member.size >= 4:
+                handle = tar.extractfile(member)
+                if handle is not None and handle.read(4) == b"\x7fELF":
+                    found.append(member.name)
+    return found
 
 
 # What running steps leaves behind in a container besides what they are meant to write:

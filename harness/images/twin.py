@@ -3,9 +3,12 @@ does an emulated image's arch-independent work at native speed.
 
 What a Python version writes that holds no machine code (bytecode, venvs of symlinks and
 scripts, pure-Python packages) is the same whichever arch's interpreter writes it, as long
-as it is the same version: the twin is a minimal root filesystem of the suite for the host's
+as it is the same version: the twin is a minimal root filesystem of the suite for a native
 arch with `python3` and `python3-venv`, bootstrapped natively once per suite and kept in the
 cache in two forms:
+
+The twin's arch is one the host runs natively with the image's word size (x86_64 for aarch64,
+i686 for armv7l on an x86_64 host).
 
     a directory   whose pythonX.Y byte-compiles an emulated bootstrap's files natively
                   (harness.images.bytecode runs it through its own dynamic loader, so no
@@ -30,7 +33,7 @@ from harness.images import bootstrap
 from harness.util.cache import Cache
 from harness.util.engine import Engine, ImageInfo
 from harness.util.ownership import IMAGE_LABEL
-from harness.vocab.arch import Arch, get_arch, host_machine
+from harness.vocab.arch import Arch, all_arches, host_machine
 
 PACKAGES = ("python3", "python3-venv")
 SWITCH = "MANYLINUX_HARNESS_NATIVE_TWIN"  # "0": no twin, every step emulated
@@ -38,8 +41,14 @@ SWITCH = "MANYLINUX_HARNESS_NATIVE_TWIN"  # "0": no twin, every step emulated
 TWIN_SCHEMA = 1
 
 
-def host_arch() -> Arch:
-    return get_arch(host_machine())
+def twin_arch(target: Arch, machine: str | None = None) -> Arch | None:
+    """The arch a twin for `target` is made for: one this host runs natively, of the same word
+    size (a 64-bit interpreter's venv has a lib64 link a 32-bit one's lacks), the host's own
+    first; None when there is none (the work stays emulated)."""
+    machine = machine or host_machine()
+    native = [a for a in all_arches() if a.is_native_on(machine) and a.bits == target.bits]
+    native.sort(key=lambda a: machine not in a.machines)
+    return native[0] if native else None
 
 
 @dataclass(frozen=True)
@@ -68,8 +77,9 @@ class Twin:
         return f"manylinux-harness/twin-{self.suite}:{self.arch.name}-{self.key}"
 
 
-def twin_for(suite: str, cache: Cache) -> Twin:
-    return Twin(suite=suite, arch=host_arch(), cache_dir=cache.root)
+def twin_for(suite: str, target: Arch, cache: Cache) -> Twin | None:
+    arch = twin_arch(target)
+    return Twin(suite=suite, arch=arch, cache_dir=cache.root) if arch is not None else None
 
 
 def ensure_root(twin: Twin, cache: Cache, log_path: Path, timeout: float) -> Path:

