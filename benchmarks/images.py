@@ -42,12 +42,13 @@ from harness.catalog.image_spec import ImageSpec
 from harness.catalog.model import default_catalog
 from harness.errors import HarnessError, UsageError
 from harness.images.provider import ImageProvider
+from harness.images.twin import SWITCH
 from harness.settings import Settings
 from harness.util.cache import Cache
 from harness.util.engine import Engine
 from harness.util.ownership import IMAGE_LABEL
 from harness.util.scratch_engine import scratch_engine
-from harness.vocab.arch import get_arch
+from harness.vocab.arch import get_arch, host_machine
 
 STAGES = ("twin", "bootstrap", "import", "portable", "steps", "commit")
 _STAMP = re.compile(r"^\[(\d+):(\d\d)\] (.*)$")
@@ -135,10 +136,12 @@ def run_matrix(
     prepare_jobs: int,
     say: Callable[[str], None],
     stop_at_first_cell: bool = False,
+    selection: Sequence[str] = (),
 ) -> Run:
     command = harness_command(
         "run", "--profile", "local", "--arch", arch, "--results-dir", str(results_dir)
     )
+    command += list(selection)
     command += ["--cache-dir", str(cache_dir), "--prepare-jobs", str(prepare_jobs)]
     env = dict(os.environ, DOCKER_HOST=url)
     say(f"{arch} {kind}: {' '.join(command[2:])} (load {load()})")
@@ -175,16 +178,25 @@ def run_matrix(
 
 
 def images_only(
-    arch: str, engine: Engine, cache_dir: Path, jobs: int, say: Callable[[str], None]
+    arch: str,
+    engine: Engine,
+    cache_dir: Path,
+    jobs: int,
+    say: Callable[[str], None],
+    twin: bool = True,
+    policies: Sequence[str] | None = None,
+    distros: Sequence[str] | None = None,
 ) -> Run:
     """The images phase alone, as a run's preparation does it (same provider, same number of
-    images side by side), in this process."""
+    images side by side), in this process; `twin=False`: with the native twin turned off,
+    everything emulated as before it existed."""
     from harness.matrix.prepared import parallel
 
     catalog = default_catalog()
-    specs: list[ImageSpec] = [b.image for b in catalog.build_images("local", [arch])]
-    specs += [d.image for d in catalog.distros("local", [arch]) if not d.skip_reason]
-    settings = Settings(cache_dir=cache_dir)
+    specs: list[ImageSpec] = [b.image for b in catalog.build_images("local", [arch], policies)]
+    specs += [d.image for d in catalog.distros("local", [arch], distros) if not d.skip_reason]
+    environ = dict(os.environ, **({} if twin else {SWITCH: "0"}))
+    settings = Settings(cache_dir=cache_dir, environ=environ)
     provider = ImageProvider(engine, Cache(cache_dir), settings)
     before = load()
     started = time.monotonic()
@@ -195,7 +207,7 @@ def images_only(
     wall = time.monotonic() - started
     phases = Phases(wall=round(wall, 1), images=round(wall, 1), load_before=before)
     phases.load_after = load()
-    return Run(arch=arch, kind="cold", phases=phases, images=images)
+    return Run(arch=arch, kind="cold" if twin else "cold, no twin", phases=phases, images=images)
 
 
 def export_and_import(
@@ -206,11 +218,12 @@ def export_and_import(
     warm_cache: Path,
     jobs: int,
     say: Callable[[str], None],
+    chosen: Sequence[str] = (),
 ) -> list[Run]:
     exported = work / f"export-{arch}"
     env = dict(os.environ, DOCKER_HOST=url)
     subprocess.run(
-        harness_command("images", "export", "--arch", arch, "--output", str(exported)),
+        harness_command("images", "export", "--arch", arch, *chosen, "--output", str(exported)),
         env=env,
         check=True,
         stdout=subprocess.DEVNULL,
@@ -236,6 +249,7 @@ def export_and_import(
             jobs,
             say,
             stop_at_first_cell=True,
+            selection=chosen,
         )
         run.imported = imported
         runs.append(run)
@@ -263,10 +277,12 @@ def ratio(top: float, bottom: float) -> str:
 
 def render(runs: Sequence[Run]) -> str:
     lines: list[str] = []
-    colds = [r for r in runs if r.kind == "cold"]
-    arches = [r.arch for r in colds]
+    colds = [r for r in runs if r.kind == "cold"] + [r for r in runs if r.kind == "cold, no twin"]
+    arches = [r.arch if r.kind == "cold" else f"{r.arch}*" for r in colds]
     if colds:
         lines.append("images from cold (seconds; stages: " + ", ".join(STAGES) + ")")
+        if any(r.kind != "cold" for r in colds):
+            lines.append("  (ARCH*: the same with MANYLINUX_HARNESS_NATIVE_TWIN=0, all emulated)")
         names = sorted({_image_name(k) for r in colds for k in r.images})
         header = f"  {'image':34}" + "".join(f"{a:>9}" for a in arches)
         header += f"{'ratio':>8}" if len(colds) > 1 else ""
@@ -324,8 +340,16 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "is the ratio)",
     )
     parser.add_argument("--images-only", action="store_true", help="only the images phase")
+    parser.add_argument("--policy", action="append", help="only these build images (repeatable)")
+    parser.add_argument("--distro", action="append", help="only these distros (repeatable)")
     parser.add_argument("--prepare-jobs", type=int, default=2, help="images side by side")
     parser.add_argument("--no-export", action="store_true", help="skip the export/import runs")
+    parser.add_argument(
+        "--no-twin-too",
+        action="store_true",
+        help="also the images phase of each emulated arch with the native twin off (all "
+        "emulated, as before it), side by side",
+    )
     parser.add_argument("--engine-name", default="bench", help="the scratch engine's name")
     parser.add_argument("--work-dir", type=Path, help="caches and results (default: a temp dir)")
     parser.add_argument("--json", type=Path, help="also write every figure here")
@@ -338,6 +362,15 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     return args
 
 
+def selection(args: argparse.Namespace) -> list[str]:
+    found: list[str] = []
+    for policy in args.policy or ():
+        found += ["--policy", policy]
+    for distro in args.distro or ():
+        found += ["--distro", distro]
+    return found
+
+
 def measure(args: argparse.Namespace, say: Callable[[str], None]) -> list[Run]:
     work = args.work_dir or Path(tempfile.mkdtemp(prefix="mh-bench-images-"))
     work.mkdir(parents=True, exist_ok=True)
@@ -346,11 +379,24 @@ def measure(args: argparse.Namespace, say: Callable[[str], None]) -> list[Run]:
         engine = Engine.connect(scratch.url)
         say(f"scratch engine at {scratch.url} (data root {scratch.data_root}); work in {work}")
         for arch in args.arch:
+            if args.no_twin_too and not get_arch(arch).is_native_on(host_machine()):
+                wipe(engine)
+                cache = Path(tempfile.mkdtemp(prefix=f"cache-{arch}-no-twin-", dir=work))
+                say(f"{arch}: the images phase with the native twin off")
+                runs.append(
+                    images_only(
+                        arch, engine, cache, args.prepare_jobs, say, False, args.policy, args.distro
+                    )
+                )
             removed = wipe(engine)
             say(f"{arch}: removed {removed} harness image(s) from the scratch engine")
             cache = Path(tempfile.mkdtemp(prefix=f"cache-{arch}-", dir=work))
             if args.images_only:
-                runs.append(images_only(arch, engine, cache, args.prepare_jobs, say))
+                runs.append(
+                    images_only(
+                        arch, engine, cache, args.prepare_jobs, say, True, args.policy, args.distro
+                    )
+                )
                 continue
             for kind in ("cold", "warm"):
                 runs.append(
@@ -362,11 +408,12 @@ def measure(args: argparse.Namespace, say: Callable[[str], None]) -> list[Run]:
                         work / f"{arch}-{kind}",
                         args.prepare_jobs,
                         say,
+                        selection=selection(args),
                     )
                 )
             if not args.no_export:
                 runs += export_and_import(
-                    arch, scratch.url, engine, work, cache, args.prepare_jobs, say
+                    arch, scratch.url, engine, work, cache, args.prepare_jobs, say, selection(args)
                 )
     return runs
 
