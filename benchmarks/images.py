@@ -74,26 +74,26 @@ class Phases:
     load_after: str = ""
 
 
-def phases_of(lines: Sequence[str], wall: float) -> Phases:
+def phases_of(lines: Sequence[tuple[float, str]], wall: float) -> Phases:
+    """Phases from the progress lines and when each arrived (seconds since the start): the
+    images phase ends with the last `[images ...]` line, the wheels with the last `[wheels
+    ...]` line; cell lines (`[ 17/265] ok ...`) are not stamped, their arrival is their time."""
     last: dict[str, float] = {}
     first_cell = None
-    for line in lines:
+    for arrived, line in lines:
         match = _STAMP.match(line)
-        if not match:
-            continue
-        seconds = int(match.group(1)) * 60 + int(match.group(2))
-        text = match.group(3)
+        text = match.group(3) if match else line
         for name in ("images", "wheels"):
             if text.startswith(f"[{name} "):
-                last[name] = seconds
-        if _CELL.match(text) and first_cell is None:
-            first_cell = float(seconds)
-    images = last.get("images", 0.0)
+                last[name] = arrived
+        if _CELL.match(line) and first_cell is None:
+            first_cell = round(arrived, 1)
+    images = round(last.get("images", 0.0), 1)
     wheels_end = max(last.get("wheels", images), images)
     return Phases(
         wall=round(wall, 1),
         images=images,
-        wheels=wheels_end - images,
+        wheels=round(wheels_end - images, 1),
         cells=round(max(0.0, wall - wheels_end), 1),
         first_cell=first_cell,
     )
@@ -142,23 +142,25 @@ def run_matrix(
         "run", "--profile", "local", "--arch", arch, "--results-dir", str(results_dir)
     )
     command += list(selection)
-    command += ["--cache-dir", str(cache_dir), "--prepare-jobs", str(prepare_jobs)]
-    env = dict(os.environ, DOCKER_HOST=url)
+    # `run` takes --jobs for its workers and its preparation alike
+    command += ["--cache-dir", str(cache_dir), "--jobs", str(prepare_jobs)]
+    # Unbuffered, so that each line's arrival is when it was written.
+    env = dict(os.environ, DOCKER_HOST=url, PYTHONUNBUFFERED="1")
     say(f"{arch} {kind}: {' '.join(command[2:])} (load {load()})")
     before = load()
     started = time.monotonic()
-    lines: list[str] = []
+    lines: list[tuple[float, str]] = []
+    # The progress lines go to either stream (the pytest run prints through its terminal).
     proc = subprocess.Popen(
-        command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+        command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
     )
-    assert proc.stderr is not None
+    assert proc.stdout is not None
     stopped = False
-    for line in proc.stderr:
-        line = line.rstrip("\n")
-        lines.append(line)
-        match = _STAMP.match(line)
-        is_cell = bool(match and _CELL.match(match.group(3)))
-        if match and not is_cell:
+    for raw in proc.stdout:
+        line = raw.rstrip("\n")
+        lines.append((time.monotonic() - started, line))
+        is_cell = bool(_CELL.match(line))
+        if _STAMP.match(line):
             say(f"  {line}")
         if stop_at_first_cell and is_cell and not stopped:
             proc.send_signal(signal.SIGINT)
@@ -174,6 +176,9 @@ def run_matrix(
         record.images = data.get("images", {})
         record.summary = data.get("summary", {})
     say(f"{arch} {kind}: exit {code}, {phases.wall:.0f} s (load {phases.load_after})")
+    if code == 2:  # the command line itself was refused: nothing was measured
+        tail = " | ".join(text for _, text in lines[-3:])
+        raise UsageError(f"`{' '.join(command[2:])}` refused: {tail}")
     return record
 
 
@@ -342,7 +347,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--images-only", action="store_true", help="only the images phase")
     parser.add_argument("--policy", action="append", help="only these build images (repeatable)")
     parser.add_argument("--distro", action="append", help="only these distros (repeatable)")
-    parser.add_argument("--prepare-jobs", type=int, default=2, help="images side by side")
+    parser.add_argument(
+        "--prepare-jobs",
+        type=int,
+        default=2,
+        help="images side by side (the runs' --jobs: also their probing workers)",
+    )
     parser.add_argument("--no-export", action="store_true", help="skip the export/import runs")
     parser.add_argument(
         "--no-twin-too",
