@@ -304,6 +304,12 @@ OPTIONS: Mapping[str, Option] = _table(
         type=float,
         metavar="PERCENT",
     ),
+    Option(
+        "registry",
+        "a registry for the images instead of a directory: pushed there by export, pulled "
+        "by import (http:// only for loopback; credentials from `docker login`)",
+        metavar="HOST[:PORT]/PREFIX",
+    ),
     Option("images", "also remove the harness's images", switch=True),
     Option(
         "all",

@@ -56,6 +56,9 @@ class BaseSource:
     upstream: str = ""  # pull through a mirror: the reference the catalog names
     stage: ImageSpec | None = None  # stage, stage-rootfs: the image made first
     rootfs: str = ""  # stage-rootfs: the stage's directory that becomes "/"
+    # debian: the suite's pythonX.Y (from the catalog; not part of the recipe, it follows
+    # from the suite), whose byte-compilation an emulated bootstrap leaves to a native twin
+    python: str = ""
 
     def describe(self) -> str:
         if self.kind == "pull":
@@ -101,6 +104,11 @@ class ImageSpec:
     arch: Arch
     base: BaseSource
     steps: tuple[str, ...] = ()
+    # Steps run before `steps` whose results hold no machine code, and the paths they write:
+    # on an emulated arch they run natively in the suite's twin (harness.images.twin) and the
+    # paths are copied into the image; elsewhere they run in the image like any step.
+    portable_steps: tuple[str, ...] = ()
+    portable_paths: tuple[str, ...] = ()
     env: tuple[tuple[str, str], ...] = ()
     network: bool = False
     remove_sonames: tuple[str, ...] = ()
@@ -117,7 +125,9 @@ class ImageSpec:
             "name": self.name,
             "platform": self.arch.oci_platform,
             "base": self.base.recipe(self.arch),
-            "steps": list(self.steps),
+            # Where a step runs is not what it makes: portable steps are steps like the
+            # others here, so that an image's tag does not depend on the host that made it.
+            "steps": list(self.all_steps),
             "env": dict(self.env),
             "remove_sonames": sorted(self.remove_sonames),
         }
@@ -131,8 +141,15 @@ class ImageSpec:
         return hashlib.sha256(text.encode()).hexdigest()[:12]
 
     @property
+    def all_steps(self) -> tuple[str, ...]:
+        """Every step in the order they run: the portable ones first."""
+        return self.portable_steps + self.steps
+
+    @property
     def needs_provisioning(self) -> bool:
-        return bool(self.steps or self.env or self.remove_sonames or self.sources)
+        return bool(
+            self.portable_steps or self.steps or self.env or self.remove_sonames or self.sources
+        )
 
     @property
     def tag(self) -> str:

@@ -178,6 +178,7 @@ class Catalog:
             "remove_sonames": [],
             "sources": [],
         }
+        merged |= {"portable_steps": [], "portable_paths": []}
         merged["network"] = False
         for name in [names] if isinstance(names, str) else names:
             try:
@@ -188,6 +189,8 @@ class Catalog:
                 ) from None
             merged["packages"] += recipe.get("packages", [])
             merged["steps"] += recipe.get("steps", [])
+            merged["portable_steps"] += recipe.get("portable_steps", [])
+            merged["portable_paths"] += recipe.get("portable_paths", [])
             merged["env"].update(recipe.get("env", {}))
             merged["remove_sonames"] += recipe.get("remove_sonames", [])
             merged["sources"] += recipe.get("sources", [])
@@ -236,8 +239,12 @@ class Catalog:
                 kind="stage-rootfs" if rootfs else "stage", stage=stage, rootfs=rootfs
             )
         elif "debian_suite" in row:
+            suite = self.suites.get(row["debian_suite"])
             base = BaseSource(
-                kind="debian", suite=row["debian_suite"], packages=tuple(recipe.get("packages", ()))
+                kind="debian",
+                suite=row["debian_suite"],
+                packages=tuple(recipe.get("packages", ())),
+                python=suite.python if suite else "",
             )
         elif "image" in row:
             reference = _format(row["image"], values)
@@ -260,6 +267,8 @@ class Catalog:
             arch=arch,
             base=base,
             steps=tuple(_format(step, values) for step in recipe.get("steps", ())),
+            portable_steps=tuple(_format(step, values) for step in recipe["portable_steps"]),
+            portable_paths=tuple(recipe["portable_paths"]),
             env=tuple((k, _format(v, values)) for k, v in sorted(recipe.get("env", {}).items())),
             network=bool(recipe.get("network", False)),
             remove_sonames=tuple(recipe.get("remove_sonames", ())),

@@ -187,6 +187,8 @@ DISTRO_FIELDS: Mapping[str, tuple[bool, Check]] = {
 RECIPE_FIELDS: Mapping[str, tuple[bool, Check]] = {
     "packages": (False, _strings),
     "steps": (False, _strings),
+    "portable_steps": (False, _strings),
+    "portable_paths": (False, _strings),
     "network": (False, _boolean),
     "env": (False, _env),
     "remove_sonames": (False, _strings),

@@ -9,11 +9,11 @@ from collections.abc import Sequence
 from typing import NoReturn
 
 from harness import __version__
-from harness.cli import clean, doctor, explain, gate, merge, report, run, verify
+from harness.cli import clean, doctor, explain, gate, images, merge, report, run, verify
 from harness.errors import ExitCode, HarnessError
 
 # In the order `--help` lists them.
-COMMANDS = (doctor, run, report, gate, merge, explain, verify, clean)
+COMMANDS = (doctor, run, report, gate, merge, explain, verify, images, clean)
 
 
 class OneLineParser(argparse.ArgumentParser):

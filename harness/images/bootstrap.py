@@ -6,11 +6,14 @@ import os
 import re
 import shutil
 import subprocess
+import tempfile
 import time
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from harness.errors import ImageUnavailable
+from harness.images import bytecode
 from harness.util.interrupt import dies_with_parent, stop_process, wait_process
 from harness.vocab.arch import Arch
 
@@ -72,11 +75,47 @@ def debian_mirror() -> str:
     return mirror_from_apt_sources(texts) or DEFAULT_MIRROR
 
 
+EATMYDATA_HOOKS = Path("/usr/share/mmdebstrap/hooks/eatmydata")
+
+
+@dataclass(frozen=True)
+class Speedups:
+    """What a bootstrap for an emulated arch does natively, or without waiting on the disk,
+    leaving the root filesystem as it would be otherwise.
+
+    eatmydata:        dpkg runs under eatmydata (no fsync per file; mmdebstrap's own hook,
+                      which removes itself before the end);
+    bytecode_twin:    the root of a native twin of the suite (harness.images.twin): the
+                      maintainer scripts' byte-compilation is queued and done by its
+                      interpreter (harness.images.bytecode); None: compiled as usual;
+    pythons:          the pythonX.Y versions whose byte-compilation is deferred."""
+
+    eatmydata: bool = False
+    bytecode_twin: Path | None = None
+    pythons: tuple[str, ...] = ()
+
+
+def speedup_options(speedups: Speedups, state: Path) -> list[str]:
+    options: list[str] = []
+    if speedups.eatmydata:
+        options.append(f"--hook-directory={EATMYDATA_HOOKS}")
+    if speedups.bytecode_twin is not None and speedups.pythons:
+        defer, finish = bytecode.hook_commands(state, speedups.bytecode_twin, speedups.pythons)
+        options += [f"--essential-hook={defer}", f"--customize-hook={finish}"]
+    return options
+
+
 def mmdebstrap_command(
-    suite: str, arch: Arch, packages: Sequence[str], mirror: str, output: Path
+    suite: str,
+    arch: Arch,
+    packages: Sequence[str],
+    mirror: str,
+    output: Path,
+    extra: Sequence[str] = (),
 ) -> list[str]:
     return [
         "mmdebstrap",
+        *extra,
         "--variant=minbase",
         f"--architectures={arch.debian}",
         # mmdebstrap rejects an empty --include: a bare minbase (as the official Debian
@@ -101,6 +140,7 @@ def bootstrap_rootfs(
     output: Path,
     log_path: Path,
     timeout: float,
+    speedups: Speedups = Speedups(),
 ) -> None:
     """Write a root filesystem tarball of `suite` for `arch` to `output`."""
     if shutil.which("mmdebstrap") is None:
@@ -108,10 +148,14 @@ def bootstrap_rootfs(
             "mmdebstrap is not installed, the local profile needs it: "
             "run `manylinux-harness doctor --fix` (or apt-get install mmdebstrap)"
         )
-    command = mmdebstrap_command(suite, arch, packages, debian_mirror(), output)
+    if speedups.eatmydata and not EATMYDATA_HOOKS.is_dir():
+        speedups = replace(speedups, eatmydata=False)  # an mmdebstrap without the hook
     log_path.parent.mkdir(parents=True, exist_ok=True)
     for attempt in range(1, MIRROR_ATTEMPTS + 1):
-        code = _run_mmdebstrap(command, suite, arch, output, log_path, timeout)
+        with tempfile.TemporaryDirectory(prefix="mh-bootstrap-") as state:
+            extra = speedup_options(speedups, Path(state))
+            command = mmdebstrap_command(suite, arch, packages, debian_mirror(), output, extra)
+            code = _run_mmdebstrap(command, suite, arch, output, log_path, timeout)
         if code == 0:
             return
         output.unlink(missing_ok=True)

@@ -56,6 +56,8 @@ def candidate_build_image(current: BuildImage, reference: str) -> BuildImage:
         name=name,
         base=BaseSource(kind="pull", reference=reference),
         steps=(),
+        portable_steps=(),
+        portable_paths=(),
         env=(),
         network=False,
         remove_sonames=(),

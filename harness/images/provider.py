@@ -10,21 +10,25 @@ An unchanged recipe finds its image and builds nothing; a changed one builds ane
 from __future__ import annotations
 
 import contextlib
+import io
+import posixpath
 import shlex
 import signal
+import tarfile
 import time
-from dataclasses import dataclass
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from harness.catalog.image_spec import SOURCES_DIR, ImageSpec
 from harness.catalog.registry_mirrors import pin_mismatch, served_digest
 from harness.errors import HarnessError, ImageUnavailable
-from harness.images import bootstrap, sources
+from harness.images import bootstrap, rootfs, sources, twin
 from harness.images.trust import CONTAINER_CA_PATH, passthrough
 from harness.settings import Settings
 from harness.util.cache import Cache
-from harness.util.container import Mount
+from harness.util.container import Container, Mount
 from harness.util.engine import Engine, ImageInfo
 from harness.util.ownership import IMAGE_LABEL
 from harness.util.progress import Phase
@@ -43,6 +47,19 @@ class ResolvedImage:
     pulled: str = ""
     upstream: str = ""
     digest: str = ""
+    # Where a build's time went, in order (seconds): "twin" (the suite's native twin made),
+    # "bootstrap", "import", "portable" (the portable steps, natively in the twin or in the
+    # image), "step N", "commit". Empty for an image found in the engine.
+    stages: dict[str, float] = field(default_factory=dict)
+
+
+@contextlib.contextmanager
+def _timed(stages: dict[str, float], name: str) -> Iterator[None]:
+    started = time.monotonic()
+    try:
+        yield
+    finally:
+        stages[name] = round(stages.get(name, 0.0) + time.monotonic() - started, 1)
 
 
 def _log_name(reference: str) -> str:
@@ -69,19 +86,26 @@ class ImageProvider:
                     f"{spec.tag} records platform {found.platform}, not {spec.arch.oci_platform}: "
                     f"remove it (docker rmi {spec.tag}) and run again"
                 )
-            base = self._base(spec, phase)
+            stages: dict[str, float] = {}
+            base = self._base(spec, phase, stages)
             if not spec.needs_provisioning:
                 if base.reference != spec.tag:
                     self.engine.tag_image(base.id, spec.tag)
                 final = self.engine.image_info(spec.tag)
             else:
-                final = self._provision(spec, base, phase)
+                final = self._provision(spec, base, phase, stages)
             if final is None:
                 raise ImageUnavailable(f"{spec.tag} vanished right after it was made")
-            return self._resolved(spec, final, built=True, started=started)
+            return self._resolved(spec, final, built=True, started=started, stages=stages)
 
     def _resolved(
-        self, spec: ImageSpec, info: ImageInfo, *, built: bool, started: float
+        self,
+        spec: ImageSpec,
+        info: ImageInfo,
+        *,
+        built: bool,
+        started: float,
+        stages: dict[str, float] | None = None,
     ) -> ResolvedImage:
         digest = base_digest(self.engine, spec, info) if spec.base.kind == "pull" else ""
         return ResolvedImage(
@@ -94,11 +118,46 @@ class ImageProvider:
             pulled=spec.base.reference if spec.base.kind == "pull" else "",
             upstream=spec.base.upstream,
             digest=digest,
+            stages=dict(stages or {}),
         )
+
+    # -- the suite's native twin ---------------------------------------------------------------
+
+    def _twin(self, spec: ImageSpec) -> twin.Twin | None:
+        """The native twin of a Debian-based image on an arch this engine emulates (none when
+        MANYLINUX_HARNESS_NATIVE_TWIN=0: everything emulated, as a comparison or a way out)."""
+        if spec.base.kind != "debian" or not self.settings.emulated(spec.arch):
+            return None
+        if self.settings.environ.get(twin.SWITCH, "1") == "0":
+            return None
+        return twin.twin_for(spec.base.suite, spec.arch, self.cache)
+
+    def _twin_log(self, found: twin.Twin) -> Path:
+        return self.cache.path("logs", "images", _log_name(found.tag))
+
+    def _speedups(
+        self, spec: ImageSpec, phase: Phase | None, stages: dict[str, float]
+    ) -> bootstrap.Speedups:
+        found = self._twin(spec)
+        if found is None or not spec.base.python:
+            return bootstrap.Speedups()
+        _say(phase, spec, f"native twin of {spec.base.suite} for the bytecode")
+        try:
+            with _timed(stages, "twin"):
+                root = twin.ensure_root(
+                    found,
+                    self.cache,
+                    self._twin_log(found),
+                    timeout=self.settings.scaled(900, found.arch),
+                )
+        except ImageUnavailable:
+            # Without a twin the maintainer scripts byte-compile as usual, under emulation.
+            return bootstrap.Speedups()
+        return bootstrap.Speedups(bytecode_twin=root, pythons=(spec.base.python,))
 
     # -- base -------------------------------------------------------------------------------
 
-    def _base(self, spec: ImageSpec, phase: Phase | None) -> ImageInfo:
+    def _base(self, spec: ImageSpec, phase: Phase | None, stages: dict[str, float]) -> ImageInfo:
         if spec.base.stage is not None:
             return self._stage_base(spec, spec.base.stage, phase)
         if spec.base.kind == "pull":
@@ -122,23 +181,27 @@ class ImageProvider:
         rootfs_dir = self.cache.path("rootfs")
         rootfs_dir.mkdir(parents=True, exist_ok=True)
         rootfs = rootfs_dir / (spec.base_tag.replace("/", "_").replace(":", "_") + ".tar")
+        speedups = self._speedups(spec, phase, stages)
         _say(phase, spec, f"bootstrapping debian {spec.base.suite} {spec.arch.debian} (mmdebstrap)")
-        bootstrap.bootstrap_rootfs(
-            spec.base.suite,
-            spec.arch,
-            spec.base.packages,
-            rootfs,
-            self.cache.path("logs", "images", _log_name(spec.base_tag)),
-            timeout=self.settings.scaled(900, spec.arch),
-        )
+        with _timed(stages, "bootstrap"):
+            bootstrap.bootstrap_rootfs(
+                spec.base.suite,
+                spec.arch,
+                spec.base.packages,
+                rootfs,
+                self.cache.path("logs", "images", _log_name(spec.base_tag)),
+                timeout=self.settings.scaled(900, spec.arch),
+                speedups=speedups,
+            )
         try:
             _say(phase, spec, "importing the root filesystem")
-            return self.engine.build_from_rootfs(
-                rootfs,
-                spec.base_tag,
-                spec.arch,
-                labels={IMAGE_LABEL: "rootfs", f"{IMAGE_LABEL}.suite": spec.base.suite},
-            )
+            with _timed(stages, "import"):
+                return self.engine.build_from_rootfs(
+                    rootfs,
+                    spec.base_tag,
+                    spec.arch,
+                    labels={IMAGE_LABEL: "rootfs", f"{IMAGE_LABEL}.suite": spec.base.suite},
+                )
         finally:
             # The image holds it now; tarballs of build images are ~0.5 GB each.
             rootfs.unlink(missing_ok=True)
@@ -167,7 +230,9 @@ class ImageProvider:
 
     # -- provisioning -----------------------------------------------------------------------
 
-    def _provision(self, spec: ImageSpec, base: ImageInfo, phase: Phase | None) -> ImageInfo | None:
+    def _provision(
+        self, spec: ImageSpec, base: ImageInfo, phase: Phase | None, stages: dict[str, float]
+    ) -> ImageInfo | None:
         log_path = self.log_path(spec)
         log_path.parent.mkdir(parents=True, exist_ok=True)
         trust = passthrough(self.settings.environ) if spec.network else None
@@ -190,7 +255,8 @@ class ImageProvider:
                 f"pinned sources: {len(spec.sources) - cached} to fetch, {cached} in the cache",
             )
         pinned = [sources.ensure_source(self.cache, source) for source in spec.sources]
-        _say(phase, spec, f"provisioning ({len(spec.steps)} steps)")
+        steps = len(spec.portable_steps) + len(spec.steps)
+        _say(phase, spec, f"provisioning ({steps} steps)")
         with (
             open(log_path, "w", encoding="utf-8") as log,
             self.engine.container(
@@ -207,29 +273,14 @@ class ImageProvider:
             for path in pinned:
                 log.write(f"# {path.name} (sha256 {path.parent.name}) -> {SOURCES_DIR}\n")
                 container.copy_into(path, SOURCES_DIR)
-            shell = ["/bin/bash", "-euxc"] if _has_bash(container) else ["/bin/sh", "-euxc"]
-            for number, step in enumerate(spec.steps, 1):
-                log.write(f"$ {step}\n")
-                log.flush()
-                result = container.exec(
-                    [*shell, step],
-                    env=env,
-                    timeout=self.settings.scaled(1200, spec.arch),
-                    step=f"provisioning step {number} of {spec.tag}",
-                )
-                log.write(
-                    result.stdout
-                    + result.stderr
-                    + f"\n[exit {result.exit_code}, {result.seconds:.1f} s]\n"
-                )
-                log.flush()
-                if not result.ok:
-                    hint = emulation_hint(result.exit_code, self.settings.emulated(spec.arch))
-                    raise ImageUnavailable(
-                        f"provisioning {spec.name} {spec.arch.name} failed at step {number} "
-                        f"({_first_word(step)}, exit {result.exit_code}): "
-                        f"{_last_line(result.stderr or result.stdout)} (log: {log_path}){hint}"
-                    )
+            run = _StepRunner(spec, log, log_path, env, self.settings)
+            if spec.portable_steps:
+                with _timed(stages, "portable"):
+                    in_twin = self._portable_in_twin(spec, container, run, mounts, copy_bundle)
+                    if not in_twin:
+                        run.steps(container, spec.portable_steps, first=1)
+            with _timed(stages, "steps"):
+                run.steps(container, spec.steps, first=len(spec.portable_steps) + 1)
             for soname in spec.remove_sonames:
                 present = container.shell(
                     f"ldconfig -p | grep -F {shlex.quote(soname)}", timeout=60, step="check removed"
@@ -255,8 +306,156 @@ class ImageProvider:
                 f"{IMAGE_LABEL}.recipe": spec.recipe_hash(),
                 f"{IMAGE_LABEL}.base": spec.base.describe(),
             }
-            container.commit(spec.tag, env=dict(spec.env), labels=labels)
+            with _timed(stages, "commit"):
+                container.commit(spec.tag, env=dict(spec.env), labels=labels)
         return self.engine.image_info(spec.tag)
+
+    def _portable_in_twin(
+        self,
+        spec: ImageSpec,
+        container: Container,
+        run: _StepRunner,
+        mounts: Sequence[Mount],
+        copy_bundle: Path | None,
+    ) -> bool:
+        """Run the portable steps natively in the suite's twin and copy what they wrote into
+        `container`; False (run them in the image) when there is no usable twin."""
+        found = self._twin(spec)
+        if found is None:
+            return False
+        try:
+            image = twin.ensure_image(
+                found,
+                self.engine,
+                self.cache,
+                self._twin_log(found),
+                timeout=self.settings.scaled(900, found.arch),
+            )
+        except ImageUnavailable as exc:
+            run.note(f"no native twin ({exc}): the portable steps run emulated")
+            return False
+        listing = container.exec(
+            ["dpkg-query", "-W", "-f=${Package}\t${Version}\n"],
+            timeout=self.settings.scaled(120, spec.arch),
+            step=f"list the packages of {spec.tag}",
+        )
+        skew = rootfs.version_skew(
+            rootfs.python_versions(listing.stdout),
+            rootfs.python_versions(rootfs.dpkg_listing(found.root)),
+        )
+        if not listing.ok or skew:
+            why = ", ".join(skew) if skew else f"dpkg-query failed: {listing.tail(1)}"
+            run.note(f"the twin's Python differs ({why}): the portable steps run emulated")
+            return False
+        with self.engine.container(
+            image.id,
+            arch=found.arch,
+            role="provision",
+            name_hint=f"twin-{spec.name}-{spec.arch.name}",
+            mounts=mounts,
+            network=spec.network,
+        ) as native:
+            if copy_bundle is not None:
+                native.write_file(CONTAINER_CA_PATH, copy_bundle.read_bytes())
+            run.note(f"portable steps natively in {found.tag}")
+            run.steps(native, spec.portable_steps, first=1)
+            stray = stray_changes(native.changes(), spec.portable_paths)
+            if stray:
+                raise ImageUnavailable(
+                    f"{spec.name}: its portable steps wrote {', '.join(stray[:3])} outside "
+                    f"portable_paths ({', '.join(spec.portable_paths)}): fix the recipe"
+                )
+            for path in spec.portable_paths:
+                data = native.archive(path)
+                code = machine_code(data)
+                if code:
+                    raise ImageUnavailable(
+                        f"{spec.name}: its portable steps wrote machine code ({code[0]} in "
+                        f"{path}), which the twin's arch would get wrong: make that a step"
+                    )
+                container.extract(posixpath.dirname(path) or "/", data)
+        return True
+
+
+def machine_code(archive: bytes) -> list[str]:
+    """The ELF files in a tar stream (what a portable step must never write)."""
+    found = []
+    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+        for member in tar:
+            if member.isfile() and member.size >= 4:
+                handle = tar.extractfile(member)
+                if handle is not None and handle.read(4) == b"\x7fELF":
+                    found.append(member.name)
+    return found
+
+
+# What running steps leaves behind in a container besides what they are meant to write:
+# scratch space, and the engine's own mount points (the CA bundle, `init`'s docker-init).
+_SCRATCH = ("/tmp", "/root/.cache", CONTAINER_CA_PATH, "/sbin/docker-init", "/usr/sbin/docker-init")
+
+
+def stray_changes(changed: Sequence[str], allowed: Sequence[str]) -> list[str]:
+    """Changed paths that are neither inside an allowed path nor one of its parents (a new
+    file changes its directory), nor scratch space."""
+    stray = []
+    for path in changed:
+        inside = any(path == a or path.startswith(a.rstrip("/") + "/") for a in allowed)
+        parent = any(a.startswith(path.rstrip("/") + "/") for a in (*allowed, *_SCRATCH))
+        scratch = any(path == s or path.startswith(s + "/") for s in _SCRATCH)
+        if not (inside or parent or scratch):
+            stray.append(path)
+    return sorted(stray)
+
+
+class _StepRunner:
+    """Runs a recipe's steps in a container, each logged with its output and time."""
+
+    def __init__(
+        self,
+        spec: ImageSpec,
+        log: IO[str],
+        log_path: Path,
+        env: Mapping[str, str],
+        settings: Settings,
+    ) -> None:
+        self.spec = spec
+        self.log = log
+        self.log_path = log_path
+        self.env = dict(env)
+        self.settings = settings
+
+    def note(self, text: str) -> None:
+        self.log.write(f"# {text}\n")
+        self.log.flush()
+
+    def steps(self, container: Container, steps: Sequence[str], *, first: int) -> None:
+        if not steps:
+            return
+        spec = self.spec
+        shell = ["/bin/bash", "-euxc"] if _has_bash(container) else ["/bin/sh", "-euxc"]
+        emulated = self.settings.emulated(container.arch)
+        for number, step in enumerate(steps, first):
+            self.log.write(f"$ {step}\n")
+            self.log.flush()
+            result = container.exec(
+                [*shell, step],
+                env=self.env,
+                timeout=self.settings.scaled(1200, container.arch),
+                step=f"provisioning step {number} of {spec.tag}",
+            )
+            self.log.write(
+                result.stdout
+                + result.stderr
+                + f"\n[exit {result.exit_code}, {result.seconds:.1f} s]\n"
+            )
+            self.log.flush()
+            if not result.ok:
+                hint = emulation_hint(result.exit_code, emulated)
+                raise ImageUnavailable(
+                    f"provisioning {spec.name} {spec.arch.name} failed at step {number} "
+                    f"({_first_word(step)}, exit {result.exit_code}): "
+                    f"{_last_line(result.stderr or result.stdout)} (log: {self.log_path}){hint}"
+                )
 
 
 def _first_word(step: str) -> str:

@@ -225,6 +225,26 @@ class Container:
         with tarfile.open(fileobj=buffer) as tar:
             tar.extractall(dest_dir, filter="data")
 
+    def archive(self, path: str) -> bytes:
+        """`path` (a file or a directory) as the engine's tar stream: modes, owners and
+        symlinks as they are in the container."""
+        try:
+            stream, _ = self.engine.client.api.get_archive(self.id, path)
+            return b"".join(stream)
+        except ENGINE_ERRORS as exc:
+            raise ContainerError(f"reading {self.name}:{path} failed: {short_error(exc)}") from exc
+
+    def extract(self, dest_dir: str, data: bytes) -> None:
+        """Unpack a tar stream (e.g. another container's `archive`) into `dest_dir`."""
+        self._put(dest_dir, data)
+
+    def changes(self) -> list[str]:
+        """Paths added, changed or deleted since the container started from its image."""
+        try:
+            return [str(change["Path"]) for change in self.raw.diff() or ()]
+        except ENGINE_ERRORS as exc:
+            raise ContainerError(f"diff of {self.name} failed: {short_error(exc)}") from exc
+
     def commit(self, reference: str, *, env: Mapping[str, str], labels: Mapping[str, str]) -> str:
         """Freeze this container's filesystem as an image; returns the image id."""
         repository, _, tag = reference.rpartition(":")

@@ -296,6 +296,59 @@ class Engine:
         except ENGINE_ERRORS as exc:
             raise ImageUnavailable(f"cannot tag {source} as {target}: {short_error(exc)}") from exc
 
+    def push(self, reference: str) -> str:
+        """Push a tagged image; returns the manifest digest the registry stored."""
+        repository, _, tag = reference.rpartition(":")
+        digest = ""
+        try:
+            for record in self.client.api.push(repository, tag=tag, stream=True, decode=True):
+                if isinstance(record, dict) and record.get("error"):
+                    raise ImageUnavailable(
+                        f"cannot push {reference}: " + " ".join(str(record["error"]).split())[:300]
+                    )
+                aux = record.get("aux") if isinstance(record, dict) else None
+                if isinstance(aux, dict) and aux.get("Digest"):
+                    digest = str(aux["Digest"])
+        except ENGINE_ERRORS as exc:
+            raise ImageUnavailable(f"cannot push {reference}: {short_error(exc)}") from exc
+        return digest
+
+    def save_image(self, reference: str, output: Path) -> None:
+        """`docker save` of one reference into `output` (a docker-archive tar)."""
+        try:
+            with open(output, "wb") as handle:
+                for chunk in self.client.api.get_image(reference):
+                    handle.write(chunk)
+        except ENGINE_ERRORS as exc:
+            output.unlink(missing_ok=True)
+            raise ImageUnavailable(f"cannot save {reference}: {short_error(exc)}") from exc
+
+    def load_image(self, archive: Path) -> list[str]:
+        """`docker load` of an archive; returns what the engine says it loaded (references,
+        or image ids for untagged images). Raises ImageUnavailable when the engine refuses
+        the archive (not an image archive, truncated)."""
+        loaded: list[str] = []
+        try:
+            with open(archive, "rb") as handle:
+                records = self.client.api.load_image(handle)
+                for record in records or ():
+                    if not isinstance(record, dict):
+                        continue
+                    if record.get("error") or record.get("errorDetail"):
+                        detail = record.get("error") or record.get("errorDetail")
+                        raise ImageUnavailable(
+                            f"the engine refused {archive.name}: {' '.join(str(detail).split())[:200]}"
+                        )
+                    stream = str(record.get("stream", ""))
+                    for prefix in ("Loaded image: ", "Loaded image ID: "):
+                        if stream.startswith(prefix):
+                            loaded.append(stream[len(prefix) :].strip())
+        except ENGINE_ERRORS as exc:
+            raise ImageUnavailable(
+                f"the engine refused {archive.name}: {short_error(exc)}"
+            ) from exc
+        return loaded
+
     def remove_image(self, reference: str) -> None:
         with suppress(*ENGINE_ERRORS):
             self.client.api.remove_image(reference, force=True)

@@ -17,10 +17,7 @@ recipe that needs an unreachable host (the portable Python from GitHub) must mak
 
 from __future__ import annotations
 
-import socket
-import subprocess
 import time
-import urllib.request
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -37,12 +34,12 @@ from harness.util.cache import Cache
 from harness.util.engine import Engine
 from harness.vocab.arch import get_arch
 from tests.helpers.commands import load_results, run_cli
+from tests.helpers.registry import loopback_registry
 
 # One worker holds the registry and the pushed images; `-m "not registry"` leaves the test
 # out of a quick pass (about 5 min on 2 cores: three bootstraps side by side, four apt recipes).
 pytestmark = [pytest.mark.xdist_group("official-registry"), pytest.mark.registry]
 
-REGISTRY = Path("/usr/bin/docker-registry")
 # suite -> (Docker Hub tag, the apt sources its official image carries: one-line sources.list
 # up to bullseye, deb822 debian.sources from bookworm on)
 _DEB822 = (
@@ -89,44 +86,10 @@ recipe = ["apt", "portable-python"]
 """
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A registry on loopback (plain HTTP, which the engine allows for 127.0.0.0/8)."""
-    if not REGISTRY.exists():
-        pytest.fail(
-            f"{REGISTRY} is missing: apt-get install docker-registry (tox -e tests does)",
-            pytrace=False,
-        )
-    root = tmp_path_factory.mktemp("registry")
-    port = _free_port()
-    config = root / "config.yml"
-    config.write_text(
-        f"version: 0.1\nlog:\n  level: warn\nstorage:\n  filesystem:\n    rootdirectory: {root}/data\n"
-        f"http:\n  addr: 127.0.0.1:{port}\n",
-        encoding="utf-8",
-    )
-    with open(root / "registry.log", "w") as log:
-        process = subprocess.Popen([str(REGISTRY), "serve", str(config)], stdout=log, stderr=log)
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/v2/", timeout=2):
-                    break
-            except OSError:
-                if time.monotonic() > deadline or process.poll() is not None:
-                    pytest.fail(f"the registry did not start: see {root}/registry.log")
-                time.sleep(0.2)
-        yield f"127.0.0.1:{port}"
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
+    with loopback_registry(tmp_path_factory.mktemp("registry")) as address:
+        yield address
 
 
 def _push(engine: Engine, image_id: str, reference: str) -> None:

@@ -311,6 +311,37 @@ def test_nightly_matrix_is_exactly_the_catalog(workflows: dict[str, Workflow]) -
     assert qemu["with"]["platforms"] == "${{ matrix.qemu }}"
 
 
+def test_nightly_restores_and_exports_the_emulated_legs_images(
+    workflows: dict[str, Workflow],
+) -> None:
+    nightly = workflows["nightly.yml"]
+    archives = "~/image-archives"
+    (restore,) = [
+        s for s in uses(nightly, "leg", "actions/cache/restore") if s["with"]["path"] == archives
+    ]
+    (save,) = [
+        s for s in uses(nightly, "leg", "actions/cache/save") if s["with"]["path"] == archives
+    ]
+    assert restore["if"] == "matrix.qemu != ''" and restore["id"] == "images"
+    assert save["with"]["key"] == restore["with"]["key"]
+    assert restore["with"]["key"].startswith("images-${{ matrix.arch }}-${{ hashFiles(")
+    assert restore["with"]["restore-keys"].strip() == "images-${{ matrix.arch }}-"
+    load = step(nightly, "leg", "Load the restored images")["run"]
+    export = step(nightly, "leg", "Export the provisioned images")
+    assert "manylinux-harness images import --profile official" in load
+    assert "manylinux-harness images export --profile official" in export["run"]
+    # the harness is installed where it runs: the load step is skipped without a cache hit
+    assert "pip install" in export["run"].split("&&")[0]
+    assert "matrix.qemu != ''" in export["if"] and "cache-hit != 'true'" in export["if"]
+    assert "steps.export.outcome == 'success'" in save["if"]
+    names = [s.get("name", "") for s in nightly["jobs"]["leg"]["steps"]]
+    assert (
+        names.index("Load the restored images")
+        < names.index("python3 -m tox -e ${{ matrix.env }}")
+        < names.index("Export the provisioned images")
+    )
+
+
 def test_every_tox_environment_called_exists(workflows: dict[str, Workflow]) -> None:
     envs = tox_environments()
     called: set[str] = set()
@@ -333,8 +364,11 @@ def test_every_tox_environment_called_exists(workflows: dict[str, Workflow]) -> 
 
 def test_the_wheel_cache_is_keyed_by_what_the_run_used(workflows: dict[str, Workflow]) -> None:
     nightly = workflows["nightly.yml"]
-    (restore,) = uses(nightly, "leg", "actions/cache/restore")
-    (save,) = uses(nightly, "leg", "actions/cache/save")
+    wheels = "~/.cache/manylinux-harness/wheels"
+    (restore,) = [
+        s for s in uses(nightly, "leg", "actions/cache/restore") if s["with"]["path"] == wheels
+    ]
+    (save,) = [s for s in uses(nightly, "leg", "actions/cache/save") if s["with"]["path"] == wheels]
     prefix = "wheels-${{ matrix.arch }}-${{ matrix.policy }}-"
     for s in (restore, save):
         assert s["with"]["path"] == "~/.cache/manylinux-harness/wheels"
@@ -459,12 +493,22 @@ def test_docker_hub_login_only_with_credentials_and_the_token_on_stdin(
         assert names.index("Log in to Docker Hub") < names.index(pulls)
 
 
-def test_a_marked_place_for_the_images_cache(workflows: dict[str, Workflow]) -> None:
-    for name in ("nightly.yml", "image-gate.yml"):
-        text = (WORKFLOW_DIR / name).read_text(encoding="utf-8")
-        assert "wired once `manylinux-harness images" in text, name
-    doc = (ROOT / "docs" / "github-actions.md").read_text(encoding="utf-8")
-    assert "wired once `manylinux-harness images export/import`" in doc
+def test_the_gate_restores_the_nightlys_images(workflows: dict[str, Workflow]) -> None:
+    nightly = workflows["nightly.yml"]
+    gate = workflows["image-gate.yml"]
+    archives = "~/image-archives"
+    (saved,) = [
+        s for s in uses(nightly, "leg", "actions/cache/save") if s["with"]["path"] == archives
+    ]
+    (restore,) = uses(gate, "candidate", "actions/cache/restore")
+    assert restore["with"]["path"] == archives and restore["with"]["key"] == saved["with"]["key"]
+    assert not uses(gate, "candidate", "actions/cache/save")
+    load = step(gate, "candidate", "Load the restored images")["run"]
+    assert "manylinux-harness images import --profile official" in load
+    names = [s.get("name", "") for s in gate["jobs"]["candidate"]["steps"]]
+    assert names.index("Load the restored images") < names.index(
+        "Run the official matrix with the candidate"
+    )
 
 
 # --- the image gate --------------------------------------------------------------------------

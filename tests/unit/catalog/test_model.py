@@ -24,7 +24,7 @@ def test_local_build_images_for_x86_64() -> None:
         "AUDITWHEEL_PLAT": "manylinux_2_31_x86_64",
         "AUDITWHEEL_POLICY": "manylinux_2_31",
     }
-    assert any("/opt/python/cp39-cp39" in step for step in first.image.steps)
+    assert any("/opt/python/cp39-cp39" in step for step in first.image.all_steps)
 
 
 def test_image_tags_follow_the_recipe() -> None:
@@ -115,7 +115,7 @@ def test_local_distro_images_carry_the_probes_template_venv() -> None:
     for distro in default_catalog().distros("local"):
         # the musl distro's venv gets the distro's pip from its wheel, not through ensurepip
         made = (f"python3 -m venv {TEMPLATE}", f"python3 -m venv --without-pip {TEMPLATE}")
-        assert set(made) & set(distro.image.steps), distro.key
+        assert set(made) & set(distro.image.all_steps), distro.key
 
 
 def test_the_musl_images_start_from_one_stage() -> None:

@@ -28,6 +28,7 @@ def test_every_command_is_a_module_with_register_and_run() -> None:
         "merge",
         "explain",
         "verify",
+        "images",
         "clean",
     }
     for command in dispatch.COMMANDS:
