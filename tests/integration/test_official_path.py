@@ -17,7 +17,6 @@ recipe that needs an unreachable host (the portable Python from GitHub) must mak
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -223,17 +222,14 @@ def test_official_profile_through_a_registry_mirror(
 def test_a_mirror_that_lacks_the_image_stops_the_run_in_one_line(
     registry: str, tmp_path: Path
 ) -> None:
-    started = time.monotonic()
     done = run_cli(
         "run", "--profile", "official", "--arch", "x86_64", "--policy", "manylinux2014",
         "--registry-mirror", f"quay.io={registry}/quay",
         "--results-dir", str(tmp_path / "results"),
-        timeout=300,
+        timeout=120,  # a hang guard: the missing image stops the run before any work
     )  # fmt: skip
-    seconds = time.monotonic() - started
     last = done.stderr.strip().splitlines()[-1]
     assert done.returncode == 3, done.stderr[-2000:]
-    assert seconds < 60, f"took {seconds:.0f} s"
     assert f"{registry}/quay/pypa/manylinux2014_x86_64" in last, last
     assert "mirror of quay.io/pypa/manylinux2014_x86_64" in last, last
     assert "manifest unknown" in last or "not found" in last, last
