@@ -179,6 +179,11 @@ def import_image(
     found = engine.image_info(entry.reference)
     if found is not None and found.matches(spec.arch):
         return Imported(entry, PRESENT)
+    if entry.archive != Path(entry.archive).name or entry.archive in ("", ".", ".."):
+        raise UsageError(
+            f"{directory / MANIFEST} names the archive {entry.archive!r} for {entry.key}, "
+            "which is not a file name in the export directory: export again"
+        )
     path = directory / entry.archive
     if not path.is_file():
         raise UsageError(
@@ -207,6 +212,10 @@ def _foreign(
 ) -> str | None:
     if entry.reference not in loaded:
         return f"it holds {', '.join(loaded) or 'no tagged image'}, not {entry.reference}"
+    others = sorted(set(loaded) - {entry.reference})
+    if others:
+        # Loading them would have re-tagged images the harness finds by tag.
+        return f"it also holds {', '.join(others)}"
     info = engine.image_info(entry.reference)
     if info is None:
         return f"{entry.reference} is not in the engine after loading"
