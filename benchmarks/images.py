@@ -195,7 +195,7 @@ def images_only(
     """The images phase alone, as a run's preparation does it (same provider, same number of
     images side by side), in this process; `twin=False`: with the native twin turned off,
     everything emulated as before it existed."""
-    from harness.matrix.prepared import parallel
+    from harness.runner.prepared import parallel
 
     catalog = default_catalog()
     specs: list[ImageSpec] = [b.image for b in catalog.build_images("local", [arch], policies)]

@@ -8,7 +8,8 @@ into an output directory, as `cibuildwheel --output-dir wheelhouse` leaves them.
 
 The project is built as cibuildwheel builds it, but its own test command is not run (the
 build stage never runs one: `verify --project` runs it on other distros). Default: the
-oldest build image of the profile for the arch, whose wheel claims the most systems.
+oldest manylinux build image of the profile for the arch, whose wheel claims the most systems
+(`--policy musllinux_1_2` for a musllinux wheel).
 Exit status: 0 built, 1 the build failed, 2 bad input, 3 no build image."""
 
 from __future__ import annotations
@@ -50,6 +51,10 @@ def choose_image(profile: str, arch: str, policy: str | None, settings: Settings
     images = catalog.build_images(profile, [arch], [policy] if policy else None)
     if not images:
         raise UsageError(f"profile {profile} has no build image for {arch} {policy or ''}")
+    if policy is None:
+        # The oldest manylinux image: the widest claim (a musllinux image declares no glibc,
+        # so it would sort first). A musllinux wheel is had with --policy musllinux_1_2.
+        images = [i for i in images if i.libc == "manylinux"] or images
     return min(images, key=lambda i: i.glibc)
 
 

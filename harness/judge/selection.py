@@ -11,6 +11,7 @@ build tags are equal tie: the tags cannot say which one an installer takes.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -130,6 +131,16 @@ class Pick:
 
 
 def same_but_build(wheels: Sequence[WheelName]) -> bool:
-    """Whether the offered wheels' names differ only by their build tags: no installer can
-    tell them apart by the system (a CPU level, for one), the higher build tag wins."""
-    return len(wheels) > 1 and len({w.tags for w in wheels}) == 1
+    """Whether the offered wheels' names differ only by their build tags, among those of
+    each C library (a system takes only its own libc's: a release's manylinux and musllinux
+    builds of one CPU level are not a choice an installer makes): no installer can tell them
+    apart by the system (a CPU level, for one), the higher build tag wins."""
+    by_libc: dict[frozenset[str], set[frozenset[str]]] = {}
+    for wheel in wheels:
+        by_libc.setdefault(wheel.platform.libcs, set()).add(frozenset(wheel.tags))
+    counts = Counter(w.platform.libcs for w in wheels)
+    return (
+        len(wheels) > 1
+        and all(len(tags) == 1 for tags in by_libc.values())
+        and all(n > 1 for n in counts.values())
+    )

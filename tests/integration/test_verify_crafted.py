@@ -16,8 +16,10 @@ from tests.helpers.crafted import crafted_wheel
 
 pytestmark = pytest.mark.xdist_group("verify")
 
-# Every local x86_64 distro (a distro added to the catalog joins the test).
+# Every local x86_64 distro (a distro added to the catalog joins the test); the crafted
+# wheels are manylinux ones: refused as claimed on a musl distro.
 DISTROS = tuple(d.name for d in default_catalog().distros("local", ["x86_64"]))
+MUSL = {d.name for d in default_catalog().distros("local", ["x86_64"]) if d.expected_musl}
 # row -> (the distros where it breaks, the loader's words there)
 BREAKS = {
     "mh_crafted_libcrypt-1.0": (
@@ -29,7 +31,7 @@ BREAKS = {
         "needs GLIBCXX_3.4.29, which this system lacks",
     ),
     "mh_crafted_ffi7-1.0": (
-        set(DISTROS) - {"debian-bullseye"},
+        set(DISTROS) - {"debian-bullseye"} - MUSL,
         "library libffi.so.7 is not installed",
     ),
 }
@@ -47,7 +49,10 @@ def test_three_unrelated_wheels_three_rows(tmp_path: Path, engine: Engine) -> No
     for row, (broken_on, words) in BREAKS.items():
         for distro in DISTROS:
             cell = cells[(row, distro)]
-            if distro in broken_on:
+            if distro in MUSL:
+                assert cell["verdict"] == "refused-as-claimed", (row, distro, cell["diagnosis"])
+                assert "built for glibc, this system has musl" in cell["diagnosis"]
+            elif distro in broken_on:
                 assert cell["verdict"] == "violation", (row, distro, cell["explanation"])
                 assert words in cell["diagnosis"], (row, distro, cell["diagnosis"])
             else:

@@ -153,7 +153,12 @@ def test_without_profile_the_plugin_does_nothing(pytester: pytest.Pytester) -> N
     assert not LINE.search(result.stdout.str())
 
 
-def test_a_bad_selection_is_one_usage_line(pytester: pytest.Pytester) -> None:
+def test_a_bad_selection_is_one_usage_line(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The checkout's samples (an installed harness finds them from the working directory).
+    samples = Path(__file__).resolve().parents[2] / "sample_projects"
+    monkeypatch.setenv("MANYLINUX_HARNESS_SAMPLES", str(samples))
     pytester.makepyfile(test_cells=CELLS)
     result = pytester.runpytest_subprocess(
         "-p",

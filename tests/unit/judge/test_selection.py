@@ -75,6 +75,12 @@ def test_a_pick_round_trips_and_says_whether_it_was_predicted() -> None:
     assert selection.Pick("p", (OLD, NEW), (OLD, NEW)).agrees is None
     assert selection.same_but_build(names(V3, BASELINE))
     assert not selection.same_but_build(names(OLD, NEW))
+    # a release's musllinux builds beside: each system chooses among its own libc's alone
+    musl_v3 = "p-1.0-1-cp39-abi3-musllinux_1_2_x86_64.whl"
+    musl_baseline = "p-1.0-cp39-abi3-musllinux_1_2_x86_64.whl"
+    assert selection.same_but_build(names(V3, BASELINE, musl_v3, musl_baseline))
+    assert not selection.same_but_build(names(V3, BASELINE, musl_baseline))  # musl: no choice
+    assert not selection.same_but_build(names(OLD, NEW, musl_v3, musl_baseline))
 
 
 RULES = (
