@@ -14,7 +14,11 @@ import pytest
 from harness.util.engine import Engine
 from tests.helpers.commands import REPO
 
-pytestmark = pytest.mark.xdist_group("scratch-engine")
+# Alone: while other integration tests ran beside it (in the suite, twice, and with
+# test_publisher and test_verify_crafted), its scratch engine's provisioning container could
+# not resolve pypi.org for over a minute; alone, and by hand, it resolves. Until that is
+# understood it runs in `tox -e alone`, not in the default suite.
+pytestmark = [pytest.mark.xdist_group("scratch-engine"), pytest.mark.alone]
 
 NAME = "mh-bench-test"
 

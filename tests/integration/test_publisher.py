@@ -95,6 +95,7 @@ def test_the_project_s_own_tests_catch_the_distro_the_import_check_misses(
     assert sorted(options) == [
         "cp311-manylinux_x86_64",
         "cp313-manylinux_x86_64",
+        "cp313-musllinux_x86_64",  # the musl distro's Python: the options cibuildwheel reads
         "cp314-manylinux_x86_64",
         "cp39-manylinux_x86_64",
     ]
