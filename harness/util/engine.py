@@ -231,28 +231,9 @@ class Engine:
             (context / "Dockerfile").write_text(
                 'FROM scratch\nADD rootfs.tar /\nCMD ["/bin/sh"]\n', encoding="utf-8"
             )
-            try:
-                self.client.images.build(
-                    path=str(context),
-                    tag=tag,
-                    platform=arch.oci_platform,
-                    nocache=True,
-                    rm=True,
-                    forcerm=True,
-                    labels=dict(labels),
-                )
-            except ENGINE_ERRORS as exc:
-                raise ImageUnavailable(
-                    f"could not import {rootfs_tar.name} as {tag}: {short_error(exc)}"
-                ) from exc
-        info = self.image_info(tag)
-        if info is None or not info.matches(arch):
-            recorded = info.platform if info else "nothing"
-            raise ImageUnavailable(
-                f"the engine recorded {recorded} for {tag}, not {arch.oci_platform}: "
-                "it needs a classic builder that honours --platform"
+            return self._build_for(
+                context, tag, arch, labels, f"could not import {rootfs_tar.name} as {tag}"
             )
-        return info
 
     def build_from_image_dir(
         self, source: str, directory: str, tag: str, arch: Arch, labels: Mapping[str, str]
@@ -266,20 +247,27 @@ class Engine:
                 f'COPY --from=stage {directory.rstrip("/")}/ /\nCMD ["/bin/sh"]\n',
                 encoding="utf-8",
             )
-            try:
-                self.client.images.build(
-                    path=ctx,
-                    tag=tag,
-                    platform=arch.oci_platform,
-                    nocache=True,
-                    rm=True,
-                    forcerm=True,
-                    labels=dict(labels),
-                )
-            except ENGINE_ERRORS as exc:
-                raise ImageUnavailable(
-                    f"could not take {directory} of {source} as {tag}: {short_error(exc)}"
-                ) from exc
+            return self._build_for(
+                Path(ctx), tag, arch, labels, f"could not take {directory} of {source} as {tag}"
+            )
+
+    def _build_for(
+        self, context: Path, tag: str, arch: Arch, labels: Mapping[str, str], failed: str
+    ) -> ImageInfo:
+        """Build `context` as `tag` for `arch` with the classic builder, and check the engine
+        recorded that platform (a builder that ignores --platform records the host's)."""
+        try:
+            self.client.images.build(
+                path=str(context),
+                tag=tag,
+                platform=arch.oci_platform,
+                nocache=True,
+                rm=True,
+                forcerm=True,
+                labels=dict(labels),
+            )
+        except ENGINE_ERRORS as exc:
+            raise ImageUnavailable(f"{failed}: {short_error(exc)}") from exc
         info = self.image_info(tag)
         if info is None or not info.matches(arch):
             recorded = info.platform if info else "nothing"
