@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,7 +17,7 @@ from harness.images.mirror_index import IndexState, fetch_states
 from harness.images.trust import host_ca_bundle
 from harness.judge.cpu import EMULATOR as CPU_EMULATOR
 from harness.util.cache import default_cache_dir
-from harness.util.engine import Engine
+from harness.util.engine import Engine, ImageInfo
 from harness.vocab.arch import Arch, get_arch, host_machine
 
 MIN_FREE_GIB = 20
@@ -117,53 +117,75 @@ def check_engine() -> tuple[Check, Engine | None]:
     ), engine
 
 
+def _in_some_image(
+    engine: Engine,
+    arch: Arch,
+    attempt: Callable[[ImageInfo], Check],
+    failed: Callable[[ImageInfo, Exception], Check],
+) -> Check | None:
+    """`attempt` in the first image of `arch` at hand. An image removed between the listing and
+    the start (another run or test tidying up) says nothing about the host: the next is tried."""
+    for info in engine.images():
+        if not info.matches(arch):
+            continue
+        try:
+            return attempt(info)
+        except Exception as exc:  # report, do not crash the doctor
+            if engine.image_info(info.id) is None:
+                continue
+            return failed(info, exc)
+    return None
+
+
 def check_containers_run(engine: Engine, arch: Arch) -> Check | None:
     """Whether a container of `arch` really runs (only when an image of it is at hand)."""
-    for info in engine.images():
-        if info.matches(arch):
-            try:
-                with engine.container(
-                    info.id, arch=arch, role="doctor", name_hint=f"doctor-{arch.name}"
-                ) as c:
-                    result = c.exec(["uname", "-m"], timeout=120, step="uname")
-            except Exception as exc:  # report, do not crash the doctor
-                return Check(
-                    f"run {arch.name}",
-                    False,
-                    f"a container of {info.reference} failed: {exc}",
-                    fix="check binfmt (update-binfmts --enable) and the engine log",
-                )
-            machine = result.stdout.strip()
-            ok = result.ok and machine in arch.machines
-            return Check(
-                f"run {arch.name}",
-                ok,
-                f"uname -m in {info.reference}: {machine or result.tail(1)}",
-                fix="" if ok else "the engine ran the image under a wrong arch: rebuild it",
-            )
-    return None
+
+    def attempt(info: ImageInfo) -> Check:
+        with engine.container(
+            info.id, arch=arch, role="doctor", name_hint=f"doctor-{arch.name}"
+        ) as c:
+            result = c.exec(["uname", "-m"], timeout=120, step="uname")
+        machine = result.stdout.strip()
+        ok = result.ok and machine in arch.machines
+        return Check(
+            f"run {arch.name}",
+            ok,
+            f"uname -m in {info.reference}: {machine or result.tail(1)}",
+            fix="" if ok else "the engine ran the image under a wrong arch: rebuild it",
+        )
+
+    def failed(info: ImageInfo, exc: Exception) -> Check:
+        return Check(
+            f"run {arch.name}",
+            False,
+            f"a container of {info.reference} failed: {exc}",
+            fix="check binfmt (update-binfmts --enable) and the engine log",
+        )
+
+    return _in_some_image(engine, arch, attempt, failed)
 
 
 def check_container_network(engine: Engine, arch: Arch) -> Check | None:
     """Whether a container can join the engine's default bridge (image provisioning needs it).
     Seen here: a second dockerd's shutdown took docker0 away, and every networked container
     failed to start until dockerd was restarted."""
-    for info in engine.images():
-        if info.matches(arch):
-            try:
-                with engine.container(
-                    info.id, arch=arch, role="doctor", name_hint="doctor-network", network=True
-                ):
-                    pass
-            except Exception as exc:  # report, do not crash the doctor
-                return Check(
-                    "container network",
-                    False,
-                    f"a container on the default bridge cannot start: {exc}",
-                    fix="restart dockerd (it recreates its bridge), then run again",
-                )
-            return Check("container network", True, "containers can join the default bridge")
-    return None
+
+    def attempt(info: ImageInfo) -> Check:
+        with engine.container(
+            info.id, arch=arch, role="doctor", name_hint="doctor-network", network=True
+        ):
+            pass
+        return Check("container network", True, "containers can join the default bridge")
+
+    def failed(info: ImageInfo, exc: Exception) -> Check:
+        return Check(
+            "container network",
+            False,
+            f"a container on the default bridge cannot start: {exc}",
+            fix="restart dockerd (it recreates its bridge), then run again",
+        )
+
+    return _in_some_image(engine, arch, attempt, failed)
 
 
 def mirror_line(arch: Arch, mirror: str, states: Sequence[IndexState]) -> Check:

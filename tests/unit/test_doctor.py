@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -12,6 +14,7 @@ from harness import binfmt, doctor, host_setup
 from harness.errors import ExitCode
 from harness.images import bootstrap
 from harness.images.trust import CONTAINER_CA_PATH, passthrough
+from harness.util.engine import ImageInfo
 from harness.vocab.arch import all_arches, get_arch
 
 # As the kernel writes them: Debian's qemu-user-static (PF), tonistiigi/binfmt as
@@ -454,3 +457,46 @@ def test_an_engine_this_user_may_not_use_names_the_docker_group(
         check.fix
         == "add builder to the docker group (usermod -aG docker builder), then log in again"
     )
+
+
+class _ImagesThatVanish:
+    """An engine whose first listed image is removed before a container of it starts."""
+
+    def __init__(self) -> None:
+        def image(name: str) -> ImageInfo:
+            return ImageInfo(name, f"sha256:{name}", "linux", "amd64", None)
+
+        self.listed = [image("removed-meanwhile"), image("still-here")]
+        self.present = {"sha256:still-here"}
+        self.started: list[str] = []
+
+    def images(self) -> list[ImageInfo]:
+        return self.listed
+
+    def image_info(self, reference: str) -> ImageInfo | None:
+        return next(
+            (i for i in self.listed if i.id == reference and reference in self.present), None
+        )
+
+    @contextlib.contextmanager
+    def container(self, image: str, **_: object) -> Iterator[None]:
+        if image not in self.present:
+            raise RuntimeError("pull access denied: no such host")
+        self.started.append(image)
+        yield
+
+
+def test_an_image_removed_between_listing_and_start_says_nothing_about_the_host() -> None:
+    engine = _ImagesThatVanish()
+    check = doctor.check_container_network(engine, get_arch("x86_64"))  # type: ignore[arg-type]
+    assert check is not None and check.ok, check
+    assert engine.started == ["sha256:still-here"]
+
+
+def test_an_image_still_there_that_cannot_start_is_the_hosts_problem() -> None:
+    engine = _ImagesThatVanish()
+    engine.present = {"sha256:removed-meanwhile"}  # present, but its start fails below
+    engine.container = lambda image, **_: (_ for _ in ()).throw(OSError("bridge gone"))  # type: ignore[method-assign]
+    check = doctor.check_container_network(engine, get_arch("x86_64"))  # type: ignore[arg-type]
+    assert check is not None and not check.ok
+    assert "bridge gone" in check.detail and "restart dockerd" in check.fix
