@@ -16,10 +16,8 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -38,6 +36,7 @@ from harness.util.engine import Engine
 from harness.vocab.arch import get_arch
 from tests.helpers.commands import left_behind, load_results, measured_cells, run_cli, start_cli
 from tests.helpers.factories import bomb_wheel, cell, damage_wheel, make_wheel, record
+from tests.helpers.wedged import wedged_engine
 
 pytestmark = pytest.mark.xdist_group("faults")
 X86_64 = get_arch("x86_64")
@@ -225,21 +224,7 @@ def test_a_wedged_engine_stops_the_run_within_a_minute(tmp_path: Path) -> None:
     """An engine that accepts the connection and never answers hung the run for hours (the
     client's six-hour socket timeout): now exit 3, one line naming the engine."""
     path = tmp_path / "wedged.sock"
-    server = socket.socket(socket.AF_UNIX)
-    server.bind(str(path))
-    server.listen(16)
-    accepted: list[socket.socket] = []
-    stop = threading.Event()
-
-    def accept() -> None:
-        server.settimeout(0.2)
-        while not stop.is_set():
-            with contextlib.suppress(OSError):
-                accepted.append(server.accept()[0])
-
-    thread = threading.Thread(target=accept, daemon=True)
-    thread.start()
-    try:
+    with wedged_engine(path) as host:
         argv = ["run", "--profile", "local", "--arch", "x86_64", "--sample", "c_plain"]
         argv += ["--distro", "debian-bookworm", "--pip", "none", "--offer", "none", "-j", "1"]
         proc = run_cli(
@@ -249,14 +234,8 @@ def test_a_wedged_engine_stops_the_run_within_a_minute(tmp_path: Path) -> None:
             # A hang guard, not a speed check: the run must stop on the engine's 30 s bound
             # (the message below names it) instead of the client's hours.
             timeout=120,
-            env={"DOCKER_HOST": f"unix://{path}"},
+            env={"DOCKER_HOST": host},
         )
-    finally:
-        stop.set()
-        thread.join()
-        for connection in accepted:
-            connection.close()
-        server.close()
     assert proc.returncode == 3, proc.stdout[-2000:] + proc.stderr[-2000:]
     last = proc.stderr.strip().splitlines()[-1]
     assert last.startswith(f"manylinux-harness: stopped: the Docker engine at unix://{path} ")

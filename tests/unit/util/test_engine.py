@@ -4,8 +4,6 @@ done (an exec's output, a build, a commit) keep their long bound."""
 
 from __future__ import annotations
 
-import socket
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -15,34 +13,14 @@ import pytest
 from harness.errors import EngineUnavailable
 from harness.util import engine as engine_module
 from harness.util.engine import Engine, bound_calls
+from tests.helpers.wedged import wedged_engine
 
 
 @pytest.fixture
 def wedged(tmp_path: Path) -> Iterator[str]:
     """A unix socket that accepts every connection and never says a word."""
-    path = tmp_path / "wedged.sock"
-    server = socket.socket(socket.AF_UNIX)
-    server.bind(str(path))
-    server.listen(16)
-    accepted: list[socket.socket] = []
-    stop = threading.Event()
-
-    def accept() -> None:
-        server.settimeout(0.2)
-        while not stop.is_set():
-            try:
-                accepted.append(server.accept()[0])
-            except OSError:
-                continue
-
-    thread = threading.Thread(target=accept, daemon=True)
-    thread.start()
-    yield f"unix://{path}"
-    stop.set()
-    thread.join()
-    for connection in accepted:
-        connection.close()
-    server.close()
+    with wedged_engine(tmp_path / "wedged.sock") as host:
+        yield host
 
 
 @pytest.mark.timeout(60)  # a hang guard: without the bound, the client waits for hours
