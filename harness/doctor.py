@@ -18,7 +18,7 @@ from harness.images.trust import host_ca_bundle
 from harness.judge.cpu import EMULATOR as CPU_EMULATOR
 from harness.util.cache import default_cache_dir
 from harness.util.engine import Engine, ImageInfo
-from harness.vocab.arch import Arch, get_arch, host_machine
+from harness.vocab.arch import QEMU_CPU_VARIABLE, Arch, get_arch, host_machine
 
 MIN_FREE_GIB = 20
 
@@ -147,11 +147,17 @@ def check_containers_run(engine: Engine, arch: Arch) -> Check | None:
             result = c.exec(["uname", "-m"], timeout=120, step="uname")
         machine = result.stdout.strip()
         ok = result.ok and machine in arch.machines
+        fix = "the engine ran the image under a wrong arch: rebuild it"
+        if not ok and "QEMU_CPU" in c.emulation and "cpu" in result.stderr.lower():
+            fix = (
+                f"this qemu-user does not know QEMU_CPU={c.emulation['QEMU_CPU']}: set "
+                f"{QEMU_CPU_VARIABLE} to a model it knows (empty: its default), or upgrade it"
+            )
         return Check(
             f"run {arch.name}",
             ok,
             f"uname -m in {info.reference}: {machine or result.tail(1)}",
-            fix="" if ok else "the engine ran the image under a wrong arch: rebuild it",
+            fix="" if ok else fix,
         )
 
     def failed(info: ImageInfo, exc: Exception) -> Check:

@@ -15,7 +15,7 @@ from harness.errors import UsageError
 from harness.util.cache import default_cache_dir
 from harness.util.limits import Limits
 from harness.util.wheel_zip import DEFAULT_LIMITS, WheelLimits
-from harness.vocab.arch import Arch, host_machine
+from harness.vocab.arch import Arch, emulation_env, host_machine
 
 # Emulated builds and installs run roughly ten times slower (PyTables#1337: 10,977 s).
 DEFAULT_EMULATION_FACTOR = 10.0
@@ -76,6 +76,10 @@ class Settings:
             # A dedicated engine for an arch is there to run it natively.
             return False
         return not arch.is_native_on(self.host)
+
+    def emulation_env(self, arch: Arch) -> dict[str, str]:
+        """What qemu-user reads in a process of `arch`, when it is emulated."""
+        return emulation_env(arch, self.host, self.environ) if self.emulated(arch) else {}
 
     def scaled(self, seconds: float, arch: Arch) -> float:
         return seconds * (self.emulation_factor if self.emulated(arch) else 1.0)

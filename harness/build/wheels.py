@@ -117,12 +117,15 @@ def cibuildwheel_env(
     environ: Mapping[str, str],
     engine_url: str | None,
     limits: Limits | None = None,
+    emulation: Mapping[str, str] | None = None,
 ) -> dict[str, str]:
     """The CIBW_* environment for one build (pure: unit-tested). `limits`: what the build
-    container may use and do (a probe's, with the capabilities a build needs)."""
+    container may use and do (a probe's, with the capabilities a build needs); `emulation`:
+    what qemu-user reads in the build container, when its arch is emulated."""
     arch = request.build_image.arch.name
     labels = {**harness_labels("build"), JOB_LABEL: job}
     create_args = [f"--label={key}={value}" for key, value in labels.items()]
+    create_args += [f"--env={key}={value}" for key, value in (emulation or {}).items()]
     if limits is not None:
         create_args += dataclasses.replace(limits, capabilities=BUILD_CAPABILITIES).create_args()
     frontend = "build"
@@ -268,6 +271,7 @@ class WheelBuilder:
                 environ=self.settings.environ,
                 engine_url=self.settings.engine_url(request.build_image.arch),
                 limits=self.settings.limits,
+                emulation=self.settings.emulation_env(request.build_image.arch),
             ),
         }
         command = [sys.executable, "-m", "cibuildwheel", "--output-dir", str(out_dir), "."]

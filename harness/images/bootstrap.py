@@ -15,7 +15,7 @@ from pathlib import Path
 from harness.errors import ImageUnavailable
 from harness.images import bytecode
 from harness.util.interrupt import dies_with_parent, stop_process, wait_process
-from harness.vocab.arch import Arch
+from harness.vocab.arch import Arch, emulation_env, host_machine
 
 DEFAULT_MIRROR = "http://deb.debian.org/debian"
 _APT_SOURCES = (Path("/etc/apt/sources.list"), Path("/etc/apt/sources.list.d"))
@@ -194,7 +194,12 @@ def _run_mmdebstrap(
     with open(log_path, "w", encoding="utf-8") as log:
         log.write("$ " + " ".join(command) + "\n")
         log.flush()
-        proc = subprocess.Popen(dies_with_parent(command), stdout=log, stderr=subprocess.STDOUT)
+        # mmdebstrap passes its environment down to the maintainer scripts it runs in the
+        # chroot, and binfmt passes theirs to qemu-user.
+        env = {**os.environ, **emulation_env(arch, host_machine(), os.environ)}
+        proc = subprocess.Popen(
+            dies_with_parent(command), stdout=log, stderr=subprocess.STDOUT, env=env
+        )
         try:
             return wait_process(proc, timeout)
         except subprocess.TimeoutExpired:

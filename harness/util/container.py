@@ -114,13 +114,24 @@ def track(container: Container) -> None:
 class Container:
     """One running container. Commands run through exec, each with a time limit."""
 
-    def __init__(self, engine: Engine, raw: Any, *, image: str, arch: Arch, name: str) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        raw: Any,
+        *,
+        image: str,
+        arch: Arch,
+        name: str,
+        emulation: Mapping[str, str] | None = None,
+    ) -> None:
         self.engine = engine
         self.raw = raw
         self.id: str = raw.id
         self.image = image
         self.arch = arch
         self.name = name
+        # Per exec, not in the container's config: a committed image must not carry it.
+        self.emulation = dict(emulation or {})
         self._timeout_tool: list[str] = []
         self._removed = False
 
@@ -170,7 +181,10 @@ class Container:
         started = time.monotonic()
         try:
             exec_id = api.exec_create(
-                self.id, list(command), environment=dict(env or {}), workdir=workdir
+                self.id,
+                list(command),
+                environment={**self.emulation, **(env or {})},
+                workdir=workdir,
             )["Id"]
             out, err = api.exec_start(exec_id, demux=True)
             exit_code = api.exec_inspect(exec_id).get("ExitCode")

@@ -3,6 +3,7 @@ containers started with the harness's labels, and the reaping of a crashed run's
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import socket
@@ -20,12 +21,12 @@ import docker.errors
 import docker.types
 import requests.exceptions
 
-from harness.errors import ContainerError, EngineUnavailable, ImageUnavailable
+from harness.errors import ContainerError, EngineUnavailable, ImageUnavailable, UsageError
 from harness.util.container import ENGINE_ERRORS, Container, Mount, short_error, track
 from harness.util.limits import Limits
 from harness.util.names import safe_name
 from harness.util.ownership import IMAGE_LABEL, LABEL, LABEL_OWNER, harness_labels, owner_is_alive
-from harness.vocab.arch import Arch, platform_matches
+from harness.vocab.arch import Arch, emulation_env, get_arch, host_machine, platform_matches
 
 MIN_API_VERSION = (1, 41)
 # Below sshd's default MaxSessions (10), with room for the exec streams beside the pool.
@@ -165,6 +166,16 @@ class Engine:
 
     def version(self) -> Mapping[str, Any]:
         return self.client.version()
+
+    @functools.cached_property
+    def machine(self) -> str:
+        """The engine's own machine (`uname -m`): what its containers run natively."""
+        if self.is_local:
+            return host_machine()
+        try:
+            return get_arch(str(self.version().get("Arch", ""))).machines[0]
+        except UsageError:
+            return host_machine()
 
     def close(self) -> None:
         self.client.close()
@@ -419,7 +430,14 @@ class Engine:
             raise ContainerError(
                 f"cannot start a container from {image}: {short_error(exc)}"
             ) from exc
-        container = Container(self, raw, image=image, arch=arch, name=name)
+        container = Container(
+            self,
+            raw,
+            image=image,
+            arch=arch,
+            name=name,
+            emulation=emulation_env(arch, self.machine, os.environ),
+        )
         track(container)
         container.detect_timeout_tool()
         return container

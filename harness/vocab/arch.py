@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import platform
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from harness.errors import UsageError
@@ -19,6 +20,7 @@ class Arch:
     binfmt: str  # binfmt_misc handler name, e.g. "qemu-arm"
     bits: int
     native_on: tuple[str, ...]  # host machines that run it without emulation
+    qemu_cpu: str = ""  # the CPU model qemu-user emulates (QEMU_CPU); "": qemu's default
 
     def __str__(self) -> str:
         return self.name
@@ -43,6 +45,7 @@ def all_arches() -> tuple[Arch, ...]:
             binfmt=row["binfmt"],
             bits=int(row["bits"]),
             native_on=tuple(row["native_on"]),
+            qemu_cpu=row.get("qemu_cpu", ""),
         )
         for row in load_toml("architectures.toml")["arch"]
     )
@@ -59,6 +62,20 @@ def get_arch(name: str) -> Arch:
             return arch
     known = ", ".join(arch_names())
     raise UsageError(f"unknown architecture {name!r}: use one of {known}")
+
+
+QEMU_CPU_VARIABLE = "MANYLINUX_HARNESS_QEMU_CPU"
+
+
+def emulation_env(arch: Arch, machine: str, environ: Mapping[str, str]) -> dict[str, str]:
+    """What a process of `arch` on a `machine` host needs in its environment for qemu-user
+    (binfmt passes a process's environment to its interpreter): the arch's CPU model, or
+    MANYLINUX_HARNESS_QEMU_CPU's ("" for qemu's default, e.g. a qemu older than 6.0, which
+    has no pauth switch). Nothing when the arch runs natively."""
+    if arch.is_native_on(machine):
+        return {}
+    model = environ.get(QEMU_CPU_VARIABLE, arch.qemu_cpu)
+    return {"QEMU_CPU": model} if model else {}
 
 
 def host_machine() -> str:

@@ -9,6 +9,12 @@ from pathlib import Path
 
 import pytest
 
+from harness.catalog.model import default_catalog
+from harness.images.provider import ImageProvider
+from harness.settings import Settings
+from harness.util.cache import Cache
+from harness.util.engine import Engine
+from harness.vocab.arch import QEMU_CPU_VARIABLE, get_arch, host_machine
 from tests.helpers.commands import load_results, run_cli
 
 pytestmark = pytest.mark.xdist_group("arches")
@@ -60,3 +66,42 @@ def test_i686_and_aarch64_smoke_with_cross_arch_refusals(tmp_path: Path) -> None
         assert cell["expected"]["installable"] is False
         assert "built for" in cell["expected"]["reason"]
         assert cell["observed"]["install"]["decision"] == "refused"
+
+
+# getauxval(AT_HWCAP) as the process sees it: qemu-user fills the auxiliary vector from the CPU
+# model it emulates, so pointer authentication's bits say which model ran.
+_PAUTH_BITS = """
+import struct
+data = open("/proc/self/auxv", "rb").read()
+pairs = [struct.unpack("<QQ", data[i : i + 16]) for i in range(0, len(data), 16)]
+hwcap = dict(pairs)[16]
+print((hwcap >> 30) & 3)
+"""
+
+
+@pytest.mark.skipif(
+    get_arch("aarch64").is_native_on(host_machine()), reason="aarch64 is native here: no qemu"
+)
+@pytest.mark.parametrize(
+    ("override", "pauth"), [(None, "0"), ("", "3")], ids=["the-arch-s-model", "qemu-s-default"]
+)
+def test_emulated_aarch64_processes_run_on_the_arch_s_cpu_model(
+    engine: Engine,
+    settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+    override: str | None,
+    pauth: str,
+) -> None:
+    """Every exec of an emulated aarch64 container (the agent and what it starts) runs on
+    `max,pauth=off`: no pointer authentication (HWCAP_PACA, HWCAP_PACG clear), as on a
+    Cortex-A72 or Neoverse N1; MANYLINUX_HARNESS_QEMU_CPU="" gives qemu's default back."""
+    if override is not None:
+        monkeypatch.setenv(QEMU_CPU_VARIABLE, override)
+    arch = get_arch("aarch64")
+    spec = default_catalog().distros("local", [arch.name], ["debian-bullseye"])[0].image
+    image = ImageProvider(engine, Cache(settings.cache_dir), settings).ensure(spec)
+    with engine.container(image.reference, arch=arch, role="test", name_hint="pauth") as c:
+        seen = c.exec(["python3", "-c", _PAUTH_BITS], timeout=300, step="auxv")
+        child = c.exec(["sh", "-c", f"python3 -c '{_PAUTH_BITS}'"], timeout=300, step="auxv")
+    assert seen.ok and child.ok, seen.tail() + child.tail()
+    assert seen.stdout.strip() == child.stdout.strip() == pauth

@@ -11,6 +11,7 @@ import json
 from pathlib import Path
 
 import pytest
+from cibuildwheel.oci_container import OCIContainerEngineConfig
 
 from harness.build.wheels import (
     CACHED,
@@ -233,3 +234,17 @@ def test_a_wheel_over_the_limits_is_refused_naming_the_member(
     )
     again = WheelBuilder(None, builder.cache, generous)  # type: ignore[arg-type]
     assert again.lookup(request_, X86_64_IMAGE).status == CACHED  # type: ignore[union-attr]
+
+
+def test_an_emulated_build_container_gets_the_cpu_model() -> None:
+    emulation = {"QEMU_CPU": "max,pauth=off"}
+    env = cibuildwheel_env(
+        _request(), IMAGE, job="J", network=False, environ={}, engine_url=None, emulation=emulation
+    )
+    # as cibuildwheel itself reads the option
+    config = OCIContainerEngineConfig.from_config_string(env["CIBW_CONTAINER_ENGINE"])
+    assert "--env=QEMU_CPU=max,pauth=off" in config.create_args
+    native = cibuildwheel_env(
+        _request(), IMAGE, job="J", network=False, environ={}, engine_url=None
+    )
+    assert "QEMU_CPU" not in native["CIBW_CONTAINER_ENGINE"]
