@@ -381,10 +381,10 @@ def selection(args: argparse.Namespace) -> list[str]:
     return found
 
 
-def measure(args: argparse.Namespace, say: Callable[[str], None]) -> list[Run]:
+def measure(args: argparse.Namespace, say: Callable[[str], None], runs: list[Run]) -> None:
+    """Append each run to `runs` as it ends, so that a failure later keeps what was measured."""
     work = args.work_dir or Path(tempfile.mkdtemp(prefix="mh-bench-images-"))
     work.mkdir(parents=True, exist_ok=True)
-    runs: list[Run] = []
     with scratch_engine(args.engine_name) as scratch:
         engine = Engine.connect(scratch.url)
         say(f"scratch engine at {scratch.url} (data root {scratch.data_root}); work in {work}")
@@ -425,28 +425,34 @@ def measure(args: argparse.Namespace, say: Callable[[str], None]) -> list[Run]:
                 runs += export_and_import(
                     arch, scratch.url, engine, work, cache, args.prepare_jobs, say, selection(args)
                 )
-    return runs
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     try:
         args = parse_args(argv)
-        runs = measure(args, lambda line: print(line, file=sys.stderr, flush=True))
+    except UsageError as exc:
+        print(exc)
+        return 2
+    runs: list[Run] = []
+    code = 0
+    try:
+        measure(args, lambda line: print(line, file=sys.stderr, flush=True), runs)
     except KeyboardInterrupt:
         print("interrupted: the scratch engine has been stopped")
-        return 130
+        code = 130
     except UsageError as exc:
         print(exc)
         return 2
     except (HarnessError, subprocess.CalledProcessError) as exc:
         print(f"benchmark failed: {exc}")
-        return 1
-    print(render(runs))
-    if args.json:
-        args.json.write_text(
-            json.dumps([asdict(r) for r in runs], indent=2) + "\n", encoding="utf-8"
-        )
-    return 0
+        code = 1
+    if runs:  # what was measured before a failure is kept
+        print(render(runs))
+        if args.json:
+            args.json.write_text(
+                json.dumps([asdict(r) for r in runs], indent=2) + "\n", encoding="utf-8"
+            )
+    return code
 
 
 if __name__ == "__main__":
