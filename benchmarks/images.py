@@ -277,7 +277,15 @@ def stage_text(entry: dict[str, Any]) -> str:
 
 
 def ratio(top: float, bottom: float) -> str:
-    return f"{top / bottom:.1f}x" if bottom > 0 else "-"
+    return f"{top / bottom:.1f}x" if top > 0 and bottom > 0 else "-"
+
+
+def load_runs(path: Path) -> list[Run]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return [Run(**{**entry, "phases": Phases(**entry["phases"])}) for entry in data]
+    except (OSError, ValueError, TypeError, KeyError) as exc:
+        raise UsageError(f"{path}: not the --json of this benchmark ({exc})") from exc
 
 
 def render(runs: Sequence[Run]) -> str:
@@ -288,23 +296,32 @@ def render(runs: Sequence[Run]) -> str:
         lines.append("images from cold (seconds; stages: " + ", ".join(STAGES) + ")")
         if any(r.kind != "cold" for r in colds):
             lines.append("  (ARCH*: the same with MANYLINUX_HARNESS_NATIVE_TWIN=0, all emulated)")
-        names = sorted({_image_name(k) for r in colds for k in r.images})
+        found = [{_image_name(k): e for k, e in r.images.items()} for r in colds]
+        names = sorted({name for images in found for name in images})
+        # Sums and their ratio over the images every arch has (musl's are x86_64's only).
+        common = [n for n in names if all(n in images for images in found)]
         header = f"  {'image':34}" + "".join(f"{a:>9}" for a in arches)
         header += f"{'ratio':>8}" if len(colds) > 1 else ""
         lines.append(header)
         totals = [0.0] * len(colds)
         for name in names:
             row, values = f"  {name:34}", []
-            for index, run in enumerate(colds):
-                entry = next((e for k, e in run.images.items() if _image_name(k) == name), {})
+            for index, images in enumerate(found):
+                entry = images.get(name)
+                if entry is None:
+                    values.append(0.0)
+                    row += f"{'-':>9}"  # not in this arch's selection
+                    continue
                 seconds = float(entry.get("seconds", 0.0)) if "error" not in entry else 0.0
                 values.append(seconds)
-                totals[index] += seconds
-                row += f"{seconds:9.0f}" if entry and "error" not in entry else f"{'failed':>9}"
+                if name in common:
+                    totals[index] += seconds
+                row += f"{seconds:9.0f}" if "error" not in entry else f"{'failed':>9}"
             if len(colds) > 1:
                 row += f"{ratio(values[0], values[1]):>8}"
             lines.append(row)
-        total_row = f"  {'sum of images':34}" + "".join(f"{t:9.0f}" for t in totals)
+        label = "sum of images" if len(common) == len(names) else "sum of images in every arch"
+        total_row = f"  {label:34}" + "".join(f"{t:9.0f}" for t in totals)
         walls = [r.phases.images for r in colds]
         wall_row = f"  {'images phase (wall)':34}" + "".join(f"{w:9.0f}" for w in walls)
         if len(colds) > 1:
@@ -363,6 +380,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--engine-name", default="bench", help="the scratch engine's name")
     parser.add_argument("--work-dir", type=Path, help="caches and results (default: a temp dir)")
     parser.add_argument("--json", type=Path, help="also write every figure here")
+    parser.add_argument(
+        "--from-json", type=Path, help="print the report of an earlier --json, measuring nothing"
+    )
     args = parser.parse_args(argv)
     args.arch = args.arch or ["aarch64", "x86_64"]
     for name in args.arch:
@@ -433,6 +453,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UsageError as exc:
         print(exc)
         return 2
+    if args.from_json:
+        try:
+            print(render(load_runs(args.from_json)))
+        except UsageError as exc:
+            print(exc)
+            return 2
+        return 0
     runs: list[Run] = []
     code = 0
     try:
