@@ -14,6 +14,7 @@ from harness import binfmt, doctor, host_setup
 from harness.errors import ExitCode
 from harness.images import bootstrap
 from harness.images.trust import CONTAINER_CA_PATH, passthrough
+from harness.util.container import ExecResult
 from harness.util.engine import ImageInfo
 from harness.vocab.arch import all_arches, get_arch
 
@@ -500,3 +501,31 @@ def test_an_image_still_there_that_cannot_start_is_the_hosts_problem() -> None:
     check = doctor.check_container_network(engine, get_arch("x86_64"))  # type: ignore[arg-type]
     assert check is not None and not check.ok
     assert "bridge gone" in check.detail and "restart dockerd" in check.fix
+
+
+class _QemuWithoutTheModel:
+    """An engine whose emulated containers' qemu-user does not know the arch's CPU model."""
+
+    def __init__(self) -> None:
+        self.emulation = {"QEMU_CPU": "max,pauth=off"}
+
+    def images(self) -> list[ImageInfo]:
+        return [ImageInfo("distro-trixie", "sha256:trixie", "linux", "arm64", None)]
+
+    def image_info(self, reference: str) -> ImageInfo | None:
+        return self.images()[0]
+
+    @contextlib.contextmanager
+    def container(self, image: str, **_: object) -> Iterator[_QemuWithoutTheModel]:
+        yield self
+
+    def exec(self, command: list[str], **_: object) -> ExecResult:
+        said = "aarch64-binfmt-P: can't apply global max-arm-cpu.pauth=off: Property not found"
+        return ExecResult(" ".join(command), 1, "", said, 0.1)
+
+
+def test_a_qemu_that_does_not_know_the_cpu_model_is_named_with_the_variable() -> None:
+    check = doctor.check_containers_run(_QemuWithoutTheModel(), get_arch("aarch64"))  # type: ignore[arg-type]
+    assert check is not None and not check.ok
+    assert "does not know QEMU_CPU=max,pauth=off" in check.fix
+    assert "MANYLINUX_HARNESS_QEMU_CPU" in check.fix
