@@ -448,28 +448,20 @@ def measure(args: argparse.Namespace, say: Callable[[str], None], runs: list[Run
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    try:
-        args = parse_args(argv)
-    except UsageError as exc:
-        print(exc)
-        return 2
-    if args.from_json:
-        try:
-            print(render(load_runs(args.from_json)))
-        except UsageError as exc:
-            print(exc)
-            return 2
-        return 0
     runs: list[Run] = []
     code = 0
     try:
+        args = parse_args(argv)
+        if args.from_json:
+            print(render(load_runs(args.from_json)))
+            return 0
         measure(args, lambda line: print(line, file=sys.stderr, flush=True), runs)
     except KeyboardInterrupt:
         print("interrupted: the scratch engine has been stopped")
         code = 130
     except UsageError as exc:
         print(exc)
-        return 2
+        code = 2
     except (HarnessError, subprocess.CalledProcessError) as exc:
         print(f"benchmark failed: {exc}")
         code = 1
