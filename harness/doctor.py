@@ -11,7 +11,7 @@ from pathlib import Path
 
 from harness.binfmt import BINFMT_DIR, BinfmtTree, scan
 from harness.catalog.registry_mirrors import MIRRORS_VARIABLE, NO_MIRRORS, Mirrors
-from harness.errors import EngineUnavailable
+from harness.errors import EmulationRefused, EngineUnavailable
 from harness.images import registry_check
 from harness.images.mirror_index import IndexState, fetch_states
 from harness.images.trust import host_ca_bundle
@@ -147,25 +147,22 @@ def check_containers_run(engine: Engine, arch: Arch) -> Check | None:
             result = c.exec(["uname", "-m"], timeout=120, step="uname")
         machine = result.stdout.strip()
         ok = result.ok and machine in arch.machines
-        fix = "the engine ran the image under a wrong arch: rebuild it"
-        if not ok and "QEMU_CPU" in c.emulation and "cpu" in result.stderr.lower():
-            fix = (
-                f"this qemu-user does not know QEMU_CPU={c.emulation['QEMU_CPU']}: set "
-                f"{QEMU_CPU_VARIABLE} to a model it knows (empty: its default), or upgrade it"
-            )
         return Check(
             f"run {arch.name}",
             ok,
             f"uname -m in {info.reference}: {machine or result.tail(1)}",
-            fix="" if ok else fix,
+            fix="" if ok else "the engine ran the image under a wrong arch: rebuild it",
         )
 
     def failed(info: ImageInfo, exc: Exception) -> Check:
+        fix = "check binfmt (update-binfmts --enable) and the engine log"
+        if isinstance(exc, EmulationRefused):
+            fix = (
+                f"this qemu-user does not know QEMU_CPU={exc.model}: set {QEMU_CPU_VARIABLE} "
+                "to a model it knows (empty: its default), or upgrade it"
+            )
         return Check(
-            f"run {arch.name}",
-            False,
-            f"a container of {info.reference} failed: {exc}",
-            fix="check binfmt (update-binfmts --enable) and the engine log",
+            f"run {arch.name}", False, f"a container of {info.reference} failed: {exc}", fix=fix
         )
 
     return _in_some_image(engine, arch, attempt, failed)

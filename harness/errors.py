@@ -50,6 +50,14 @@ class ContainerError(HarnessError):
     exit_code = ExitCode.NOT_TOLD
 
 
+class EmulationRefused(ContainerError):
+    """qemu-user refused the CPU model the harness asked it for (QEMU_CPU)."""
+
+    def __init__(self, message: str, *, model: str) -> None:
+        super().__init__(message)
+        self.model = model
+
+
 class ExecTimeout(ContainerError):
     """A command in a container did not finish in time."""
 

@@ -26,14 +26,16 @@ import docker.errors
 import docker.types
 import requests.exceptions
 
-from harness.errors import ContainerError, ExecTimeout
+from harness.errors import ContainerError, EmulationRefused, ExecTimeout
 from harness.util.ownership import LABEL, LABEL_OWNER, LABEL_ROLE, LABEL_RUN
-from harness.vocab.arch import Arch
+from harness.vocab.arch import QEMU_CPU_VARIABLE, Arch
 
 if TYPE_CHECKING:
     from harness.util.engine import Engine
 
 _TIMEOUT_EXIT_CODES = (124, 137)
+# What qemu-user says when QEMU_CPU names a model or property it does not have.
+_QEMU_REFUSALS = ("unable to find CPU model", "can't apply global")
 
 
 def _ssh_errors() -> tuple[type[BaseException], ...]:
@@ -139,7 +141,17 @@ class Container:
         return f"Container({self.name}, image={self.image})"
 
     def detect_timeout_tool(self) -> None:
+        """The container's first exec: also where a qemu-user that refuses the CPU model of
+        `emulation` shows, before any step fails on it in a way that does not say why."""
         probe = self._exec_raw(["/bin/sh", "-c", "command -v timeout"], env=None, workdir=None)
+        model = self.emulation.get("QEMU_CPU")
+        if model and not probe.ok and any(m in probe.stderr for m in _QEMU_REFUSALS):
+            raise EmulationRefused(
+                f"qemu-user in {self.name} does not know QEMU_CPU={model} "
+                f"({probe.stderr.strip().splitlines()[-1]}): set {QEMU_CPU_VARIABLE} to a "
+                "model it knows (empty: its default), or upgrade it",
+                model=model,
+            )
         self._timeout_tool = ["timeout", "-s", "KILL"] if probe.ok and probe.stdout.strip() else []
 
     def exec(

@@ -439,7 +439,11 @@ class Engine:
             emulation=emulation_env(arch, self.machine, os.environ),
         )
         track(container)
-        container.detect_timeout_tool()
+        try:
+            container.detect_timeout_tool()
+        except BaseException:
+            container.remove()
+            raise
         return container
 
     def _discard(self, name: str) -> None:

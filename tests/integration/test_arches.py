@@ -15,7 +15,7 @@ from harness.settings import Settings
 from harness.util.cache import Cache
 from harness.util.engine import Engine
 from harness.vocab.arch import QEMU_CPU_VARIABLE, get_arch, host_machine
-from tests.helpers.commands import load_results, run_cli
+from tests.helpers.commands import left_behind, load_results, run_cli, start_cli
 
 pytestmark = pytest.mark.xdist_group("arches")
 
@@ -105,3 +105,29 @@ def test_emulated_aarch64_processes_run_on_the_arch_s_cpu_model(
         child = c.exec(["sh", "-c", f"python3 -c '{_PAUTH_BITS}'"], timeout=300, step="auxv")
     assert seen.ok and child.ok, seen.tail() + child.tail()
     assert seen.stdout.strip() == child.stdout.strip() == pauth
+
+
+@pytest.mark.skipif(
+    get_arch("aarch64").is_native_on(host_machine()), reason="aarch64 is native here: no qemu"
+)
+def test_a_cpu_model_qemu_does_not_know_is_named_and_the_cells_are_errors(
+    tmp_path: Path, engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """MANYLINUX_HARNESS_QEMU_CPU naming no model of this qemu-user: the run's cells are
+    `error` (the harness could not tell), each saying which variable to fix, exit 3, no
+    traceback, no container left."""
+    monkeypatch.setenv(QEMU_CPU_VARIABLE, "nonesuch")
+    out = tmp_path / "out"
+    argv = ["run", "--profile", "local", "--arch", "aarch64", "--sample", "c_plain"]
+    argv += ["--policy", "manylinux_2_31", "--distro", "debian-bullseye", "--pip", "none"]
+    argv += ["--uv", "none", "--offer", "none", "--results-dir", str(out)]
+    log = tmp_path / "run.log"
+    proc = start_cli(argv, log)
+    assert proc.wait(timeout=1800) == 3, log.read_text()[-3000:]
+    assert "Traceback" not in log.read_text()
+    cells = load_results(out)["cells"]
+    assert cells and all(c["verdict"] == "error" for c in cells)
+    for cell in cells:
+        assert "does not know QEMU_CPU=nonesuch" in cell["explanation"], cell["explanation"]
+        assert QEMU_CPU_VARIABLE in cell["explanation"]
+    assert not left_behind(engine, proc.pid)

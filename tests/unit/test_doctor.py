@@ -11,10 +11,9 @@ from pathlib import Path
 import pytest
 
 from harness import binfmt, doctor, host_setup
-from harness.errors import ExitCode
+from harness.errors import EmulationRefused, ExitCode
 from harness.images import bootstrap
 from harness.images.trust import CONTAINER_CA_PATH, passthrough
-from harness.util.container import ExecResult
 from harness.util.engine import ImageInfo
 from harness.vocab.arch import all_arches, get_arch
 
@@ -504,10 +503,8 @@ def test_an_image_still_there_that_cannot_start_is_the_hosts_problem() -> None:
 
 
 class _QemuWithoutTheModel:
-    """An engine whose emulated containers' qemu-user does not know the arch's CPU model."""
-
-    def __init__(self) -> None:
-        self.emulation = {"QEMU_CPU": "max,pauth=off"}
+    """An engine whose emulated containers' qemu-user does not know the arch's CPU model: the
+    container's first exec (Container.detect_timeout_tool) refuses to start it."""
 
     def images(self) -> list[ImageInfo]:
         return [ImageInfo("distro-trixie", "sha256:trixie", "linux", "arm64", None)]
@@ -516,12 +513,11 @@ class _QemuWithoutTheModel:
         return self.images()[0]
 
     @contextlib.contextmanager
-    def container(self, image: str, **_: object) -> Iterator[_QemuWithoutTheModel]:
-        yield self
-
-    def exec(self, command: list[str], **_: object) -> ExecResult:
-        said = "aarch64-binfmt-P: can't apply global max-arm-cpu.pauth=off: Property not found"
-        return ExecResult(" ".join(command), 1, "", said, 0.1)
+    def container(self, image: str, **_: object) -> Iterator[None]:
+        raise EmulationRefused(
+            "qemu-user does not know QEMU_CPU=max,pauth=off", model="max,pauth=off"
+        )
+        yield
 
 
 def test_a_qemu_that_does_not_know_the_cpu_model_is_named_with_the_variable() -> None:
